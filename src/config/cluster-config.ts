@@ -1,0 +1,193 @@
+import { readFileSync } from "node:fs";
+
+/**
+ * The cluster configuration file (PROTOCOL.md §2). Every field is optional in
+ * a file and takes its default when left out.
+ */
+export interface ForwarderConfig {
+  /** Bound by the forwarder's XSUB socket; servers' PUB sockets connect here. */
+  readonly pub: string;
+  /** Bound by the forwarder's XPUB socket; servers' SUB sockets connect here. */
+  readonly sub: string;
+}
+
+export interface ServerConfig {
+  readonly id: number;
+  /** The server's client endpoint (bound by its ROUTER socket). */
+  readonly client: string;
+}
+
+export interface CurveConfig {
+  readonly publicKey: string;
+  readonly secretKey: string;
+  readonly clients?: readonly string[];
+}
+
+export interface ClusterConfig {
+  readonly forwarders: readonly ForwarderConfig[];
+  readonly servers: readonly ServerConfig[];
+  /** [low, high] of the randomized election timeout, in milliseconds. */
+  readonly electionTimeoutMs: readonly [number, number];
+  readonly heartbeatMs: number;
+  readonly dataDir: string;
+  readonly curve?: CurveConfig;
+}
+
+/** Where a configuration came from, for error messages. */
+export const builtInConfigName = "(built-in default config)";
+
+export function defaultClusterConfig(): ClusterConfig {
+  return {
+    forwarders: [{ pub: "tcp://127.0.0.1:5011", sub: "tcp://127.0.0.1:5012" }],
+    servers: [1, 2, 3, 4, 5].map((id) => ({ id, client: `tcp://127.0.0.1:${4999 + id}` })),
+    electionTimeoutMs: [150, 300],
+    heartbeatMs: 50,
+    dataDir: "./data",
+  };
+}
+
+/** A configuration that cannot be used: names the file and the field. Exit code 2. */
+export class ConfigError extends Error {
+  override readonly name = "ConfigError";
+  readonly exitCode = 2;
+  constructor(
+    readonly file: string,
+    readonly field: string,
+    problem: string,
+  ) {
+    super(`config ${file}: ${field}: ${problem}`);
+  }
+}
+
+type Json = unknown;
+
+const isRecord = (value: Json): value is Record<string, Json> =>
+  typeof value === "object" && value !== null && !Array.isArray(value);
+
+const endpointPattern = /^(tcp:\/\/[^\s:]+:\d{1,5}|ipc:\/\/\S+|inproc:\/\/\S+)$/;
+
+/**
+ * Checks a parsed JSON document and fills in defaults. Throws ConfigError on
+ * the first field of the wrong type or range.
+ */
+export function validateClusterConfig(document: Json, file: string): ClusterConfig {
+  const fail = (field: string, problem: string): never => {
+    throw new ConfigError(file, field, problem);
+  };
+  if (!isRecord(document)) fail("(top level)", "must be a JSON object");
+  const doc = document as Record<string, Json>;
+  const defaults = defaultClusterConfig();
+  const endpoint = (field: string, value: Json): string => {
+    if (typeof value !== "string" || !endpointPattern.test(value)) {
+      return fail(field, `must be a ZeroMQ endpoint such as "tcp://127.0.0.1:5000", got ${JSON.stringify(value)}`);
+    }
+    return value;
+  };
+  const positiveInteger = (field: string, value: Json): number => {
+    if (typeof value !== "number" || !Number.isInteger(value) || value <= 0) {
+      return fail(field, `must be a positive integer, got ${JSON.stringify(value)}`);
+    }
+    return value;
+  };
+  const nonEmptyArray = (field: string, value: Json): Json[] => {
+    if (!Array.isArray(value) || value.length === 0) return fail(field, "must be a non-empty array");
+    return value as Json[];
+  };
+
+  const forwarders =
+    doc.forwarders === undefined
+      ? defaults.forwarders
+      : nonEmptyArray("forwarders", doc.forwarders).map((item, i) => {
+          if (!isRecord(item)) return fail(`forwarders[${i}]`, "must be an object with pub and sub");
+          return { pub: endpoint(`forwarders[${i}].pub`, item.pub), sub: endpoint(`forwarders[${i}].sub`, item.sub) };
+        });
+
+  const servers =
+    doc.servers === undefined
+      ? defaults.servers
+      : nonEmptyArray("servers", doc.servers).map((item, i) => {
+          if (!isRecord(item)) return fail(`servers[${i}]`, "must be an object with id and client");
+          return { id: positiveInteger(`servers[${i}].id`, item.id), client: endpoint(`servers[${i}].client`, item.client) };
+        });
+
+  const ids = new Set<number>();
+  servers.forEach((server, i) => {
+    if (ids.has(server.id)) fail(`servers[${i}].id`, `duplicate id ${server.id}`);
+    ids.add(server.id);
+  });
+  const endpoints = new Map<string, string>();
+  const claim = (field: string, value: string): void => {
+    const owner = endpoints.get(value);
+    if (owner !== undefined) fail(field, `duplicate endpoint ${value} (also ${owner})`);
+    endpoints.set(value, field);
+  };
+  forwarders.forEach((f, i) => {
+    claim(`forwarders[${i}].pub`, f.pub);
+    claim(`forwarders[${i}].sub`, f.sub);
+  });
+  servers.forEach((s, i) => claim(`servers[${i}].client`, s.client));
+
+  const heartbeatMs = doc.heartbeatMs === undefined ? defaults.heartbeatMs : positiveInteger("heartbeatMs", doc.heartbeatMs);
+
+  let electionTimeoutMs = defaults.electionTimeoutMs;
+  if (doc.electionTimeoutMs !== undefined) {
+    const range = doc.electionTimeoutMs;
+    if (!Array.isArray(range) || range.length !== 2) fail("electionTimeoutMs", "must be an array [low, high] of milliseconds");
+    const [low, high] = range as Json[];
+    electionTimeoutMs = [positiveInteger("electionTimeoutMs[0]", low), positiveInteger("electionTimeoutMs[1]", high)];
+  }
+  if (electionTimeoutMs[0] <= heartbeatMs) {
+    fail("electionTimeoutMs", `low end ${electionTimeoutMs[0]} must be above heartbeatMs ${heartbeatMs}`);
+  }
+  if (electionTimeoutMs[1] < electionTimeoutMs[0]) {
+    fail("electionTimeoutMs", `high end ${electionTimeoutMs[1]} must not be below the low end ${electionTimeoutMs[0]}`);
+  }
+
+  let dataDir = defaults.dataDir;
+  if (doc.dataDir !== undefined) {
+    if (typeof doc.dataDir !== "string" || doc.dataDir.length === 0) fail("dataDir", "must be a non-empty string");
+    dataDir = doc.dataDir as string;
+  }
+
+  let curve: CurveConfig | undefined;
+  if (doc.curve !== undefined) {
+    const c = doc.curve;
+    if (!isRecord(c)) return fail("curve", "must be an object with publicKey and secretKey");
+    const key = (field: string, value: Json): string => {
+      if (typeof value !== "string" || value.length !== 40) return fail(field, "must be a 40-character Z85 key");
+      return value;
+    };
+    const clients = c.clients === undefined ? undefined : (() => {
+      if (!Array.isArray(c.clients)) return fail("curve.clients", "must be an array of Z85 public keys");
+      return (c.clients as Json[]).map((k, i) => key(`curve.clients[${i}]`, k));
+    })();
+    curve = { publicKey: key("curve.publicKey", c.publicKey), secretKey: key("curve.secretKey", c.secretKey), ...(clients ? { clients } : {}) };
+  }
+
+  return { forwarders, servers, electionTimeoutMs, heartbeatMs, dataDir, ...(curve ? { curve } : {}) };
+}
+
+/**
+ * Loads the configuration named by `--config` (or ZRAFT_CONFIG); the built-in
+ * default cluster when neither is given.
+ */
+export function loadClusterConfig(path: string | undefined = process.env.ZRAFT_CONFIG): ClusterConfig {
+  if (path === undefined || path === "") return defaultClusterConfig();
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (error) {
+    throw new ConfigError(path, "(file)", `cannot be read: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+  }
+  let document: Json;
+  try {
+    document = JSON.parse(text);
+  } catch (error) {
+    throw new ConfigError(path, "(file)", `is not valid JSON: ${(error as Error).message}`);
+  }
+  return validateClusterConfig(document, path);
+}
+
+export function serverById(config: ClusterConfig, id: number): ServerConfig | undefined {
+  return config.servers.find((server) => server.id === id);
+}

@@ -1,0 +1,134 @@
+/**
+ * The vocabulary of the Raft core, named as in Figure 2 of the Raft paper
+ * (Ongaro & Ousterhout, extended version).
+ */
+
+/** A server's id: a positive integer, as in the cluster config. */
+export type NodeId = number;
+/** A term number (§5.1). Terms start at 0 and only grow. */
+export type Term = number;
+/** A position in the replicated log. The first entry has index 1; 0 means "none". */
+export type LogIndex = number;
+
+/**
+ * What an entry carries. A `noop` is appended by every new leader so that it
+ * can commit entries of earlier terms (§5.4.2, §8); `command` is opaque to the
+ * core: the state machine above decides what its bytes mean. Later entry
+ * types (configuration changes) extend this union.
+ */
+export type EntryType = "noop" | "command";
+
+/** One log entry. Immutable once created: logs share entry objects. */
+export interface Entry {
+  readonly index: LogIndex;
+  readonly term: Term;
+  readonly type: EntryType;
+  /** The command's bytes; empty for a noop. */
+  readonly data: Uint8Array;
+}
+
+/**
+ * The state a server must keep on stable storage before it answers any RPC
+ * (Figure 2, "Persistent state on all servers"). `commitIndex` is persisted
+ * too (as etcd does) so that a restarted server can re-apply its committed
+ * entries at once instead of waiting to hear from a leader.
+ */
+export interface HardState {
+  readonly currentTerm: Term;
+  readonly votedFor: NodeId | null;
+  readonly commitIndex: LogIndex;
+}
+
+export const emptyHardState: HardState = Object.freeze({ currentTerm: 0, votedFor: null, commitIndex: 0 });
+
+export type Role = "follower" | "candidate" | "leader";
+
+/** Every message carries the sender's term; a higher term makes any server a follower (§5.1). */
+interface MessageBase {
+  readonly term: Term;
+  readonly from: NodeId;
+  readonly to: NodeId;
+}
+
+/** RequestVote RPC (Figure 2, §5.2, §5.4.1). */
+export interface RequestVote extends MessageBase {
+  readonly type: "RequestVote";
+  readonly lastLogIndex: LogIndex;
+  readonly lastLogTerm: Term;
+}
+
+export interface RequestVoteResponse extends MessageBase {
+  readonly type: "RequestVoteResponse";
+  readonly voteGranted: boolean;
+}
+
+/**
+ * AppendEntries RPC (Figure 2, §5.3). Also the heartbeat when `entries` is
+ * empty. `readRound` is the leader's heartbeat round, echoed back so that a
+ * ReadIndex request can tell which acknowledgements came after it (§8).
+ */
+export interface AppendEntries extends MessageBase {
+  readonly type: "AppendEntries";
+  readonly prevLogIndex: LogIndex;
+  readonly prevLogTerm: Term;
+  readonly entries: readonly Entry[];
+  readonly leaderCommit: LogIndex;
+  readonly readRound: number;
+}
+
+/**
+ * The reply to AppendEntries. On success `matchIndex` is the last index known
+ * to match the leader (prevLogIndex + entries.length). On failure
+ * `rejectedIndex` is the prevLogIndex that did not match and
+ * `conflictTerm`/`conflictIndex` are the hint for fast log repair (§5.3, the
+ * paragraph on "the follower can include the term of the conflicting entry"):
+ * `conflictTerm` is the follower's term at rejectedIndex (0 when its log is
+ * too short) and `conflictIndex` the first index the follower holds in that
+ * term (or its last index + 1 when its log is too short).
+ */
+export interface AppendEntriesResponse extends MessageBase {
+  readonly type: "AppendEntriesResponse";
+  readonly success: boolean;
+  readonly matchIndex: LogIndex;
+  readonly rejectedIndex: LogIndex;
+  readonly conflictTerm: Term;
+  readonly conflictIndex: LogIndex;
+  readonly readRound: number;
+}
+
+export type Message = RequestVote | RequestVoteResponse | AppendEntries | AppendEntriesResponse;
+export type MessageType = Message["type"];
+
+/** The outcome of RaftNode.propose(). */
+export type ProposeResult =
+  | { readonly ok: true; readonly index: LogIndex; readonly term: Term }
+  | { readonly ok: false; readonly reason: "not-leader"; readonly leaderId: NodeId | null };
+
+/**
+ * A linearizable read that the leader has confirmed (§8, ReadIndex): once the
+ * state machine has applied `index`, the read identified by `context` may be
+ * served from local state.
+ */
+export interface ReadState {
+  readonly context: number;
+  readonly index: LogIndex;
+}
+
+/** The volatile state a runtime shows to operators (PROTOCOL.md status). */
+export interface SoftState {
+  readonly role: Role;
+  readonly leaderId: NodeId | null;
+}
+
+/** A snapshot of a node's state for status replies and tests. */
+export interface NodeStatus {
+  readonly id: NodeId;
+  readonly role: Role;
+  readonly term: Term;
+  readonly leaderId: NodeId | null;
+  readonly votedFor: NodeId | null;
+  readonly commitIndex: LogIndex;
+  readonly lastApplied: LogIndex;
+  readonly lastLogIndex: LogIndex;
+  readonly lastLogTerm: Term;
+}
