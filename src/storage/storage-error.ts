@@ -1,0 +1,20 @@
+/**
+ * Durable state that cannot be trusted: unreadable, corrupt, or belonging to
+ * another server. Fatal by design: a server must refuse to start rather than
+ * reset or overwrite what it may have promised to its peers (votes, entries).
+ */
+export class StorageError extends Error {
+  override readonly name = "StorageError";
+
+  /**
+   * @param path the data directory (or file) at fault
+   * @param problem what is wrong, as a short phrase
+   */
+  constructor(
+    readonly path: string,
+    readonly problem: string,
+    options?: { readonly cause?: unknown },
+  ) {
+    super(`${path}: ${problem}`, options);
+  }
+}
