@@ -1,0 +1,143 @@
+/**
+ * `npm run forwarder -- [--config F] [--index I]`: one forwarder device in
+ * the foreground (PROTOCOL.md §1, §2). It binds `forwarders[I].pub` with an
+ * XSUB socket (servers publish there) and `forwarders[I].sub` with an XPUB
+ * socket (servers subscribe there) and relays between them.
+ *
+ * Exit codes: 0 after SIGINT/SIGTERM (or when the launcher that started it
+ * is gone), 1 when an endpoint cannot be bound, 2 on a bad command line or
+ * configuration.
+ */
+import { XPublisher, XSubscriber } from "zeromq";
+import winston from "winston";
+import { ConfigError, type ForwarderConfig } from "../src/config/cluster-config.ts";
+import { UsageError, configFromArgs, integerOption, parseCommandLine } from "../client/args.ts";
+import { MessageRelay, type RelayCounters } from "./message-relay.ts";
+import { watchParentProcess } from "./parent-watchdog.ts";
+
+const usage = `usage: npm run forwarder -- [--config FILE] [--index I]
+  --config FILE  cluster configuration (default: $ZRAFT_CONFIG, else the built-in cluster)
+  --index I      which entry of "forwarders" to run (default 0)`;
+
+/** Messages queued per peer before ZeroMQ drops (XPUB) or blocks (XSUB); Raft repairs drops by retrying. */
+const highWaterMarkMessages = 10_000;
+/**
+ * A peer that sends a larger message is disconnected by ZeroMQ. The biggest
+ * legitimate message is one AppendEntries: at most 4 MiB of entries, or one
+ * entry with a 1 MiB value, plus framing.
+ */
+const messageBytesMax = 16 * 1024 * 1024;
+const rateLogIntervalMs = 5_000;
+
+const logger = winston.createLogger({
+  level: process.env.ZRAFT_LOG_LEVEL ?? "info",
+  format: winston.format.combine(
+    winston.format.timestamp(),
+    winston.format.printf(({ timestamp, level, message }) => `${String(timestamp)} ${level}: ${String(message)}`),
+  ),
+  transports: [new winston.transports.Console()],
+});
+
+function describeRate(now: RelayCounters, before: RelayCounters, seconds: number): string {
+  const messages = now.messages - before.messages;
+  const kib = (now.bytes - before.bytes) / 1024;
+  const subscriptions = now.subscriptionChanges - before.subscriptionChanges;
+  return (
+    `relayed ${messages} messages in ${seconds} s (${(messages / seconds).toFixed(1)}/s, ${(kib / seconds).toFixed(1)} KiB/s)` +
+    (subscriptions > 0 ? `, ${subscriptions} subscription changes` : "") +
+    `; ${now.messages} in all`
+  );
+}
+
+/** Binds both sockets; on failure closes them and throws an Error that names the endpoint and config field. */
+async function bindSockets(endpoints: ForwarderConfig, index: number): Promise<{ publishers: XSubscriber; subscribers: XPublisher }> {
+  const options = {
+    sendHighWaterMark: highWaterMarkMessages,
+    receiveHighWaterMark: highWaterMarkMessages,
+    linger: 0,
+    maxMessageSize: messageBytesMax,
+  };
+  const publishers = new XSubscriber(options);
+  const subscribers = new XPublisher(options);
+  const bindOne = async (socket: XSubscriber | XPublisher, endpoint: string, field: string): Promise<void> => {
+    try {
+      await socket.bind(endpoint);
+    } catch (error) {
+      publishers.close();
+      subscribers.close();
+      throw new Error(`cannot bind ${endpoint} (forwarders[${index}].${field}): ${(error as Error).message}`, { cause: error });
+    }
+  };
+  await bindOne(publishers, endpoints.pub, "pub");
+  await bindOne(subscribers, endpoints.sub, "sub");
+  return { publishers, subscribers };
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  let endpoints: ForwarderConfig;
+  let index: number;
+  try {
+    const args = parseCommandLine(argv, { flags: ["help"], values: ["config", "index"] });
+    if (args.flags.has("help")) {
+      process.stdout.write(`${usage}\n`);
+      return 0;
+    }
+    if (args.positionals.length > 0) throw new UsageError(`unexpected argument "${args.positionals[0]}"`);
+    const config = configFromArgs(args);
+    index = integerOption(args, "index", 0);
+    const chosen = config.forwarders[index];
+    if (chosen === undefined) {
+      throw new UsageError(`--index ${index} is out of range: the config has ${config.forwarders.length} forwarder(s)`);
+    }
+    endpoints = chosen;
+  } catch (error) {
+    if (error instanceof UsageError) {
+      process.stderr.write(`forwarder: ${error.message}\n${usage}\n`);
+      return error.exitCode;
+    }
+    if (error instanceof ConfigError) {
+      process.stderr.write(`forwarder: ${error.message}\n`);
+      return error.exitCode;
+    }
+    throw error;
+  }
+
+  let sockets: { publishers: XSubscriber; subscribers: XPublisher };
+  try {
+    sockets = await bindSockets(endpoints, index);
+  } catch (error) {
+    process.stderr.write(`forwarder: ${(error as Error).message}\n`);
+    return 1;
+  }
+  logger.info(`forwarder ${index} (pid ${process.pid}): publishers connect to ${endpoints.pub} (XSUB), subscribers to ${endpoints.sub} (XPUB)`);
+
+  const relay = new MessageRelay(sockets.publishers, sockets.subscribers);
+  let reported = relay.counters;
+  const rateTimer = setInterval(() => {
+    const now = relay.counters;
+    if (now.messages === reported.messages && now.subscriptionChanges === reported.subscriptionChanges) return;
+    logger.info(describeRate(now, reported, rateLogIntervalMs / 1000));
+    reported = now;
+  }, rateLogIntervalMs);
+
+  const stopRequested = new Promise<string>((resolve) => {
+    process.once("SIGINT", () => resolve("SIGINT"));
+    process.once("SIGTERM", () => resolve("SIGTERM"));
+    watchParentProcess(() => resolve("the launcher that started it is gone"));
+  });
+  const running = relay.run();
+  const reason = await Promise.race([stopRequested, running.then(() => "its sockets closed")]);
+  clearInterval(rateTimer);
+  relay.stop();
+  await running;
+  logger.info(`forwarder ${index} stopping (${reason}) after relaying ${relay.counters.messages} messages`);
+  return 0;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    process.stderr.write(`forwarder: unexpected failure: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exit(1);
+  },
+);
