@@ -1,0 +1,21 @@
+import type { Message } from "./types.ts";
+
+/**
+ * One readable line per message, for traces and failing-seed reports:
+ * `2→3 AppendEntries t4 prev=(10,3) n=5 commit=9 round=2`.
+ */
+export function describeMessage(message: Message): string {
+  const head = `${message.from}→${message.to} ${message.type} t${message.term}`;
+  switch (message.type) {
+    case "RequestVote":
+      return `${head} last=(${message.lastLogIndex},${message.lastLogTerm})`;
+    case "RequestVoteResponse":
+      return `${head} ${message.voteGranted ? "granted" : "refused"}`;
+    case "AppendEntries":
+      return `${head} prev=(${message.prevLogIndex},${message.prevLogTerm}) n=${message.entries.length} commit=${message.leaderCommit} round=${message.readRound}`;
+    case "AppendEntriesResponse":
+      return message.success
+        ? `${head} ok match=${message.matchIndex} round=${message.readRound}`
+        : `${head} reject at=${message.rejectedIndex} hint=(${message.conflictIndex},${message.conflictTerm}) round=${message.readRound}`;
+  }
+}

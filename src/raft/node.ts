@@ -1,0 +1,149 @@
+import { assert } from "./assert.ts";
+import { type RaftConfig, validateRaftConfig } from "./config.ts";
+import { nullLogger, type RaftLogger } from "./logger.ts";
+import type { Random } from "./random.ts";
+import { Raft } from "./raft.ts";
+import type { Ready } from "./ready.ts";
+import type { Entry, HardState, Message, NodeStatus, ProposeResult, SoftState } from "./types.ts";
+
+export interface RaftNodeOptions {
+  readonly config: RaftConfig;
+  /** The durable state found at start-up (emptyHardState and [] on a new server). */
+  readonly hardState: HardState;
+  readonly entries: readonly Entry[];
+  readonly nowMs: number;
+  readonly random: Random;
+  readonly logger?: RaftLogger;
+}
+
+const sameHardState = (a: HardState, b: HardState): boolean =>
+  a.currentTerm === b.currentTerm && a.votedFor === b.votedFor && a.commitIndex === b.commitIndex;
+
+/**
+ * The public face of the Raft core, in the manner of etcd-io/raft's Node:
+ * inputs go in through tick/step/propose/readIndex; the work they cause comes
+ * out as a Ready, which the runtime handles (see Ready for the order) and then
+ * hands back through advance(). One Ready is outstanding at a time; inputs may
+ * keep arriving while it is being handled.
+ */
+export class RaftNode {
+  private readonly raft: Raft;
+  private readonly entriesPerReadyMax: number;
+  private persistedHardState: HardState;
+  private lastSoftState: SoftState;
+  private readyOutstanding = false;
+
+  constructor(options: RaftNodeOptions) {
+    validateRaftConfig(options.config);
+    this.entriesPerReadyMax = options.config.entriesPerReadyMax;
+    this.raft = new Raft(options.config, options.hardState, options.entries, options.nowMs, options.random, options.logger ?? nullLogger);
+    this.persistedHardState = this.raft.hardState();
+    this.lastSoftState = this.softState();
+  }
+
+  get id(): number {
+    return this.raft.id;
+  }
+
+  tick(nowMs: number): void {
+    this.raft.tick(nowMs);
+  }
+
+  /** Feeds a message received from a peer; the caller has validated its shape. */
+  step(message: Message): void {
+    this.raft.step(message);
+  }
+
+  /** Appends a command to the leader's log; replication goes out with the next Ready. */
+  propose(data: Uint8Array): ProposeResult {
+    return this.raft.propose(data);
+  }
+
+  /** Asks for a linearizable read; its ReadState comes in a later Ready. False when not leader. */
+  readIndex(context: number): boolean {
+    return this.raft.readIndex(context);
+  }
+
+  hasReady(): boolean {
+    const raft = this.raft;
+    return (
+      !this.readyOutstanding &&
+      (raft.outbox.length > 0 ||
+        raft.hasPendingFlush() ||
+        raft.log.hasUnstable() ||
+        raft.log.hasNextCommitted() ||
+        raft.readStates.length > 0 ||
+        raft.droppedReads.length > 0 ||
+        !sameHardState(raft.hardState(), this.persistedHardState) ||
+        !this.sameSoftState(this.softState()))
+    );
+  }
+
+  ready(): Ready {
+    assert(!this.readyOutstanding, "ready() called again before advance()");
+    const raft = this.raft;
+    raft.flush();
+    const hardState = raft.hardState();
+    const softState = this.softState();
+    const ready: Ready = {
+      hardState: sameHardState(hardState, this.persistedHardState) ? null : hardState,
+      entries: raft.log.unstableEntries(),
+      messages: raft.outbox,
+      committedEntries: raft.log.nextCommitted(this.entriesPerReadyMax),
+      readStates: raft.readStates,
+      softState: this.sameSoftState(softState) ? null : softState,
+      droppedReads: raft.droppedReads,
+    };
+    raft.outbox = [];
+    raft.readStates = [];
+    raft.droppedReads = [];
+    this.lastSoftState = softState;
+    this.readyOutstanding = true;
+    return ready;
+  }
+
+  /** Reports that a Ready was handled: its writes are durable and its committed entries applied. */
+  advance(ready: Ready): void {
+    assert(this.readyOutstanding, "advance() without an outstanding ready()");
+    this.readyOutstanding = false;
+    if (ready.hardState !== null) this.persistedHardState = ready.hardState;
+    const lastWritten = ready.entries.at(-1);
+    if (lastWritten !== undefined) this.raft.log.stableTo(lastWritten);
+    const lastCommitted = ready.committedEntries.at(-1);
+    if (lastCommitted !== undefined) this.raft.log.appliedTo(lastCommitted.index);
+    this.raft.onStable();
+  }
+
+  status(): NodeStatus {
+    const raft = this.raft;
+    return {
+      id: raft.id,
+      role: raft.role(),
+      term: raft.currentTerm,
+      leaderId: raft.leaderId,
+      votedFor: raft.votedFor,
+      commitIndex: raft.log.commitIndex,
+      lastApplied: raft.log.lastApplied,
+      lastLogIndex: raft.log.lastIndex(),
+      lastLogTerm: raft.log.lastTerm(),
+    };
+  }
+
+  /** The whole in-memory log (for the simulator's checkers; do not mutate). */
+  logEntries(): readonly Entry[] {
+    return this.raft.log.all();
+  }
+
+  checkInvariants(): void {
+    this.raft.checkInvariants();
+    assert(this.persistedHardState.currentTerm <= this.raft.currentTerm, "persisted term ahead of current term");
+  }
+
+  private softState(): SoftState {
+    return { role: this.raft.role(), leaderId: this.raft.leaderId };
+  }
+
+  private sameSoftState(softState: SoftState): boolean {
+    return softState.role === this.lastSoftState.role && softState.leaderId === this.lastSoftState.leaderId;
+  }
+}

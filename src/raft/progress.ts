@@ -1,0 +1,84 @@
+import { assert } from "./assert.ts";
+import type { LogIndex } from "./types.ts";
+
+/**
+ * The leader's view of one follower (Figure 2 "Volatile state on leaders",
+ * plus flow control in the manner of etcd's Progress).
+ *
+ * In `probe` the leader does not know where the follower's log matches: it
+ * sends one AppendEntries and waits for the answer (or the next heartbeat).
+ * In `replicate` the follower is known to match up to `matchIndex`: the leader
+ * pipelines up to `inflightMax` AppendEntries, advancing `nextIndex`
+ * optimistically.
+ *
+ * Invariant: matchIndex < nextIndex.
+ */
+export class Progress {
+  matchIndex: LogIndex = 0;
+  nextIndex: LogIndex;
+  state: "probe" | "replicate" = "probe";
+  /** In probe: a probe is outstanding, send nothing more until it is answered or a heartbeat is due. */
+  probeSent = false;
+  /** In replicate: the last index of each AppendEntries not yet acknowledged, in send order. */
+  private readonly inflight: LogIndex[] = [];
+  /** The highest ReadIndex round this follower acknowledged in the leader's term (§8). */
+  ackedReadRound = 0;
+  /** Heartbeat ticks in a row with entries in flight and no progress: a lost message. */
+  stalledHeartbeats = 0;
+
+  constructor(
+    nextIndex: LogIndex,
+    private readonly inflightMax: number,
+  ) {
+    this.nextIndex = nextIndex;
+  }
+
+  /** Whether an AppendEntries carrying new entries may be sent now. */
+  canSend(): boolean {
+    return this.state === "probe" ? !this.probeSent : this.inflight.length < this.inflightMax;
+  }
+
+  hasInflight(): boolean {
+    return this.inflight.length > 0;
+  }
+
+  /** Records that entries up to `lastIndex` were sent. */
+  sent(lastIndex: LogIndex): void {
+    if (this.state === "probe") {
+      this.probeSent = true;
+      return;
+    }
+    assert(lastIndex >= this.nextIndex - 1, `sent up to ${lastIndex} behind next ${this.nextIndex}`);
+    this.nextIndex = lastIndex + 1;
+    this.inflight.push(lastIndex);
+  }
+
+  /** A successful response: returns whether matchIndex advanced. */
+  acknowledge(matchIndex: LogIndex): boolean {
+    this.probeSent = false;
+    while (this.inflight.length > 0 && this.inflight[0]! <= matchIndex) this.inflight.shift();
+    if (matchIndex <= this.matchIndex) return false;
+    this.matchIndex = matchIndex;
+    this.nextIndex = Math.max(this.nextIndex, matchIndex + 1);
+    this.stalledHeartbeats = 0;
+    if (this.state === "probe") this.state = "replicate";
+    return true;
+  }
+
+  /** Back to probing from `nextIndex` after a rejection or a stall. */
+  probeFrom(nextIndex: LogIndex): void {
+    assert(nextIndex > this.matchIndex, `probe from ${nextIndex} at or below match ${this.matchIndex}`);
+    this.state = "probe";
+    this.probeSent = false;
+    this.nextIndex = nextIndex;
+    this.inflight.length = 0;
+    this.stalledHeartbeats = 0;
+  }
+
+  checkInvariants(lastIndex: LogIndex): void {
+    assert(this.matchIndex < this.nextIndex, `match ${this.matchIndex} not below next ${this.nextIndex}`);
+    assert(this.matchIndex <= lastIndex, `match ${this.matchIndex} beyond leader's last ${lastIndex}`);
+    assert(this.nextIndex <= lastIndex + 1, `next ${this.nextIndex} beyond leader's last + 1 (${lastIndex + 1})`);
+    assert(this.state === "replicate" || this.inflight.length === 0, "inflight appends while probing");
+  }
+}

@@ -1,0 +1,442 @@
+import { assert, assertNever } from "./assert.ts";
+import type { RaftConfig } from "./config.ts";
+import { RaftLog } from "./log.ts";
+import type { RaftLogger } from "./logger.ts";
+import { Progress } from "./progress.ts";
+import { majority, quorumMatchIndex } from "./quorum.ts";
+import type { Random } from "./random.ts";
+import { ReadIndexQueue } from "./read-index.ts";
+import type {
+  AppendEntries,
+  AppendEntriesResponse,
+  Entry,
+  HardState,
+  LogIndex,
+  Message,
+  NodeId,
+  ProposeResult,
+  ReadState,
+  RequestVote,
+  RequestVoteResponse,
+  Role,
+  Term,
+} from "./types.ts";
+
+/** Role-specific volatile state: only a leader has progress and reads, only a candidate has votes. */
+type RoleState =
+  | { readonly role: "follower" }
+  | { readonly role: "candidate"; readonly votes: Map<NodeId, boolean> }
+  | { readonly role: "leader"; readonly progress: Map<NodeId, Progress>; readonly reads: ReadIndexQueue };
+
+/**
+ * The Raft algorithm of Figure 2 as a deterministic state machine. It reads
+ * time only from `tick(nowMs)` and randomness only from the injected Random;
+ * what it wants done (messages, durable writes, applies) accumulates here and
+ * is collected by RaftNode into a Ready.
+ */
+export class Raft {
+  readonly id: NodeId;
+  private readonly config: RaftConfig;
+  private readonly random: Random;
+  private readonly logger: RaftLogger;
+  private readonly others: readonly NodeId[];
+
+  // Persistent state (Figure 2): durable before any message that depends on it leaves.
+  currentTerm: Term;
+  votedFor: NodeId | null;
+  readonly log: RaftLog;
+
+  private state: RoleState = { role: "follower" };
+  /** The leader of currentTerm when known; forgotten when the term changes. */
+  leaderId: NodeId | null = null;
+
+  private nowMs: number;
+  private electionDeadlineMs = 0;
+  private heartbeatDeadlineMs = 0;
+
+  /** Messages waiting for the next Ready. */
+  outbox: Message[] = [];
+  /** New entries to replicate: one AppendEntries per follower at the next Ready (batching). */
+  private appendWanted = false;
+  readStates: ReadState[] = [];
+  droppedReads: number[] = [];
+
+  constructor(config: RaftConfig, hardState: HardState, entries: readonly Entry[], nowMs: number, random: Random, logger: RaftLogger) {
+    this.id = config.id;
+    this.config = config;
+    this.random = random;
+    this.logger = logger;
+    this.others = config.peers.filter((peer) => peer !== config.id);
+    this.currentTerm = hardState.currentTerm;
+    this.votedFor = hardState.votedFor;
+    this.log = new RaftLog(entries, hardState.commitIndex);
+    this.nowMs = nowMs;
+    this.resetElectionDeadline();
+  }
+
+  role(): Role {
+    return this.state.role;
+  }
+
+  hardState(): HardState {
+    return { currentTerm: this.currentTerm, votedFor: this.votedFor, commitIndex: this.log.commitIndex };
+  }
+
+  // ---- time ---------------------------------------------------------------
+
+  tick(nowMs: number): void {
+    assert(nowMs >= this.nowMs, `time went back from ${this.nowMs} to ${nowMs}`);
+    this.nowMs = nowMs;
+    if (this.state.role === "leader") {
+      if (nowMs >= this.heartbeatDeadlineMs) {
+        this.heartbeatDeadlineMs = nowMs + this.config.heartbeatMs;
+        this.broadcastHeartbeat(this.state.progress, this.state.reads.currentRound(), true);
+      }
+    } else if (nowMs >= this.electionDeadlineMs) {
+      this.logger.info(`timeout: server ${this.id} is now candidate for term ${this.currentTerm + 1}`, { term: this.currentTerm + 1 });
+      this.campaign();
+    }
+  }
+
+  /** §5.2: a fresh random timeout on every reset spreads candidates apart in time. */
+  private resetElectionDeadline(): void {
+    this.electionDeadlineMs = this.nowMs + this.random.intBetween(this.config.electionTimeoutMsMin, this.config.electionTimeoutMsMax);
+  }
+
+  // ---- role transitions ---------------------------------------------------
+
+  private becomeFollower(term: Term, leaderId: NodeId | null): void {
+    if (term > this.currentTerm) {
+      this.currentTerm = term;
+      this.votedFor = null;
+    }
+    if (this.state.role === "leader") this.droppedReads.push(...this.state.reads.drain());
+    this.state = { role: "follower" };
+    this.leaderId = leaderId;
+    this.appendWanted = false;
+    this.resetElectionDeadline();
+  }
+
+  /** §5.2: increment the term, vote for self, ask every other server for its vote. */
+  private campaign(): void {
+    if (this.state.role === "leader") this.droppedReads.push(...this.state.reads.drain());
+    this.currentTerm++;
+    this.votedFor = this.id;
+    this.leaderId = null;
+    this.state = { role: "candidate", votes: new Map([[this.id, true]]) };
+    this.resetElectionDeadline();
+    if (this.hasQuorum(this.state.votes)) {
+      this.becomeLeader();
+      return;
+    }
+    for (const peer of this.others) {
+      this.send<RequestVote>({
+        type: "RequestVote",
+        to: peer,
+        lastLogIndex: this.log.lastIndex(),
+        lastLogTerm: this.log.lastTerm(),
+      });
+    }
+  }
+
+  private hasQuorum(votes: Map<NodeId, boolean>): boolean {
+    let granted = 0;
+    for (const vote of votes.values()) if (vote) granted++;
+    return granted >= majority(this.config.peers.length);
+  }
+
+  private becomeLeader(): void {
+    assert(this.state.role === "candidate", `became leader from ${this.state.role}`);
+    assert(this.votedFor === this.id, "a leader voted for itself in its term");
+    const votes = [...this.state.votes.values()].filter(Boolean).length;
+    const progress = new Map<NodeId, Progress>();
+    for (const peer of this.others) progress.set(peer, new Progress(this.log.lastIndex() + 1, this.config.inflightAppendsMax));
+    this.state = { role: "leader", progress, reads: new ReadIndexQueue() };
+    this.leaderId = this.id;
+    this.logger.info(`server ${this.id} elected leader for term ${this.currentTerm} with ${votes} votes`, { term: this.currentTerm });
+    // §5.4.2 and §8: a no-op of the new term lets the leader commit what earlier terms left uncommitted.
+    this.appendOwn({ index: this.log.lastIndex() + 1, term: this.currentTerm, type: "noop", data: new Uint8Array(0) });
+    this.heartbeatDeadlineMs = this.nowMs + this.config.heartbeatMs;
+  }
+
+  // ---- client-facing ------------------------------------------------------
+
+  propose(data: Uint8Array): ProposeResult {
+    if (this.state.role !== "leader") return { ok: false, reason: "not-leader", leaderId: this.leaderId };
+    const entry: Entry = { index: this.log.lastIndex() + 1, term: this.currentTerm, type: "command", data };
+    this.appendOwn(entry);
+    return { ok: true, index: entry.index, term: entry.term };
+  }
+
+  private appendOwn(entry: Entry): void {
+    this.log.append(entry);
+    this.appendWanted = true;
+  }
+
+  /** Registers a linearizable read (§8); false when this server is not the leader. */
+  readIndex(context: number): boolean {
+    if (this.state.role !== "leader") return false;
+    this.state.reads.add(context);
+    if (this.others.length === 0) this.releaseReads();
+    return true;
+  }
+
+  /**
+   * Sends what this turn accumulated: one AppendEntries per follower for all
+   * entries proposed since the last Ready, and one heartbeat round for all
+   * reads that arrived since. Called by RaftNode when it builds a Ready.
+   */
+  flush(): void {
+    if (this.state.role !== "leader") return;
+    const { progress, reads } = this.state;
+    if (this.appendWanted) {
+      this.appendWanted = false;
+      for (const [peer, pr] of progress) if (pr.canSend()) this.sendAppend(peer, pr, false);
+    }
+    if (reads.needsRound()) {
+      reads.startRound();
+      this.broadcastHeartbeat(progress, reads.currentRound(), false);
+      this.releaseReads();
+    }
+  }
+
+  hasPendingFlush(): boolean {
+    return this.state.role === "leader" && (this.appendWanted || this.state.reads.needsRound());
+  }
+
+  /** The leader's own durable entries count toward commit once stable (§5.3, §10.2.1 not yet used). */
+  onStable(): void {
+    if (this.state.role === "leader") this.maybeCommit();
+  }
+
+  // ---- messages -----------------------------------------------------------
+
+  step(message: Message): void {
+    if (message.to !== this.id || message.from === this.id || !this.others.includes(message.from)) {
+      this.logger.warn(`dropped a ${message.type} from ${message.from} to ${message.to}: not a peer message for server ${this.id}`);
+      return;
+    }
+    if (message.term > this.currentTerm) {
+      // §5.1: a higher term makes any server a follower. Only an AppendEntries names the new leader.
+      if (this.state.role === "leader") {
+        this.logger.info(`stepped down: saw term ${message.term} from server ${message.from}`, { term: message.term, from: message.from });
+      }
+      this.becomeFollower(message.term, message.type === "AppendEntries" ? message.from : null);
+    } else if (message.term < this.currentTerm) {
+      this.rejectStale(message);
+      return;
+    }
+    assert(message.term === this.currentTerm, "message term equals current term after the term check");
+    switch (message.type) {
+      case "RequestVote":
+        return this.onRequestVote(message);
+      case "RequestVoteResponse":
+        return this.onRequestVoteResponse(message);
+      case "AppendEntries":
+        return this.onAppendEntries(message);
+      case "AppendEntriesResponse":
+        return this.onAppendEntriesResponse(message);
+      default:
+        return assertNever(message, "message");
+    }
+  }
+
+  /** §5.1: a stale request is refused with our term, so its sender learns it is behind. */
+  private rejectStale(message: Message): void {
+    if (message.type === "RequestVote") {
+      this.send<RequestVoteResponse>({ type: "RequestVoteResponse", to: message.from, voteGranted: false });
+    } else if (message.type === "AppendEntries") {
+      this.send<AppendEntriesResponse>({
+        type: "AppendEntriesResponse",
+        to: message.from,
+        success: false,
+        matchIndex: 0,
+        rejectedIndex: message.prevLogIndex,
+        conflictTerm: 0,
+        conflictIndex: 0,
+        readRound: message.readRound,
+      });
+    }
+  }
+
+  /** §5.2 and §5.4.1: one vote per term, only for a candidate whose log is at least as up-to-date. */
+  private onRequestVote(message: RequestVote): void {
+    const canVote = this.votedFor === null || this.votedFor === message.from;
+    const granted = canVote && this.log.isUpToDate(message.lastLogIndex, message.lastLogTerm);
+    if (granted) {
+      this.votedFor = message.from;
+      this.resetElectionDeadline();
+    }
+    this.send<RequestVoteResponse>({ type: "RequestVoteResponse", to: message.from, voteGranted: granted });
+  }
+
+  private onRequestVoteResponse(message: RequestVoteResponse): void {
+    if (this.state.role !== "candidate") return;
+    this.state.votes.set(message.from, message.voteGranted);
+    if (this.hasQuorum(this.state.votes)) this.becomeLeader();
+  }
+
+  /** §5.3: the consistency check on (prevLogIndex, prevLogTerm), then append and advance commit. */
+  private onAppendEntries(message: AppendEntries): void {
+    if (this.state.role === "leader") {
+      // Two leaders in one term would break Election Safety (§5.2): not from a correct peer.
+      this.logger.error(`dropped AppendEntries from server ${message.from}: this server leads term ${this.currentTerm}`);
+      return;
+    }
+    if (this.state.role === "candidate") this.becomeFollower(message.term, message.from);
+    this.leaderId = message.from;
+    this.resetElectionDeadline();
+
+    const reply = { type: "AppendEntriesResponse", to: message.from, readRound: message.readRound } as const;
+    if (!this.log.matchTerm(message.prevLogIndex, message.prevLogTerm)) {
+      const hint = this.log.conflictHint(message.prevLogIndex);
+      this.send<AppendEntriesResponse>({ ...reply, success: false, matchIndex: 0, rejectedIndex: message.prevLogIndex, ...hint });
+      return;
+    }
+    const matchIndex = this.log.appendAfter(message.prevLogIndex, message.entries);
+    // Figure 2: commitIndex = min(leaderCommit, index of last new entry); only what is known to match.
+    this.log.commitTo(Math.min(message.leaderCommit, matchIndex));
+    this.send<AppendEntriesResponse>({ ...reply, success: true, matchIndex, rejectedIndex: 0, conflictTerm: 0, conflictIndex: 0 });
+  }
+
+  private onAppendEntriesResponse(message: AppendEntriesResponse): void {
+    if (this.state.role !== "leader") return;
+    const pr = this.state.progress.get(message.from);
+    assert(pr !== undefined, `no progress for peer ${message.from}`);
+    // Any answer in our term shows the follower still accepts us as leader.
+    if (message.readRound > pr.ackedReadRound) {
+      pr.ackedReadRound = message.readRound;
+      this.releaseReads();
+    }
+    if (message.success) {
+      if (message.matchIndex > this.log.lastIndex()) {
+        this.logger.warn(`dropped AppendEntriesResponse from server ${message.from}: matchIndex ${message.matchIndex} beyond our log`);
+        return;
+      }
+      if (pr.acknowledge(message.matchIndex)) this.maybeCommit();
+      if (pr.canSend() && pr.nextIndex <= this.log.lastIndex()) this.sendAppend(message.from, pr, false);
+      return;
+    }
+    // A rejection of an index at or below what is known to match is a late duplicate.
+    if (message.rejectedIndex <= pr.matchIndex || message.rejectedIndex >= pr.nextIndex) return;
+    pr.probeFrom(this.nextIndexAfterRejection(message, pr.matchIndex));
+    this.sendAppend(message.from, pr, true);
+  }
+
+  /**
+   * Fast log repair (§5.3): if we hold the follower's conflicting term, resume
+   * after our last entry of it; otherwise skip the follower's whole term.
+   */
+  private nextIndexAfterRejection(message: AppendEntriesResponse, matchIndex: LogIndex): LogIndex {
+    let next = message.conflictIndex;
+    if (message.conflictTerm > 0) {
+      const last = this.log.lastIndexOfTerm(message.conflictTerm);
+      if (last > 0) next = last + 1;
+    }
+    return Math.max(matchIndex + 1, Math.min(next, message.rejectedIndex));
+  }
+
+  // ---- leader internals ---------------------------------------------------
+
+  /**
+   * Sends entries from the follower's nextIndex (at most the configured
+   * count and bytes). `force` sends even when there is nothing new, which
+   * makes a probe or a heartbeat.
+   */
+  private sendAppend(peer: NodeId, pr: Progress, force: boolean): void {
+    assert(this.state.role === "leader", "only a leader sends AppendEntries");
+    const entries = this.log.slice(pr.nextIndex, this.config.entriesPerAppendMax, this.config.bytesPerAppendMax);
+    if (entries.length === 0 && !force) return;
+    const prevLogIndex = pr.nextIndex - 1;
+    this.sendAppendEntries(peer, prevLogIndex, entries, this.state.reads.currentRound());
+    if (entries.length > 0) pr.sent(entries.at(-1)!.index);
+    else if (pr.state === "probe") pr.probeSent = true;
+  }
+
+  private sendAppendEntries(peer: NodeId, prevLogIndex: LogIndex, entries: readonly Entry[], readRound: number): void {
+    const prevLogTerm = this.log.term(prevLogIndex);
+    assert(prevLogTerm !== undefined, `prevLogIndex ${prevLogIndex} beyond the leader's log`);
+    this.send<AppendEntries>({
+      type: "AppendEntries",
+      to: peer,
+      prevLogIndex,
+      prevLogTerm,
+      entries,
+      leaderCommit: this.log.commitIndex,
+      readRound,
+    });
+  }
+
+  /**
+   * §5.2 heartbeats. A probing follower gets a fresh probe; a replicating one
+   * an empty AppendEntries at its matchIndex, which it is sure to accept while
+   * later entries are still in flight. On the timer (`fromTimer`) a follower
+   * whose pipeline made no progress for two heartbeats is probed again: an
+   * AppendEntries was lost.
+   */
+  private broadcastHeartbeat(progress: Map<NodeId, Progress>, readRound: number, fromTimer: boolean): void {
+    for (const [peer, pr] of progress) {
+      if (fromTimer && pr.state === "replicate" && pr.hasInflight() && ++pr.stalledHeartbeats >= 2) {
+        pr.probeFrom(pr.matchIndex + 1);
+      }
+      if (pr.state === "probe") {
+        pr.probeSent = false;
+        this.sendAppend(peer, pr, true);
+      } else {
+        this.sendAppendEntries(peer, pr.matchIndex, [], readRound);
+        if (pr.canSend()) this.sendAppend(peer, pr, false);
+      }
+    }
+  }
+
+  /** §5.3 and §5.4.2 (Figure 8): commit by counting replicas only for an entry of the current term. */
+  private maybeCommit(): void {
+    assert(this.state.role === "leader", "only a leader counts replicas");
+    const matches = [this.log.stableIndex];
+    for (const pr of this.state.progress.values()) matches.push(pr.matchIndex);
+    const candidate = quorumMatchIndex(matches);
+    if (candidate > this.log.commitIndex && this.log.term(candidate) === this.currentTerm) {
+      this.log.commitTo(candidate);
+      this.releaseReads();
+    }
+  }
+
+  private releaseReads(): void {
+    if (this.state.role !== "leader") return;
+    // §8: until an entry of its own term commits, the leader's commit index may lag what earlier leaders committed.
+    if (this.log.term(this.log.commitIndex) !== this.currentTerm) return;
+    const progress = this.state.progress;
+    const needed = majority(this.config.peers.length);
+    const acknowledged = (round: number): boolean => {
+      let count = 1;
+      for (const pr of progress.values()) if (pr.ackedReadRound >= round) count++;
+      return count >= needed;
+    };
+    this.readStates.push(...this.state.reads.release(this.log.commitIndex, acknowledged));
+  }
+
+  private send<M extends Message>(message: Omit<M, "term" | "from">): void {
+    this.outbox.push({ ...message, term: this.currentTerm, from: this.id } as unknown as Message);
+  }
+
+  // ---- inspection ---------------------------------------------------------
+
+  checkInvariants(): void {
+    this.log.checkInvariants();
+    assert(this.log.lastTerm() <= this.currentTerm, `last log term ${this.log.lastTerm()} above current term ${this.currentTerm}`);
+    switch (this.state.role) {
+      case "leader":
+        assert(this.votedFor === this.id && this.leaderId === this.id, "a leader voted for itself and knows itself as leader");
+        for (const pr of this.state.progress.values()) pr.checkInvariants(this.log.lastIndex());
+        break;
+      case "candidate":
+        assert(this.votedFor === this.id && this.leaderId === null, "a candidate voted for itself and knows no leader");
+        break;
+      case "follower":
+        assert(this.leaderId !== this.id, "a follower does not think itself leader");
+        break;
+      default:
+        assertNever(this.state, "role state");
+    }
+  }
+}
