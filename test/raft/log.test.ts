@@ -1,0 +1,77 @@
+/**
+ * RaftLog: the follower's append rules of §5.3 (skip what matches, truncate
+ * at the first conflict, never truncate on a stale duplicate), the repair
+ * hint, the up-to-date rule of §5.4.1, and the durable/applied marks.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { RaftLog } from "../../src/raft/log.ts";
+import { AssertionError, type Entry } from "../../src/raft/index.ts";
+
+const entry = (index: number, term: number): Entry => ({ index, term, type: "command", data: new Uint8Array([index]) });
+const logOf = (...terms: number[]): RaftLog => new RaftLog(terms.map((term, i) => entry(i + 1, term)), 0);
+const termsOf = (log: RaftLog): number[] => log.all().map((e) => e.term);
+
+test("appendAfter skips matching entries and appends the rest", () => {
+  const log = logOf(1, 1, 2);
+  assert.equal(log.appendAfter(1, [entry(2, 1), entry(3, 2), entry(4, 2)]), 4);
+  assert.deepEqual(termsOf(log), [1, 1, 2, 2]);
+  assert.equal(log.stableIndex, 3, "the matching prefix stays durable");
+});
+
+test("appendAfter truncates at the first conflict (§5.3)", () => {
+  const log = logOf(1, 1, 2, 2);
+  log.appendAfter(2, [entry(3, 3)]);
+  assert.deepEqual(termsOf(log), [1, 1, 3]);
+  assert.equal(log.stableIndex, 2);
+  assert.deepEqual(log.unstableEntries().map((e) => e.index), [3]);
+});
+
+test("a stale duplicate AppendEntries never shortens the log", () => {
+  const log = logOf(1, 1, 1, 1);
+  assert.equal(log.appendAfter(1, [entry(2, 1)]), 2);
+  assert.equal(log.lastIndex(), 4);
+});
+
+test("truncating a committed entry is a bug and throws", () => {
+  const log = new RaftLog([entry(1, 1), entry(2, 1)], 2);
+  assert.throws(() => log.appendAfter(1, [entry(2, 2)]), AssertionError);
+});
+
+test("conflictHint names the follower's term and its first index, or its length", () => {
+  const log = logOf(1, 2, 2, 2);
+  assert.deepEqual(log.conflictHint(4), { conflictTerm: 2, conflictIndex: 2 });
+  assert.deepEqual(log.conflictHint(9), { conflictTerm: 0, conflictIndex: 5 });
+});
+
+test("lastIndexOfTerm finds the leader's last entry of a term", () => {
+  const log = logOf(1, 1, 3, 3, 5);
+  assert.equal(log.lastIndexOfTerm(3), 4);
+  assert.equal(log.lastIndexOfTerm(2), 0);
+  assert.equal(log.lastIndexOfTerm(5), 5);
+});
+
+test("isUpToDate compares last terms first, then lengths (§5.4.1)", () => {
+  const log = logOf(1, 2, 2);
+  assert.equal(log.isUpToDate(1, 3), true, "higher last term wins though shorter");
+  assert.equal(log.isUpToDate(3, 2), true, "same term, same length");
+  assert.equal(log.isUpToDate(2, 2), false, "same term, shorter");
+  assert.equal(log.isUpToDate(9, 1), false, "lower last term loses though longer");
+});
+
+test("stableTo ignores a write the log has since replaced", () => {
+  const log = logOf(1);
+  log.append(entry(2, 1));
+  const written = log.unstableEntries().at(-1)!;
+  log.appendAfter(1, [entry(2, 2)]);
+  log.stableTo(written);
+  assert.equal(log.stableIndex, 1, "index 2 now holds a different entry");
+});
+
+test("slice honours the count and byte bounds but always returns one entry", () => {
+  const big: Entry[] = [1, 2, 3].map((i) => ({ index: i, term: 1, type: "command", data: new Uint8Array(1000) }));
+  const log = new RaftLog(big, 0);
+  assert.equal(log.slice(1, 10, 10).length, 1);
+  assert.equal(log.slice(1, 2, 1_000_000).length, 2);
+  assert.equal(log.slice(1, 10, 2100).length, 2);
+});
