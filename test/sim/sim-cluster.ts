@@ -1,0 +1,385 @@
+import {
+  RaftNode,
+  type Entry,
+  type Message,
+  type NodeId,
+  type NodeStatus,
+  type ProposeResult,
+  type RaftConfig,
+  type RaftLogger,
+  type RaftNodeOptions,
+  type Ready,
+  raftConfigDefaults,
+  SeededRandom,
+} from "../../src/raft/index.ts";
+import { MemoryStorage } from "../../src/storage/memory-storage.ts";
+import { type CheckerName, SafetyChecker, SimulationViolation } from "./checkers.ts";
+import { SimNetwork } from "./sim-network.ts";
+import { Simulator } from "./simulator.ts";
+import { Trace } from "./trace.ts";
+
+/** What the simulator drives: RaftNode's public surface, so that a test can hand in a wrapped or broken core. */
+export type SimNode = Pick<
+  RaftNode,
+  "tick" | "step" | "propose" | "readIndex" | "hasReady" | "ready" | "advance" | "status" | "logEntries" | "checkInvariants"
+>;
+
+/** Builds the node of one server at start and at each restart. */
+export type NodeFactory = (options: RaftNodeOptions) => SimNode;
+
+export const realNodeFactory: NodeFactory = (options) => new RaftNode(options);
+
+/** The timing and limits of every node's RaftConfig (id and peers come from the cluster). */
+export type SimRaftSettings = Omit<RaftConfig, "id" | "peers">;
+
+export interface SimClusterOptions {
+  readonly seed: number;
+  /** Server ids, 1..n by default. */
+  readonly size: number;
+  readonly raft?: Partial<SimRaftSettings>;
+  /** Each running node is ticked this often, in virtual ms. */
+  readonly tickMs?: number;
+  /** Trace records kept in the ring buffer. */
+  readonly traceCapacity?: number;
+  /** Trace lines printed with a violation. */
+  readonly traceTailLines?: number;
+  /** How to replay this run, printed with a violation; null when the run is not a fuzz seed. */
+  readonly replayCommand?: string | null;
+  readonly createNode?: NodeFactory;
+}
+
+/** A handler of each Ready a node produced, for scenarios that count appends, reads and messages. */
+export type ReadyObserver = (id: NodeId, ready: Ready) => void;
+
+type SimEvent =
+  | { readonly kind: "tick"; readonly id: NodeId; readonly incarnation: number }
+  | { readonly kind: "deliver"; readonly message: Message }
+  | { readonly kind: "call"; readonly run: () => void };
+
+/** Every how many events the checkers compare whole logs, not just their ends. */
+const fullCheckEveryEvents = 1024;
+
+/** One simulated server: its disk survives crashes, everything else is rebuilt at restart. */
+class SimServer {
+  node: SimNode | null = null;
+  /** Bumped at each crash, so that ticks scheduled for an earlier life are ignored. */
+  incarnation = 0;
+  readonly storage = new MemoryStorage();
+  /** A mirror of what `storage` holds, kept to check the log without copying it on every event. */
+  durableLog: Entry[] = [];
+  durableCommitIndex = 0;
+  lastApplied = 0;
+
+  constructor(readonly id: NodeId) {}
+}
+
+/**
+ * A cluster of Raft nodes on a simulated network and clock. Every node keeps
+ * its log and hard state in a MemoryStorage that survives crashes. After every
+ * event the touched node's Ready loop is drained (persist, send, apply,
+ * advance: the order of src/raft/ready.ts) and the safety checkers run.
+ */
+export class SimCluster {
+  readonly seed: number;
+  readonly ids: readonly NodeId[];
+  /** The one source of randomness of the run: network faults, node seeds and the models all draw from it. */
+  readonly random: SeededRandom;
+  readonly trace: Trace;
+  readonly network: SimNetwork;
+  readonly checker: SafetyChecker;
+  readonly settings: SimRaftSettings;
+  private readonly simulator: Simulator<SimEvent>;
+  private readonly servers = new Map<NodeId, SimServer>();
+  private readonly tickMs: number;
+  private readonly traceTailLines: number;
+  private readonly replayCommand: string | null;
+  private readonly createNode: NodeFactory;
+  private readonly readyObservers = new Set<ReadyObserver>();
+
+  constructor(options: SimClusterOptions) {
+    if (!Number.isInteger(options.size) || options.size < 1) throw new RangeError(`cluster size must be a positive integer, got ${options.size}`);
+    this.seed = options.seed;
+    this.ids = Array.from({ length: options.size }, (_, i) => i + 1);
+    this.random = new SeededRandom(options.seed);
+    this.trace = new Trace(options.traceCapacity ?? 4096);
+    this.traceTailLines = options.traceTailLines ?? 60;
+    this.replayCommand = options.replayCommand ?? null;
+    this.tickMs = options.tickMs ?? 10;
+    this.settings = { ...raftConfigDefaults, ...options.raft };
+    this.createNode = options.createNode ?? realNodeFactory;
+    this.checker = new SafetyChecker((checker, details) => this.fail(checker, details));
+    this.simulator = new Simulator((event) => this.handle(event));
+    this.network = new SimNetwork(this.random, {
+      deliverAfter: (delayMs, message) => this.simulator.schedule(delayMs, { kind: "deliver", message }),
+      lost: (message, fate) => this.trace.add({ kind: "message", atMs: this.nowMs, message, fate }),
+    });
+    for (const id of this.ids) {
+      const server = new SimServer(id);
+      this.servers.set(id, server);
+      this.start(server);
+    }
+  }
+
+  get nowMs(): number {
+    return this.simulator.nowMs;
+  }
+
+  get eventCount(): number {
+    return this.simulator.eventCount;
+  }
+
+  // ---- inspection ---------------------------------------------------------
+
+  private server(id: NodeId): SimServer {
+    const server = this.servers.get(id);
+    if (server === undefined) throw new RangeError(`no server ${id} in this cluster (ids ${this.ids.join(",")})`);
+    return server;
+  }
+
+  isUp(id: NodeId): boolean {
+    return this.server(id).node !== null;
+  }
+
+  /** The running node of server `id`, or null while it is down. */
+  node(id: NodeId): SimNode | null {
+    return this.server(id).node;
+  }
+
+  status(id: NodeId): NodeStatus | null {
+    return this.server(id).node?.status() ?? null;
+  }
+
+  /** What server `id` holds on disk (it survives crashes). */
+  durableLog(id: NodeId): readonly Entry[] {
+    return this.server(id).durableLog;
+  }
+
+  /** The index of the last entry server `id` has applied since it last started. */
+  lastApplied(id: NodeId): number {
+    return this.server(id).lastApplied;
+  }
+
+  /** The running leader of the highest term, if any. */
+  leader(): NodeId | null {
+    let best: NodeStatus | null = null;
+    for (const server of this.servers.values()) {
+      const status = server.node?.status();
+      if (status?.role === "leader" && (best === null || status.term > best.term)) best = status;
+    }
+    return best?.id ?? null;
+  }
+
+  /** One line per server, for failure reports. */
+  describeServers(): string[] {
+    return this.ids.map((id) => {
+      const status = this.status(id);
+      if (status === null) return `node ${id}: down (${this.durableLog(id).length} entries on disk)`;
+      return (
+        `node ${id}: ${status.role} term=${status.term} leader=${status.leaderId ?? "-"} voted=${status.votedFor ?? "-"} ` +
+        `last=(${status.lastLogIndex},${status.lastLogTerm}) commit=${status.commitIndex} applied=${status.lastApplied}`
+      );
+    });
+  }
+
+  /** Throws the SimulationViolation for this run. */
+  fail(checker: CheckerName, details: string, cause?: unknown): never {
+    throw new SimulationViolation(
+      this.seed,
+      checker,
+      details,
+      this.nowMs,
+      this.trace.tail(this.traceTailLines),
+      this.replayCommand,
+      cause === undefined ? undefined : { cause },
+    );
+  }
+
+  observeReady(observer: ReadyObserver): () => void {
+    this.readyObservers.add(observer);
+    return () => {
+      this.readyObservers.delete(observer);
+    };
+  }
+
+  // ---- time ---------------------------------------------------------------
+
+  /** Runs `run` `delayMs` from now, as an event of the run (the checkers follow it). */
+  schedule(delayMs: number, run: () => void): void {
+    this.simulator.schedule(delayMs, { kind: "call", run });
+  }
+
+  runFor(durationMs: number): void {
+    this.simulator.runUntil(this.nowMs + durationMs);
+  }
+
+  /** Runs until `done()` holds or `timeoutMs` of virtual time pass; returns whether it held. */
+  runUntil(done: () => boolean, timeoutMs: number): boolean {
+    return this.simulator.runUntilTrue(done, this.nowMs + timeoutMs);
+  }
+
+  // ---- faults -------------------------------------------------------------
+
+  /** Stops server `id`: its node and everything volatile are lost; its disk is kept. */
+  crash(id: NodeId): void {
+    const server = this.server(id);
+    if (server.node === null) throw new Error(`crash: node ${id} is already down`);
+    server.node = null;
+    server.incarnation++;
+    this.checker.forgetVolatile(id);
+    this.trace.note(this.nowMs, `node ${id} crashed`);
+  }
+
+  /** Starts server `id` again from what its disk holds. */
+  restart(id: NodeId): void {
+    const server = this.server(id);
+    if (server.node !== null) throw new Error(`restart: node ${id} is up`);
+    this.start(server);
+    this.guard(id, () => this.settle(server));
+  }
+
+  private start(server: SimServer): void {
+    const { hardState, entries } = server.storage.loadSync();
+    server.durableLog = entries.slice();
+    server.durableCommitIndex = hardState.commitIndex;
+    server.lastApplied = 0;
+    const config: RaftConfig = { ...this.settings, id: server.id, peers: this.ids };
+    server.node = this.guard(server.id, () =>
+      this.createNode({
+        config,
+        hardState,
+        entries,
+        nowMs: this.nowMs,
+        random: new SeededRandom(this.random.intBetween(0, 0xffffffff)),
+        logger: this.coreLogger(server.id),
+      }),
+    );
+    this.trace.note(
+      this.nowMs,
+      `node ${server.id} started: term=${hardState.currentTerm} voted=${hardState.votedFor ?? "-"} commit=${hardState.commitIndex} entries=${entries.length}`,
+    );
+    this.simulator.schedule(this.random.intBetween(1, this.tickMs), { kind: "tick", id: server.id, incarnation: server.incarnation });
+  }
+
+  private coreLogger(id: NodeId): RaftLogger {
+    const note = (message: string): void => this.trace.note(this.nowMs, `node ${id}: ${message}`);
+    return { debug: () => {}, info: note, warn: note, error: note };
+  }
+
+  // ---- client-facing ------------------------------------------------------
+
+  /** Proposes `data` at node `id` (which must be up) and handles the resulting Ready at once. */
+  propose(id: NodeId, data: Uint8Array): ProposeResult {
+    return this.withNode(id, (node) => node.propose(data));
+  }
+
+  /** Asks node `id` (which must be up) for a ReadIndex read; see Ready.readStates. */
+  readIndex(id: NodeId, context: number): boolean {
+    return this.withNode(id, (node) => node.readIndex(context));
+  }
+
+  /**
+   * Calls `use` on the running node of server `id` within one turn, then
+   * handles its Ready loop and runs the checkers: what a runtime does after
+   * any input.
+   */
+  withNode<T>(id: NodeId, use: (node: SimNode) => T): T {
+    const server = this.server(id);
+    const node = server.node;
+    if (node === null) throw new Error(`node ${id} is down`);
+    return this.guard(id, () => {
+      const result = use(node);
+      this.settle(server);
+      return result;
+    });
+  }
+
+  // ---- the event loop -----------------------------------------------------
+
+  private handle(event: SimEvent): void {
+    switch (event.kind) {
+      case "tick": {
+        const server = this.server(event.id);
+        if (server.node === null || server.incarnation !== event.incarnation) return;
+        this.simulator.schedule(this.tickMs, event);
+        const node = server.node;
+        this.guard(server.id, () => {
+          node.tick(this.nowMs);
+          this.settle(server);
+        });
+        return;
+      }
+      case "deliver": {
+        const message = event.message;
+        const server = this.servers.get(message.to);
+        if (server?.node == null) {
+          this.trace.add({ kind: "message", atMs: this.nowMs, message, fate: "receiver down" });
+          return;
+        }
+        if (!this.network.arrives(message)) {
+          this.trace.add({ kind: "message", atMs: this.nowMs, message, fate: "cut by partition" });
+          return;
+        }
+        this.trace.add({ kind: "message", atMs: this.nowMs, message, fate: "delivered" });
+        const node = server.node;
+        this.guard(server.id, () => {
+          node.step(message);
+          this.settle(server);
+        });
+        return;
+      }
+      case "call":
+        event.run();
+        for (const server of this.servers.values()) if (server.node !== null) this.guard(server.id, () => this.settle(server));
+        return;
+    }
+  }
+
+  /** Turns anything a node throws (a failed assertion in the core) into a violation with the seed and the trace. */
+  private guard<T>(id: NodeId, run: () => T): T {
+    try {
+      return run();
+    } catch (error) {
+      if (error instanceof SimulationViolation) throw error;
+      const text = error instanceof Error ? (error.stack ?? error.message) : String(error);
+      return this.fail("node invariants", `node ${id} threw: ${text}`, error);
+    }
+  }
+
+  /** Drains the node's Ready loop, then checks it. */
+  private settle(server: SimServer): void {
+    const node = server.node;
+    if (node === null) return;
+    while (node.hasReady()) this.handleReady(server, node, node.ready());
+    node.checkInvariants();
+    const log = node.logEntries();
+    this.checker.checkNode(node.status(), log);
+    this.checker.checkLogPersisted(server.id, log, server.durableLog, this.eventCount % fullCheckEveryEvents === 0);
+  }
+
+  /** The persistence rule of src/raft/ready.ts: persist, then send, then apply, then advance. */
+  private handleReady(server: SimServer, node: SimNode, ready: Ready): void {
+    const status = node.status();
+    server.storage.saveSync(ready.hardState, ready.entries);
+    const first = ready.entries[0];
+    if (first !== undefined) {
+      const previousLength = server.durableLog.length;
+      server.durableLog.length = Math.min(previousLength, first.index - 1);
+      for (const entry of ready.entries) server.durableLog.push(entry);
+      this.checker.checkPersisted(server.id, status.role, status.term, previousLength, server.durableLog, first.index, ready.entries.length);
+    }
+    if (ready.softState !== null) {
+      this.trace.note(this.nowMs, `node ${server.id} is ${ready.softState.role} in term ${status.term}, leader ${ready.softState.leaderId ?? "unknown"}`);
+    }
+    if (ready.hardState !== null && ready.hardState.commitIndex !== server.durableCommitIndex) {
+      server.durableCommitIndex = ready.hardState.commitIndex;
+      this.trace.add({ kind: "commit", atMs: this.nowMs, node: server.id, commitIndex: server.durableCommitIndex });
+    }
+    for (const message of ready.messages) this.network.send(message);
+    for (const entry of ready.committedEntries) {
+      this.checker.checkApplied(server.id, entry, server.lastApplied + 1, status.commitIndex);
+      server.lastApplied = entry.index;
+    }
+    for (const observer of this.readyObservers) observer(server.id, ready);
+    node.advance(ready);
+  }
+}
