@@ -1,0 +1,81 @@
+import { Request } from "zeromq";
+
+/** What one request/reply exchange came to. */
+export type Exchange =
+  | { readonly kind: "reply"; readonly frames: Buffer[] }
+  /** No reply in time: the server is down, slow or unreachable. */
+  | { readonly kind: "no-reply" }
+  /** The endpoint cannot even be connected to (malformed, unknown protocol). */
+  | { readonly kind: "bad-endpoint"; readonly problem: string };
+
+/** Limits on the client's one socket (habit 8: every ZeroMQ option explicit). */
+const socketOptions = {
+  linger: 0,
+  sendHighWaterMark: 1,
+  receiveHighWaterMark: 1,
+  /** A `list` reply may hold the whole store; refuse anything absurd rather than allocate it. */
+  maxMessageSize: 256 * 1024 * 1024,
+} as const;
+
+/**
+ * A REQ socket used the Lazy Pirate way (ZeroMQ Guide, chapter 4): wait for
+ * the reply with a timeout, and after a timeout throw the socket away, since
+ * a REQ socket whose reply was lost can neither send nor receive again. The
+ * next exchange opens a fresh one. One exchange at a time.
+ */
+export class LazyPirateSocket {
+  #socket: Request | undefined;
+  #closed = false;
+
+  constructor(readonly endpoint: string) {}
+
+  /**
+   * Sends one message and waits up to `timeoutMs` for its reply.
+   * @throws Error when the socket is closed during or before the exchange
+   */
+  async exchange(message: Buffer, timeoutMs: number): Promise<Exchange> {
+    if (this.#closed) throw new Error(`the connection to ${this.endpoint} is closed`);
+    let socket: Request;
+    try {
+      socket = this.#open();
+    } catch (error) {
+      return { kind: "bad-endpoint", problem: (error as Error).message };
+    }
+    socket.sendTimeout = timeoutMs;
+    socket.receiveTimeout = timeoutMs;
+    try {
+      await socket.send(message);
+      return { kind: "reply", frames: await socket.receive() };
+    } catch (error) {
+      if (this.#closed) throw new Error(`the connection to ${this.endpoint} was closed`, { cause: error });
+      if ((error as { code?: unknown }).code !== "EAGAIN") throw error;
+      this.#discard();
+      return { kind: "no-reply" };
+    }
+  }
+
+  /** Closes the socket; a pending exchange rejects. Idempotent. */
+  close(): void {
+    this.#closed = true;
+    this.#discard();
+  }
+
+  #open(): Request {
+    if (this.#socket === undefined) {
+      const socket = new Request(socketOptions);
+      try {
+        socket.connect(this.endpoint);
+      } catch (error) {
+        socket.close();
+        throw error;
+      }
+      this.#socket = socket;
+    }
+    return this.#socket;
+  }
+
+  #discard(): void {
+    this.#socket?.close();
+    this.#socket = undefined;
+  }
+}

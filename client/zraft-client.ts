@@ -1,0 +1,336 @@
+import { randomBytes } from "node:crypto";
+import { EventEmitter } from "node:events";
+import { setTimeout as sleep } from "node:timers/promises";
+import type { ClusterConfig } from "../src/config/cluster-config.ts";
+import { ZraftError, isErrorCode } from "../src/protocol/errors.ts";
+import { assertNever } from "../src/raft/assert.ts";
+import { decodeReply, encodeRequest } from "./client-codec.ts";
+import { LazyPirateSocket } from "./lazy-pirate-socket.ts";
+import {
+  checkReply,
+  type CasReply,
+  type ClientOp,
+  type DeleteReply,
+  type GetReply,
+  type ListReply,
+  type PutReply,
+  type ReplyByOp,
+  type StatusReply,
+} from "./reply-shapes.ts";
+
+export type { CasReply, DeleteReply, GetReply, ListReply, PutReply, ServerRole, StatusReply } from "./reply-shapes.ts";
+
+export interface ZraftClientOptions {
+  /** The cluster; only `servers` is used. */
+  readonly config: ClusterConfig;
+  /** The server to ask first (default: the first one in the config). */
+  readonly serverId?: number;
+  /** How long one attempt waits for a reply before the server counts as not answering (default 1000). */
+  readonly requestTimeoutMs?: number;
+  /** How long one operation may take, retries included, before it fails with TIMEOUT (default 10000). */
+  readonly deadlineMs?: number;
+  /** The first wait after NO_LEADER or TIMEOUT (default 50); it doubles on each retry ... */
+  readonly backoffMsMin?: number;
+  /** ... up to this (default 1000). Each wait is drawn from [half, all] of the current step. */
+  readonly backoffMsMax?: number;
+}
+
+/** The client was told to ask another server, the leader. */
+export interface RedirectEvent {
+  /** The server that redirected (null when its id is unknown). */
+  readonly from: number | null;
+  /** The leader's id (null when the reply did not give it). */
+  readonly to: number | null;
+  /** The leader's client endpoint. */
+  readonly endpoint: string;
+}
+
+/** The client is waiting before it tries again. */
+export interface RetryEvent {
+  /** NO_LEADER: an election is under way (or the server knows no leader); TIMEOUT: the write was not confirmed in time. */
+  readonly reason: "NO_LEADER" | "TIMEOUT";
+  /** Which attempt of this operation just failed, from 1. */
+  readonly attempt: number;
+  readonly delayMs: number;
+  /** The server that answered. */
+  readonly server: number | null;
+}
+
+/** The client gave up on one server and turned to another. */
+export interface FailoverEvent {
+  readonly from: number | null;
+  readonly to: number | null;
+  /** The endpoint the client turns to. */
+  readonly endpoint: string;
+  /**
+   * no-reply: nothing within the request timeout; shutting-down: the server said so;
+   * bad-reply: the reply broke the protocol; bad-endpoint: the endpoint cannot be connected to.
+   */
+  readonly reason: "no-reply" | "shutting-down" | "bad-reply" | "bad-endpoint";
+}
+
+/** The events a ZraftClient emits, so that a user interface can tell what is happening. */
+export interface ZraftClientEvents {
+  redirect: [RedirectEvent];
+  retry: [RetryEvent];
+  failover: [FailoverEvent];
+}
+
+/** A server the client can talk to; `id` is null for an endpoint not in the config. */
+interface ServerRef {
+  readonly id: number | null;
+  readonly endpoint: string;
+}
+
+const defaults = { requestTimeoutMs: 1000, deadlineMs: 10_000, backoffMsMin: 50, backoffMsMax: 1000 } as const;
+
+/**
+ * A client of a zraft cluster (PROTOCOL.md §3), with the Lazy Pirate pattern
+ * of the ZeroMQ Guide (chapter 4): a REQ socket per attempt that is thrown
+ * away after a timeout, failover to the next server in the config when one
+ * does not answer, `NOT_LEADER` redirects followed to the leader, and
+ * `NO_LEADER`/`TIMEOUT` retried after a jittered exponential backoff, all
+ * within one deadline per operation.
+ *
+ * Writes carry this client's random session id and a sequence number that
+ * grows by one per write and stays the same across the retries of one write,
+ * so a write takes effect at most once however often it is retried.
+ *
+ * Concurrency: one ZraftClient holds one socket and runs one operation at a
+ * time; calls made while one is running wait in a FIFO queue. Use several
+ * clients for parallel requests.
+ *
+ * Failures reject with ZraftError: `BAD_REQUEST` as the server said it;
+ * `TIMEOUT` when the deadline passes (the last problem is in the message).
+ * `status(id)` asks one given server once and fails at once: ZraftError
+ * with the server's code, `TIMEOUT` when it does not answer, a plain Error
+ * when its reply breaks the protocol. Every method rejects with a plain
+ * Error after `close()`.
+ */
+export class ZraftClient extends EventEmitter<ZraftClientEvents> {
+  /** This client's session id: 16 random hex characters. */
+  readonly sessionId = randomBytes(8).toString("hex");
+  readonly #servers: readonly ServerRef[];
+  readonly #requestTimeoutMs: number;
+  readonly #deadlineMs: number;
+  readonly #backoffMsMin: number;
+  readonly #backoffMsMax: number;
+  /** The server the next operation goes to first: the last one that answered successfully. */
+  #current: ServerRef;
+  #socket: LazyPirateSocket | undefined;
+  #lastSeq = 0;
+  #queue: Promise<unknown> = Promise.resolve();
+  #closed = false;
+
+  constructor(options: ZraftClientOptions) {
+    super();
+    this.#servers = options.config.servers.map((server) => ({ id: server.id, endpoint: server.client }));
+    const first = options.serverId === undefined ? this.#servers[0] : this.#servers.find((server) => server.id === options.serverId);
+    if (first === undefined) throw new RangeError(`server ${options.serverId ?? "(first)"} is not in the config`);
+    this.#current = first;
+    this.#requestTimeoutMs = positive("requestTimeoutMs", options.requestTimeoutMs ?? defaults.requestTimeoutMs);
+    this.#deadlineMs = positive("deadlineMs", options.deadlineMs ?? defaults.deadlineMs);
+    this.#backoffMsMin = positive("backoffMsMin", options.backoffMsMin ?? defaults.backoffMsMin);
+    this.#backoffMsMax = Math.max(this.#backoffMsMin, positive("backoffMsMax", options.backoffMsMax ?? defaults.backoffMsMax));
+  }
+
+  /** The id of the server the next operation will try first (null if it is not in the config). */
+  get currentServerId(): number | null {
+    return this.#current.id;
+  }
+
+  /** The last sequence number given to a write (0 before the first). */
+  get lastSeq(): number {
+    return this.#lastSeq;
+  }
+
+  put(key: string, value: unknown): Promise<PutReply> {
+    return this.#write("put", { key, value });
+  }
+
+  /** Reads a key; linearizable unless `stale`, which lets a follower answer from its own state. */
+  get(key: string, options: { readonly stale?: boolean } = {}): Promise<GetReply> {
+    return this.#enqueue(() => this.#perform("get", { op: "get", key, stale: options.stale }));
+  }
+
+  delete(key: string): Promise<DeleteReply> {
+    return this.#write("delete", { key });
+  }
+
+  /** Keys in order, with their values; all of them when `prefix` is absent. */
+  list(prefix?: string, limit?: number, options: { readonly stale?: boolean } = {}): Promise<ListReply> {
+    return this.#enqueue(() => this.#perform("list", { op: "list", prefix, limit, stale: options.stale }));
+  }
+
+  /** Sets `key` to `value` if it now holds `expected`; `expected` null means "if the key is absent". */
+  cas(key: string, expected: unknown, value: unknown): Promise<CasReply> {
+    return this.#write("cas", { key, expect: expected, value });
+  }
+
+  /**
+   * The status of server `serverId` (only that server is asked, once), or,
+   * without an id, of whichever server answers first.
+   */
+  status(serverId?: number, options: { readonly timeoutMs?: number } = {}): Promise<StatusReply> {
+    let pinned: ServerRef | undefined;
+    if (serverId !== undefined) {
+      pinned = this.#servers.find((server) => server.id === serverId);
+      if (pinned === undefined) return Promise.reject(new RangeError(`server ${serverId} is not in the config`));
+    }
+    return this.#enqueue(() => this.#perform("status", { op: "status" }, pinned, options.timeoutMs));
+  }
+
+  /** Closes the socket. Operations still running or queued reject. Idempotent. */
+  close(): void {
+    this.#closed = true;
+    this.#socket?.close();
+    this.#socket = undefined;
+  }
+
+  #write<Op extends "put" | "delete" | "cas">(op: Op, fields: Readonly<Record<string, unknown>>): Promise<ReplyByOp[Op]> {
+    return this.#enqueue(() => {
+      // Taken when the write starts, not when it is queued, so the server sees seqs grow in the order it receives writes.
+      this.#lastSeq += 1;
+      return this.#perform(op, { op, ...fields, client: this.sessionId, seq: this.#lastSeq });
+    });
+  }
+
+  #enqueue<T>(work: () => Promise<T>): Promise<T> {
+    const result = this.#queue.then(work);
+    this.#queue = result.catch(() => undefined);
+    return result;
+  }
+
+  /**
+   * Sends one request until a server gives a final answer or the deadline
+   * passes. `pinned`: ask that server only, once, and fail on anything but a
+   * success.
+   */
+  async #perform<Op extends ClientOp>(
+    op: Op,
+    request: Readonly<Record<string, unknown>>,
+    pinned?: ServerRef,
+    pinnedTimeoutMs = this.#requestTimeoutMs,
+  ): Promise<ReplyByOp[Op]> {
+    this.#assertOpen();
+    const message = encodeRequest(request);
+    const deadline = performance.now() + (pinned === undefined ? this.#deadlineMs : pinnedTimeoutMs);
+    let target = pinned ?? this.#current;
+    let attempt = 0;
+    let backoffMs = this.#backoffMsMin;
+    let redirectsInARow = 0;
+    let lastProblem = "";
+
+    const failOver = (reason: FailoverEvent["reason"], problem: string): void => {
+      lastProblem = problem;
+      if (pinned !== undefined) throw reason === "no-reply" ? new ZraftError("TIMEOUT", problem) : new Error(problem);
+      const next = this.#serverAfter(target);
+      this.emit("failover", { from: target.id, to: next.id, endpoint: next.endpoint, reason });
+      target = next;
+    };
+    const backOff = async (reason: RetryEvent["reason"]): Promise<void> => {
+      const delayMs = Math.round(backoffMs / 2 + (Math.random() * backoffMs) / 2);
+      this.emit("retry", { reason, attempt, delayMs, server: target.id });
+      await sleep(Math.max(0, Math.min(delayMs, deadline - performance.now())));
+      this.#assertOpen();
+      backoffMs = Math.min(backoffMs * 2, this.#backoffMsMax);
+      redirectsInARow = 0;
+    };
+
+    for (;;) {
+      const remainingMs = Math.floor(deadline - performance.now());
+      if (remainingMs <= 0) {
+        throw new ZraftError("TIMEOUT", `no answer within ${this.#deadlineMs} ms after ${attempt} attempts (last: ${lastProblem})`);
+      }
+      attempt += 1;
+      const attemptTimeoutMs = pinned === undefined ? Math.min(this.#requestTimeoutMs, remainingMs) : remainingMs;
+      const exchange = await this.#socketFor(target).exchange(message, attemptTimeoutMs);
+      if (exchange.kind === "no-reply") {
+        failOver("no-reply", `${describe(target)} did not answer within ${attemptTimeoutMs} ms`);
+        continue;
+      }
+      if (exchange.kind === "bad-endpoint") {
+        failOver("bad-endpoint", `cannot connect to ${target.endpoint}: ${exchange.problem}`);
+        continue;
+      }
+      const decoded = decodeReply(exchange.frames);
+      const reply = typeof decoded === "string" ? decoded : checkReply(op, decoded);
+      if (typeof reply === "string") {
+        failOver("bad-reply", `${describe(target)} broke the protocol: ${reply}`);
+        continue;
+      }
+      if (reply.ok) {
+        if (pinned === undefined) this.#current = target;
+        return reply;
+      }
+      lastProblem = `${describe(target)} answered ${reply.error}: ${reply.message}`;
+      if (!isErrorCode(reply.error)) {
+        failOver("bad-reply", `${describe(target)} answered with an unknown error code ${JSON.stringify(reply.error)}`);
+        continue;
+      }
+      if (pinned !== undefined || reply.error === "BAD_REQUEST") throw new ZraftError(reply.error, reply.message);
+      switch (reply.error) {
+        case "NOT_LEADER": {
+          const leader = reply.leader;
+          // A redirect to itself, or an endless chain of redirects, means no leader is settled yet.
+          if (leader !== undefined && leader !== target.endpoint && redirectsInARow < this.#servers.length) {
+            const to = this.#refFor(leader, reply.leaderId ?? null);
+            this.emit("redirect", { from: target.id, to: to.id, endpoint: to.endpoint });
+            target = to;
+            redirectsInARow += 1;
+            continue;
+          }
+          await backOff("NO_LEADER");
+          target = this.#serverAfter(target);
+          break;
+        }
+        case "NO_LEADER":
+          // Move on as well: a server cut off from the majority would never learn of the leader.
+          await backOff("NO_LEADER");
+          target = this.#serverAfter(target);
+          break;
+        case "TIMEOUT":
+          // Same server, same seq: the leader will answer with the original reply if the write did commit.
+          await backOff("TIMEOUT");
+          break;
+        case "SHUTTING_DOWN":
+          failOver("shutting-down", lastProblem);
+          break;
+        default:
+          assertNever(reply.error, "error code");
+      }
+    }
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new Error("the ZraftClient is closed");
+  }
+
+  /** The socket to `target`, replacing the one to any other server (only one is kept). */
+  #socketFor(target: ServerRef): LazyPirateSocket {
+    if (this.#socket?.endpoint !== target.endpoint) {
+      this.#socket?.close();
+      this.#socket = new LazyPirateSocket(target.endpoint);
+    }
+    return this.#socket;
+  }
+
+  /** The next server in config order after `server` (the first one when `server` is not in the config). */
+  #serverAfter(server: ServerRef): ServerRef {
+    const index = this.#servers.findIndex((candidate) => candidate.endpoint === server.endpoint);
+    return this.#servers[(index + 1) % this.#servers.length] as ServerRef;
+  }
+
+  #refFor(endpoint: string, leaderId: number | null): ServerRef {
+    return this.#servers.find((server) => server.endpoint === endpoint) ?? { id: leaderId, endpoint };
+  }
+}
+
+function describe(server: ServerRef): string {
+  return server.id === null ? server.endpoint : `server ${server.id} (${server.endpoint})`;
+}
+
+function positive(name: string, value: number): number {
+  if (!Number.isFinite(value) || value <= 0) throw new RangeError(`ZraftClient option ${name} must be a positive number, got ${value}`);
+  return value;
+}

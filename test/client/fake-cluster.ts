@@ -1,0 +1,200 @@
+/**
+ * Fake zraft servers for testing clients without Raft: each is a ZeroMQ
+ * Router bound on a free loopback port that answers every request as its
+ * current `behaviour` says (PROTOCOL.md §3 replies), so a test can make one
+ * server a leader, another a redirecting follower, a third silent, and
+ * change them mid-test.
+ */
+import { Packr, Unpackr } from "msgpackr";
+import { Router } from "zeromq";
+import { defaultClusterConfig, type ClusterConfig } from "../../src/config/cluster-config.ts";
+
+type Fields = Record<string, unknown>;
+
+/** What a fake server does with one request: answer with a map, answer with raw bytes, or stay silent. */
+export type FakeAnswer = Fields | { readonly raw: Buffer } | "no-reply";
+export type Behaviour = (request: Fields, server: FakeServer) => FakeAnswer;
+
+const packr = new Packr({ useRecords: false, encodeUndefinedAsNil: true });
+const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: false });
+
+/** Maps with string keys to objects, defining (not assigning) keys so `__proto__` survives. */
+function toFields(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(toFields);
+  if (!(value instanceof Map)) return value;
+  if (![...value.keys()].every((key) => typeof key === "string")) return value;
+  const object: Fields = {};
+  for (const [key, item] of value) Object.defineProperty(object, key as string, { value: toFields(item), enumerable: true });
+  return object;
+}
+
+export class FakeServer {
+  /** Every request received, decoded, in arrival order. */
+  readonly requests: Fields[] = [];
+  readonly #router: Router;
+  readonly #serving: Promise<void>;
+
+  private constructor(
+    readonly id: number,
+    readonly endpoint: string,
+    router: Router,
+    public behaviour: Behaviour,
+  ) {
+    this.#router = router;
+    this.#serving = this.#serve();
+  }
+
+  static async start(id: number, behaviour: Behaviour): Promise<FakeServer> {
+    const router = new Router({ linger: 0 });
+    await router.bind("tcp://127.0.0.1:*");
+    return new FakeServer(id, router.lastEndpoint as string, router, behaviour);
+  }
+
+  /** Requests whose `op` is `op`. */
+  requestsOf(op: string): Fields[] {
+    return this.requests.filter((request) => request.op === op);
+  }
+
+  async close(): Promise<void> {
+    this.#router.close();
+    await this.#serving;
+  }
+
+  async #serve(): Promise<void> {
+    for await (const [routingId, delimiter, body] of this.#router) {
+      const request = toFields(unpackr.unpack(body as Buffer)) as Fields;
+      this.requests.push(request);
+      const answer = this.behaviour(request, this);
+      if (answer === "no-reply") continue;
+      const bytes = "raw" in answer && Buffer.isBuffer(answer.raw) ? answer.raw : packr.pack(answer);
+      await this.#router.send([routingId as Buffer, delimiter as Buffer, bytes]);
+    }
+  }
+}
+
+/** The fields every reply carries. */
+const common = (leaderId: number | null): Fields => ({ term: 1, leaderId });
+
+/**
+ * A tiny key-value state machine with a session table, standing in for the
+ * leader: a retried write (same client and seq) gets its original reply.
+ */
+export class FakeStore {
+  readonly data = new Map<string, unknown>();
+  readonly #sessions = new Map<string, { seq: number; reply: Fields }>();
+  #index = 0;
+  /** How many writes were applied (a retried write counts once). */
+  applied = 0;
+
+  /** Answers `request` as the leader `server` would. */
+  answer(request: Fields, server: FakeServer): Fields {
+    const op = request.op;
+    const key = request.key as string;
+    if (op === "get") return { ok: true, ...common(server.id), found: this.data.has(key), value: this.data.get(key) ?? null };
+    if (op === "list") {
+      const prefix = (request.prefix as string | undefined) ?? "";
+      const keys = [...this.data.keys()].filter((k) => k.startsWith(prefix)).sort();
+      const limited = typeof request.limit === "number" ? keys.slice(0, request.limit) : keys;
+      return { ok: true, ...common(server.id), entries: limited.map((k) => [k, this.data.get(k)]) };
+    }
+    if (op === "status") return statusOf(server, "leader", server.id);
+    const session = this.#sessions.get(request.client as string);
+    if (session !== undefined && session.seq === request.seq) return session.reply;
+    const reply = this.#apply(request, server);
+    this.#sessions.set(request.client as string, { seq: request.seq as number, reply });
+    return reply;
+  }
+
+  #apply(request: Fields, server: FakeServer): Fields {
+    const key = request.key as string;
+    this.#index += 1;
+    this.applied += 1;
+    const base = { ok: true, ...common(server.id), index: this.#index };
+    switch (request.op) {
+      case "put":
+        this.data.set(key, request.value);
+        return base;
+      case "delete": {
+        const found = this.data.delete(key);
+        return { ...base, found };
+      }
+      case "cas": {
+        const current = this.data.has(key) ? this.data.get(key) : null;
+        const swapped = JSON.stringify(current) === JSON.stringify(request.expect);
+        if (swapped) this.data.set(key, request.value);
+        return { ...base, swapped, value: swapped ? request.value : current };
+      }
+      default:
+        return { ok: false, ...common(server.id), error: "BAD_REQUEST", message: `unknown op ${String(request.op)}` };
+    }
+  }
+}
+
+export function statusOf(server: FakeServer, role: string, leaderId: number | null): Fields {
+  return {
+    ok: true,
+    ...common(leaderId),
+    id: server.id,
+    pid: process.pid,
+    role,
+    commitIndex: 0,
+    lastApplied: 0,
+    lastLogIndex: 0,
+    votedFor: leaderId,
+  };
+}
+
+/** Ready-made behaviours. */
+export const behaviours = {
+  leader: (store: FakeStore): Behaviour => (request, server) => store.answer(request, server),
+  /** Redirects writes and reads to `leader()`; answers status itself. */
+  follower:
+    (leader: () => FakeServer): Behaviour =>
+    (request, server) =>
+      request.op === "status"
+        ? statusOf(server, "follower", leader().id)
+        : {
+            ok: false,
+            ...common(leader().id),
+            error: "NOT_LEADER",
+            message: `server ${server.id} is not the leader`,
+            leader: leader().endpoint,
+          },
+  silent: (): Behaviour => () => "no-reply",
+  noLeader: (): Behaviour => (request, server) =>
+    request.op === "status"
+      ? statusOf(server, "candidate", null)
+      : { ok: false, ...common(null), error: "NO_LEADER", message: "an election is under way" },
+} as const;
+
+/** Fake servers with ids 1..n (all silent until given a behaviour) and a config naming them. */
+export class FakeCluster {
+  private constructor(
+    readonly servers: readonly FakeServer[],
+    readonly config: ClusterConfig,
+  ) {}
+
+  static async start(count: number): Promise<FakeCluster> {
+    const servers = await Promise.all(Array.from({ length: count }, (_, i) => FakeServer.start(i + 1, behaviours.silent())));
+    const config = { ...defaultClusterConfig(), servers: servers.map((server) => ({ id: server.id, client: server.endpoint })) };
+    return new FakeCluster(servers, config);
+  }
+
+  server(id: number): FakeServer {
+    const server = this.servers.find((candidate) => candidate.id === id);
+    if (server === undefined) throw new Error(`no fake server ${id}`);
+    return server;
+  }
+
+  /** Makes `leaderId` the leader over a fresh store and every other server a follower redirecting to it. */
+  elect(leaderId: number, store = new FakeStore()): FakeStore {
+    for (const server of this.servers) {
+      server.behaviour = server.id === leaderId ? behaviours.leader(store) : behaviours.follower(() => this.server(leaderId));
+    }
+    return store;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.servers.map((server) => server.close()));
+  }
+}
