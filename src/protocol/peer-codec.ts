@@ -1,0 +1,318 @@
+import { Packr, Unpackr } from "msgpackr";
+import { assertNever } from "../raft/assert.ts";
+import type { Entry, EntryType, LogIndex, Message, MessageType, NodeId, Term } from "../raft/types.ts";
+
+/**
+ * The wire format of Raft messages between servers. Each message is one
+ * PUB/SUB multipart message through the forwarders:
+ *
+ *   frame 1: the topic `raft/<to>/`, so that a SUB socket receives only what
+ *            is addressed to it; the trailing `/` stops prefix matching
+ *            (server 1's subscription `raft/1/` does not match `raft/10/`);
+ *   frame 2: the message as one MessagePack map, Figure 2 field names.
+ *
+ * Anything arriving on the bus is untrusted: decodePeerMessage() checks every
+ * byte's meaning before the Raft core sees it, and never throws.
+ */
+
+/**
+ * No valid term is above this. Terms grow by one per election; at one
+ * election per millisecond 2^48 lasts nearly 9,000 years. A peer claiming
+ * term 2^53 would otherwise push every server to a term at which `term + 1`
+ * is no longer exact, so such a message is refused instead.
+ */
+export const peerTermMax = 2 ** 48;
+
+/** The two frames of one peer message: topic, then body. */
+export type PeerFrames = readonly [topic: Uint8Array, body: Uint8Array];
+
+export type PeerDecodeResult =
+  | { readonly ok: true; readonly message: Message }
+  | { readonly ok: false; readonly reason: string };
+
+// Standard MessagePack only (no msgpackr records), so that the bytes mean the
+// same to any decoder; one instance of each, reused for every message.
+const packr = new Packr({ useRecords: false });
+const unpackr = new Unpackr({
+  useRecords: false,
+  mapsAsObjects: true,
+  // Binary comes out as views into the frame; decodeEntries() copies what it keeps.
+  copyBuffers: false,
+  structuredClone: false,
+});
+
+const textEncoder = new TextEncoder();
+const topics = new Map<NodeId, Uint8Array>();
+
+/** The topic string a server subscribes to, and that messages to it carry. */
+export function peerTopicText(id: NodeId): string {
+  return `raft/${id}/`;
+}
+
+/** The topic frame for messages to `id` (cached: every message needs one). */
+export function peerTopic(id: NodeId): Uint8Array {
+  let topic = topics.get(id);
+  if (topic === undefined) {
+    topic = textEncoder.encode(peerTopicText(id));
+    topics.set(id, topic);
+  }
+  return topic;
+}
+
+/**
+ * Encodes a message for the forwarder. Only the fields of the message type
+ * are written, so nothing else an object may carry leaks onto the wire.
+ */
+export function encodePeerMessage(message: Message): PeerFrames {
+  return [peerTopic(message.to), packr.pack(wireBody(message))];
+}
+
+function wireBody(message: Message): Record<string, unknown> {
+  const { type, term, from, to } = message;
+  switch (type) {
+    case "RequestVote":
+      return { type, term, from, to, lastLogIndex: message.lastLogIndex, lastLogTerm: message.lastLogTerm };
+    case "RequestVoteResponse":
+      return { type, term, from, to, voteGranted: message.voteGranted };
+    case "AppendEntries":
+      return {
+        type,
+        term,
+        from,
+        to,
+        prevLogIndex: message.prevLogIndex,
+        prevLogTerm: message.prevLogTerm,
+        entries: message.entries.map(({ index, term, type, data }) => ({ index, term, type, data })),
+        leaderCommit: message.leaderCommit,
+        readRound: message.readRound,
+      };
+    case "AppendEntriesResponse":
+      return {
+        type,
+        term,
+        from,
+        to,
+        success: message.success,
+        matchIndex: message.matchIndex,
+        rejectedIndex: message.rejectedIndex,
+        conflictTerm: message.conflictTerm,
+        conflictIndex: message.conflictIndex,
+        readRound: message.readRound,
+      };
+    default:
+      return assertNever(message, "message type");
+  }
+}
+
+/**
+ * Decodes and fully validates the frames of one peer message addressed to
+ * `selfId`. Never throws: bad input of any kind gives `ok: false` and a
+ * reason naming the first problem found. The message returned is built from
+ * the validated fields only.
+ */
+export function decodePeerMessage(
+  frames: readonly Uint8Array[],
+  selfId: NodeId,
+  knownIds: ReadonlySet<NodeId>,
+): PeerDecodeResult {
+  try {
+    return { ok: true, message: decodeOrReject(frames, selfId, knownIds) };
+  } catch (error) {
+    if (error instanceof Rejection) return { ok: false, reason: error.message };
+    throw error;
+  }
+}
+
+/** Thrown inside this module only, to leave the validation at the first problem. */
+class Rejection extends Error {
+  override readonly name = "Rejection";
+}
+
+function reject(reason: string): never {
+  throw new Rejection(reason);
+}
+
+const messageTypes: ReadonlySet<string> = new Set<MessageType>([
+  "RequestVote",
+  "RequestVoteResponse",
+  "AppendEntries",
+  "AppendEntriesResponse",
+]);
+const entryTypes: ReadonlySet<string> = new Set<EntryType>(["noop", "command"]);
+
+function decodeOrReject(frames: readonly Uint8Array[], selfId: NodeId, knownIds: ReadonlySet<NodeId>): Message {
+  if (frames.length !== 2) reject(`expected 2 frames (topic, body), got ${frames.length}`);
+  const [topic, bodyBytes] = frames as readonly [Uint8Array, Uint8Array];
+  if (!bytesEqual(topic, peerTopic(selfId))) reject(`topic ${describeTopic(topic)} is not ${peerTopicText(selfId)}`);
+
+  let decoded: unknown;
+  try {
+    decoded = unpackr.unpack(bodyBytes);
+  } catch (error) {
+    // msgpackr throws Error or RangeError (deep nesting) on malformed bytes.
+    reject(`body is not one MessagePack value: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  const body = plainMap(decoded, "body");
+
+  const type = body.type;
+  if (typeof type !== "string" || !messageTypes.has(type)) reject(`type ${preview(type)} is not a Raft message type`);
+  const messageType = type as MessageType;
+  const field = (name: string): FieldReader => new FieldReader(body, `${messageType}.${name}`, name);
+
+  const term = field("term").term();
+  const from = field("from").count();
+  if (from === selfId) reject(`${messageType}.from is this server's own id ${selfId}`);
+  if (!knownIds.has(from)) reject(`${messageType}.from ${from} is not a server of this cluster`);
+  const to = field("to").count();
+  if (to !== selfId) reject(`${messageType}.to ${to} is not this server (${selfId})`);
+
+  switch (messageType) {
+    case "RequestVote": {
+      const lastLogIndex = field("lastLogIndex").count();
+      const lastLogTerm = field("lastLogTerm").termAtMost(term, "the message term");
+      if ((lastLogIndex === 0) !== (lastLogTerm === 0)) {
+        reject(`RequestVote.lastLogTerm ${lastLogTerm} does not fit lastLogIndex ${lastLogIndex}`);
+      }
+      return { type: messageType, term, from, to, lastLogIndex, lastLogTerm };
+    }
+    case "RequestVoteResponse":
+      return { type: messageType, term, from, to, voteGranted: field("voteGranted").flag() };
+    case "AppendEntries": {
+      const prevLogIndex = field("prevLogIndex").count();
+      const prevLogTerm = field("prevLogTerm").termAtMost(term, "the message term");
+      if ((prevLogIndex === 0) !== (prevLogTerm === 0)) {
+        reject(`AppendEntries.prevLogTerm ${prevLogTerm} does not fit prevLogIndex ${prevLogIndex}`);
+      }
+      const entries = decodeEntries(body.entries, prevLogIndex, prevLogTerm, term);
+      const leaderCommit = field("leaderCommit").count();
+      const readRound = field("readRound").count();
+      return { type: messageType, term, from, to, prevLogIndex, prevLogTerm, entries, leaderCommit, readRound };
+    }
+    case "AppendEntriesResponse": {
+      const success = field("success").flag();
+      const matchIndex = field("matchIndex").count();
+      const rejectedIndex = field("rejectedIndex").count();
+      const conflictTerm = field("conflictTerm").termAtMost(term, "the message term");
+      const conflictIndex = field("conflictIndex").count();
+      const readRound = field("readRound").count();
+      return { type: messageType, term, from, to, success, matchIndex, rejectedIndex, conflictTerm, conflictIndex, readRound };
+    }
+    default:
+      return assertNever(messageType, "message type");
+  }
+}
+
+/**
+ * Entries must continue the log right after prevLogIndex, and their terms
+ * must be what a leader's log can hold: non-decreasing from prevLogTerm and
+ * never above the leader's current term (§5.3, Log Matching).
+ */
+function decodeEntries(value: unknown, prevLogIndex: LogIndex, prevLogTerm: Term, messageTerm: Term): Entry[] {
+  if (!Array.isArray(value)) reject(`AppendEntries.entries is ${preview(value)}, not an array`);
+  const entries = new Array<Entry>(value.length);
+  let previousTerm = prevLogTerm;
+  for (let i = 0; i < value.length; i++) {
+    const what = `AppendEntries.entries[${i}]`;
+    const item = plainMap(value[i], what);
+    const index = new FieldReader(item, `${what}.index`, "index").count();
+    if (index !== prevLogIndex + 1 + i) reject(`${what}.index ${index} should be ${prevLogIndex + 1 + i}`);
+    const term = new FieldReader(item, `${what}.term`, "term").termAtMost(messageTerm, "the message term");
+    if (term < previousTerm) reject(`${what}.term ${term} is below the term ${previousTerm} before it`);
+    if (term === 0) reject(`${what}.term is 0; entries are created in terms >= 1`);
+    previousTerm = term;
+    const type = item.type;
+    if (typeof type !== "string" || !entryTypes.has(type)) reject(`${what}.type ${preview(type)} is not "noop" or "command"`);
+    const data = item.data;
+    if (!(data instanceof Uint8Array)) reject(`${what}.data is ${preview(data)}, not binary`);
+    if (type === "noop" && data.length !== 0) reject(`${what} is a noop with ${data.length} bytes of data`);
+    // A view into the frame would keep the whole frame alive as long as any one
+    // of its entries stays in the log. Buffer.from copies small data into
+    // Node's shared pool: far cheaper than one ArrayBuffer per entry.
+    entries[i] = { index, term, type: type as EntryType, data: Buffer.from(data) };
+  }
+  return entries;
+}
+
+/** Reads one field of an untrusted map, naming it in every rejection. */
+class FieldReader {
+  private readonly value: unknown;
+  constructor(
+    map: Readonly<Record<string, unknown>>,
+    private readonly what: string,
+    key: string,
+  ) {
+    // Own properties only: nothing inherited can stand in for a missing field.
+    this.value = Object.hasOwn(map, key) ? map[key] : undefined;
+  }
+
+  /** A non-negative safe integer: an index, an id, a round. */
+  count(): number {
+    const value = this.value;
+    if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0) {
+      reject(`${this.what} is ${preview(value)}, not a non-negative integer`);
+    }
+    return value;
+  }
+
+  term(): Term {
+    const value = this.count();
+    if (value > peerTermMax) reject(`${this.what} ${value} is above the bound 2^48 on terms`);
+    return value;
+  }
+
+  termAtMost(bound: Term, boundName: string): Term {
+    const value = this.term();
+    if (value > bound) reject(`${this.what} ${value} is above ${boundName} ${bound}`);
+    return value;
+  }
+
+  flag(): boolean {
+    if (typeof this.value !== "boolean") reject(`${this.what} is ${preview(this.value)}, not a boolean`);
+    return this.value;
+  }
+}
+
+function plainMap(value: unknown, what: string): Readonly<Record<string, unknown>> {
+  if (typeof value !== "object" || value === null || Object.getPrototypeOf(value) !== Object.prototype) {
+    reject(`${what} is ${preview(value)}, not a map`);
+  }
+  return value as Readonly<Record<string, unknown>>;
+}
+
+function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+const topicPreviewBytesMax = 32;
+
+function describeTopic(topic: Uint8Array): string {
+  const shown = Buffer.from(topic.subarray(0, topicPreviewBytesMax)).toString("latin1");
+  return JSON.stringify(topic.length > topicPreviewBytesMax ? `${shown}…` : shown);
+}
+
+/** A short description of an untrusted value for a rejection reason. */
+function preview(value: unknown): string {
+  if (value === undefined) return "missing";
+  if (value === null) return "nil";
+  if (value instanceof Uint8Array) return `${value.length} bytes of binary`;
+  if (Array.isArray(value)) return `an array of ${value.length}`;
+  switch (typeof value) {
+    case "string":
+      return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+    case "number":
+    case "boolean":
+      return String(value);
+    case "bigint":
+      return `${value}n`;
+    case "object": {
+      const prototype: unknown = Object.getPrototypeOf(value);
+      if (prototype === Object.prototype) return "a map";
+      const name: unknown = (prototype as { constructor?: { name?: unknown } } | null)?.constructor?.name;
+      return typeof name === "string" ? `a ${name}` : "an object without prototype";
+    }
+    default:
+      return `a ${typeof value}`;
+  }
+}

@@ -1,0 +1,203 @@
+import { inspect } from "node:util";
+import winston from "winston";
+import type { RaftLogger } from "../raft/logger.ts";
+
+/**
+ * Server logs: one readable line per event on the console, e.g.
+ *
+ *   12:00:01.234 info  server 3 elected leader for term 7 {term: 7, votes: 4}
+ *
+ * and, with `--log-json FILE`, the same events as JSON lines in FILE for
+ * tools. Colour only on a terminal (and never with NO_COLOR set), so that
+ * `npm start`'s prefixed output and files stay plain.
+ */
+
+/** The levels, most severe first (winston's numbering: lower is more severe). */
+export const logLevels = ["error", "warn", "info", "debug"] as const;
+export type LogLevel = (typeof logLevels)[number];
+
+const levelNumbers: Record<LogLevel, number> = { error: 0, warn: 1, info: 2, debug: 3 };
+
+export function isLogLevel(text: string): text is LogLevel {
+  return (logLevels as readonly string[]).includes(text);
+}
+
+/** For `--log-level`: throws an Error naming the valid levels. */
+export function parseLogLevel(text: string): LogLevel {
+  if (!isLogLevel(text)) throw new Error(`log level "${text}" is not one of ${logLevels.join(", ")}`);
+  return text;
+}
+
+export interface LoggerOptions {
+  /** Shown on every console line and stored as `server` in JSON lines, e.g. "server 3". */
+  readonly serverName: string;
+  readonly level: LogLevel;
+  /** Also write JSON lines to this file (appended). */
+  readonly jsonFile?: string;
+  /** Colour the level on the console; default: stdout is a terminal and NO_COLOR is unset. */
+  readonly colour?: boolean;
+}
+
+export function createLogger(options: LoggerOptions): winston.Logger {
+  const colour = options.colour ?? (process.stdout.isTTY === true && !process.env.NO_COLOR);
+  const transports: winston.transport[] = [
+    new winston.transports.Console({ format: winston.format.printf((info) => consoleLine(info, colour)) }),
+  ];
+  if (options.jsonFile !== undefined) {
+    transports.push(new winston.transports.File({ filename: options.jsonFile, format: winston.format.printf(jsonLine) }));
+  }
+  return winston.createLogger({
+    levels: levelNumbers,
+    level: options.level,
+    defaultMeta: { server: options.serverName },
+    format: stampTime(),
+    transports,
+    // A failing transport (disk full for the JSON file) must not stop the server.
+    exitOnError: false,
+  });
+}
+
+/**
+ * Resolves once every transport has written what it was given (the JSON file
+ * included): call it before the process exits.
+ */
+export async function closeLogger(logger: winston.Logger): Promise<void> {
+  const finished = new Promise<void>((resolve) => logger.once("finish", () => resolve()));
+  logger.end();
+  await finished;
+}
+
+/**
+ * The core's logger on top of winston. Fields whose names winston gives a
+ * meaning to (`message`, `level` …) are renamed with a trailing `_` instead
+ * of silently changing the line.
+ */
+export function raftLoggerFrom(logger: winston.Logger): RaftLogger {
+  const at =
+    (level: LogLevel) =>
+    (message: string, fields?: Record<string, unknown>): void => {
+      logger.log(level, message, fields === undefined ? {} : safeFields(fields));
+    };
+  return { debug: at("debug"), info: at("info"), warn: at("warn"), error: at("error") };
+}
+
+const reservedKeys: ReadonlySet<string> = new Set(["level", "message", "server", "time", "timestamp", "splat"]);
+
+function safeFields(fields: Record<string, unknown>): Record<string, unknown> {
+  let safe: Record<string, unknown> | undefined;
+  for (const key of Object.keys(fields)) {
+    if (!reservedKeys.has(key)) continue;
+    safe ??= { ...fields };
+    delete safe[key];
+    safe[`${key}_`] = fields[key];
+  }
+  return safe ?? fields;
+}
+
+/**
+ * Warns at most once per interval for each kind of problem and says how
+ * many were left out, so that a peer or client flooding bad input cannot
+ * flood the log (or slow the server down by logging).
+ */
+export class WarningThrottle {
+  private readonly kinds = new Map<string, { lastMs: number; suppressed: number }>();
+
+  constructor(
+    private readonly logger: RaftLogger,
+    private readonly intervalMs = 5_000,
+    private readonly nowMs: () => number = () => performance.now(),
+  ) {}
+
+  /** `kind` is a fixed name for the problem; the message may vary between occurrences. */
+  warn(kind: string, message: string, fields?: Record<string, unknown>): void {
+    const now = this.nowMs();
+    const state = this.kinds.get(kind);
+    if (state !== undefined && now - state.lastMs < this.intervalMs) {
+      state.suppressed++;
+      return;
+    }
+    const suppressed = state?.suppressed ?? 0;
+    this.kinds.set(kind, { lastMs: now, suppressed: 0 });
+    this.logger.warn(
+      suppressed === 0 ? message : `${message} (and ${suppressed} more like it since the last warning)`,
+      fields,
+    );
+  }
+}
+
+type Info = winston.Logform.TransformableInfo;
+
+/** A symbol key, so that the time is not taken for a field; both transports show the same instant. */
+const timeKey = Symbol("time");
+
+const stampTime = winston.format((info) => {
+  (info as Info & { [timeKey]?: Date })[timeKey] = new Date();
+  return info;
+});
+
+function timeOf(info: Info): Date {
+  return (info as Info & { [timeKey]?: Date })[timeKey] ?? new Date();
+}
+
+/** The info keys that are not fields: winston's own and ours. */
+const lineKeys: ReadonlySet<string> = new Set(["level", "message", "server"]);
+
+function fieldsOf(info: Info): Array<[string, unknown]> {
+  return Object.entries(info).filter(([key]) => !lineKeys.has(key));
+}
+
+const levelColours: Record<string, string> = { error: "\x1b[31m", warn: "\x1b[33m", info: "\x1b[32m", debug: "\x1b[90m" };
+const resetColour = "\x1b[0m";
+const levelWidth = Math.max(...logLevels.map((level) => level.length));
+
+function consoleLine(info: Info, colour: boolean): string {
+  const level = String(info.level);
+  const paddedLevel = level.padEnd(levelWidth);
+  const shownLevel = colour ? `${levelColours[level] ?? ""}${paddedLevel}${resetColour}` : paddedLevel;
+  const fields = fieldsOf(info);
+  const shownFields =
+    fields.length === 0
+      ? ""
+      : ` {${fields.map(([key, value]) => `${key}: ${inspect(loggable(value), inspectOptions)}`).join(", ")}}`;
+  return `${clockTime(timeOf(info))} ${shownLevel} ${String(info.server)} ${String(info.message)}${shownFields}`;
+}
+
+const inspectOptions = { compact: true, breakLength: Infinity, depth: 3, maxArrayLength: 16, maxStringLength: 200, colors: false };
+
+function jsonLine(info: Info): string {
+  const line: Record<string, unknown> = {
+    time: timeOf(info).toISOString(),
+    level: info.level,
+    server: info.server,
+    message: info.message,
+  };
+  for (const [key, value] of fieldsOf(info)) line[key] = value;
+  try {
+    return JSON.stringify(line, jsonReplacer);
+  } catch (error) {
+    // A cyclic field must not make logging throw into the code that logged.
+    line.fields_ = inspect(Object.fromEntries(fieldsOf(info)), inspectOptions);
+    for (const [key] of fieldsOf(info)) delete line[key];
+    line.logError_ = String(error);
+    return JSON.stringify(line, jsonReplacer);
+  }
+}
+
+function jsonReplacer(this: unknown, key: string, value: unknown): unknown {
+  // `value` has been through toJSON already (a Buffer's would list every byte): look at the original.
+  const original = (this as Record<string, unknown>)[key];
+  if (original instanceof Uint8Array || original instanceof Error) return loggable(original);
+  return typeof value === "bigint" ? value.toString() : value;
+}
+
+/** Values that print badly (bytes, errors) become short descriptions. */
+function loggable(value: unknown): unknown {
+  if (value instanceof Uint8Array) return `<${value.length} bytes>`;
+  if (value instanceof Error) return `${value.name}: ${value.message}`;
+  return value;
+}
+
+function clockTime(date: Date): string {
+  const two = (n: number): string => String(n).padStart(2, "0");
+  return `${two(date.getHours())}:${two(date.getMinutes())}:${two(date.getSeconds())}.${String(date.getMilliseconds()).padStart(3, "0")}`;
+}

@@ -1,0 +1,139 @@
+import { Publisher, Request, Router, Subscriber, XPublisher, XSubscriber } from "zeromq";
+
+/**
+ * Every ZeroMQ socket of the project is made here, with each option that
+ * matters set explicitly (habit 8), so that limits can be read in one place
+ * and security (CURVE, PROTOCOL.md §4) can be added to every socket at once.
+ */
+
+const kib = 1024;
+const mib = 1024 * kib;
+
+/**
+ * The largest peer message accepted off the bus. The biggest legitimate one
+ * is an AppendEntries of up to bytesPerAppendMax (4 MiB) of entries, or a
+ * single entry holding a 1 MiB value with its key, plus framing. libzmq
+ * closes the connection of a peer that sends more; it reconnects at once.
+ */
+export const peerMessageBytesMax = 16 * mib;
+
+/**
+ * The largest client request frame accepted. PROTOCOL.md §3: a request of up
+ * to 8 MiB still gets its BAD_REQUEST reply; the 64 KiB of slack keeps the
+ * boundary clear of framing. libzmq checks this on the frame header, before
+ * it allocates anything, and closes the connection of a client that sends
+ * more: the request is dropped unanswered (ClientEndpoint logs it).
+ */
+export const clientRequestBytesMax = 8 * mib + 64 * kib;
+
+/**
+ * The largest reply a client accepts: a `list` reply may hold much of the
+ * store, but nothing absurd is allocated on a server's say-so.
+ */
+export const clientReplyBytesMax = 256 * mib;
+
+/** Subscriptions are the only thing that flows towards a publisher; they are a few bytes. */
+const subscriptionBytesMax = 64 * kib;
+
+/**
+ * Messages queued per connection on the Raft bus before ZeroMQ drops them
+ * (PUB, XPUB, SUB) or stops reading (XSUB). A drop is repaired by Raft's
+ * retries; the queue is only full when a process has stalled.
+ */
+const peerHighWaterMarkMessages = 10_000;
+
+/**
+ * Per client connection: a REQ client has one request outstanding, a DEALER
+ * client may pipeline a few. Past this, libzmq stops reading from that
+ * client (its own backpressure) and drops replies to it.
+ */
+const clientHighWaterMarkMessages = 100;
+
+/**
+ * Reconnection after a forwarder or server restart: first retry soon, then
+ * back off so that a peer that stays down is not hammered.
+ */
+const reconnectIntervalMs = 100;
+const reconnectIntervalMsMax = 2_000;
+
+/**
+ * Raft messages are worthless once their sender has stopped, so bus sockets
+ * drop what is unsent at close; the client endpoint gives its last replies
+ * (SHUTTING_DOWN) a moment to leave.
+ */
+const peerLingerMs = 0;
+const clientEndpointLingerMs = 200;
+
+/** A server's sender on the Raft bus; it connects to every forwarder's `pub` endpoint. */
+export function createPeerPublisher(): Publisher {
+  return new Publisher({
+    linger: peerLingerMs,
+    sendHighWaterMark: peerHighWaterMarkMessages,
+    maxMessageSize: subscriptionBytesMax,
+    reconnectInterval: reconnectIntervalMs,
+    reconnectMaxInterval: reconnectIntervalMsMax,
+    // Drop rather than block when a forwarder is slow: Raft retries.
+    noDrop: false,
+  });
+}
+
+/** A server's receiver on the Raft bus; it connects to every forwarder's `sub` endpoint. */
+export function createPeerSubscriber(): Subscriber {
+  return new Subscriber({
+    linger: peerLingerMs,
+    receiveHighWaterMark: peerHighWaterMarkMessages,
+    maxMessageSize: peerMessageBytesMax,
+    reconnectInterval: reconnectIntervalMs,
+    reconnectMaxInterval: reconnectIntervalMsMax,
+  });
+}
+
+/** A forwarder's socket facing the servers' publishers (bound to `pub`). */
+export function createForwarderXSubscriber(): XSubscriber {
+  return new XSubscriber({
+    linger: peerLingerMs,
+    sendHighWaterMark: peerHighWaterMarkMessages,
+    receiveHighWaterMark: peerHighWaterMarkMessages,
+    maxMessageSize: peerMessageBytesMax,
+  });
+}
+
+/** A forwarder's socket facing the servers' subscribers (bound to `sub`). */
+export function createForwarderXPublisher(): XPublisher {
+  return new XPublisher({
+    linger: peerLingerMs,
+    sendHighWaterMark: peerHighWaterMarkMessages,
+    receiveHighWaterMark: peerHighWaterMarkMessages,
+    maxMessageSize: subscriptionBytesMax,
+    noDrop: false,
+  });
+}
+
+/** A server's client endpoint: REQ and DEALER clients connect to it. */
+export function createClientRouter(): Router {
+  return new Router({
+    linger: clientEndpointLingerMs,
+    sendHighWaterMark: clientHighWaterMarkMessages,
+    receiveHighWaterMark: clientHighWaterMarkMessages,
+    maxMessageSize: clientRequestBytesMax,
+    // A reply to a client that has gone is dropped, not an error.
+    mandatory: false,
+    // Clients do not choose routing ids; a reused one must not take over another's replies.
+    handover: false,
+  });
+}
+
+/**
+ * A client's REQ socket to one server. Used the Lazy Pirate way: on a
+ * timeout the caller closes it and opens a fresh one.
+ */
+export function createClientRequest(): Request {
+  return new Request({
+    linger: 0,
+    sendHighWaterMark: 1,
+    receiveHighWaterMark: 1,
+    maxMessageSize: clientReplyBytesMax,
+    reconnectInterval: reconnectIntervalMs,
+    reconnectMaxInterval: reconnectIntervalMsMax,
+  });
+}
