@@ -1,4 +1,4 @@
-import { Packr, Unpackr, type Options } from "msgpackr";
+import { C1, Packr, Unpackr, type Options } from "msgpackr";
 
 /**
  * The client's side of the wire format (PROTOCOL.md §3): a request is one
@@ -16,7 +16,7 @@ import { Packr, Unpackr, type Options } from "msgpackr";
 /** msgpackr's "auto": numbers for safe integers, bigints beyond (missing from its typings). */
 const int64AsAuto = "auto" as unknown as NonNullable<Options["int64AsType"]>;
 
-const packr = new Packr({ useRecords: false, encodeUndefinedAsNil: true });
+const packr = new Packr({ useRecords: false, variableMapSize: true, encodeUndefinedAsNil: true });
 const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: false, int64AsType: int64AsAuto });
 
 /** A decoded reply map: `ok` plus whatever fields the server sent. */
@@ -28,8 +28,13 @@ export function encodeRequest(request: Readonly<Record<string, unknown>>): Buffe
   return packr.pack(present);
 }
 
-/** Turns maps with string keys into plain objects, without assignment (see above). */
+/**
+ * Turns maps with string keys into plain objects, without assignment (see
+ * above). Throws on the byte 0xc1, which MessagePack never uses but msgpackr
+ * decodes to a marker object.
+ */
 function fromWire(value: unknown): unknown {
+  if (value === C1) throw new Error("the byte 0xc1 is not MessagePack");
   if (Array.isArray(value)) return value.map(fromWire);
   if (!(value instanceof Map)) return value;
   const entries = [...value.entries()].map(([key, item]) => [fromWire(key), fromWire(item)] as const);
@@ -48,13 +53,12 @@ function fromWire(value: unknown): unknown {
 export function decodeReply(frames: readonly Buffer[]): ReplyFields | string {
   const frame = frames[0];
   if (frames.length !== 1 || frame === undefined) return `the reply has ${frames.length} frames instead of 1`;
-  let decoded: unknown;
+  let reply: unknown;
   try {
-    decoded = unpackr.unpack(frame);
+    reply = fromWire(unpackr.unpack(frame));
   } catch (error) {
     return `the reply is not MessagePack (${(error as Error).message})`;
   }
-  const reply = fromWire(decoded);
   if (typeof reply !== "object" || reply === null || Array.isArray(reply) || reply instanceof Map || Buffer.isBuffer(reply)) {
     return "the reply is not a map with string keys";
   }
