@@ -1,4 +1,5 @@
-import { Request } from "zeromq";
+import type { Request } from "zeromq";
+import { createClientRequest } from "../src/server/sockets.ts";
 
 /** What one request/reply exchange came to. */
 export type Exchange =
@@ -7,15 +8,6 @@ export type Exchange =
   | { readonly kind: "no-reply" }
   /** The endpoint cannot even be connected to (malformed, unknown protocol). */
   | { readonly kind: "bad-endpoint"; readonly problem: string };
-
-/** Limits on the client's one socket (habit 8: every ZeroMQ option explicit). */
-const socketOptions = {
-  linger: 0,
-  sendHighWaterMark: 1,
-  receiveHighWaterMark: 1,
-  /** A `list` reply may hold the whole store; refuse anything absurd rather than allocate it. */
-  maxMessageSize: 256 * 1024 * 1024,
-} as const;
 
 /**
  * A REQ socket used the Lazy Pirate way (ZeroMQ Guide, chapter 4): wait for
@@ -62,7 +54,7 @@ export class LazyPirateSocket {
 
   #open(): Request {
     if (this.#socket === undefined) {
-      const socket = new Request(socketOptions);
+      const socket = createClientRequest();
       try {
         socket.connect(this.endpoint);
       } catch (error) {

@@ -8,9 +8,10 @@
  * is gone), 1 when an endpoint cannot be bound, 2 on a bad command line or
  * configuration.
  */
-import { XPublisher, XSubscriber } from "zeromq";
-import winston from "winston";
+import type { XPublisher, XSubscriber } from "zeromq";
 import { ConfigError, type ForwarderConfig } from "../src/config/cluster-config.ts";
+import { closeLogger, createLogger } from "../src/server/logging.ts";
+import { createForwarderXPublisher, createForwarderXSubscriber } from "../src/server/sockets.ts";
 import { UsageError, configFromArgs, integerOption, parseCommandLine } from "../client/args.ts";
 import { MessageRelay, type RelayCounters } from "./message-relay.ts";
 import { watchParentProcess } from "./parent-watchdog.ts";
@@ -19,24 +20,7 @@ const usage = `usage: npm run forwarder -- [--config FILE] [--index I]
   --config FILE  cluster configuration (default: $ZRAFT_CONFIG, else the built-in cluster)
   --index I      which entry of "forwarders" to run (default 0)`;
 
-/** Messages queued per peer before ZeroMQ drops (XPUB) or blocks (XSUB); Raft repairs drops by retrying. */
-const highWaterMarkMessages = 10_000;
-/**
- * A peer that sends a larger message is disconnected by ZeroMQ. The biggest
- * legitimate message is one AppendEntries: at most 4 MiB of entries, or one
- * entry with a 1 MiB value, plus framing.
- */
-const messageBytesMax = 16 * 1024 * 1024;
 const rateLogIntervalMs = 5_000;
-
-const logger = winston.createLogger({
-  level: process.env.ZRAFT_LOG_LEVEL ?? "info",
-  format: winston.format.combine(
-    winston.format.timestamp(),
-    winston.format.printf(({ timestamp, level, message }) => `${String(timestamp)} ${level}: ${String(message)}`),
-  ),
-  transports: [new winston.transports.Console()],
-});
 
 function describeRate(now: RelayCounters, before: RelayCounters, seconds: number): string {
   const messages = now.messages - before.messages;
@@ -49,16 +33,14 @@ function describeRate(now: RelayCounters, before: RelayCounters, seconds: number
   );
 }
 
-/** Binds both sockets; on failure closes them and throws an Error that names the endpoint and config field. */
+/**
+ * Binds both sockets (their limits live in src/server/sockets.ts with every
+ * other socket's); on failure closes them and throws an Error that names the
+ * endpoint and config field.
+ */
 async function bindSockets(endpoints: ForwarderConfig, index: number): Promise<{ publishers: XSubscriber; subscribers: XPublisher }> {
-  const options = {
-    sendHighWaterMark: highWaterMarkMessages,
-    receiveHighWaterMark: highWaterMarkMessages,
-    linger: 0,
-    maxMessageSize: messageBytesMax,
-  };
-  const publishers = new XSubscriber(options);
-  const subscribers = new XPublisher(options);
+  const publishers = createForwarderXSubscriber();
+  const subscribers = createForwarderXPublisher();
   const bindOne = async (socket: XSubscriber | XPublisher, endpoint: string, field: string): Promise<void> => {
     try {
       await socket.bind(endpoint);
@@ -109,7 +91,8 @@ async function main(argv: readonly string[]): Promise<number> {
     process.stderr.write(`forwarder: ${(error as Error).message}\n`);
     return 1;
   }
-  logger.info(`forwarder ${index} (pid ${process.pid}): publishers connect to ${endpoints.pub} (XSUB), subscribers to ${endpoints.sub} (XPUB)`);
+  const logger = createLogger({ serverName: `forwarder ${index}`, level: "info" });
+  logger.info(`pid ${process.pid}: publishers connect to ${endpoints.pub} (XSUB), subscribers to ${endpoints.sub} (XPUB)`);
 
   const relay = new MessageRelay(sockets.publishers, sockets.subscribers);
   let reported = relay.counters;
@@ -130,7 +113,8 @@ async function main(argv: readonly string[]): Promise<number> {
   clearInterval(rateTimer);
   relay.stop();
   await running;
-  logger.info(`forwarder ${index} stopping (${reason}) after relaying ${relay.counters.messages} messages`);
+  logger.info(`stopped (${reason}) after relaying ${relay.counters.messages} messages`);
+  await closeLogger(logger);
   return 0;
 }
 

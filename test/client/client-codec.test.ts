@@ -66,7 +66,7 @@ test("values decode exactly as they were encoded", () => {
 });
 
 test("a decoded value encodes back to the same bytes", () => {
-  const original = packr.pack(new Map<string, unknown>([["ok", true], ["value", new Map([["__proto__", 1], ["x", [2n ** 60n]]])]]));
+  const original = packr.pack(new Map<string, unknown>([["ok", true], ["value", new Map<string, unknown>([["__proto__", 1], ["x", [2n ** 60n]]])]]));
   const reply = decodeReply([original]);
   assert.ok(typeof reply !== "string");
   assert.equal(encodeRequest(reply).toString("hex"), original.toString("hex"));
