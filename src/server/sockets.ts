@@ -1,4 +1,4 @@
-import { Publisher, Request, Router, Subscriber, XPublisher, XSubscriber } from "zeromq";
+import { Publisher, Request, Router, Subscriber, XPublisher, XSubscriber, type Event, type Socket } from "zeromq";
 
 /**
  * Every ZeroMQ socket of the project is made here, with each option that
@@ -136,4 +136,18 @@ export function createClientRequest(): Request {
     reconnectInterval: reconnectIntervalMs,
     reconnectMaxInterval: reconnectIntervalMsMax,
   });
+}
+
+/**
+ * Calls `onEvent` for each event of `socket` (connections, disconnections,
+ * handshake failures) until the socket is closed; resolves then. For
+ * logging: ZeroMQ reconnects by itself and reports nothing otherwise.
+ */
+export async function watchSocketEvents(socket: Socket, onEvent: (event: Event) => void): Promise<void> {
+  try {
+    for await (const event of socket.events) onEvent(event);
+  } catch (error) {
+    // The observer fails its last read when the socket closes under it.
+    if (!socket.closed) throw error;
+  }
 }

@@ -1,0 +1,210 @@
+import type { Event, Publisher, Subscriber } from "zeromq";
+import type { ForwarderConfig } from "../config/cluster-config.ts";
+import { decodePeerMessage, encodePeerMessage, peerTopicText, type PeerFrames } from "../protocol/peer-codec.ts";
+import { assert } from "../raft/assert.ts";
+import type { RaftLogger } from "../raft/logger.ts";
+import type { Message, NodeId } from "../raft/types.ts";
+import { WarningThrottle } from "./logging.ts";
+import { createPeerPublisher, createPeerSubscriber, watchSocketEvents } from "./sockets.ts";
+
+export interface PeerTransportOptions {
+  readonly selfId: NodeId;
+  /** Every server of the cluster, this one included: messages from anyone else are refused. */
+  readonly serverIds: readonly NodeId[];
+  readonly forwarders: readonly ForwarderConfig[];
+  readonly logger: RaftLogger;
+  /** Encoded messages waiting for the send loop; past this, new ones are dropped (Raft retries). */
+  readonly sendQueueMessagesMax?: number;
+}
+
+/** What went through the transport since it opened, for status and tests. */
+export interface PeerTransportCounters {
+  sent: number;
+  /** Dropped before reaching ZeroMQ: the send queue was full, or sending failed. */
+  sendDropped: number;
+  received: number;
+  /** Frames that did not decode to a valid message for this server. */
+  receivedInvalid: number;
+}
+
+const sendQueueMessagesMaxDefault = 10_000;
+
+/**
+ * Raft messages over the forwarders (ZeroMQ Guide ch. 2, the XSUB/XPUB
+ * proxy): one PUB socket connected to every forwarder's `pub` endpoint and
+ * one SUB socket connected to every forwarder's `sub` endpoint, subscribed
+ * to `raft/<selfId>/`.
+ *
+ * Delivery is best effort and that is what Raft expects: a message may be
+ * lost (a forwarder is down, a queue is full, or it was sent before the
+ * subscription reached the forwarder, the "slow joiner"), or arrive twice
+ * (once per forwarder). Raft repairs losses by retrying and tolerates
+ * duplicates, so there is no waiting for connections here.
+ */
+export class PeerTransport {
+  readonly counters: PeerTransportCounters = { sent: 0, sendDropped: 0, received: 0, receivedInvalid: 0 };
+
+  private readonly selfId: NodeId;
+  private readonly serverIds: ReadonlySet<NodeId>;
+  private readonly logger: RaftLogger;
+  private readonly throttle: WarningThrottle;
+  private readonly sendQueueMessagesMax: number;
+  private readonly publisher: Publisher;
+  private readonly subscriber: Subscriber;
+  private readonly eventWatches: Promise<void>[];
+  private readonly sendLoopDone: Promise<void>;
+  private sendQueue: PeerFrames[] = [];
+  private wakeSendLoop: (() => void) | null = null;
+  private listening = false;
+  private closed = false;
+
+  /**
+   * Connects to every forwarder; ZeroMQ completes the connections in the
+   * background and keeps reconnecting.
+   * @throws Error naming the forwarder endpoint that cannot be connected to (malformed)
+   */
+  constructor(options: PeerTransportOptions) {
+    assert(options.serverIds.includes(options.selfId), `server ${options.selfId} is not among the cluster's servers`);
+    assert(options.forwarders.length > 0, "a peer transport needs at least one forwarder");
+    this.selfId = options.selfId;
+    this.serverIds = new Set(options.serverIds);
+    this.logger = options.logger;
+    this.throttle = new WarningThrottle(options.logger);
+    this.sendQueueMessagesMax = options.sendQueueMessagesMax ?? sendQueueMessagesMaxDefault;
+    this.publisher = createPeerPublisher();
+    this.subscriber = createPeerSubscriber();
+    this.eventWatches = [
+      watchSocketEvents(this.publisher, (event) => this.logEvent("publisher", event)),
+      watchSocketEvents(this.subscriber, (event) => this.logEvent("subscriber", event)),
+    ];
+    try {
+      this.subscriber.subscribe(peerTopicText(this.selfId));
+      options.forwarders.forEach((forwarder, i) => {
+        connect(this.publisher, forwarder.pub, `forwarders[${i}].pub`);
+        connect(this.subscriber, forwarder.sub, `forwarders[${i}].sub`);
+      });
+    } catch (error) {
+      this.publisher.close();
+      this.subscriber.close();
+      throw error;
+    }
+    this.sendLoopDone = this.sendLoop();
+  }
+
+  /**
+   * Queues messages for sending and returns at once. Messages beyond the
+   * queue bound are dropped with a warning: Raft sends them again.
+   */
+  send(messages: readonly Message[]): void {
+    if (this.closed) return;
+    for (const message of messages) {
+      assert(message.from === this.selfId, `server ${this.selfId} asked to send a message from ${message.from}`);
+      assert(message.to !== this.selfId && this.serverIds.has(message.to), `a message to ${message.to} cannot be sent`);
+      if (this.sendQueue.length >= this.sendQueueMessagesMax) {
+        this.counters.sendDropped++;
+        this.throttle.warn("send queue full", `peer send queue full (${this.sendQueueMessagesMax} messages): dropping`, {
+          type: message.type,
+          to: message.to,
+        });
+        continue;
+      }
+      this.sendQueue.push(encodePeerMessage(message));
+    }
+    this.wakeSendLoop?.();
+  }
+
+  /**
+   * Hands each valid message addressed to this server to `handler`, in
+   * arrival order, until close(); invalid input is counted, warned about
+   * (rate-limited) and dropped. Resolves after close(). If `handler` throws,
+   * that is a bug in the caller: the loop stops and the promise rejects with
+   * that error. One listener per transport.
+   */
+  async listen(handler: (message: Message) => void): Promise<void> {
+    assert(!this.listening, "PeerTransport.listen() called twice");
+    this.listening = true;
+    for (;;) {
+      let frames: Buffer[];
+      try {
+        frames = await this.subscriber.receive();
+      } catch (error) {
+        if (this.closed) return;
+        throw error;
+      }
+      const result = decodePeerMessage(frames, this.selfId, this.serverIds);
+      if (!result.ok) {
+        this.counters.receivedInvalid++;
+        this.throttle.warn("invalid peer message", `dropped an invalid peer message: ${result.reason}`);
+        continue;
+      }
+      this.counters.received++;
+      handler(result.message);
+    }
+  }
+
+  /** Stops both loops and closes the sockets; unsent messages are dropped. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.sendQueue = [];
+    this.wakeSendLoop?.();
+    await this.sendLoopDone;
+    this.publisher.close();
+    this.subscriber.close();
+    await Promise.all(this.eventWatches);
+  }
+
+  /** The one sender: ZeroMQ allows a single send in progress per socket. */
+  private async sendLoop(): Promise<void> {
+    while (!this.closed) {
+      if (this.sendQueue.length === 0) {
+        await new Promise<void>((resolve) => (this.wakeSendLoop = resolve));
+        this.wakeSendLoop = null;
+        continue;
+      }
+      const batch = this.sendQueue;
+      this.sendQueue = [];
+      for (const frames of batch) {
+        if (this.closed) return;
+        try {
+          // A PUB socket never blocks: at its high-water mark it drops the message itself.
+          await this.publisher.send([frames[0], frames[1]]);
+          this.counters.sent++;
+        } catch (error) {
+          this.counters.sendDropped++;
+          this.throttle.warn("send failed", `sending a peer message failed: ${String(error)}`);
+        }
+      }
+    }
+  }
+
+  private logEvent(socket: "publisher" | "subscriber", event: Event): void {
+    switch (event.type) {
+      case "connect":
+        this.logger.info(`${socket} connected to forwarder ${event.address}`);
+        return;
+      case "disconnect":
+        this.logger.warn(`${socket} lost its connection to forwarder ${event.address}; reconnecting`);
+        return;
+      case "connect:retry":
+        this.logger.debug(`${socket} retrying forwarder ${event.address}`, { inMs: event.interval });
+        return;
+      case "handshake:error:protocol":
+      case "handshake:error:auth":
+      case "handshake:error:other":
+        this.throttle.warn(`${socket} ${event.type}`, `${socket} handshake with forwarder ${event.address} failed: ${event.error.message}`);
+        return;
+      default:
+        // accept, bind, close and the rest carry nothing an operator needs.
+        return;
+    }
+  }
+}
+
+function connect(socket: Publisher | Subscriber, endpoint: string, field: string): void {
+  try {
+    socket.connect(endpoint);
+  } catch (error) {
+    throw new Error(`cannot connect to ${endpoint} (${field}): ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+  }
+}

@@ -1,0 +1,167 @@
+/**
+ * PeerTransport over a real XSUB/XPUB forwarder on loopback (ZeroMQ Guide
+ * ch. 2): a message from server 2 reaches server 1; a message to server 10
+ * never reaches server 1 (the `raft/<id>/` topic with its trailing delimiter
+ * is filtered before decoding); garbage published on a server's topic is
+ * dropped with a warning while the receive loop goes on; with two
+ * forwarders, one of them down, messages still arrive. Delivery is lossy by
+ * design (slow joiner), so senders repeat until the receiver has what it
+ * needs, as Raft's retries do.
+ */
+import { after, test } from "node:test";
+import assert from "node:assert/strict";
+import type { XPublisher, XSubscriber } from "zeromq";
+import type { ForwarderConfig } from "../../src/config/cluster-config.ts";
+import { encodePeerMessage, peerTopic } from "../../src/protocol/peer-codec.ts";
+import type { Message, RequestVote } from "../../src/raft/types.ts";
+import { PeerTransport } from "../../src/server/peer-transport.ts";
+import { createForwarderXPublisher, createForwarderXSubscriber, createPeerPublisher } from "../../src/server/sockets.ts";
+import { eventually } from "./eventually.ts";
+import { RecordingLogger } from "./recording-logger.ts";
+
+const serverIds = [1, 2, 10];
+
+/** A minimal forwarder: publishers' messages one way, subscriptions the other. */
+class TestForwarder {
+  private readonly relays: Promise<void>[];
+
+  private constructor(
+    private readonly publishers: XSubscriber,
+    private readonly subscribers: XPublisher,
+    readonly endpoints: ForwarderConfig,
+  ) {
+    this.relays = [relay(publishers, subscribers), relay(subscribers, publishers)];
+  }
+
+  static async start(): Promise<TestForwarder> {
+    const publishers = createForwarderXSubscriber();
+    const subscribers = createForwarderXPublisher();
+    await publishers.bind("tcp://127.0.0.1:0");
+    await subscribers.bind("tcp://127.0.0.1:0");
+    return new TestForwarder(publishers, subscribers, { pub: publishers.lastEndpoint!, sub: subscribers.lastEndpoint! });
+  }
+
+  async close(): Promise<void> {
+    this.publishers.close();
+    this.subscribers.close();
+    await Promise.all(this.relays);
+  }
+}
+
+async function relay(from: XSubscriber | XPublisher, to: XSubscriber | XPublisher): Promise<void> {
+  try {
+    for await (const frames of from) await to.send(frames);
+  } catch (error) {
+    if (!from.closed && !to.closed) throw error;
+  }
+}
+
+const toClose: Array<{ close(): unknown }> = [];
+after(async () => {
+  for (const closable of toClose.reverse()) await closable.close();
+});
+
+async function startForwarder(): Promise<TestForwarder> {
+  const forwarder = await TestForwarder.start();
+  toClose.push(forwarder);
+  return forwarder;
+}
+
+/** A transport whose received messages collect in `inbox`. */
+function openTransport(selfId: number, forwarders: readonly ForwarderConfig[]) {
+  const logger = new RecordingLogger();
+  const transport = new PeerTransport({ selfId, serverIds, forwarders, logger });
+  toClose.push(transport);
+  const inbox: Message[] = [];
+  const listening = transport.listen((message) => inbox.push(message));
+  return { transport, inbox, logger, listening };
+}
+
+const vote = (from: number, to: number, term = 3): RequestVote => ({ type: "RequestVote", term, from, to, lastLogIndex: 0, lastLogTerm: 0 });
+
+test("a message from server 2 reaches server 1, and one to server 10 never does", async () => {
+  const forwarder = await startForwarder();
+  const one = openTransport(1, [forwarder.endpoints]);
+  const two = openTransport(2, [forwarder.endpoints]);
+  const ten = openTransport(10, [forwarder.endpoints]);
+
+  await eventually("server 1 and server 10 each receive their message", () => one.inbox.length > 0 && ten.inbox.length > 0, {
+    action: () => two.transport.send([vote(2, 1), vote(2, 10, 4)]),
+  });
+  assert.deepEqual(one.inbox[0], vote(2, 1));
+  assert.ok(one.inbox.every((message) => message.to === 1 && message.term === 3));
+  assert.ok(ten.inbox.every((message) => message.to === 10 && message.term === 4));
+  // Nothing for server 10 was even handed to server 1's decoder: the topic filter stopped it.
+  assert.equal(one.transport.counters.receivedInvalid, 0);
+  assert.ok(two.transport.counters.sent > 0);
+});
+
+test("garbage on a server's topic is dropped with a warning and the loop goes on", async () => {
+  const forwarder = await startForwarder();
+  const one = openTransport(1, [forwarder.endpoints]);
+  const two = openTransport(2, [forwarder.endpoints]);
+  const rogue = createPeerPublisher();
+  toClose.push(rogue);
+  rogue.connect(forwarder.endpoints.pub);
+
+  const [topic, body] = encodePeerMessage(vote(2, 1));
+  const garbage: Uint8Array[][] = [
+    [peerTopic(1), new Uint8Array([0xc1, 0xff, 0x00])],
+    [peerTopic(1)],
+    [peerTopic(1), body, body],
+    [topic, encodePeerMessage({ ...vote(2, 1), term: 2 ** 53 - 1 })[1]],
+    [peerTopic(1), encodePeerMessage({ ...vote(2, 1), from: 9 } as RequestVote)[1]],
+  ];
+  await eventually("server 1 has seen every kind of garbage", () => one.transport.counters.receivedInvalid >= garbage.length, {
+    action: async () => {
+      for (const frames of garbage) await rogue.send(frames);
+    },
+  });
+  assert.ok(one.logger.has("warn", "dropped an invalid peer message"));
+  assert.equal(one.inbox.length, 0);
+
+  await eventually("a valid message still gets through afterwards", () => one.inbox.length > 0, {
+    action: () => two.transport.send([vote(2, 1)]),
+  });
+  assert.deepEqual(one.inbox[0], vote(2, 1));
+});
+
+test("with two forwarders, one of them down, messages still arrive", async () => {
+  const up = await startForwarder();
+  const down = await startForwarder();
+  await down.close();
+  const forwarders = [down.endpoints, up.endpoints];
+  const one = openTransport(1, forwarders);
+  const two = openTransport(2, forwarders);
+  await eventually("server 1 receives through the forwarder that is up", () => one.inbox.length > 0, {
+    action: () => two.transport.send([vote(2, 1)]),
+  });
+  assert.deepEqual(one.inbox[0], vote(2, 1));
+});
+
+test("close() ends listen(); a throwing handler rejects it; bad endpoints are refused", async () => {
+  const forwarder = await startForwarder();
+  const one = openTransport(1, [forwarder.endpoints]);
+  await one.transport.close();
+  await one.listening;
+  one.transport.send([vote(1, 2)]);
+
+  const logger = new RecordingLogger();
+  const three = new PeerTransport({ selfId: 1, serverIds, forwarders: [forwarder.endpoints], logger });
+  toClose.push(three);
+  const two = openTransport(2, [forwarder.endpoints]);
+  const failing = three.listen(() => {
+    throw new Error("bug in the handler");
+  });
+  const sending = setInterval(() => two.transport.send([vote(2, 1)]), 20);
+  try {
+    await assert.rejects(failing, /bug in the handler/);
+  } finally {
+    clearInterval(sending);
+  }
+
+  assert.throws(
+    () => new PeerTransport({ selfId: 1, serverIds, forwarders: [{ pub: "nonsense://x", sub: "tcp://127.0.0.1:1" }], logger }),
+    /cannot connect to nonsense:\/\/x \(forwarders\[0\]\.pub\)/,
+  );
+});
