@@ -95,11 +95,11 @@ function safeFields(fields: Record<string, unknown>): Record<string, unknown> {
 }
 
 /**
- * Warns at most once per interval for each kind of problem and says how
- * many were left out, so that a peer or client flooding bad input cannot
- * flood the log (or slow the server down by logging).
+ * Logs at most once per interval for each kind of event and says how many
+ * were left out, so that a peer or client flooding bad input cannot flood
+ * the log (or slow the server down by logging).
  */
-export class WarningThrottle {
+export class LogThrottle {
   private readonly kinds = new Map<string, { lastMs: number; suppressed: number }>();
 
   constructor(
@@ -108,8 +108,16 @@ export class WarningThrottle {
     private readonly nowMs: () => number = () => performance.now(),
   ) {}
 
-  /** `kind` is a fixed name for the problem; the message may vary between occurrences. */
+  /** `kind` is a fixed name for the event; the message may vary between occurrences. */
   warn(kind: string, message: string, fields?: Record<string, unknown>): void {
+    this.log("warn", kind, message, fields);
+  }
+
+  info(kind: string, message: string, fields?: Record<string, unknown>): void {
+    this.log("info", kind, message, fields);
+  }
+
+  private log(level: "warn" | "info", kind: string, message: string, fields: Record<string, unknown> | undefined): void {
     const now = this.nowMs();
     const state = this.kinds.get(kind);
     if (state !== undefined && now - state.lastMs < this.intervalMs) {
@@ -118,10 +126,7 @@ export class WarningThrottle {
     }
     const suppressed = state?.suppressed ?? 0;
     this.kinds.set(kind, { lastMs: now, suppressed: 0 });
-    this.logger.warn(
-      suppressed === 0 ? message : `${message} (and ${suppressed} more like it since the last warning)`,
-      fields,
-    );
+    this.logger[level](suppressed === 0 ? message : `${message} (and ${suppressed} more like it since the last one)`, fields);
   }
 }
 

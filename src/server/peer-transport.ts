@@ -4,7 +4,7 @@ import { decodePeerMessage, encodePeerMessage, peerTopicText, type PeerFrames } 
 import { assert } from "../raft/assert.ts";
 import type { RaftLogger } from "../raft/logger.ts";
 import type { Message, NodeId } from "../raft/types.ts";
-import { WarningThrottle } from "./logging.ts";
+import { LogThrottle } from "./logging.ts";
 import { createPeerPublisher, createPeerSubscriber, watchSocketEvents } from "./sockets.ts";
 
 export interface PeerTransportOptions {
@@ -47,7 +47,7 @@ export class PeerTransport {
   private readonly selfId: NodeId;
   private readonly serverIds: ReadonlySet<NodeId>;
   private readonly logger: RaftLogger;
-  private readonly throttle: WarningThrottle;
+  private readonly throttle: LogThrottle;
   private readonly sendQueueMessagesMax: number;
   private readonly publisher: Publisher;
   private readonly subscriber: Subscriber;
@@ -69,7 +69,7 @@ export class PeerTransport {
     this.selfId = options.selfId;
     this.serverIds = new Set(options.serverIds);
     this.logger = options.logger;
-    this.throttle = new WarningThrottle(options.logger);
+    this.throttle = new LogThrottle(options.logger);
     this.sendQueueMessagesMax = options.sendQueueMessagesMax ?? sendQueueMessagesMaxDefault;
     this.publisher = createPeerPublisher();
     this.subscriber = createPeerSubscriber();

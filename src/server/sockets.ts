@@ -18,13 +18,22 @@ const mib = 1024 * kib;
 export const peerMessageBytesMax = 16 * mib;
 
 /**
- * The largest client request frame accepted. PROTOCOL.md §3: a request of up
- * to 8 MiB still gets its BAD_REQUEST reply; the 64 KiB of slack keeps the
- * boundary clear of framing. libzmq checks this on the frame header, before
- * it allocates anything, and closes the connection of a client that sends
- * more: the request is dropped unanswered (ClientEndpoint logs it).
+ * The largest client request served, all body frames together. PROTOCOL.md
+ * §3: a request of up to 8 MiB still gets its BAD_REQUEST reply; the 64 KiB
+ * of slack keeps the boundary clear of framing. ClientEndpoint drops a larger
+ * request unanswered and logs its size.
  */
 export const clientRequestBytesMax = 8 * mib + 64 * kib;
+
+/**
+ * The largest frame libzmq accepts from a client. It checks the frame header
+ * before allocating and closes the connection of a client that sends more,
+ * which the application cannot tell apart from a client closing (ClientEndpoint
+ * logs both). Frames between clientRequestBytesMax and this are received and
+ * dropped by ClientEndpoint instead, so that the usual oversized request is
+ * logged with its size.
+ */
+export const clientFrameBytesMax = 16 * mib;
 
 /**
  * The largest reply a client accepts: a `list` reply may hold much of the
@@ -44,10 +53,13 @@ const peerHighWaterMarkMessages = 10_000;
 
 /**
  * Per client connection: a REQ client has one request outstanding, a DEALER
- * client may pipeline a few. Past this, libzmq stops reading from that
- * client (its own backpressure) and drops replies to it.
+ * client may pipeline some. Past the receive mark libzmq stops reading from
+ * that client (its own backpressure); it is small because each queued request
+ * may be as large as clientFrameBytesMax. Past the send mark, replies to a
+ * client that does not read them are dropped.
  */
-const clientHighWaterMarkMessages = 100;
+const clientReceiveHighWaterMarkMessages = 16;
+const clientSendHighWaterMarkMessages = 100;
 
 /**
  * Reconnection after a forwarder or server restart: first retry soon, then
@@ -113,9 +125,9 @@ export function createForwarderXPublisher(): XPublisher {
 export function createClientRouter(): Router {
   return new Router({
     linger: clientEndpointLingerMs,
-    sendHighWaterMark: clientHighWaterMarkMessages,
-    receiveHighWaterMark: clientHighWaterMarkMessages,
-    maxMessageSize: clientRequestBytesMax,
+    sendHighWaterMark: clientSendHighWaterMarkMessages,
+    receiveHighWaterMark: clientReceiveHighWaterMarkMessages,
+    maxMessageSize: clientFrameBytesMax,
     // A reply to a client that has gone is dropped, not an error.
     mandatory: false,
     // Clients do not choose routing ids; a reused one must not take over another's replies.

@@ -1,0 +1,233 @@
+import type { Event, Router } from "zeromq";
+import { assert } from "../raft/assert.ts";
+import type { RaftLogger } from "../raft/logger.ts";
+import { LogThrottle } from "./logging.ts";
+import { clientFrameBytesMax, clientRequestBytesMax, createClientRouter, watchSocketEvents } from "./sockets.ts";
+
+/**
+ * Where the reply to one request goes. Opaque to the server: it passes the
+ * handle back to ClientEndpoint.reply() exactly once.
+ */
+export interface ReplyHandle {
+  /** Numbers requests in arrival order, for logs and for keying pending work. */
+  readonly requestNumber: number;
+}
+
+/** One client request, as received. */
+export interface ClientRequest {
+  readonly replyTo: ReplyHandle;
+  /** The body frames after the envelope (PROTOCOL.md §3 expects exactly one; the server checks). */
+  readonly frames: readonly Buffer[];
+  /**
+   * More requests than `pendingRequestsMax` await their replies, this one
+   * included: the server should answer it at once instead of taking on work.
+   */
+  readonly overLimit: boolean;
+}
+
+export interface ClientEndpointOptions {
+  /** The server's `client` endpoint from the cluster config, e.g. "tcp://127.0.0.1:5000". */
+  readonly endpoint: string;
+  readonly logger: RaftLogger;
+  readonly pendingRequestsMax: number;
+}
+
+/** The client endpoint could not be bound: the address is in use, malformed, or not local. */
+export class EndpointBindError extends Error {
+  override readonly name = "EndpointBindError";
+  constructor(
+    readonly endpoint: string,
+    cause: unknown,
+  ) {
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    super(`cannot bind the client endpoint ${endpoint}: ${reason}${/in use/i.test(reason) ? " (is another server running there?)" : ""}`, {
+      cause,
+    });
+  }
+}
+
+const emptyFrame = new Uint8Array(0);
+
+/**
+ * A server's client endpoint (PROTOCOL.md §3): a ROUTER socket that REQ
+ * clients, and DEALER clients that add the empty delimiter frame, connect to.
+ * Every message arrives as [routing id, empty delimiter, body frames...] and
+ * its reply leaves as [routing id, empty delimiter, reply]. Requests are
+ * handed over as they arrive and replies go out through a queue, so no
+ * client, however slow, holds up another (ZeroMQ Guide ch. 3, the
+ * asynchronous server).
+ */
+export class ClientEndpoint {
+  /** The address actually bound (differs from the config for a port 0 or a wildcard). */
+  readonly endpoint: string;
+  readonly pendingRequestsMax: number;
+
+  private readonly router: Router;
+  private readonly logger: RaftLogger;
+  private readonly throttle: LogThrottle;
+  private readonly eventWatch: Promise<void>;
+  private readonly sendLoopDone: Promise<void>;
+  /** The routing id of each request that has not been replied to yet. */
+  private readonly pending = new Map<ReplyHandle, Buffer>();
+  private sendQueue: Uint8Array[][] = [];
+  private wakeSendLoop: (() => void) | null = null;
+  private requestCount = 0;
+  private listening = false;
+  private closed = false;
+
+  private constructor(router: Router, options: ClientEndpointOptions) {
+    this.router = router;
+    this.endpoint = router.lastEndpoint ?? options.endpoint;
+    this.logger = options.logger;
+    this.throttle = new LogThrottle(options.logger);
+    this.pendingRequestsMax = options.pendingRequestsMax;
+    this.eventWatch = watchSocketEvents(router, (event) => this.logEvent(event));
+    this.sendLoopDone = this.sendLoop();
+  }
+
+  /**
+   * Binds the endpoint.
+   * @throws EndpointBindError when it cannot be bound (port in use, bad address)
+   */
+  static async open(options: ClientEndpointOptions): Promise<ClientEndpoint> {
+    assert(Number.isInteger(options.pendingRequestsMax) && options.pendingRequestsMax > 0, "pendingRequestsMax must be a positive integer");
+    const router = createClientRouter();
+    try {
+      await router.bind(options.endpoint);
+    } catch (error) {
+      router.close();
+      throw new EndpointBindError(options.endpoint, error);
+    }
+    return new ClientEndpoint(router, options);
+  }
+
+  /** Requests received and not yet replied to. */
+  get pendingRequests(): number {
+    return this.pending.size;
+  }
+
+  /**
+   * Hands each well-formed request to `handler` as it arrives, until
+   * close(); resolves then. The handler must not block: it answers later
+   * through reply(). Malformed envelopes and requests over
+   * clientRequestBytesMax are dropped here, unanswered, with a warning.
+   * If `handler` throws, that is a bug in the caller: the loop stops and the
+   * promise rejects with that error. One listener per endpoint.
+   */
+  async listen(handler: (request: ClientRequest) => void): Promise<void> {
+    assert(!this.listening, "ClientEndpoint.listen() called twice");
+    this.listening = true;
+    for (;;) {
+      let frames: Buffer[];
+      try {
+        frames = await this.router.receive();
+      } catch (error) {
+        if (this.closed) return;
+        throw error;
+      }
+      if (this.closed) return;
+      const request = this.accept(frames);
+      if (request !== null) handler(request);
+    }
+  }
+
+  /**
+   * Queues the reply to one request and returns at once. A reply to a client
+   * that has gone away is dropped by ZeroMQ.
+   */
+  reply(handle: ReplyHandle, reply: Uint8Array): void {
+    const routingId = this.pending.get(handle);
+    assert(routingId !== undefined, `request ${handle.requestNumber} was already answered, or is not from this endpoint`);
+    this.pending.delete(handle);
+    if (this.closed) return;
+    this.sendQueue.push([routingId, emptyFrame, reply]);
+    this.wakeSendLoop?.();
+  }
+
+  /**
+   * Stops receiving, sends the replies already queued (the socket's linger
+   * gives them a moment to leave), and closes the socket.
+   */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.wakeSendLoop?.();
+    await this.sendLoopDone;
+    this.router.close();
+    await this.eventWatch;
+  }
+
+  private accept(frames: Buffer[]): ClientRequest | null {
+    // The ROUTER always prepends the routing id; the rest is up to the client.
+    const [routingId, delimiter] = frames;
+    if (routingId === undefined || delimiter === undefined || delimiter.length !== 0) {
+      this.throttle.warn(
+        "no delimiter",
+        "dropped a client message without the empty delimiter frame before its body (a DEALER client must send one)",
+        { frames: frames.length },
+      );
+      return null;
+    }
+    if (frames.length === 2) {
+      this.throttle.warn("no body", "dropped a client message with an envelope but no body frame");
+      return null;
+    }
+    const body = frames.slice(2);
+    const bytes = body.reduce((total, frame) => total + frame.length, 0);
+    if (bytes > clientRequestBytesMax) {
+      this.throttle.warn("request too large", `dropped a request of ${bytes} bytes unanswered: over the ${clientRequestBytesMax}-byte limit`, {
+        bytes,
+        limit: clientRequestBytesMax,
+      });
+      return null;
+    }
+    const replyTo: ReplyHandle = Object.freeze({ requestNumber: ++this.requestCount });
+    this.pending.set(replyTo, routingId);
+    return { replyTo, frames: body, overLimit: this.pending.size > this.pendingRequestsMax };
+  }
+
+  /** The one sender: ZeroMQ allows a single send in progress per socket. */
+  private async sendLoop(): Promise<void> {
+    for (;;) {
+      if (this.sendQueue.length === 0) {
+        if (this.closed) return;
+        await new Promise<void>((resolve) => (this.wakeSendLoop = resolve));
+        this.wakeSendLoop = null;
+        continue;
+      }
+      const batch = this.sendQueue;
+      this.sendQueue = [];
+      for (const frames of batch) {
+        try {
+          // Never waits: a ROUTER drops what it cannot deliver at once (mandatory is off).
+          await this.router.send(frames);
+        } catch (error) {
+          this.throttle.warn("reply failed", `sending a reply failed: ${String(error)}`);
+        }
+      }
+    }
+  }
+
+  private logEvent(event: Event): void {
+    switch (event.type) {
+      case "disconnect":
+        // libzmq reports nothing more when it drops a frame over clientFrameBytesMax and closes the connection.
+        this.throttle.info(
+          "client disconnected",
+          `a client connection closed: the client closed it, or it sent a frame over ${clientFrameBytesMax} bytes, which was dropped unanswered`,
+        );
+        return;
+      case "accept:error":
+        this.throttle.warn("accept failed", `accepting a client connection failed: ${event.error.message}`);
+        return;
+      case "handshake:error:protocol":
+      case "handshake:error:auth":
+      case "handshake:error:other":
+        this.throttle.warn(event.type, `a client's handshake failed: ${event.error.message}`);
+        return;
+      default:
+        // accept, handshake, bind, close: routine.
+        return;
+    }
+  }
+}
