@@ -1,0 +1,131 @@
+/**
+ * The commands a log entry of type "command" carries, and their encoding.
+ *
+ * Values travel as the raw MessagePack bytes a client sent (PROTOCOL.md §3:
+ * "stored and returned exactly as sent"), so a command holds them as
+ * Uint8Array and the log stores them as MessagePack binary.
+ */
+import { Packr, Unpackr } from "msgpackr";
+import { AssertionError, assert, assertNever } from "../raft/assert.ts";
+
+/** The longest key, in bytes of UTF-8 (PROTOCOL.md §3). */
+export const keyBytesMax = 1024;
+/** The largest value or CAS expectation, in bytes of its MessagePack encoding (exactly 1 MiB is allowed). */
+export const valueBytesMax = 1_048_576;
+/** The longest client session id, in bytes of UTF-8. */
+export const clientIdBytesMax = 128;
+
+/**
+ * A write's exactly-once session: `client` names the session and `seq`
+ * numbers its writes (PROTOCOL.md §3). Both or neither.
+ */
+export type SessionFields =
+  | { readonly client?: undefined; readonly seq?: undefined }
+  | { readonly client: string; readonly seq: number };
+
+export type PutCommand = { readonly op: "put"; readonly key: string; readonly value: Uint8Array } & SessionFields;
+
+export type DeleteCommand = { readonly op: "delete"; readonly key: string } & SessionFields;
+
+/** Stores `value` when the current value equals `expect`; `expect: null` means "the key must be absent". */
+export type CasCommand = {
+  readonly op: "cas";
+  readonly key: string;
+  readonly expect: Uint8Array | null;
+  readonly value: Uint8Array;
+} & SessionFields;
+
+export type KvCommand = PutCommand | DeleteCommand | CasCommand;
+
+// Explicit options (not msgpackr's defaults, which differ between Packr and
+// the module-level functions): plain maps, no record extension, and binary
+// fields copied out of the source so that a storage layer may reuse its
+// read buffers.
+const packr = new Packr({ useRecords: false, mapsAsObjects: true, moreTypes: false });
+const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true, copyBuffers: true, int64AsType: "number" });
+
+const utf8 = new TextEncoder();
+
+/** Encodes a command as a log entry's data. Throws AssertionError when the command breaks a limit (the codec lets no such command through). */
+export function encodeCommand(command: KvCommand): Uint8Array {
+  checkCommand(command);
+  const session = command.client === undefined ? {} : { client: command.client, seq: command.seq };
+  switch (command.op) {
+    case "put":
+      return packr.pack({ op: "put", key: command.key, value: command.value, ...session });
+    case "delete":
+      return packr.pack({ op: "delete", key: command.key, ...session });
+    case "cas":
+      return packr.pack({ op: "cas", key: command.key, expect: command.expect, value: command.value, ...session });
+    default:
+      return assertNever(command, "command");
+  }
+}
+
+/**
+ * Decodes a log entry's data. Entries are written only by leaders from
+ * commands that passed the codec, so bytes that do not decode to a valid
+ * command are a bug: throws AssertionError.
+ */
+export function decodeCommand(data: Uint8Array): KvCommand {
+  let decoded: unknown;
+  try {
+    decoded = unpackr.unpack(data);
+  } catch (error) {
+    throw new AssertionError(`a log entry's command is not MessagePack: ${String(error)}`);
+  }
+  assert(typeof decoded === "object" && decoded !== null && !Array.isArray(decoded), "a command must be a map");
+  const fields = decoded as Record<string, unknown>;
+  const { op, key, client, seq } = fields;
+  assert(typeof key === "string", "a command's key must be a string");
+  let session: SessionFields = {};
+  if (client !== undefined || seq !== undefined) {
+    assert(typeof client === "string" && typeof seq === "number", "a command has both a string client and a number seq, or neither");
+    session = { client, seq };
+  }
+  let command: KvCommand;
+  switch (op) {
+    case "put":
+      command = { op, key, value: binary(fields.value, "value"), ...session };
+      break;
+    case "delete":
+      command = { op, key, ...session };
+      break;
+    case "cas":
+      command = {
+        op,
+        key,
+        expect: fields.expect === null ? null : binary(fields.expect, "expect"),
+        value: binary(fields.value, "value"),
+        ...session,
+      };
+      break;
+    default:
+      throw new AssertionError(`unknown command op ${JSON.stringify(op)}`);
+  }
+  checkCommand(command);
+  return command;
+}
+
+/** A plain Uint8Array view of a decoded binary field (msgpackr yields a Buffer, whose `slice` would not copy). */
+function binary(value: unknown, field: string): Uint8Array {
+  assert(value instanceof Uint8Array, `a command's ${field} must be binary`);
+  return new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+}
+
+/** The limits every command obeys, as asserted on both sides of the log. */
+function checkCommand(command: KvCommand): void {
+  const keyBytes = utf8.encode(command.key).length;
+  assert(keyBytes >= 1 && keyBytes <= keyBytesMax, `a command's key has ${keyBytes} bytes`);
+  if (command.op !== "delete") {
+    assert(command.value.length <= valueBytesMax, `a command's value has ${command.value.length} bytes`);
+  }
+  if (command.op === "cas" && command.expect !== null) {
+    assert(command.expect.length <= valueBytesMax, `a command's expect has ${command.expect.length} bytes`);
+  }
+  if (command.client !== undefined) {
+    const clientBytes = utf8.encode(command.client).length;
+    assert(clientBytes >= 1 && clientBytes <= clientIdBytesMax, `a command's client id has ${clientBytes} bytes`);
+    assert(Number.isSafeInteger(command.seq) && command.seq > 0, `a command's seq ${command.seq} is not a positive integer`);
+  }
+}

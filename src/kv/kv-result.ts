@@ -1,0 +1,26 @@
+import type { LogIndex } from "../raft/types.ts";
+
+/**
+ * What applying one write did, as the reply to its client needs it
+ * (PROTOCOL.md §3, "Replies"). Part of the replicated state: a session keeps
+ * its last result so that a retried write gets the original reply.
+ */
+export type KvResult =
+  | { readonly kind: "put"; readonly index: LogIndex }
+  | { readonly kind: "delete"; readonly index: LogIndex; readonly found: boolean }
+  /** `value` is the value stored after the operation, swapped or not (null when the key is absent). */
+  | { readonly kind: "cas"; readonly index: LogIndex; readonly swapped: boolean; readonly value: Uint8Array | null }
+  /**
+   * The write's `seq` is below the last one its session applied: it was
+   * not applied, and its original result is no longer kept. The server
+   * answers BAD_REQUEST (see describeStaleSeq).
+   */
+  | { readonly kind: "stale-seq"; readonly client: string; readonly seq: number; readonly lastSeq: number };
+
+/** The sentence for a client whose write was refused as a stale duplicate. */
+export function describeStaleSeq(result: Extract<KvResult, { kind: "stale-seq" }>): string {
+  return (
+    `seq ${result.seq} of client ${JSON.stringify(result.client)} is below the last seq this session applied ` +
+    `(${result.lastSeq}); the write was not applied again and its original reply is no longer kept`
+  );
+}

@@ -1,0 +1,136 @@
+/**
+ * The key-value state machine that committed log entries drive.
+ *
+ * Deterministic by construction: its state (values, key order, sessions)
+ * derives only from the entries applied, in index order, so every server
+ * that applies the same log ends in the same state (the Raft paper's State
+ * Machine Safety property, §5.4.3, is what makes that enough).
+ *
+ * Values are the raw MessagePack bytes clients sent; the state machine never
+ * decodes them except to compare a CAS expectation (see value-equality.ts).
+ */
+import { assert, assertNever } from "../raft/assert.ts";
+import type { Entry, LogIndex } from "../raft/types.ts";
+import { decodeCommand, type KvCommand } from "./commands.ts";
+import type { KvResult } from "./kv-result.ts";
+import { SessionTable, sessionsMaxDefault, type SessionReader, type SessionRecord } from "./sessions.ts";
+import { SortedKeys } from "./sorted-keys.ts";
+import { msgpackValuesEqual } from "./value-equality.ts";
+
+export interface KvStateMachineOptions {
+  /** How many client sessions to remember (see sessions.ts). */
+  readonly sessionsMax?: number;
+}
+
+/** One `[key, raw MessagePack value]` pair of a list. */
+export type KvEntry = readonly [key: string, value: Uint8Array];
+
+export class KvStateMachine {
+  readonly #values = new Map<string, Uint8Array>();
+  /** Holds exactly the keys of #values. */
+  readonly #keys = new SortedKeys();
+  readonly #sessions: SessionTable;
+  /** The index of the last entry applied; entries are applied one by one, in order, from 1. */
+  #lastApplied: LogIndex = 0;
+
+  constructor(options: KvStateMachineOptions = {}) {
+    this.#sessions = new SessionTable(options.sessionsMax ?? sessionsMaxDefault);
+  }
+
+  get lastApplied(): LogIndex {
+    return this.#lastApplied;
+  }
+
+  /** The number of keys stored. */
+  get size(): number {
+    return this.#values.size;
+  }
+
+  /** The exactly-once sessions, for a server that answers a retry without proposing it again. */
+  get sessions(): SessionReader {
+    return this.#sessions;
+  }
+
+  /**
+   * Applies the next committed entry. Returns the write's result, or null
+   * for a noop. Throws AssertionError when `entry` is not the next index or
+   * its data is not a command (both are bugs in the caller).
+   */
+  apply(entry: Entry): KvResult | null {
+    assert(
+      entry.index === this.#lastApplied + 1,
+      `applied entry ${entry.index} after ${this.#lastApplied}: entries must be applied in order, once`,
+    );
+    let result: KvResult | null;
+    switch (entry.type) {
+      case "noop":
+        result = null;
+        break;
+      case "command": {
+        const command = decodeCommand(entry.data);
+        result =
+          command.client === undefined
+            ? this.#execute(command, entry.index)
+            : this.#sessions.applyOnce(command.client, command.seq, entry.index, () => this.#execute(command, entry.index));
+        break;
+      }
+      default:
+        return assertNever(entry.type, "entry type");
+    }
+    this.#lastApplied = entry.index;
+    return result;
+  }
+
+  /** The raw value stored under `key`, or null. */
+  read(key: string): Uint8Array | null {
+    return this.#values.get(key) ?? null;
+  }
+
+  /**
+   * The pairs whose key starts with `prefix` (all when absent), in the byte
+   * order of the keys' UTF-8, at most `limit` of them.
+   */
+  list(prefix = "", limit = Number.POSITIVE_INFINITY): KvEntry[] {
+    const entries: KvEntry[] = [];
+    if (limit <= 0) return entries;
+    for (const key of this.#keys.from(prefix)) {
+      if (!key.startsWith(prefix)) break;
+      entries.push([key, this.#values.get(key) as Uint8Array]);
+      if (entries.length >= limit) break;
+    }
+    return entries;
+  }
+
+  /** The sessions, least recently used first (for comparing replicas). */
+  sessionRecords(): IterableIterator<[string, SessionRecord]> {
+    return this.#sessions.records();
+  }
+
+  #execute(command: KvCommand, index: LogIndex): KvResult {
+    switch (command.op) {
+      case "put":
+        this.#store(command.key, command.value);
+        return { kind: "put", index };
+      case "delete": {
+        const found = this.#values.delete(command.key);
+        if (found) this.#keys.delete(command.key);
+        return { kind: "delete", index, found };
+      }
+      case "cas": {
+        const current = this.#values.get(command.key) ?? null;
+        const matches =
+          command.expect === null ? current === null : current !== null && msgpackValuesEqual(command.expect, current);
+        if (!matches) return { kind: "cas", index, swapped: false, value: current };
+        this.#store(command.key, command.value);
+        return { kind: "cas", index, swapped: true, value: command.value };
+      }
+      default:
+        return assertNever(command, "command");
+    }
+  }
+
+  #store(key: string, value: Uint8Array): void {
+    if (!this.#values.has(key)) this.#keys.add(key);
+    this.#values.set(key, value);
+  }
+}

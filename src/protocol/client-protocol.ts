@@ -1,0 +1,462 @@
+/**
+ * The client protocol (PROTOCOL.md §3): requests parsed and validated from
+ * untrusted frames, and replies encoded.
+ *
+ * `value`, `expect` and `rid` are never decoded: they are kept as the exact
+ * MessagePack bytes the client sent and spliced back verbatim into replies,
+ * so that any value (maps with `__proto__` keys, 64-bit integers, binary,
+ * strings that are not UTF-8) is stored and returned unchanged.
+ *
+ * Choices where PROTOCOL.md leaves room, so that clients can rely on them:
+ *   - `client` and `seq` come together: either without the other is refused;
+ *   - a field is checked only for the ops that use it (others ignore it);
+ *   - field names must be strings of valid UTF-8, each at most once;
+ *   - integers (`limit`, `seq`, `target`) must be MessagePack integers,
+ *     at most 2^53 - 1;
+ *   - arrays and maps may nest at most 64 deep inside a field's value.
+ */
+import { clientIdBytesMax, keyBytesMax, valueBytesMax, type SessionFields } from "../kv/commands.ts";
+import { assertNever } from "../raft/assert.ts";
+import type { LogIndex, NodeId, Role, Term } from "../raft/types.ts";
+import type { ErrorCode } from "./errors.ts";
+import {
+  MsgpackDepthError,
+  MsgpackFormatError,
+  MsgpackReader,
+  decodeUtf8Strict,
+  describeKind,
+  nestingDepthMax,
+  type MsgpackHead,
+} from "./msgpack-reader.ts";
+import { MsgpackWriter } from "./msgpack-writer.ts";
+
+export type { ErrorCode } from "./errors.ts";
+
+export const ops = ["get", "put", "delete", "list", "cas", "status", "admin"] as const;
+export type Op = (typeof ops)[number];
+
+export const adminActions = ["timeout", "step-down", "shutdown", "transfer"] as const;
+export type AdminAction = (typeof adminActions)[number];
+
+interface RequestBase {
+  /** The raw MessagePack bytes of the request's `rid`, echoed in the reply; null when it had none. */
+  readonly rid: Uint8Array | null;
+}
+
+export type GetRequest = RequestBase & { readonly op: "get"; readonly key: string; readonly stale: boolean };
+
+/** `value` is the raw MessagePack bytes of the client's value. */
+export type PutRequest = RequestBase & { readonly op: "put"; readonly key: string; readonly value: Uint8Array } & SessionFields;
+
+export type DeleteRequest = RequestBase & { readonly op: "delete"; readonly key: string } & SessionFields;
+
+/** `expect` and `value` are raw MessagePack bytes; `expect: null` (a nil in the request) means "the key must be absent". */
+export type CasRequest = RequestBase & {
+  readonly op: "cas";
+  readonly key: string;
+  readonly expect: Uint8Array | null;
+  readonly value: Uint8Array;
+} & SessionFields;
+
+export type ListRequest = RequestBase & {
+  readonly op: "list";
+  /** All keys when absent. */
+  readonly prefix?: string;
+  readonly limit?: number;
+  readonly stale: boolean;
+};
+
+export type StatusRequest = RequestBase & { readonly op: "status" };
+
+export type AdminRequest = RequestBase & { readonly op: "admin" } & (
+    | { readonly action: Exclude<AdminAction, "transfer">; readonly target?: undefined }
+    | { readonly action: "transfer"; readonly target: NodeId }
+  );
+
+export type Request = GetRequest | PutRequest | DeleteRequest | CasRequest | ListRequest | StatusRequest | AdminRequest;
+export type WriteRequest = PutRequest | DeleteRequest | CasRequest;
+
+export type ParseResult =
+  | { readonly ok: true; readonly request: Request }
+  /** `rid` is set when the request decoded to a map that held one, so that the BAD_REQUEST reply echoes it. */
+  | { readonly ok: false; readonly message: string; readonly rid: Uint8Array | null };
+
+export interface ParseOptions {
+  /** The cluster's server ids: when given, a transfer to any other target is refused. */
+  readonly serverIds?: ReadonlySet<NodeId>;
+}
+
+/** A request that breaks a rule, found while reading its fields. */
+class InvalidRequest extends Error {
+  override readonly name = "InvalidRequest";
+}
+
+const opSet: ReadonlySet<string> = new Set(ops);
+const isOp = (name: string): name is Op => opSet.has(name);
+const adminActionSet: ReadonlySet<string> = new Set(adminActions);
+const quoteAll = (names: readonly string[]): string => names.map((name) => JSON.stringify(name)).join(", ");
+
+/**
+ * Parses one request: the message's frames after the routing envelope.
+ * Applies every validation rule of PROTOCOL.md §3; never throws on any input.
+ */
+export function parseRequest(frames: readonly Uint8Array[], options: ParseOptions = {}): ParseResult {
+  if (frames.length !== 1) {
+    return refuse(`a request must be exactly one frame, but this message has ${frames.length}`, null);
+  }
+  const frame = frames[0] as Uint8Array;
+  if (frame.length === 0) return refuse("the request frame is empty", null);
+  // The request map itself is one level, so its fields' values may nest nestingDepthMax deep.
+  const reader = new MsgpackReader(frame, nestingDepthMax + 1);
+  let head: MsgpackHead;
+  try {
+    head = reader.single();
+  } catch (error) {
+    if (error instanceof MsgpackDepthError) {
+      return refuse(`the request nests arrays and maps deeper than the limit of ${nestingDepthMax} levels inside a field`, null);
+    }
+    if (!(error instanceof MsgpackFormatError)) throw error;
+    return refuse(`the request is not exactly one well-formed MessagePack value: ${error.message}`, null);
+  }
+  if (head.kind !== "map") return refuse(`the request must be a MessagePack map, not ${describeKind(head.kind)}`, null);
+  const fields = RequestFields.read(reader);
+  try {
+    fields.checkNames();
+    return { ok: true, request: readRequest(fields, options) };
+  } catch (error) {
+    if (!(error instanceof InvalidRequest)) throw error;
+    return refuse(error.message, fields.rid);
+  }
+}
+
+const refuse = (message: string, rid: Uint8Array | null): ParseResult => ({ ok: false, message, rid });
+
+function readRequest(fields: RequestFields, options: ParseOptions): Request {
+  const rid = fields.rid;
+  const op = fields.requiredString("op", "the request");
+  if (!isOp(op)) throw new InvalidRequest(`unknown op ${quoteField(op)}; the ops are ${quoteAll(ops)}`);
+  const needs = `a "${op}" request`;
+  switch (op) {
+    case "get":
+      return { op: "get", key: fields.key(needs), stale: fields.stale(), rid };
+    case "put":
+      return { op: "put", key: fields.key(needs), value: fields.value("value", needs), ...fields.session(), rid };
+    case "delete":
+      return { op: "delete", key: fields.key(needs), ...fields.session(), rid };
+    case "cas":
+      return {
+        op: "cas",
+        key: fields.key(needs),
+        expect: fields.expect(needs),
+        value: fields.value("value", needs),
+        ...fields.session(),
+        rid,
+      };
+    case "list": {
+      const prefix = fields.optionalString("prefix");
+      const limit = fields.optionalPositiveInteger("limit");
+      return {
+        op: "list",
+        ...(prefix === undefined ? {} : { prefix }),
+        ...(limit === undefined ? {} : { limit }),
+        stale: fields.stale(),
+        rid,
+      };
+    }
+    case "status":
+      return { op: "status", rid };
+    case "admin":
+      return { op: "admin", ...fields.adminAction(needs, options.serverIds), rid };
+    default:
+      return assertNever(op, "op");
+  }
+}
+
+/** A client's string, shortened and quoted for a message. */
+function quoteField(text: string): string {
+  const shown = text.slice(0, 40);
+  return JSON.stringify(shown) + (shown.length < text.length ? "…" : "");
+}
+
+/** The fields of a request map, by name, as spans of the frame. */
+class RequestFields {
+  readonly #reader: MsgpackReader;
+  readonly #spans: ReadonlyMap<string, { readonly start: number; readonly end: number }>;
+  /** The first problem with a field name; reported only after `rid` is known, so that it is echoed. */
+  readonly #nameProblem: string | null;
+  readonly rid: Uint8Array | null;
+
+  private constructor(
+    reader: MsgpackReader,
+    spans: ReadonlyMap<string, { readonly start: number; readonly end: number }>,
+    nameProblem: string | null,
+  ) {
+    this.#reader = reader;
+    this.#spans = spans;
+    this.#nameProblem = nameProblem;
+    const ridSpan = spans.get("rid");
+    this.rid = ridSpan === undefined ? null : reader.copy(ridSpan.start, ridSpan.end);
+  }
+
+  /** Splits the (well-formed) map at the start of `reader`'s bytes into fields. */
+  static read(reader: MsgpackReader): RequestFields {
+    const spans = new Map<string, { readonly start: number; readonly end: number }>();
+    let nameProblem: string | null = null;
+    for (const entry of reader.mapEntries(0)) {
+      const keyHead = reader.head(entry.keyStart);
+      const name = keyHead.kind === "str" ? decodeUtf8Strict(reader.slice(keyHead.start, keyHead.next)) : null;
+      if (name === null) {
+        nameProblem ??=
+          keyHead.kind === "str"
+            ? "a field name is not valid UTF-8"
+            : `field names must be strings, but one is ${describeKind(keyHead.kind)}`;
+      } else if (spans.has(name)) {
+        nameProblem ??= `the field ${quoteField(name)} appears more than once`;
+      } else {
+        spans.set(name, { start: entry.valueStart, end: entry.valueEnd });
+      }
+    }
+    return new RequestFields(reader, spans, nameProblem);
+  }
+
+  checkNames(): void {
+    if (this.#nameProblem !== null) throw new InvalidRequest(this.#nameProblem);
+  }
+
+  key(needs: string): string {
+    this.#required("key", needs);
+    const { text, bytes } = this.#string("key") as StringField;
+    if (bytes < 1 || bytes > keyBytesMax) {
+      throw new InvalidRequest(`key must be 1 to ${keyBytesMax} bytes of UTF-8, but it has ${bytes}`);
+    }
+    return text;
+  }
+
+  /** A `value` field: any MessagePack value of at most valueBytesMax bytes, as a copy of its bytes (the frame's buffer is not ours to keep). */
+  value(name: "value" | "expect", needs: string): Uint8Array {
+    const span = this.#required(name, needs);
+    const bytes = span.end - span.start;
+    if (bytes > valueBytesMax) {
+      throw new InvalidRequest(
+        `${name} is ${bytes} bytes of MessagePack, more than the limit of ${valueBytesMax} bytes (1 MiB)`,
+      );
+    }
+    return this.#reader.copy(span.start, span.end);
+  }
+
+  expect(needs: string): Uint8Array | null {
+    const span = this.#required("expect", needs);
+    return this.#reader.head(span.start).kind === "nil" ? null : this.value("expect", needs);
+  }
+
+  /** `client` and `seq`, which come together or not at all. */
+  session(): SessionFields {
+    const client = this.#string("client");
+    const seq = this.optionalPositiveInteger("seq");
+    if (client === undefined && seq === undefined) return {};
+    if (client === undefined) throw new InvalidRequest("seq was given without client; a seq numbers the writes of a client session");
+    if (seq === undefined) throw new InvalidRequest("client was given without seq; seq is required with client");
+    if (client.bytes < 1 || client.bytes > clientIdBytesMax) {
+      throw new InvalidRequest(`client must be 1 to ${clientIdBytesMax} bytes of UTF-8, but it has ${client.bytes}`);
+    }
+    return { client: client.text, seq };
+  }
+
+  stale(): boolean {
+    const head = this.#head("stale");
+    if (head === undefined) return false;
+    if (head.kind !== "bool") throw new InvalidRequest(`stale must be a boolean, not ${describeKind(head.kind)}`);
+    return head.value;
+  }
+
+  adminAction(
+    needs: string,
+    serverIds: ReadonlySet<NodeId> | undefined,
+  ): { action: Exclude<AdminAction, "transfer"> } | { action: "transfer"; target: NodeId } {
+    const action = this.requiredString("action", needs);
+    if (!adminActionSet.has(action)) {
+      throw new InvalidRequest(`unknown admin action ${quoteField(action)}; the actions are ${quoteAll(adminActions)}`);
+    }
+    if (action !== "transfer") return { action: action as Exclude<AdminAction, "transfer"> };
+    const target = this.optionalPositiveInteger("target");
+    if (target === undefined) throw new InvalidRequest("a transfer needs a target: the id of the server to hand leadership to");
+    if (serverIds !== undefined && !serverIds.has(target)) {
+      throw new InvalidRequest(`target ${target} is not a server of this cluster (the servers are ${[...serverIds].join(", ")})`);
+    }
+    return { action, target };
+  }
+
+  requiredString(name: string, needs: string): string {
+    this.#required(name, needs);
+    return this.optionalString(name) as string;
+  }
+
+  optionalString(name: string): string | undefined {
+    return this.#string(name)?.text;
+  }
+
+  optionalPositiveInteger(name: string): number | undefined {
+    const head = this.#head(name);
+    if (head === undefined) return undefined;
+    if (head.kind !== "int") throw new InvalidRequest(`${name} must be a positive integer, not ${describeKind(head.kind)}`);
+    if (typeof head.value === "bigint" || head.value < 1) {
+      throw new InvalidRequest(`${name} must be a positive integer no larger than 2^53 - 1, not ${head.value}`);
+    }
+    return head.value;
+  }
+
+  #head(name: string): MsgpackHead | undefined {
+    const span = this.#spans.get(name);
+    return span === undefined ? undefined : this.#reader.head(span.start);
+  }
+
+  #required(name: string, needs: string): { readonly start: number; readonly end: number } {
+    const span = this.#spans.get(name);
+    if (span === undefined) throw new InvalidRequest(`${needs} needs the field "${name}"`);
+    return span;
+  }
+
+  /** A string field decoded strictly, with its length in bytes of UTF-8. */
+  #string(name: string): StringField | undefined {
+    const head = this.#head(name);
+    if (head === undefined) return undefined;
+    if (head.kind !== "str") throw new InvalidRequest(`${name} must be a string, not ${describeKind(head.kind)}`);
+    const text = decodeUtf8Strict(this.#reader.slice(head.start, head.next));
+    if (text === null) throw new InvalidRequest(`${name} is not valid UTF-8`);
+    return { text, bytes: head.next - head.start };
+  }
+}
+
+interface StringField {
+  readonly text: string;
+  readonly bytes: number;
+}
+
+// ---------------------------------------------------------------------------
+// Replies
+
+/** What every reply carries besides its outcome (PROTOCOL.md §3). */
+export interface ReplyContext {
+  /** The answering server's current term. */
+  readonly term: Term;
+  /** The leader it knows of in that term, or null. */
+  readonly leaderId: NodeId | null;
+  /** The leader's client endpoint, written in error replies (NOT_LEADER) when known. */
+  readonly leader?: string;
+  /** The request's raw `rid`, echoed verbatim; omitted from the reply when null. */
+  readonly rid: Uint8Array | null;
+}
+
+/** The fields of a successful reply by op; `op` selects the layout and is not itself sent. */
+export type OkFields =
+  /** `value` is the raw stored value, null when the key is absent. */
+  | { readonly op: "get"; readonly value: Uint8Array | null; readonly found: boolean }
+  | { readonly op: "put"; readonly index: LogIndex }
+  | { readonly op: "delete"; readonly index: LogIndex; readonly found: boolean }
+  | { readonly op: "cas"; readonly index: LogIndex; readonly swapped: boolean; readonly value: Uint8Array | null }
+  /** Raw values, keys in order. */
+  | { readonly op: "list"; readonly entries: readonly (readonly [string, Uint8Array])[] }
+  /** `term` and `leaderId` come from the reply's context. */
+  | {
+      readonly op: "status";
+      readonly id: NodeId;
+      readonly pid: number;
+      readonly role: Role;
+      readonly commitIndex: LogIndex;
+      readonly lastApplied: LogIndex;
+      readonly lastLogIndex: LogIndex;
+      readonly votedFor: NodeId | null;
+    }
+  | { readonly op: "admin"; readonly action: AdminAction };
+
+export type OkReply = ReplyContext & { readonly ok: true } & OkFields;
+export type ErrorReply = ReplyContext & { readonly ok: false; readonly error: ErrorCode; readonly message: string };
+export type Reply = OkReply | ErrorReply;
+
+export function okReply(fields: OkFields, context: ReplyContext): OkReply {
+  return { ...context, ...fields, ok: true };
+}
+
+export function errorReply(error: ErrorCode, message: string, context: ReplyContext): ErrorReply {
+  return { ...context, ok: false, error, message };
+}
+
+type FieldWriter = readonly [name: string, write: (writer: MsgpackWriter) => void];
+
+const nullable =
+  <T>(value: T | null, write: (writer: MsgpackWriter, value: T) => void) =>
+  (writer: MsgpackWriter): void => {
+    if (value === null) writer.nil();
+    else write(writer, value);
+  };
+const rawOrNil = (value: Uint8Array | null) => nullable(value, (writer, bytes) => writer.raw(bytes));
+const numberOrNil = (value: number | null) => nullable(value, (writer, number) => writer.number(number));
+
+/** Encodes a reply as one MessagePack map, splicing raw values in verbatim. */
+export function encodeReply(reply: Reply): Uint8Array {
+  const fields: FieldWriter[] = [["ok", (writer) => writer.bool(reply.ok)]];
+  if (reply.ok) fields.push(...okFieldWriters(reply));
+  else {
+    fields.push(["error", (writer) => writer.str(reply.error)], ["message", (writer) => writer.str(reply.message)]);
+  }
+  fields.push(["term", (writer) => writer.number(reply.term)], ["leaderId", numberOrNil(reply.leaderId)]);
+  const leader = reply.leader;
+  if (!reply.ok && leader !== undefined) fields.push(["leader", (writer) => writer.str(leader)]);
+  const rid = reply.rid;
+  if (rid !== null) fields.push(["rid", (writer) => writer.raw(rid)]);
+
+  const writer = new MsgpackWriter();
+  writer.mapHeader(fields.length);
+  for (const [name, write] of fields) {
+    writer.str(name);
+    write(writer);
+  }
+  return writer.finish();
+}
+
+function okFieldWriters(reply: OkReply): FieldWriter[] {
+  switch (reply.op) {
+    case "get":
+      return [
+        ["value", rawOrNil(reply.value)],
+        ["found", (writer) => writer.bool(reply.found)],
+      ];
+    case "put":
+      return [["index", (writer) => writer.number(reply.index)]];
+    case "delete":
+      return [
+        ["index", (writer) => writer.number(reply.index)],
+        ["found", (writer) => writer.bool(reply.found)],
+      ];
+    case "cas":
+      return [
+        ["index", (writer) => writer.number(reply.index)],
+        ["swapped", (writer) => writer.bool(reply.swapped)],
+        ["value", rawOrNil(reply.value)],
+      ];
+    case "list":
+      return [
+        [
+          "entries",
+          (writer) => {
+            writer.arrayHeader(reply.entries.length);
+            for (const [key, value] of reply.entries) writer.arrayHeader(2).str(key).raw(value);
+          },
+        ],
+      ];
+    case "status":
+      return [
+        ["id", (writer) => writer.number(reply.id)],
+        ["pid", (writer) => writer.number(reply.pid)],
+        ["role", (writer) => writer.str(reply.role)],
+        ["commitIndex", (writer) => writer.number(reply.commitIndex)],
+        ["lastApplied", (writer) => writer.number(reply.lastApplied)],
+        ["lastLogIndex", (writer) => writer.number(reply.lastLogIndex)],
+        ["votedFor", numberOrNil(reply.votedFor)],
+      ];
+    case "admin":
+      return [["action", (writer) => writer.str(reply.action)]];
+    default:
+      return assertNever(reply, "reply");
+  }
+}

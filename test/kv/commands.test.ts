@@ -1,0 +1,71 @@
+/**
+ * Proves that KV commands survive the log's encoding unchanged (raw values
+ * stay byte-identical Uint8Arrays, copied out of the entry's buffer), and
+ * that bytes which are not a valid command, or a command past a size limit,
+ * are treated as the bugs they are: AssertionError.
+ */
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { Packr } from "msgpackr";
+import { clientIdBytesMax, decodeCommand, encodeCommand, keyBytesMax, valueBytesMax, type KvCommand } from "../../src/kv/commands.ts";
+import { AssertionError } from "../../src/raft/assert.ts";
+
+const packr = new Packr({ useRecords: false });
+const raw = (...values: number[]): Uint8Array => Uint8Array.from(values);
+
+describe("encodeCommand / decodeCommand", () => {
+  const commands: KvCommand[] = [
+    { op: "put", key: "k", value: raw(0xa2, 0xff, 0xfe) },
+    { op: "put", key: "ключ", value: raw(0xc0), client: "c", seq: 1 },
+    { op: "delete", key: "k" },
+    { op: "delete", key: "k", client: "c".repeat(clientIdBytesMax), seq: Number.MAX_SAFE_INTEGER },
+    { op: "cas", key: "k", expect: null, value: raw(0x01) },
+    { op: "cas", key: "k".repeat(keyBytesMax), expect: raw(0x90), value: new Uint8Array(valueBytesMax), client: "c", seq: 9 },
+  ];
+  for (const command of commands) {
+    it(`round-trips ${command.op}${command.client === undefined ? "" : " with a session"}`, () => {
+      const decoded = decodeCommand(encodeCommand(command));
+      assert.deepEqual(normalize(decoded), normalize(command));
+    });
+  }
+
+  it("copies values out of the entry's bytes", () => {
+    const data = Uint8Array.from(encodeCommand({ op: "put", key: "k", value: raw(1, 2, 3) }));
+    const decoded = decodeCommand(data);
+    data.fill(0);
+    assert.ok(decoded.op === "put");
+    assert.deepEqual([...decoded.value], [1, 2, 3]);
+  });
+
+  it("refuses to encode a command past a limit", () => {
+    assert.throws(() => encodeCommand({ op: "delete", key: "" }), AssertionError);
+    assert.throws(() => encodeCommand({ op: "delete", key: "k".repeat(keyBytesMax + 1) }), AssertionError);
+    assert.throws(() => encodeCommand({ op: "put", key: "k", value: new Uint8Array(valueBytesMax + 1) }), AssertionError);
+    assert.throws(() => encodeCommand({ op: "delete", key: "k", client: "c", seq: 0 }), AssertionError);
+    assert.throws(() => encodeCommand({ op: "delete", key: "k", client: "", seq: 1 }), AssertionError);
+  });
+
+  it("treats data that is not a command as a bug", () => {
+    for (const data of [
+      raw(0xc1),
+      raw(),
+      packr.pack([1, 2]),
+      packr.pack({ op: "increment", key: "k" }),
+      packr.pack({ op: "put", key: "k" }),
+      packr.pack({ op: "put", key: "k", value: "not binary" }),
+      packr.pack({ op: "cas", key: "k", value: new Uint8Array(1) }),
+      packr.pack({ op: "delete", key: 5 }),
+      packr.pack({ op: "delete", key: "k", client: "c" }),
+      packr.pack({ op: "delete", key: "k", seq: 1 }),
+    ]) {
+      assert.throws(() => decodeCommand(data), AssertionError, `data ${Buffer.from(data).toString("hex")}`);
+    }
+  });
+});
+
+/** Plain arrays for binary fields, so that Buffer and Uint8Array compare alike. */
+function normalize(command: KvCommand): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(command).map(([name, value]) => [name, value instanceof Uint8Array ? [...value] : value]),
+  );
+}

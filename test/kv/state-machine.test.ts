@@ -1,0 +1,198 @@
+/**
+ * Proves that KvStateMachine applies committed entries as PROTOCOL.md §3
+ * describes (put, delete, cas and their results; list in UTF-8 key order with
+ * prefix and limit), applies each write of a session at most once, refuses
+ * entries out of order, and is deterministic: two machines fed the same
+ * entries end in identical states with identical results (what State Machine
+ * Safety, Raft paper §5.4.3, relies on).
+ */
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { Packr } from "msgpackr";
+import { encodeCommand, type KvCommand } from "../../src/kv/commands.ts";
+import type { KvResult } from "../../src/kv/kv-result.ts";
+import { KvStateMachine } from "../../src/kv/state-machine.ts";
+import { AssertionError } from "../../src/raft/assert.ts";
+import { SeededRandom } from "../../src/raft/random.ts";
+import type { Entry } from "../../src/raft/types.ts";
+
+const packr = new Packr({ useRecords: false });
+const value = (content: unknown): Uint8Array => Uint8Array.from(packr.pack(content));
+
+/** Feeds commands (or noops, as null) to a machine as consecutive entries, returning their results. */
+function applyAll(machine: KvStateMachine, commands: readonly (KvCommand | null)[]): (KvResult | null)[] {
+  return commands.map((command) => machine.apply(entryAt(machine.lastApplied + 1, command)));
+}
+
+function entryAt(index: number, command: KvCommand | null): Entry {
+  return command === null
+    ? { index, term: 1, type: "noop", data: new Uint8Array(0) }
+    : { index, term: 1, type: "command", data: encodeCommand(command) };
+}
+
+describe("KvStateMachine.apply", () => {
+  it("applies noops as nothing and counts lastApplied", () => {
+    const machine = new KvStateMachine();
+    assert.deepEqual(applyAll(machine, [null, null]), [null, null]);
+    assert.equal(machine.lastApplied, 2);
+    assert.equal(machine.size, 0);
+  });
+
+  it("refuses an entry that is not the next index, and data that is not a command", () => {
+    const machine = new KvStateMachine();
+    assert.throws(() => machine.apply(entryAt(2, null)), AssertionError);
+    machine.apply(entryAt(1, null));
+    assert.throws(() => machine.apply(entryAt(1, null)), AssertionError);
+    assert.throws(() => machine.apply({ index: 2, term: 1, type: "command", data: Uint8Array.of(0xc1) }), AssertionError);
+    assert.equal(machine.lastApplied, 1);
+  });
+
+  it("puts, reads and deletes", () => {
+    const machine = new KvStateMachine();
+    const results = applyAll(machine, [
+      { op: "put", key: "a", value: value(1) },
+      { op: "put", key: "a", value: value(2) },
+      { op: "delete", key: "a" },
+      { op: "delete", key: "a" },
+      { op: "put", key: "b", value: value("x") },
+    ]);
+    assert.deepEqual(results, [
+      { kind: "put", index: 1 },
+      { kind: "put", index: 2 },
+      { kind: "delete", index: 3, found: true },
+      { kind: "delete", index: 4, found: false },
+      { kind: "put", index: 5 },
+    ]);
+    assert.equal(machine.read("a"), null);
+    assert.deepEqual(machine.read("b"), value("x"));
+    assert.equal(machine.size, 1);
+  });
+});
+
+describe("KvStateMachine cas", () => {
+  const cas = (key: string, expect: Uint8Array | null, next: Uint8Array): KvCommand => ({ op: "cas", key, expect, value: next });
+
+  it("swaps into an absent key only when expect is nil", () => {
+    const machine = new KvStateMachine();
+    assert.deepEqual(applyAll(machine, [cas("k", value(1), value(2))]), [{ kind: "cas", index: 1, swapped: false, value: null }]);
+    assert.deepEqual(applyAll(machine, [cas("k", null, value(2))]), [{ kind: "cas", index: 2, swapped: true, value: value(2) }]);
+    assert.deepEqual(applyAll(machine, [cas("k", null, value(3))]), [{ kind: "cas", index: 3, swapped: false, value: value(2) }]);
+    assert.deepEqual(machine.read("k"), value(2));
+  });
+
+  it("swaps when expect equals the stored value, and reports the stored value when not", () => {
+    const machine = new KvStateMachine();
+    applyAll(machine, [{ op: "put", key: "k", value: value({ n: 1, list: [1, 2] }) }]);
+    assert.deepEqual(applyAll(machine, [cas("k", value({ n: 2 }), value("no"))]), [
+      { kind: "cas", index: 2, swapped: false, value: value({ n: 1, list: [1, 2] }) },
+    ]);
+    // The same map with its entries in another order and 1 written as a uint16 still matches.
+    const reordered = Uint8Array.of(0x82, 0xa4, ...new TextEncoder().encode("list"), 0x92, 0x01, 0x02, 0xa1, 0x6e, 0xcd, 0x00, 0x01);
+    assert.deepEqual(applyAll(machine, [cas("k", reordered, value("yes"))]), [{ kind: "cas", index: 3, swapped: true, value: value("yes") }]);
+    assert.deepEqual(machine.read("k"), value("yes"));
+  });
+});
+
+describe("KvStateMachine.list", () => {
+  const keys = ["b", "a/2", "a/10", "a/1", "\uffff", "😀", "é", "a", "ab"];
+  const machine = new KvStateMachine();
+  applyAll(machine, keys.map((key, at) => ({ op: "put", key, value: value(at) })));
+  applyAll(machine, [{ op: "delete", key: "ab" }]);
+
+  it("lists every pair in the byte order of the keys' UTF-8", () => {
+    const listed = machine.list().map(([key]) => key);
+    assert.deepEqual(listed, ["a", "a/1", "a/10", "a/2", "b", "é", "\uffff", "😀"]);
+    assert.deepEqual(machine.list()[1], ["a/1", value(3)]);
+  });
+
+  it("lists by prefix, with a limit", () => {
+    assert.deepEqual(machine.list("a/").map(([key]) => key), ["a/1", "a/10", "a/2"]);
+    assert.deepEqual(machine.list("a/", 2).map(([key]) => key), ["a/1", "a/10"]);
+    assert.deepEqual(machine.list("a/1").map(([key]) => key), ["a/1", "a/10"]);
+    assert.deepEqual(machine.list("", 1).map(([key]) => key), ["a"]);
+    assert.deepEqual(machine.list("c"), []);
+    assert.deepEqual(machine.list("zzz"), []);
+    assert.deepEqual(machine.list("a", 0), []);
+  });
+
+  it("lists 50,000 keys in order", () => {
+    const big = new KvStateMachine();
+    const random = new SeededRandom(3);
+    const written = new Set<string>();
+    for (let at = 0; at < 50_000; at++) {
+      const key = `k${random.intBetween(0, 1_000_000)}`;
+      written.add(key);
+      applyAll(big, [{ op: "put", key, value: value(at) }]);
+    }
+    const listed = big.list().map(([key]) => key);
+    assert.deepEqual(listed, [...written].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b))));
+    assert.equal(big.list("k1", 10).length, 10);
+  });
+});
+
+describe("KvStateMachine sessions", () => {
+  it("applies a retried write once and answers the retry with the original result", () => {
+    const machine = new KvStateMachine();
+    const write: KvCommand = { op: "put", key: "k", value: value("first"), client: "c", seq: 1 };
+    const results = applyAll(machine, [write, { op: "put", key: "k", value: value("other") }, write]);
+    assert.deepEqual(results, [{ kind: "put", index: 1 }, { kind: "put", index: 2 }, { kind: "put", index: 1 }]);
+    assert.deepEqual(machine.read("k"), value("other"), "the retry did not write again");
+    assert.deepEqual(machine.sessions.cachedResult("c", 1), { kind: "put", index: 1 });
+    assert.equal(machine.sessions.cachedResult("c", 2), null);
+  });
+
+  it("refuses an older seq as stale and keeps a cas's original result", () => {
+    const machine = new KvStateMachine();
+    const first: KvCommand = { op: "cas", key: "k", expect: null, value: value(1), client: "c", seq: 1 };
+    const results = applyAll(machine, [first, { op: "delete", key: "k", client: "c", seq: 2 }, first]);
+    assert.deepEqual(results, [
+      { kind: "cas", index: 1, swapped: true, value: value(1) },
+      { kind: "delete", index: 2, found: true },
+      { kind: "stale-seq", client: "c", seq: 1, lastSeq: 2 },
+    ]);
+    assert.equal(machine.read("k"), null);
+  });
+
+  it("bounds its sessions", () => {
+    const machine = new KvStateMachine({ sessionsMax: 2 });
+    applyAll(machine, ["a", "b", "c"].map((client) => ({ op: "delete", key: "k", client, seq: 1 })));
+    assert.equal(machine.sessions.size, 2);
+    assert.equal(machine.sessions.cachedResult("a", 1), null);
+  });
+});
+
+describe("KvStateMachine determinism", () => {
+  it("ends identical on two machines fed the same 5,000 random entries", () => {
+    const random = new SeededRandom(2024);
+    const pick = <T>(items: readonly T[]): T => items[random.intBetween(0, items.length - 1)] as T;
+    const keys = Array.from({ length: 40 }, (_, at) => `key/${at}`);
+    const values = [value(1), value("one"), value({ a: 1 }), value([1, 2]), value(null), Uint8Array.of(0xcd, 0, 1)];
+    const commands: (KvCommand | null)[] = [];
+    const seqs = new Map<string, number>();
+    for (let at = 0; at < 5_000; at++) {
+      const roll = random.intBetween(0, 9);
+      if (roll === 0) {
+        commands.push(null);
+        continue;
+      }
+      const client = pick(["c1", "c2", "c3", "c4", "c5", "c6", "c7", "c8"]);
+      // Sessions advance, repeat (a retry) or go back (a stale duplicate).
+      const seq = Math.max(1, (seqs.get(client) ?? 0) + random.intBetween(-1, 1));
+      seqs.set(client, Math.max(seq, seqs.get(client) ?? 0));
+      const session = random.intBetween(0, 1) === 0 ? {} : { client, seq };
+      const key = pick(keys);
+      if (roll <= 4) commands.push({ op: "put", key, value: pick(values), ...session });
+      else if (roll <= 6) commands.push({ op: "delete", key, ...session });
+      else commands.push({ op: "cas", key, expect: random.intBetween(0, 3) === 0 ? null : pick(values), value: pick(values), ...session });
+    }
+    const [first, second] = [new KvStateMachine({ sessionsMax: 5 }), new KvStateMachine({ sessionsMax: 5 })];
+    const firstResults = applyAll(first, commands);
+    const secondResults = applyAll(second, commands);
+    assert.deepEqual(secondResults, firstResults);
+    assert.deepEqual(second.list(), first.list());
+    assert.deepEqual([...second.sessionRecords()], [...first.sessionRecords()]);
+    assert.equal(second.lastApplied, first.lastApplied);
+    assert.ok(firstResults.some((result) => result?.kind === "stale-seq"), "the run exercised stale duplicates");
+    assert.ok(firstResults.some((result) => result?.kind === "cas" && result.swapped), "the run exercised successful swaps");
+  });
+});

@@ -1,0 +1,25 @@
+/**
+ * Proves that ZraftError carries a stable name, a protocol code and its cause,
+ * and that isErrorCode accepts exactly the codes of PROTOCOL.md §3.
+ */
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { ZraftError, errorCodes, isErrorCode } from "../../src/protocol/errors.ts";
+
+describe("ZraftError", () => {
+  it("keeps its name, code, message and cause", () => {
+    const cause = new Error("socket closed");
+    const error = new ZraftError("TIMEOUT", "the write was not confirmed in time", { cause });
+    assert.ok(error instanceof Error);
+    assert.equal(error.name, "ZraftError");
+    assert.equal(error.code, "TIMEOUT");
+    assert.equal(error.message, "the write was not confirmed in time");
+    assert.equal(error.cause, cause);
+  });
+
+  it("recognizes exactly the protocol's error codes", () => {
+    assert.deepEqual([...errorCodes], ["NOT_LEADER", "NO_LEADER", "TIMEOUT", "BAD_REQUEST", "SHUTTING_DOWN"]);
+    for (const code of errorCodes) assert.equal(isErrorCode(code), true);
+    for (const value of ["not_leader", "", "OK", 3, null, undefined]) assert.equal(isErrorCode(value), false);
+  });
+});
