@@ -238,12 +238,12 @@ export class ZraftClient extends EventEmitter<ZraftClientEvents> {
     };
 
     for (;;) {
-      const remainingMs = Math.floor(deadline - performance.now());
+      const remainingMs = deadline - performance.now();
       if (remainingMs <= 0) {
         throw new ZraftError("TIMEOUT", `no answer within ${this.#deadlineMs} ms after ${attempt} attempts (last: ${lastProblem})`);
       }
       attempt += 1;
-      const attemptTimeoutMs = pinned === undefined ? Math.min(this.#requestTimeoutMs, remainingMs) : remainingMs;
+      const attemptTimeoutMs = Math.ceil(pinned === undefined ? Math.min(this.#requestTimeoutMs, remainingMs) : remainingMs);
       const exchange = await this.#socketFor(target).exchange(message, attemptTimeoutMs);
       if (exchange.kind === "no-reply") {
         failOver("no-reply", `${describe(target)} did not answer within ${attemptTimeoutMs} ms`);

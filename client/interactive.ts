@@ -1,0 +1,321 @@
+/**
+ * The interactive client (`npm run client` with no command): pick a server,
+ * then PUT / GET / DELETE / LIST / CAS / STATUS in a loop, told in plain
+ * words what the client library does underneath (redirects to the leader,
+ * retries during an election, failover past a dead server).
+ */
+import { input, select } from "@inquirer/prompts";
+import type { ClusterConfig, ServerConfig } from "../src/config/cluster-config.ts";
+import { ZraftError } from "../src/protocol/errors.ts";
+import { assertNever } from "../src/raft/assert.ts";
+import { toJsonText } from "./json-text.ts";
+import { ZraftClient, type FailoverEvent, type RedirectEvent, type RetryEvent, type StatusReply } from "./zraft-client.ts";
+
+/** inquirer's prompt context: where prompts read keys and draw. */
+export interface PromptContext {
+  readonly input?: NodeJS.ReadableStream;
+  readonly output?: NodeJS.WritableStream;
+}
+
+export interface InteractiveOptions {
+  readonly config: ClusterConfig;
+  /** Streams for the prompts; the process's own by default (tests pass others). */
+  readonly context?: PromptContext;
+  /** Where results and notices go; `context.output`, else stdout, by default. */
+  readonly output?: { write(text: string): unknown };
+  /** Where the "working" spinner is drawn; stderr by default, and only if it is a terminal. */
+  readonly spinnerStream?: NodeJS.WriteStream;
+  /** How long each server gets to answer `status` when the servers are listed (default 300 ms). */
+  readonly probeTimeoutMs?: number;
+}
+
+type Action = "put" | "get" | "delete" | "list" | "cas" | "status" | "switch" | "quit";
+
+const actions: ReadonlyArray<{ readonly value: Action; readonly name: string; readonly description: string }> = [
+  { value: "put", name: "PUT", description: "store a value under a key" },
+  { value: "get", name: "GET", description: "read a key" },
+  { value: "delete", name: "DELETE", description: "remove a key" },
+  { value: "list", name: "LIST", description: "keys and values, by prefix" },
+  { value: "cas", name: "CAS", description: "compare and swap: write only if the key holds what you expect" },
+  { value: "status", name: "STATUS", description: "every server's role, term and log" },
+  { value: "switch", name: "switch server", description: "talk to another server first" },
+  { value: "quit", name: "quit", description: "" },
+];
+
+const keyBytesMax = 1024;
+
+/** "port 5003" for a TCP endpoint, else the endpoint itself. */
+function where(endpoint: string): string {
+  const match = /^tcp:\/\/.*:(\d+)$/.exec(endpoint);
+  return match === null ? endpoint : `port ${match[1]}`;
+}
+
+function serverName(config: ClusterConfig, id: number | null, endpoint?: string): string {
+  if (id === null) return endpoint ?? "an unknown server";
+  const server = config.servers.find((candidate) => candidate.id === id);
+  return `server ${id} (${where(server?.client ?? endpoint ?? "?")})`;
+}
+
+interface Probe {
+  readonly server: ServerConfig;
+  readonly status: StatusReply | undefined;
+}
+
+/** Asks every server for its status at once, each with its own socket. */
+async function probeServers(config: ClusterConfig, timeoutMs: number): Promise<Probe[]> {
+  return Promise.all(
+    config.servers.map(async (server) => {
+      const client = new ZraftClient({ config });
+      try {
+        return { server, status: await client.status(server.id, { timeoutMs }) };
+      } catch {
+        return { server, status: undefined };
+      } finally {
+        client.close();
+      }
+    }),
+  );
+}
+
+function describeProbe(probe: Probe): string {
+  const name = `server ${probe.server.id} (${where(probe.server.client)})`;
+  const status = probe.status;
+  if (status === undefined) return `${name}: not answering`;
+  if (status.role === "leader") return `${name}: leader, term ${status.term}`;
+  const leader = status.leaderId === null ? "no leader known" : `leader is server ${status.leaderId}`;
+  return `${name}: ${status.role}, term ${status.term}, ${leader}`;
+}
+
+/** A value typed by the user: text, or JSON after a leading "=". */
+function parseTypedValue(text: string): unknown {
+  return text.startsWith("=") ? JSON.parse(text.slice(1)) : text;
+}
+
+function validateTypedValue(text: string): true | string {
+  if (!text.startsWith("=")) return true;
+  try {
+    JSON.parse(text.slice(1));
+    return true;
+  } catch (error) {
+    return `not valid JSON after "=": ${(error as Error).message}`;
+  }
+}
+
+function validateKey(text: string): true | string {
+  const bytes = Buffer.byteLength(text, "utf8");
+  if (bytes === 0) return "a key needs at least one character";
+  return bytes <= keyBytesMax ? true : `a key is at most ${keyBytesMax} bytes of UTF-8 (this one has ${bytes})`;
+}
+
+/** A one-line spinner on a terminal; nothing elsewhere. */
+class Spinner {
+  static readonly #frames = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
+  #timer: NodeJS.Timeout | undefined;
+  #frame = 0;
+  #label = "";
+
+  constructor(private readonly stream: NodeJS.WriteStream | undefined) {}
+
+  start(label: string): void {
+    if (this.stream?.isTTY !== true) return;
+    this.#label = label;
+    this.#timer ??= setInterval(() => this.#draw(), 100);
+    this.#draw();
+  }
+
+  stop(): void {
+    if (this.#timer === undefined) return;
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+    this.stream?.write("\r\x1b[2K");
+  }
+
+  #draw(): void {
+    this.#frame = (this.#frame + 1) % Spinner.#frames.length;
+    this.stream?.write(`\r\x1b[2K${Spinner.#frames[this.#frame]} ${this.#label}`);
+  }
+}
+
+/** Ctrl-C in a prompt (ExitPromptError) or our own abort after a SIGINT (AbortPromptError). */
+function isPromptExit(error: unknown): boolean {
+  return error instanceof Error && (error.name === "ExitPromptError" || error.name === "AbortPromptError");
+}
+
+/**
+ * Runs the interactive client until the user quits or presses Ctrl-C;
+ * resolves with the exit code (0). Ctrl-C in a prompt arrives as a key and
+ * ends that prompt; Ctrl-C while a request runs arrives as SIGINT, which
+ * closes the client (the request is abandoned) and ends the session too.
+ */
+export async function runInteractive(options: InteractiveOptions): Promise<number> {
+  const { config } = options;
+  const interrupt = new AbortController();
+  const context = { ...options.context, signal: interrupt.signal };
+  const output = options.output ?? context.output ?? process.stdout;
+  const say = (text: string): void => {
+    output.write(`${text}\n`);
+  };
+  const spinner = new Spinner(options.spinnerStream ?? process.stderr);
+  const probeTimeoutMs = options.probeTimeoutMs ?? 300;
+  let client: ZraftClient | undefined;
+
+  const chooseServer = async (): Promise<ZraftClient> => {
+    spinner.start("asking every server for its status…");
+    const probes = await probeServers(config, probeTimeoutMs);
+    spinner.stop();
+    const leader = probes.find((probe) => probe.status?.role === "leader");
+    const serverId = await select(
+      {
+        message: "Which server should the client talk to first?",
+        choices: probes.map((probe) => ({ value: probe.server.id, name: describeProbe(probe) })),
+        default: leader?.server.id,
+        pageSize: Math.max(7, probes.length),
+      },
+      context,
+    );
+    const chosen = new ZraftClient({ config, serverId });
+    chosen.on("redirect", (event: RedirectEvent) => {
+      say(`  ↪ redirected from ${serverName(config, event.from)} to the leader, ${serverName(config, event.to, event.endpoint)}`);
+    });
+    chosen.on("retry", (event: RetryEvent) => {
+      const why = event.reason === "NO_LEADER" ? "election under way" : "the write was not confirmed in time";
+      say(`  … ${why}, retrying in ${event.delayMs} ms (attempt ${event.attempt + 1})`);
+    });
+    chosen.on("failover", (event: FailoverEvent) => {
+      say(`  ✗ ${failoverReason(event, config)}, trying ${serverName(config, event.to, event.endpoint)}`);
+    });
+    return chosen;
+  };
+
+  const key = (message: string): Promise<string> => input({ message, validate: validateKey }, context);
+  const typedValue = async (message: string): Promise<unknown> =>
+    parseTypedValue(await input({ message: `${message} (text, or "=" then JSON: =42, ={"a":1})`, validate: validateTypedValue }, context));
+
+  const perform = async (action: Exclude<Action, "switch" | "quit">, current: ZraftClient): Promise<void> => {
+    switch (action) {
+      case "put": {
+        const k = await key("key");
+        const value = await typedValue("value");
+        const reply = await working(() => current.put(k, value));
+        say(`OK: ${k} stored at index ${reply.index}`);
+        return;
+      }
+      case "get": {
+        const k = await key("key");
+        const reply = await working(() => current.get(k));
+        say(reply.found ? `${k} = ${toJsonText(reply.value)}` : `${k}: (not found)`);
+        return;
+      }
+      case "delete": {
+        const k = await key("key");
+        const reply = await working(() => current.delete(k));
+        say(reply.found ? `deleted ${k} (index ${reply.index})` : `${k}: (not found), nothing deleted`);
+        return;
+      }
+      case "list": {
+        const prefix = await input({ message: "key prefix (empty for all keys)" }, context);
+        const reply = await working(() => current.list(prefix === "" ? undefined : prefix));
+        if (reply.entries.length === 0) say("(no keys)");
+        for (const [k, value] of reply.entries) say(`${k} = ${toJsonText(value)}`);
+        return;
+      }
+      case "cas": {
+        const k = await key("key");
+        const expectedText = await input(
+          { message: 'expected current value (empty: the key must be absent; text, or "=" then JSON)', validate: validateTypedValue },
+          context,
+        );
+        const expected = expectedText === "" ? null : parseTypedValue(expectedText);
+        const value = await typedValue("new value");
+        const reply = await working(() => current.cas(k, expected, value));
+        say(
+          reply.swapped
+            ? `swapped: ${k} = ${toJsonText(reply.value)} (index ${reply.index})`
+            : `not swapped: ${k} holds ${reply.value === null ? "nothing" : toJsonText(reply.value)}`,
+        );
+        return;
+      }
+      case "status": {
+        spinner.start("asking every server for its status…");
+        const probes = await probeServers(config, probeTimeoutMs);
+        spinner.stop();
+        for (const probe of probes) {
+          const status = probe.status;
+          say(
+            status === undefined
+              ? describeProbe(probe)
+              : `${describeProbe(probe)}; commit ${status.commitIndex}, applied ${status.lastApplied}, last log ${status.lastLogIndex}, pid ${status.pid}`,
+          );
+        }
+        return;
+      }
+      default:
+        assertNever(action, "action");
+    }
+  };
+
+  const working = async <T>(operation: () => Promise<T>): Promise<T> => {
+    spinner.start("working…");
+    try {
+      return await operation();
+    } finally {
+      spinner.stop();
+    }
+  };
+
+  const onSigint = (): void => {
+    interrupt.abort();
+    spinner.stop();
+    client?.close();
+  };
+  process.on("SIGINT", onSigint);
+  try {
+    say(`zraft interactive client: ${config.servers.length} servers in the config. Ctrl-C to quit.`);
+    client = await chooseServer();
+    for (;;) {
+      const action = await select({ message: "What next?", choices: actions, pageSize: actions.length }, context);
+      if (action === "quit") {
+        say("bye");
+        return 0;
+      }
+      if (action === "switch") {
+        client.close();
+        client = await chooseServer();
+        continue;
+      }
+      try {
+        await perform(action, client);
+      } catch (error) {
+        if (isPromptExit(error) || interrupt.signal.aborted) throw error;
+        const code = error instanceof ZraftError ? `${error.code}: ` : "";
+        say(`error: ${code}${error instanceof Error ? error.message : String(error)}`);
+      }
+    }
+  } catch (error) {
+    if (isPromptExit(error) || interrupt.signal.aborted) {
+      say("bye");
+      return 0;
+    }
+    throw error;
+  } finally {
+    process.off("SIGINT", onSigint);
+    spinner.stop();
+    client?.close();
+  }
+}
+
+function failoverReason(event: FailoverEvent, config: ClusterConfig): string {
+  const from = serverName(config, event.from);
+  switch (event.reason) {
+    case "no-reply":
+      return `${from} is not answering`;
+    case "shutting-down":
+      return `${from} is shutting down`;
+    case "bad-reply":
+      return `${from} sent a reply that breaks the protocol`;
+    case "bad-endpoint":
+      return `${from} cannot be connected to`;
+    default:
+      return assertNever(event.reason, "failover reason");
+  }
+}
