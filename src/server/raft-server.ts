@@ -286,7 +286,7 @@ export class RaftServer<Handle> {
     const context = this.context(request.rid);
     if (request.op === "get") {
       const value = kv.read(request.key);
-      return okReply({ op: "get", value: value ?? null, found: value !== undefined }, context);
+      return okReply({ op: "get", value, found: value !== null }, context);
     }
     return okReply({ op: "list", entries: kv.list(request.prefix, request.limit) }, context);
   }

@@ -1,0 +1,147 @@
+/**
+ * `npm run server -- --id N [--config F] [--log-level L] [--log-json FILE]`:
+ * one zraft server in the foreground. Wires the Raft core to LMDB storage,
+ * the KV state machine, the peer transport and the client endpoint, then
+ * runs four loops: client requests, peer messages, the Ready loop (persist,
+ * send, apply) and the ticker (elections, heartbeats, request deadlines).
+ */
+import { randomInt } from "node:crypto";
+import { resolve } from "node:path";
+import { performance } from "node:perf_hooks";
+import { configFromArgs, integerOption, parseCommandLine, UsageError } from "../../client/args.ts";
+import { watchParentProcess } from "../../forwarder/parent-watchdog.ts";
+import { ConfigError, type ClusterConfig } from "../config/cluster-config.ts";
+import { KvStateMachine } from "../kv/state-machine.ts";
+import { RaftNode, SeededRandom, raftConfigDefaults, type RaftConfig } from "../raft/index.ts";
+import { LmdbStorage } from "../storage/lmdb-storage.ts";
+import { StorageError } from "../storage/storage-error.ts";
+import { ClientEndpoint, EndpointBindError } from "./client-endpoint.ts";
+import { closeLogger, createLogger, parseLogLevel, raftLoggerFrom } from "./logging.ts";
+import { PeerTransport } from "./peer-transport.ts";
+import { RaftServer, raftServerLimitsDefaults } from "./raft-server.ts";
+
+const usage = "usage: npm run server -- --id N [--config FILE] [--log-level error|warn|info|debug] [--log-json FILE]";
+
+/** How often the ticker runs: well under the heartbeat so timers fire close to their deadlines. */
+const tickIntervalMs = 10;
+
+function raftConfigFor(cluster: ClusterConfig, id: number): RaftConfig {
+  return {
+    ...raftConfigDefaults,
+    id,
+    peers: cluster.servers.map((server) => server.id),
+    electionTimeoutMsMin: cluster.electionTimeoutMs[0],
+    electionTimeoutMsMax: cluster.electionTimeoutMs[1],
+    heartbeatMs: cluster.heartbeatMs,
+  };
+}
+
+async function main(argv: readonly string[]): Promise<void> {
+  const args = parseCommandLine(argv, { flags: ["help"], values: ["config", "id", "log-level", "log-json"] });
+  if (args.flags.has("help")) {
+    console.log(usage);
+    return;
+  }
+  if (args.positionals.length > 0) throw new UsageError(`unexpected argument "${args.positionals[0]}"`);
+  if (!args.values.has("id")) throw new UsageError("--id N is required");
+  const id = integerOption(args, "id", 0);
+  const cluster = configFromArgs(args);
+  const self = cluster.servers.find((server) => server.id === id);
+  if (self === undefined) {
+    throw new UsageError(`--id ${id}: the config has no such server (ids: ${cluster.servers.map((s) => s.id).join(", ")})`);
+  }
+  const level = parseLogLevel(args.values.get("log-level") ?? "info");
+  const jsonFile = args.values.get("log-json");
+  const logger = createLogger({ serverName: `server ${id}`, level, ...(jsonFile === undefined ? {} : { jsonFile }) });
+  const raftLogger = raftLoggerFrom(logger);
+
+  const dataDir = resolve(cluster.dataDir);
+  const storage = await LmdbStorage.open(dataDir, id);
+  const state = await storage.load();
+  const node = new RaftNode({
+    config: raftConfigFor(cluster, id),
+    hardState: state.hardState,
+    entries: state.entries,
+    nowMs: performance.now(),
+    random: new SeededRandom(randomInt(2 ** 31)),
+    logger: raftLogger,
+  });
+  const kv = new KvStateMachine();
+
+  let endpoint: ClientEndpoint;
+  try {
+    endpoint = await ClientEndpoint.open({ endpoint: self.client, logger: raftLogger, pendingRequestsMax: raftServerLimitsDefaults.pendingRequestsMax });
+  } catch (error) {
+    await storage.close();
+    throw error;
+  }
+  const transport = new PeerTransport({
+    selfId: id,
+    serverIds: cluster.servers.map((server) => server.id),
+    forwarders: cluster.forwarders,
+    logger: raftLogger,
+  });
+
+  let exiting = false;
+  const fatal = (error: unknown): void => {
+    logger.error(`fatal: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    void closeLogger(logger).finally(() => process.exit(1));
+  };
+  const server = new RaftServer({
+    id,
+    cluster,
+    node,
+    storage,
+    kv,
+    peers: transport,
+    clients: endpoint,
+    logger: raftLogger,
+    nowMs: () => performance.now(),
+    onFatal: fatal,
+  });
+
+  const ticker = setInterval(() => server.tick(), tickIntervalMs);
+  const shutdown = async (reason: string): Promise<void> => {
+    if (exiting) return;
+    exiting = true;
+    logger.info(`shutting down (${reason})`);
+    clearInterval(ticker);
+    await server.stop();
+    await endpoint.close();
+    await transport.close();
+    await storage.close();
+    logger.info("stopped");
+    await closeLogger(logger);
+    process.exit(0);
+  };
+  process.on("SIGINT", () => void shutdown("SIGINT").catch(fatal));
+  process.on("SIGTERM", () => void shutdown("SIGTERM").catch(fatal));
+  watchParentProcess(() => void shutdown("the launcher is gone").catch(fatal));
+
+  transport.listen((message) => server.receivePeerMessage(message)).catch(fatal);
+  endpoint.listen((request) => server.receiveClientRequest(request.replyTo, request.frames)).catch(fatal);
+
+  const status = node.status();
+  logger.info(
+    `serving clients on ${self.client}; data in ${dataDir}/server-${id}: term ${status.term}, ` +
+      `${status.lastLogIndex} log entries, ${status.commitIndex} committed`,
+    { term: status.term },
+  );
+}
+
+main(process.argv.slice(2)).catch((error: unknown) => {
+  if (error instanceof UsageError) {
+    console.error(`zraft server: ${error.message}\n${usage}`);
+    process.exit(2);
+  }
+  if (error instanceof ConfigError) {
+    console.error(`zraft server: ${error.message}`);
+    process.exit(2);
+  }
+  if (error instanceof StorageError || error instanceof EndpointBindError) {
+    console.error(`zraft server: ${error.message}`);
+    process.exit(1);
+  }
+  console.error(error);
+  process.exit(1);
+});
