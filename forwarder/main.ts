@@ -104,8 +104,9 @@ async function main(argv: readonly string[]): Promise<number> {
   }, rateLogIntervalMs);
 
   const stopRequested = new Promise<string>((resolve) => {
-    process.once("SIGINT", () => resolve("SIGINT"));
-    process.once("SIGTERM", () => resolve("SIGTERM"));
+    // `on`, not `once`: a second Ctrl-C while stopping must not kill the process with the default action.
+    process.on("SIGINT", () => resolve("SIGINT"));
+    process.on("SIGTERM", () => resolve("SIGTERM"));
     watchParentProcess(() => resolve("the launcher that started it is gone"));
   });
   const running = relay.run();
