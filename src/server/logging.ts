@@ -1,3 +1,4 @@
+import { createWriteStream, openSync, type WriteStream } from "node:fs";
 import { inspect } from "node:util";
 import winston from "winston";
 import type { RaftLogger } from "../raft/logger.ts";
@@ -34,37 +35,78 @@ export interface LoggerOptions {
   readonly level: LogLevel;
   /** Also write JSON lines to this file (appended). */
   readonly jsonFile?: string;
-  /** Colour the level on the console; default: stdout is a terminal and NO_COLOR is unset. */
+  /** Where the readable lines go; default: stdout. */
+  readonly console?: NodeJS.WritableStream & { readonly isTTY?: boolean };
+  /** Colour the level on the console; default: the console is a terminal and NO_COLOR is unset. */
   readonly colour?: boolean;
 }
 
 export function createLogger(options: LoggerOptions): winston.Logger {
-  const colour = options.colour ?? (process.stdout.isTTY === true && !process.env.NO_COLOR);
+  const console = options.console ?? process.stdout;
+  const colour = options.colour ?? (console.isTTY === true && !process.env.NO_COLOR);
   const transports: winston.transport[] = [
-    new winston.transports.Console({ format: winston.format.printf((info) => consoleLine(info, colour)) }),
+    new winston.transports.Stream({ stream: console, format: winston.format.printf((info) => consoleLine(info, colour)) }),
   ];
+  let jsonStream: WriteStream | undefined;
   if (options.jsonFile !== undefined) {
-    transports.push(new winston.transports.File({ filename: options.jsonFile, format: winston.format.printf(jsonLine) }));
+    const file = options.jsonFile;
+    jsonStream = openJsonFile(file, (error) => {
+      // A failing file (disk full) must not stop the server: say so once on the console, which goes on.
+      console.write(`${clockTime(new Date())} error ${options.serverName} writing ${file} failed, its lines are lost: ${String(error)}\n`);
+    });
+    transports.push(new winston.transports.Stream({ stream: jsonStream, format: winston.format.printf(jsonLine) }));
   }
-  return winston.createLogger({
+  const logger = winston.createLogger({
     levels: levelNumbers,
     level: options.level,
     defaultMeta: { server: options.serverName },
     format: stampTime(),
     transports,
-    // A failing transport (disk full for the JSON file) must not stop the server.
     exitOnError: false,
   });
+  jsonStreams.set(logger, jsonStream);
+  return logger;
+}
+
+/** The JSON file behind each logger, for closeLogger(). */
+const jsonStreams = new WeakMap<winston.Logger, WriteStream | undefined>();
+
+/**
+ * Opens the file for appending, failing at start-up with the reason rather
+ * than at the first line; a later failure goes to `onError`, once. (Not
+ * winston's File transport: it creates missing directories, and on a write
+ * error it stops silently and never finishes.)
+ */
+function openJsonFile(file: string, onError: (error: unknown) => void): WriteStream {
+  let fd: number;
+  try {
+    fd = openSync(file, "a");
+  } catch (error) {
+    throw new Error(`cannot write the JSON log file ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, { cause: error });
+  }
+  const stream = createWriteStream(file, { fd, flags: "a" });
+  let failed = false;
+  stream.on("error", (error) => {
+    if (failed) return;
+    failed = true;
+    onError(error);
+  });
+  return stream;
 }
 
 /**
- * Resolves once every transport has written what it was given (the JSON file
- * included): call it before the process exits.
+ * Resolves once every line logged so far has been written, the JSON file
+ * included (or that file has failed): call it before the process exits.
  */
 export async function closeLogger(logger: winston.Logger): Promise<void> {
-  const finished = new Promise<void>((resolve) => logger.once("finish", () => resolve()));
+  const loggerFinished = new Promise<void>((resolve) => logger.once("finish", () => resolve()));
   logger.end();
-  await finished;
+  await loggerFinished;
+  const stream = jsonStreams.get(logger);
+  if (stream === undefined || stream.closed) return;
+  const fileClosed = new Promise<void>((resolve) => stream.once("close", () => resolve()));
+  stream.end();
+  await fileClosed;
 }
 
 /**
