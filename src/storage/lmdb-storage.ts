@@ -1,0 +1,274 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { open } from "lmdb";
+import type { RootDatabase } from "lmdb";
+import { AssertionError, assert } from "../raft/assert.ts";
+import { emptyHardState } from "../raft/types.ts";
+import type { Entry, HardState, LogIndex, NodeId } from "../raft/types.ts";
+import {
+  decodeEntry,
+  decodeHardState,
+  decodeMeta,
+  encodeEntry,
+  encodeHardState,
+  encodeMeta,
+  storageFormatVersion,
+} from "./lmdb-records.ts";
+import { findAppendProblem, findHardStateProblem, logStart } from "./raft-state-check.ts";
+import type { LogPosition } from "./raft-state-check.ts";
+import { StorageError } from "./storage-error.ts";
+import type { RaftState, RaftStorage } from "./storage.ts";
+
+// One database holds everything. Log entries are keyed by their index (numbers), which LMDB's
+// ordered-binary key encoding sorts numerically and before every string key, so the log is one range.
+const metaKey = "meta";
+const hardStateKey = "hardState";
+const recordKeys: ReadonlySet<unknown> = new Set([metaKey, hardStateKey]);
+// The smallest string key: the numeric range [1, logEnd) is exactly the log.
+const logEnd = "";
+
+type Database = RootDatabase<Uint8Array, number | string>;
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * The durable Raft state of one server in its own LMDB environment at
+ * `<dataDir>/server-<id>/`.
+ *
+ * Durability: `overlappingSync` is off, so LMDB fsyncs inside each commit, and
+ * a write's promise resolves only after that commit (lmdb-js write.js resolves
+ * on TXN_COMMITTED, which writer.cpp sets after mdb_txn_commit returns). The
+ * commit runs on lmdb-js's writer thread, so the event loop stays free while
+ * the disk syncs. test/storage/lmdb-durability.test.ts checks the order of
+ * the syscalls.
+ *
+ * A directory that is unreadable, corrupt, of another format version or of
+ * another server is refused with a StorageError; it is never reset.
+ */
+export class LmdbStorage implements RaftStorage {
+  // Settles when the last queued save has; close() and load() wait for it.
+  private lastSave: Promise<unknown> = Promise.resolve();
+  private failure: unknown = null;
+  private closed = false;
+  // What open() read and verified, handed to the first load() if nothing was saved since.
+  private verifiedAtOpen: RaftState | null;
+
+  private constructor(
+    /** The environment's directory. */
+    readonly path: string,
+    private readonly db: Database,
+    verifiedAtOpen: RaftState,
+  ) {
+    this.verifiedAtOpen = verifiedAtOpen;
+  }
+
+  /**
+   * Opens (or creates) the storage of server `serverId` under `dataDir`, and
+   * reads and verifies everything in it.
+   *
+   * @throws StorageError when the directory cannot be used or holds state
+   *   that cannot be trusted
+   */
+  static async open(dataDir: string, serverId: NodeId): Promise<LmdbStorage> {
+    assert(Number.isSafeInteger(serverId) && serverId >= 1, `invalid server id ${serverId}`);
+    const directory = path.resolve(dataDir, `server-${serverId}`);
+    checkDirectory(directory);
+    let db: Database;
+    try {
+      db = open<Uint8Array, number | string>({
+        path: directory,
+        noSubdir: false,
+        encoding: "binary",
+        keyEncoding: "ordered-binary",
+        // Explicitly the safe settings: a commit resolves only once fsync'd.
+        overlappingSync: false,
+        noSync: false,
+        noMetaSync: false,
+        useWritemap: false,
+        cache: false,
+        compression: false,
+      });
+    } catch (cause) {
+      throw new StorageError(directory, `cannot open the LMDB environment (${describe(cause)})`, { cause });
+    }
+    try {
+      await claim(db, directory, serverId);
+      const state = readState(db, directory);
+      return new LmdbStorage(directory, db, state);
+    } catch (error) {
+      await db.close();
+      throw error instanceof StorageError
+        ? error
+        : new StorageError(directory, `cannot read the LMDB environment (${describe(error)})`, { cause: error });
+    }
+  }
+
+  /** Reads back and verifies the whole state, after any save already called has settled. */
+  async load(): Promise<RaftState> {
+    await this.lastSave;
+    if (this.closed) throw new StorageError(this.path, "storage is closed");
+    const atOpen = this.verifiedAtOpen;
+    if (atOpen !== null) {
+      this.verifiedAtOpen = null;
+      return atOpen;
+    }
+    try {
+      return readState(this.db, this.path);
+    } catch (error) {
+      throw error instanceof StorageError
+        ? error
+        : new StorageError(this.path, `cannot read the LMDB environment (${describe(error)})`, { cause: error });
+    }
+  }
+
+  /**
+   * One LMDB transaction: truncate the log from `entries[0].index` when that
+   * is at or below the last stored index, append `entries`, store `hardState`
+   * when not null. Resolves once it is fsync'd. Saves are applied in call
+   * order, so callers may queue several. Rejects with AssertionError (and
+   * writes nothing) when the result would not be a valid log; after any other
+   * failure the storage refuses every later write, since a server that cannot
+   * persist must stop.
+   */
+  save(hardState: HardState | null, entries: readonly Entry[]): Promise<void> {
+    try {
+      this.checkUsable();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    this.verifiedAtOpen = null;
+    // A child transaction is aborted (nothing written) when its callback throws; a plain one is not.
+    const written = this.db.childTransaction(() => this.write(hardState, entries));
+    const saved = written.then(
+      () => undefined,
+      (error: unknown) => {
+        // A refused save aborted its transaction cleanly; any other failure leaves the disk in doubt.
+        if (!(error instanceof AssertionError)) this.failure ??= error;
+        throw error;
+      },
+    );
+    this.lastSave = saved.catch(() => undefined);
+    return saved;
+  }
+
+  /** Waits for queued saves, then closes the environment. Later calls reject. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.lastSave;
+    await this.db.close();
+  }
+
+  private checkUsable(): void {
+    if (this.closed) throw new StorageError(this.path, "storage is closed");
+    if (this.failure !== null) {
+      throw new StorageError(this.path, `an earlier write failed (${describe(this.failure)}); refusing to write more`, {
+        cause: this.failure,
+      });
+    }
+  }
+
+  // Runs inside the write transaction, so its reads see the saves queued before it.
+  private write(hardState: HardState | null, entries: readonly Entry[]): void {
+    const lastIndex = readLastIndex(this.db);
+    const first = entries[0];
+    const keep = first === undefined ? lastIndex : Math.min(first.index - 1, lastIndex);
+    assert(keep >= 0, `save: first entry has invalid index ${String(first?.index)}`);
+    const appendProblem = findAppendProblem(this.readPosition(keep), entries);
+    assert(appendProblem === null, `save: ${appendProblem ?? ""}`);
+    const nextHardState = hardState ?? readHardState(this.db, this.path);
+    const hardStateProblem = findHardStateProblem(nextHardState, keep + entries.length);
+    assert(hardStateProblem === null, `save: ${hardStateProblem ?? ""}`);
+
+    for (let index = keep + 1; index <= lastIndex; index += 1) this.db.removeSync(index);
+    for (const entry of entries) this.db.putSync(entry.index, encodeEntry(entry));
+    if (hardState !== null) this.db.putSync(hardStateKey, encodeHardState(hardState));
+  }
+
+  private readPosition(index: LogIndex): LogPosition {
+    if (index === 0) return logStart;
+    const entry = decodeEntry(index, this.db.get(index));
+    if (typeof entry === "string") throw new StorageError(this.path, entry);
+    return entry;
+  }
+}
+
+// Refuses a path that exists but cannot be an environment directory; a missing one is made fresh.
+function checkDirectory(directory: string): void {
+  let stats: fs.Stats;
+  try {
+    stats = fs.statSync(directory);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return;
+    throw new StorageError(directory, `cannot inspect the data directory (${describe(error)})`, { cause: error });
+  }
+  if (!stats.isDirectory()) throw new StorageError(directory, "exists but is not a directory");
+  try {
+    fs.accessSync(directory, fs.constants.R_OK | fs.constants.W_OK | fs.constants.X_OK);
+  } catch (error) {
+    throw new StorageError(directory, `data directory is not readable and writable (${describe(error)})`, {
+      cause: error,
+    });
+  }
+}
+
+/**
+ * Makes sure the environment belongs to `serverId`: checks its meta record,
+ * or writes one (durably) into an environment that holds nothing at all.
+ */
+async function claim(db: Database, directory: string, serverId: NodeId): Promise<void> {
+  const stored = db.get(metaKey);
+  if (stored === undefined) {
+    if (db.getKeysCount() > 0) throw new StorageError(directory, "holds records but no meta record; refusing to use it");
+    await db.childTransaction(() => {
+      db.putSync(metaKey, encodeMeta({ formatVersion: storageFormatVersion, serverId }));
+    });
+    return;
+  }
+  const meta = decodeMeta(stored);
+  if (typeof meta === "string") throw new StorageError(directory, meta);
+  if (meta.formatVersion !== storageFormatVersion) {
+    throw new StorageError(
+      directory,
+      `has storage format version ${meta.formatVersion}, this build reads only version ${storageFormatVersion}`,
+    );
+  }
+  if (meta.serverId !== serverId) {
+    throw new StorageError(directory, `belongs to server ${meta.serverId}, not to server ${serverId}`);
+  }
+}
+
+function readLastIndex(db: Database): LogIndex {
+  for (const key of db.getKeys({ start: logEnd, end: 0, reverse: true, exclusiveStart: true, limit: 1 })) {
+    return typeof key === "number" ? key : 0;
+  }
+  return 0;
+}
+
+function readHardState(db: Database, directory: string): HardState {
+  const stored = db.get(hardStateKey);
+  if (stored === undefined) return emptyHardState;
+  const hardState = decodeHardState(stored);
+  if (typeof hardState === "string") throw new StorageError(directory, hardState);
+  return hardState;
+}
+
+/** Reads every record and checks the whole state (the same checks MemoryStorage applies on each save). */
+function readState(db: Database, directory: string): RaftState {
+  const entries: Entry[] = [];
+  for (const { key, value } of db.getRange()) {
+    if (recordKeys.has(key)) continue;
+    if (typeof key !== "number") throw new StorageError(directory, `holds an unexpected record ${JSON.stringify(key)}`);
+    const entry = decodeEntry(key, value);
+    if (typeof entry === "string") throw new StorageError(directory, entry);
+    entries.push(entry);
+  }
+  const logProblem = findAppendProblem(logStart, entries);
+  if (logProblem !== null) throw new StorageError(directory, `log is inconsistent: ${logProblem}`);
+  const hardState = readHardState(db, directory);
+  const hardStateProblem = findHardStateProblem(hardState, entries.length);
+  if (hardStateProblem !== null) throw new StorageError(directory, hardStateProblem);
+  return { hardState, entries };
+}
