@@ -1,4 +1,4 @@
-import type { Entry, LogIndex, NodeId, NodeStatus, Term } from "../../src/raft/index.ts";
+import type { Entry, LogIndex, NodeId, NodeStatus, ReadState, Term } from "../../src/raft/index.ts";
 
 /** The property a violation breaks. */
 export type CheckerName =
@@ -58,12 +58,10 @@ export function sameEntry(a: Entry, b: Entry): boolean {
   return a === b || (a.index === b.index && a.term === b.term && a.type === b.type && sameBytes(a.data, b.data));
 }
 
-const textDecoder = new TextDecoder();
-
-/** `(index,term) type "data"` for violation reports. */
+/** `(index,term) type "data"` for violation reports; bytes outside printable ASCII show as dots. */
 export function describeEntry(entry: Entry): string {
-  const text = textDecoder.decode(entry.data.subarray(0, 60));
-  return `(${entry.index},${entry.term}) ${entry.type}${entry.data.length === 0 ? "" : ` ${JSON.stringify(text)}`}`;
+  const shown = Array.from(entry.data.subarray(0, 60), (byte) => (byte >= 0x20 && byte < 0x7f ? String.fromCharCode(byte) : ".")).join("");
+  return `(${entry.index},${entry.term}) ${entry.type}${entry.data.length === 0 ? "" : ` "${shown}"`}`;
 }
 
 interface PositionRecord {
@@ -282,5 +280,74 @@ export class SafetyChecker {
           `(an entry reached the log without going through Ready.entries)`,
       );
     }
+  }
+}
+
+interface PendingRead {
+  readonly node: NodeId;
+  /** The highest index any node had committed when the read was asked. */
+  readonly requiredIndex: LogIndex;
+  readonly askedAtMs: number;
+}
+
+/**
+ * Linearizable reads (§8): a ReadState must carry an index at or above every
+ * commit known anywhere when the read was asked, or the read could miss a
+ * completed write; it must come from the node that was asked, and each read
+ * ends exactly once (confirmed or dropped).
+ */
+export class ReadIndexChecker {
+  private readonly pending = new Map<number, PendingRead>();
+  private nextContext = 1;
+  confirmed = 0;
+  dropped = 0;
+
+  constructor(private readonly report: ViolationReporter) {}
+
+  /** Registers a read about to be asked of `node`; returns its context. */
+  register(node: NodeId, requiredIndex: LogIndex, askedAtMs: number): number {
+    const context = this.nextContext++;
+    this.pending.set(context, { node, requiredIndex, askedAtMs });
+    return context;
+  }
+
+  /** The node refused the read (not leader): it will never answer it. */
+  cancel(context: number): void {
+    this.pending.delete(context);
+  }
+
+  /** A node crashed: its pending reads died with it. */
+  forgetNode(node: NodeId): void {
+    for (const [context, read] of this.pending) if (read.node === node) this.pending.delete(context);
+  }
+
+  check(node: NodeId, readStates: readonly ReadState[], droppedReads: readonly number[]): void {
+    for (const state of readStates) {
+      const read = this.take(node, state.context, "confirmed");
+      if (state.index < read.requiredIndex) {
+        this.report(
+          "read linearizability",
+          `node ${node} confirmed read ${state.context} (asked at t=${read.askedAtMs}ms) at index ${state.index}, ` +
+            `but index ${read.requiredIndex} was already committed when it was asked`,
+        );
+      }
+      this.confirmed++;
+    }
+    for (const context of droppedReads) {
+      this.take(node, context, "dropped");
+      this.dropped++;
+    }
+  }
+
+  private take(node: NodeId, context: number, outcome: string): PendingRead {
+    const read = this.pending.get(context);
+    if (read === undefined || read.node !== node) {
+      this.report(
+        "read linearizability",
+        `node ${node} ${outcome} read ${context}, which ${read === undefined ? "is not pending (answered twice, or never asked)" : `was asked of node ${read.node}`}`,
+      );
+    }
+    this.pending.delete(context);
+    return read;
   }
 }

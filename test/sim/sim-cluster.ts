@@ -13,7 +13,7 @@ import {
   SeededRandom,
 } from "../../src/raft/index.ts";
 import { MemoryStorage } from "../../src/storage/memory-storage.ts";
-import { type CheckerName, SafetyChecker, SimulationViolation } from "./checkers.ts";
+import { type CheckerName, ReadIndexChecker, SafetyChecker, SimulationViolation } from "./checkers.ts";
 import { SimNetwork } from "./sim-network.ts";
 import { Simulator } from "./simulator.ts";
 import { Trace } from "./trace.ts";
@@ -87,6 +87,7 @@ export class SimCluster {
   readonly trace: Trace;
   readonly network: SimNetwork;
   readonly checker: SafetyChecker;
+  readonly reads: ReadIndexChecker;
   readonly settings: SimRaftSettings;
   private readonly simulator: Simulator<SimEvent>;
   private readonly servers = new Map<NodeId, SimServer>();
@@ -108,6 +109,7 @@ export class SimCluster {
     this.settings = { ...raftConfigDefaults, ...options.raft };
     this.createNode = options.createNode ?? realNodeFactory;
     this.checker = new SafetyChecker((checker, details) => this.fail(checker, details));
+    this.reads = new ReadIndexChecker((checker, details) => this.fail(checker, details));
     this.simulator = new Simulator((event) => this.handle(event));
     this.network = new SimNetwork(this.random, {
       deliverAfter: (delayMs, message) => this.simulator.schedule(delayMs, { kind: "deliver", message }),
@@ -226,6 +228,7 @@ export class SimCluster {
     server.node = null;
     server.incarnation++;
     this.checker.forgetVolatile(id);
+    this.reads.forgetNode(id);
     this.trace.note(this.nowMs, `node ${id} crashed`);
   }
 
@@ -272,9 +275,16 @@ export class SimCluster {
     return this.withNode(id, (node) => node.propose(data));
   }
 
-  /** Asks node `id` (which must be up) for a ReadIndex read; see Ready.readStates. */
-  readIndex(id: NodeId, context: number): boolean {
-    return this.withNode(id, (node) => node.readIndex(context));
+  /**
+   * Asks node `id` (which must be up) for a ReadIndex read. Returns the read's
+   * context, whose ReadState comes in a later Ready (see observeReady), or
+   * null when the node refused (not leader). The read checker follows it.
+   */
+  readIndex(id: NodeId): number | null {
+    const context = this.reads.register(id, this.checker.committedIndex, this.nowMs);
+    if (this.withNode(id, (node) => node.readIndex(context))) return context;
+    this.reads.cancel(context);
+    return null;
   }
 
   /**
@@ -379,6 +389,7 @@ export class SimCluster {
       this.checker.checkApplied(server.id, entry, server.lastApplied + 1, status.commitIndex);
       server.lastApplied = entry.index;
     }
+    this.reads.check(server.id, ready.readStates, ready.droppedReads);
     for (const observer of this.readyObservers) observer(server.id, ready);
     node.advance(ready);
   }

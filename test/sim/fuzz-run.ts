@@ -1,0 +1,94 @@
+import { type BrokenCoreName, brokenCores } from "./broken-cores.ts";
+import { FaultInjector } from "./fault-injector.ts";
+import { checkLiveness, type LivenessResult } from "./liveness-check.ts";
+import { SimClient } from "./sim-client.ts";
+import { SimCluster } from "./sim-cluster.ts";
+import { describeSwarm, drawSwarmOptions, type SwarmOptions } from "./swarm.ts";
+
+export interface SeedRunOptions {
+  /** Virtual duration of the phase with faults. */
+  readonly safetyMs?: number;
+  /** Virtual time a healthy cluster gets to elect, commit and converge. */
+  readonly livenessBoundMs?: number;
+  /** Runs a deliberately broken core instead of the real one (the teeth test). */
+  readonly brokenCore?: BrokenCoreName;
+  readonly traceCapacity?: number;
+  readonly traceTailLines?: number;
+  /** Called with the cluster before the run starts (the replay prints as it goes, a benchmark counts). */
+  readonly onCluster?: (cluster: SimCluster) => void;
+}
+
+export interface SeedResult {
+  readonly seed: number;
+  readonly swarm: SwarmOptions;
+  readonly events: number;
+  readonly virtualMs: number;
+  readonly wallMs: number;
+  /** Terms that had a leader. */
+  readonly leaderTerms: number;
+  readonly committedIndex: number;
+  readonly readsConfirmed: number;
+  readonly liveness: LivenessResult;
+}
+
+export const defaultSafetyMs = 8000;
+export const defaultLivenessBoundMs = 10_000;
+
+/** The command that replays `seed` (printed with every violation). */
+export function replayCommand(seed: number, brokenCore?: BrokenCoreName): string {
+  return `${brokenCore === undefined ? "" : `ZRAFT_BROKEN=${brokenCore} `}ZRAFT_SEED=${seed} npm run sim`;
+}
+
+/**
+ * One fuzz seed: a world drawn from the seed (swarm options), a safety phase
+ * with faults and clients, then a liveness phase on a healed, reliable
+ * network. The checkers run after every event; a broken property throws a
+ * SimulationViolation that names the seed.
+ */
+export function runSeed(seed: number, options: SeedRunOptions = {}): SeedResult {
+  const wallStart = performance.now();
+  const swarm = drawSwarmOptions(seed);
+  const cluster = new SimCluster({
+    seed,
+    size: swarm.clusterSize,
+    raft: swarm.raft,
+    traceCapacity: options.traceCapacity ?? 2048,
+    traceTailLines: options.traceTailLines ?? 60,
+    replayCommand: replayCommand(seed, options.brokenCore),
+    createNode: options.brokenCore === undefined ? undefined : brokenCores[options.brokenCore],
+  });
+  options.onCluster?.(cluster);
+  cluster.trace.note(0, `seed ${seed}: ${describeSwarm(swarm)}${options.brokenCore === undefined ? "" : `; broken core: ${options.brokenCore}`}`);
+
+  cluster.network.setFaults(swarm.faults);
+  const faults = new FaultInjector(cluster, swarm);
+  faults.start();
+  const clients = Array.from({ length: swarm.clients }, (_, i) => new SimClient(cluster, `c${i + 1}`, swarm.client));
+  for (const client of clients) client.start();
+  cluster.runFor(options.safetyMs ?? defaultSafetyMs);
+
+  faults.stop();
+  cluster.network.heal();
+  cluster.network.setFaults({
+    dropRate: 0,
+    duplicateRate: 0,
+    delayMsMin: swarm.faults.delayMsMin,
+    delayMsMax: Math.min(swarm.faults.delayMsMax, swarm.faults.delayMsMin + 30),
+  });
+  for (const id of cluster.ids) if (!cluster.isUp(id)) cluster.restart(id);
+  cluster.trace.note(cluster.nowMs, "liveness phase: network healed and reliable, every node up");
+  const liveness = checkLiveness(cluster, options.livenessBoundMs ?? defaultLivenessBoundMs);
+  for (const client of clients) client.stop();
+
+  return {
+    seed,
+    swarm,
+    events: cluster.eventCount,
+    virtualMs: cluster.nowMs,
+    wallMs: performance.now() - wallStart,
+    leaderTerms: cluster.checker.leaders().size,
+    committedIndex: cluster.checker.committedIndex,
+    readsConfirmed: cluster.reads.confirmed,
+    liveness,
+  };
+}

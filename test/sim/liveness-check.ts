@@ -1,0 +1,71 @@
+import type { Entry, NodeId } from "../../src/raft/index.ts";
+import { sameEntry } from "./checkers.ts";
+import { clientCommand } from "./sim-client.ts";
+import type { SimCluster } from "./sim-cluster.ts";
+
+/** When each step of recovery was reached, in virtual ms after the check began. */
+export interface LivenessResult {
+  readonly committedAfterMs: number;
+  readonly convergedAfterMs: number;
+}
+
+/** How often the check looks for a leader to propose its probe to. */
+const probeEveryMs = 20;
+
+/**
+ * The liveness checker. Call it once the world is healthy (network healed,
+ * every node up, nothing lost): within `boundMs` of virtual time a leader
+ * must be elected, a probe command proposed to it must commit on a majority,
+ * and then every node must commit and apply it. A probe lost with a leader
+ * is proposed again to the next one.
+ */
+export function checkLiveness(cluster: SimCluster, boundMs: number): LivenessResult {
+  const startMs = cluster.nowMs;
+  const probes: Entry[] = [];
+  let committed: Entry | null = null;
+  let running = true;
+
+  const holds = (id: NodeId, probe: Entry): boolean => {
+    const status = cluster.status(id);
+    const held = cluster.node(id)?.logEntries()[probe.index - 1];
+    return status !== null && status.commitIndex >= probe.index && held !== undefined && sameEntry(held, probe);
+  };
+  const majority = Math.floor(cluster.ids.length / 2) + 1;
+  const committedOnMajority = (): Entry | null =>
+    probes.find((probe) => cluster.ids.filter((id) => holds(id, probe)).length >= majority) ?? null;
+
+  const proposeProbe = (): void => {
+    if (!running) return;
+    const leader = cluster.leader();
+    const term = leader === null ? 0 : cluster.status(leader)!.term;
+    if (leader !== null && !probes.some((probe) => probe.term === term)) {
+      const data = clientCommand("liveness-probe", probes.length + 1);
+      const result = cluster.propose(leader, data);
+      if (result.ok) {
+        probes.push({ index: result.index, term: result.term, type: "command", data });
+        cluster.trace.note(cluster.nowMs, `liveness probe ${probes.length} proposed at node ${leader}: (${result.index},${result.term})`);
+      }
+    }
+    cluster.schedule(probeEveryMs, proposeProbe);
+  };
+  proposeProbe();
+
+  const fail = (what: string): never =>
+    cluster.fail(
+      "liveness",
+      `${what} within ${boundMs}ms of a healthy network (${probes.length} probes proposed)\n${cluster.describeServers().join("\n")}`,
+    );
+
+  const deadline = startMs + boundMs;
+  if (!cluster.runUntil(() => (committed = committedOnMajority()) !== null, deadline - cluster.nowMs)) {
+    running = false;
+    fail("no command committed on a majority");
+  }
+  running = false;
+  const committedAfterMs = cluster.nowMs - startMs;
+  const probe: Entry = committed!;
+  const converged = (): boolean => cluster.ids.every((id) => holds(id, probe) && cluster.lastApplied(id) >= probe.index);
+  if (!cluster.runUntil(converged, deadline - cluster.nowMs)) fail(`not every node committed and applied the probe at index ${probe.index}`);
+  return { committedAfterMs, convergedAfterMs: cluster.nowMs - startMs };
+}
+

@@ -1,0 +1,86 @@
+import { type Random, SeededRandom } from "../../src/raft/index.ts";
+import type { SimRaftSettings } from "./sim-cluster.ts";
+import type { SimClientOptions } from "./sim-client.ts";
+import type { NetworkFaults } from "./sim-network.ts";
+
+/**
+ * How hostile one seed's world is. Each seed draws its own mix ("swarm
+ * testing", as TigerBeetle's VOPR does): a few fault kinds at extreme rates
+ * reach states that every fault at a moderate rate would not.
+ */
+export interface SwarmOptions {
+  readonly clusterSize: number;
+  readonly raft: Partial<SimRaftSettings>;
+  readonly faults: NetworkFaults;
+  /** Mean pause between partitions, or null for none. */
+  readonly partitionEveryMs: number | null;
+  readonly partitionMs: readonly [number, number];
+  /** Mean pause between crashes, or null for none. */
+  readonly crashEveryMs: number | null;
+  readonly downtimeMs: readonly [number, number];
+  readonly clients: number;
+  readonly client: SimClientOptions;
+}
+
+/** Log-uniform in [min, max]: short and long pauses are as likely as each other. */
+function logUniform(random: Random, min: number, max: number): number {
+  return Math.round(min * Math.pow(max / min, random.next()));
+}
+
+function pick<T>(random: Random, choices: readonly T[]): T {
+  return choices[random.intBetween(0, choices.length - 1)]!;
+}
+
+/** Draws the options of `seed` from a stream of its own, so they do not shift the run's randomness. */
+export function drawSwarmOptions(seed: number): SwarmOptions {
+  const random = new SeededRandom(seed ^ 0x5a5a5a5a);
+  const chance = (p: number): boolean => random.next() < p;
+  const delayMsMin = random.intBetween(0, 10);
+  const heartbeatMs = pick(random, [20, 50]);
+  const electionTimeoutMsMin = pick(random, [100, 150, 200].filter((ms) => ms > 2 * heartbeatMs));
+  return {
+    clusterSize: pick(random, [1, 2, 3, 3, 3, 4, 5, 5, 5, 5, 7]),
+    raft: {
+      heartbeatMs,
+      electionTimeoutMsMin,
+      // A narrow range makes split votes, and so candidates sharing a term, common.
+      electionTimeoutMsMax: electionTimeoutMsMin + random.intBetween(10, electionTimeoutMsMin),
+      entriesPerAppendMax: pick(random, [1, 3, 16, 1024]),
+      inflightAppendsMax: pick(random, [1, 2, 16]),
+      entriesPerReadyMax: pick(random, [1, 7, 4096]),
+    },
+    faults: {
+      dropRate: chance(0.2) ? 0 : random.next() * 0.3,
+      duplicateRate: chance(0.3) ? 0 : random.next() * 0.1,
+      delayMsMin,
+      delayMsMax: delayMsMin + pick(random, [2, 10, 30, 80, 150]),
+    },
+    partitionEveryMs: chance(0.3) ? null : logUniform(random, 100, 3000),
+    partitionMs: [random.intBetween(50, 300), random.intBetween(300, 2000)],
+    crashEveryMs: chance(0.3) ? null : logUniform(random, 50, 3000),
+    downtimeMs: [random.intBetween(5, 100), random.intBetween(100, 2000)],
+    clients: random.intBetween(1, 4),
+    client: {
+      pauseMsMin: random.intBetween(1, 20),
+      pauseMsMax: random.intBetween(20, 200),
+      readProbability: chance(0.3) ? 0 : random.next() * 0.3,
+      writeTimeoutMs: random.intBetween(300, 1500),
+    },
+  };
+}
+
+/** One line that says what a seed's world is like. */
+export function describeSwarm(options: SwarmOptions): string {
+  const { faults, raft } = options;
+  const percent = (rate: number): string => `${(rate * 100).toFixed(1)}%`;
+  const every = (ms: number | null): string => (ms === null ? "never" : `every ~${ms}ms`);
+  return (
+    `${options.clusterSize} nodes; drop ${percent(faults.dropRate)}, duplicate ${percent(faults.duplicateRate)}, ` +
+    `delay ${faults.delayMsMin}-${faults.delayMsMax}ms; partitions ${every(options.partitionEveryMs)} ` +
+    `for ${options.partitionMs[0]}-${options.partitionMs[1]}ms; crashes ${every(options.crashEveryMs)} ` +
+    `for ${options.downtimeMs[0]}-${options.downtimeMs[1]}ms; ${options.clients} clients pausing ` +
+    `${options.client.pauseMsMin}-${options.client.pauseMsMax}ms, ${percent(options.client.readProbability)} reads; ` +
+    `heartbeat ${raft.heartbeatMs}ms, election ${raft.electionTimeoutMsMin}-${raft.electionTimeoutMsMax}ms, ` +
+    `${raft.entriesPerAppendMax} entries/append, ${raft.inflightAppendsMax} in flight, ${raft.entriesPerReadyMax} entries/ready`
+  );
+}
