@@ -14,6 +14,7 @@ import {
   encodeMeta,
   storageFormatVersion,
 } from "./lmdb-records.ts";
+import { probeLmdbEnvironment } from "./lmdb-probe.ts";
 import { findAppendProblem, findHardStateProblem, logStart } from "./raft-state-check.ts";
 import type { LogPosition } from "./raft-state-check.ts";
 import { StorageError } from "./storage-error.ts";
@@ -45,7 +46,9 @@ function describe(error: unknown): string {
  * the syscalls.
  *
  * A directory that is unreadable, corrupt, of another format version or of
- * another server is refused with a StorageError; it is never reset.
+ * another server is refused with a StorageError; it is never reset. An
+ * existing environment is first read by a throwaway process
+ * (lmdb-probe.ts), so that a file that would crash LMDB is refused instead.
  */
 export class LmdbStorage implements RaftStorage {
   // Settles when the last queued save has; close() and load() wait for it.
@@ -74,7 +77,10 @@ export class LmdbStorage implements RaftStorage {
   static async open(dataDir: string, serverId: NodeId): Promise<LmdbStorage> {
     assert(Number.isSafeInteger(serverId) && serverId >= 1, `invalid server id ${serverId}`);
     const directory = path.resolve(dataDir, `server-${serverId}`);
-    checkDirectory(directory);
+    if (checkDirectory(directory) === "existing" && fs.existsSync(path.join(directory, "data.mdb"))) {
+      const problem = await probeLmdbEnvironment(directory);
+      if (problem !== null) throw new StorageError(directory, problem);
+    }
     let db: Database;
     try {
       db = open<Uint8Array, number | string>({
@@ -195,13 +201,13 @@ export class LmdbStorage implements RaftStorage {
   }
 }
 
-// Refuses a path that exists but cannot be an environment directory; a missing one is made fresh.
-function checkDirectory(directory: string): void {
+// Refuses a path that exists but cannot be an environment directory; a missing one is made fresh (by LMDB).
+function checkDirectory(directory: string): "missing" | "existing" {
   let stats: fs.Stats;
   try {
     stats = fs.statSync(directory);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return;
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return "missing";
     throw new StorageError(directory, `cannot inspect the data directory (${describe(error)})`, { cause: error });
   }
   if (!stats.isDirectory()) throw new StorageError(directory, "exists but is not a directory");
@@ -212,6 +218,7 @@ function checkDirectory(directory: string): void {
       cause: error,
     });
   }
+  return "existing";
 }
 
 /**

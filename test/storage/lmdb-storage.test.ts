@@ -1,0 +1,201 @@
+/**
+ * Proves that LmdbStorage refuses, with one clear StorageError line naming the
+ * directory, every data directory it cannot trust (another server's, one of
+ * another format, a corrupt file, records that contradict each other) and
+ * never rewrites it; that a missing directory is created fresh; and that
+ * saves queued without waiting apply in call order. The round-trip cases
+ * shared with MemoryStorage are in storage-contract.test.ts.
+ */
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { test } from "node:test";
+import { open } from "lmdb";
+import type { Entry } from "../../src/raft/types.ts";
+import { encodeEntry, encodeHardState, encodeMeta } from "../../src/storage/lmdb-records.ts";
+import { LmdbStorage } from "../../src/storage/lmdb-storage.ts";
+import { StorageError } from "../../src/storage/storage-error.ts";
+
+function entry(index: number, term: number): Entry {
+  return { index, term, type: "command", data: new Uint8Array([index, term]) };
+}
+
+function temporaryDirectory(t: { after(fn: () => void): void }): string {
+  const directory = fs.mkdtempSync(path.join(os.tmpdir(), "zraft-lmdb-"));
+  t.after(() => fs.rmSync(directory, { recursive: true, force: true }));
+  return directory;
+}
+
+/** A data directory of server 1 holding a three-entry log. */
+async function populated(t: { after(fn: () => void): void }): Promise<string> {
+  const dataDir = temporaryDirectory(t);
+  const storage = await LmdbStorage.open(dataDir, 1);
+  await storage.save({ currentTerm: 1, votedFor: 1, commitIndex: 2 }, [entry(1, 1), entry(2, 1), entry(3, 1)]);
+  await storage.close();
+  return dataDir;
+}
+
+/** Writes behind LmdbStorage's back, as corruption or an old build would. */
+async function tamper(environment: string, change: (db: ReturnType<typeof openRaw>) => void): Promise<void> {
+  const db = openRaw(environment);
+  try {
+    await db.transaction(() => change(db));
+  } finally {
+    await db.close();
+  }
+}
+
+function openRaw(environment: string) {
+  return open<Uint8Array, number | string>({ path: environment, encoding: "binary", overlappingSync: false });
+}
+
+function fileBytes(environment: string): Buffer {
+  return fs.readFileSync(path.join(environment, "data.mdb"));
+}
+
+/** Opening must fail with one StorageError line that names the directory and matches `problem`. */
+async function assertRefused(dataDir: string, serverId: number, problem: RegExp): Promise<void> {
+  const environment = path.join(dataDir, `server-${serverId}`);
+  await assert.rejects(LmdbStorage.open(dataDir, serverId), (error: unknown) => {
+    assert.ok(error instanceof StorageError, `expected a StorageError, got ${String(error)}`);
+    assert.equal(error.name, "StorageError");
+    assert.equal(error.path, environment);
+    assert.ok(error.message.startsWith(`${environment}: `), error.message);
+    assert.match(error.message, problem);
+    assert.ok(!error.message.includes("\n"), `more than one line: ${error.message}`);
+    return true;
+  });
+}
+
+test("a missing data directory is created fresh, nested directories included", async (t) => {
+  const dataDir = path.join(temporaryDirectory(t), "not", "yet");
+  const storage = await LmdbStorage.open(dataDir, 4);
+  assert.equal(storage.path, path.join(dataDir, "server-4"));
+  assert.deepEqual(await storage.load(), {
+    hardState: { currentTerm: 0, votedFor: null, commitIndex: 0 },
+    entries: [],
+  });
+  await storage.close();
+  assert.ok(fs.statSync(path.join(dataDir, "server-4", "data.mdb")).isFile());
+});
+
+test("refuses the data directory of another server, and leaves it as it was", async (t) => {
+  const dataDir = await populated(t);
+  fs.renameSync(path.join(dataDir, "server-1"), path.join(dataDir, "server-2"));
+  const before = fileBytes(path.join(dataDir, "server-2"));
+  await assertRefused(dataDir, 2, /belongs to server 1, not to server 2/);
+  assert.deepEqual(fileBytes(path.join(dataDir, "server-2")), before);
+});
+
+// LMDB either rejects such a file or faults on it; the probe process turns both into a refusal.
+const lmdbRefusal = /LMDB (crashed \(SIG[A-Z]+\)|cannot read it)/;
+
+test("refuses a data file with garbage written over all of it", async (t) => {
+  const dataDir = await populated(t);
+  const dataFile = path.join(dataDir, "server-1", "data.mdb");
+  const garbage = Buffer.alloc(fs.statSync(dataFile).size, 0xa5);
+  fs.writeFileSync(dataFile, garbage);
+  await assertRefused(dataDir, 1, lmdbRefusal);
+  assert.deepEqual(fs.readFileSync(dataFile), garbage);
+});
+
+test("refuses a data file whose pages after the two meta pages are garbage", async (t) => {
+  const dataDir = await populated(t);
+  const dataFile = path.join(dataDir, "server-1", "data.mdb");
+  const bytes = fs.readFileSync(dataFile);
+  const metaPagesBytes = 2 * 4096;
+  bytes.fill(0x5a, metaPagesBytes);
+  fs.writeFileSync(dataFile, bytes);
+  await assertRefused(dataDir, 1, lmdbRefusal);
+});
+
+test("refuses a log with a hole in it", async (t) => {
+  const dataDir = await populated(t);
+  await tamper(path.join(dataDir, "server-1"), (db) => db.removeSync(2));
+  await assertRefused(dataDir, 1, /log is inconsistent: entry at position 2 has index 3/);
+});
+
+test("refuses an entry stored under another entry's index", async (t) => {
+  const dataDir = await populated(t);
+  await tamper(path.join(dataDir, "server-1"), (db) => db.putSync(2, encodeEntry(entry(3, 1))));
+  await assertRefused(dataDir, 1, /log record under key 2 holds index 3/);
+});
+
+test("refuses a log whose terms go down", async (t) => {
+  const dataDir = await populated(t);
+  await tamper(path.join(dataDir, "server-1"), (db) => db.putSync(1, encodeEntry(entry(1, 5))));
+  await assertRefused(dataDir, 1, /entry 2 has term 1, below the term 5 of entry 1/);
+});
+
+test("refuses a hard state whose commitIndex is beyond the log", async (t) => {
+  const dataDir = await populated(t);
+  await tamper(path.join(dataDir, "server-1"), (db) =>
+    db.putSync("hardState", encodeHardState({ currentTerm: 1, votedFor: 1, commitIndex: 9 })),
+  );
+  await assertRefused(dataDir, 1, /commitIndex 9 beyond the last log index 3/);
+});
+
+test("refuses an unreadable hard state record", async (t) => {
+  const dataDir = await populated(t);
+  await tamper(path.join(dataDir, "server-1"), (db) => db.putSync("hardState", new Uint8Array([0xff, 0x00])));
+  await assertRefused(dataDir, 1, /hard state record is not valid JSON/);
+});
+
+test("refuses an environment that holds records but no meta record", async (t) => {
+  const dataDir = await populated(t);
+  await tamper(path.join(dataDir, "server-1"), (db) => db.removeSync("meta"));
+  await assertRefused(dataDir, 1, /holds records but no meta record/);
+});
+
+test("refuses another storage format version", async (t) => {
+  const dataDir = await populated(t);
+  await tamper(path.join(dataDir, "server-1"), (db) => db.putSync("meta", encodeMeta({ formatVersion: 2, serverId: 1 })));
+  await assertRefused(dataDir, 1, /format version 2, this build reads only version 1/);
+});
+
+test("refuses a record it does not know", async (t) => {
+  const dataDir = await populated(t);
+  await tamper(path.join(dataDir, "server-1"), (db) => db.putSync("surprise", new Uint8Array([1])));
+  await assertRefused(dataDir, 1, /unexpected record "surprise"/);
+});
+
+test("refuses a data directory path that is a file", async (t) => {
+  const dataDir = temporaryDirectory(t);
+  fs.writeFileSync(path.join(dataDir, "server-1"), "not a directory");
+  await assertRefused(dataDir, 1, /exists but is not a directory/);
+});
+
+test("saves queued without waiting apply in call order, and load waits for them", async (t) => {
+  const storage = await LmdbStorage.open(temporaryDirectory(t), 1);
+  t.after(() => storage.close());
+  const saves = [
+    storage.save({ currentTerm: 1, votedFor: 1, commitIndex: 0 }, [entry(1, 1), entry(2, 1), entry(3, 1)]),
+    storage.save({ currentTerm: 2, votedFor: null, commitIndex: 1 }, [entry(2, 2)]),
+    storage.save(null, [entry(3, 2), entry(4, 2)]),
+  ];
+  const loaded = storage.load();
+  await Promise.all(saves);
+  assert.deepEqual(await loaded, {
+    hardState: { currentTerm: 2, votedFor: null, commitIndex: 1 },
+    entries: [entry(1, 1), entry(2, 2), entry(3, 2), entry(4, 2)],
+  });
+});
+
+test("a closed storage refuses to save or load; close is idempotent", async (t) => {
+  const storage = await LmdbStorage.open(temporaryDirectory(t), 1);
+  const pending = storage.save(null, [entry(1, 1)]);
+  await storage.close();
+  await pending;
+  await storage.close();
+  await assert.rejects(storage.save(null, [entry(2, 1)]), { name: "StorageError", message: /storage is closed/ });
+  await assert.rejects(storage.load(), { name: "StorageError", message: /storage is closed/ });
+});
+
+test("a refused save leaves the storage usable", async (t) => {
+  const storage = await LmdbStorage.open(temporaryDirectory(t), 1);
+  t.after(() => storage.close());
+  await assert.rejects(storage.save(null, [entry(2, 1)]), { name: "AssertionError" });
+  await storage.save(null, [entry(1, 1)]);
+  assert.deepEqual((await storage.load()).entries, [entry(1, 1)]);
+});
