@@ -1,0 +1,74 @@
+/**
+ * Proves, on five real server processes and a forwarder over loopback, the
+ * basic life of a cluster: it elects exactly one leader that all five servers
+ * name in the same term (Election Safety, Raft paper §5.2); a write sent to a
+ * follower is redirected to that leader by the client library and committed
+ * (§5.3; PROTOCOL.md §3 NOT_LEADER); the write then reaches every server's
+ * state machine, as a `stale` get on each of them shows; and a linearizable
+ * get sent to a follower is refused with NOT_LEADER naming the leader.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import type { RedirectEvent, StatusReply } from "../../client/zraft-client.ts";
+import { TestCluster, waitFor } from "./harness.ts";
+import { clientEndpointOf, requestOnce } from "./cluster-wire.ts";
+
+/** All five statuses once every server answers and all name the same leader in the same term. */
+async function agreedStatuses(cluster: TestCluster): Promise<StatusReply[]> {
+  return waitFor(
+    async () => {
+      const statuses = [...(await cluster.statuses()).values()];
+      if (statuses.length !== cluster.serverIds.length) return undefined;
+      const [first] = statuses;
+      const agreed = statuses.every((status) => status.leaderId !== null && status.term === first?.term && status.leaderId === first.leaderId);
+      return agreed ? statuses : undefined;
+    },
+    { timeoutMs: 20_000, what: "all five servers to name the same leader in the same term" },
+  );
+}
+
+test("five servers elect one leader; a write sent to a follower is redirected, committed and reaches every server", async (t) => {
+  const cluster = await TestCluster.start(t);
+  const statuses = await agreedStatuses(cluster);
+  const leaders = statuses.filter((status) => status.role === "leader");
+  assert.equal(leaders.length, 1, `exactly one leader: ${JSON.stringify(statuses)}`);
+  const leader = leaders[0] as StatusReply;
+  assert.equal(leader.leaderId, leader.id);
+  for (const status of statuses) {
+    if (status.id !== leader.id) assert.equal(status.role, "follower", `server ${status.id} follows`);
+  }
+
+  const follower = statuses.find((status) => status.role === "follower") as StatusReply;
+  const client = cluster.client({ serverId: follower.id });
+  const redirects: RedirectEvent[] = [];
+  client.on("redirect", (event) => redirects.push(event));
+  const put = await client.put("greeting", "hello");
+  assert.ok(put.index >= 1, `a committed index: ${put.index}`);
+  assert.deepEqual(redirects[0], { from: follower.id, to: leader.id, endpoint: clientEndpointOf(cluster, leader.id) });
+
+  for (const id of cluster.serverIds) {
+    const endpoint = clientEndpointOf(cluster, id);
+    const reply = await waitFor(
+      async () => {
+        const answer = await requestOnce(endpoint, { op: "get", key: "greeting", stale: true }, 2_000);
+        return answer.ok && answer.found === true ? answer : undefined;
+      },
+      { timeoutMs: 15_000, what: `server ${id} to apply the write` },
+    );
+    assert.equal(reply.value, "hello", `server ${id}'s stale read`);
+  }
+
+  const refused = await requestOnce(clientEndpointOf(cluster, follower.id), { op: "get", key: "greeting", rid: "linearizable" });
+  assert.equal(refused.rid, "linearizable");
+  if (refused.ok) {
+    // Only if leadership moved to this very server meanwhile (a loaded machine may see an election).
+    assert.equal(refused.leaderId, follower.id, `a follower answered a linearizable get: ${JSON.stringify(refused)}`);
+    return;
+  }
+  if (refused.error === "NOT_LEADER") {
+    assert.equal(typeof refused.leaderId, "number");
+    assert.equal(refused.leader, clientEndpointOf(cluster, refused.leaderId as number));
+  } else {
+    assert.equal(refused.error, "NO_LEADER");
+  }
+});
