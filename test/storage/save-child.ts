@@ -1,0 +1,61 @@
+/**
+ * A child process for the durability tests (not a test itself): opens a data
+ * directory, performs `saves` one-entry saves one after the other, and after
+ * each one resolves writes the marker `SAVED <k>` to stdout with one direct
+ * write syscall, so that a tracer or a killer sees exactly when "saved" was
+ * reported.
+ *
+ *   node --import tsx test/storage/save-child.ts <mode> <dataDir> <saves>
+ *
+ * mode `storage` uses LmdbStorage (server id 1). Mode `unsynced-lmdb` writes
+ * with raw lmdb-js and `noSync: true`: it exists only so that the syscall
+ * checker can be shown to catch a save that never reaches the disk.
+ */
+import { writeSync } from "node:fs";
+import * as path from "node:path";
+import { pathToFileURL } from "node:url";
+import { open } from "lmdb";
+import { LmdbStorage } from "../../src/storage/lmdb-storage.ts";
+
+/** The bytes saved as entry `k`, so that the parent can check what it reads back. */
+export function childEntryData(k: number): Uint8Array {
+  return new TextEncoder().encode(`entry-${k}`);
+}
+
+async function runStorage(dataDir: string, saves: number): Promise<void> {
+  const storage = await LmdbStorage.open(dataDir, 1);
+  writeSync(1, "OPENED\n");
+  for (let k = 1; k <= saves; k += 1) {
+    await storage.save({ currentTerm: k, votedFor: 1, commitIndex: k - 1 }, [
+      { index: k, term: k, type: "command", data: childEntryData(k) },
+    ]);
+    writeSync(1, `SAVED ${k}\n`);
+  }
+  await storage.close();
+}
+
+async function runUnsyncedLmdb(dataDir: string, saves: number): Promise<void> {
+  const db = open<Uint8Array, number>({ path: path.join(dataDir, "server-1"), encoding: "binary", noSync: true });
+  writeSync(1, "OPENED\n");
+  for (let k = 1; k <= saves; k += 1) {
+    await db.put(k, childEntryData(k));
+    writeSync(1, `SAVED ${k}\n`);
+  }
+  await db.close();
+}
+
+async function main(args: readonly string[]): Promise<void> {
+  const [mode, dataDir, savesText] = args;
+  const saves = Number(savesText);
+  if (dataDir === undefined || !Number.isSafeInteger(saves) || saves < 1) {
+    throw new Error("usage: save-child.ts <storage|unsynced-lmdb> <dataDir> <saves>");
+  }
+  if (mode === "storage") await runStorage(dataDir, saves);
+  else if (mode === "unsynced-lmdb") await runUnsyncedLmdb(dataDir, saves);
+  else throw new Error(`unknown mode ${String(mode)}`);
+}
+
+// Run only as a script: the tests import childEntryData from here.
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  await main(process.argv.slice(2));
+}
