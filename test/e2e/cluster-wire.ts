@@ -96,7 +96,7 @@ export class WireDealer {
 
   /** Any frames, without a delimiter. */
   async sendFrames(frames: readonly Uint8Array[]): Promise<void> {
-    await this.#socket.send(frames);
+    await this.#socket.send([...frames]);
   }
 
   /** The next reply, checked to come as `[empty, body]`. */
