@@ -140,20 +140,26 @@ export async function requestOnce(endpoint: string, body: WireBody, timeoutMs = 
 /** The codes after which the same request, sent again to whoever leads, is the right thing to do. */
 const retryableCodes: ReadonlySet<unknown> = new Set(["NOT_LEADER", "NO_LEADER", "TIMEOUT", "SHUTTING_DOWN"]);
 
+/** A reply and the server that sent it. */
+export interface LeaderReply {
+  readonly reply: ReplyFields;
+  readonly serverId: number;
+}
+
 /**
  * Sends the same request, byte for byte, to the current leader until an
  * answer other than "not here / not now" comes back (success or
  * BAD_REQUEST), as a client retrying with the same `client` and `seq` does.
  * Each attempt asks the server that a majority names as leader.
  */
-export async function requestLeader(cluster: TestCluster, body: WireBody, options: WaitOptions = {}): Promise<ReplyFields> {
+export async function requestLeader(cluster: TestCluster, body: WireBody, options: WaitOptions = {}): Promise<LeaderReply> {
   const bytes = bodyBytes(body);
   return waitFor(
     async () => {
       const leader = await cluster.findLeader({ timeoutMs: 2_000 });
       const reply = await requestOnce(clientEndpointOf(cluster, leader.id), bytes, 2_000);
       if (!reply.ok && retryableCodes.has(reply.error)) throw new Error(`server ${leader.id} answered ${String(reply.error)}: ${String(reply.message)}`);
-      return reply;
+      return { reply, serverId: leader.id };
     },
     { timeoutMs: 30_000, what: "an answer from the leader", ...options },
   );
