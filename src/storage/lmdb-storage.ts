@@ -77,7 +77,8 @@ export class LmdbStorage implements RaftStorage {
   static async open(dataDir: string, serverId: NodeId): Promise<LmdbStorage> {
     assert(Number.isSafeInteger(serverId) && serverId >= 1, `invalid server id ${serverId}`);
     const directory = path.resolve(dataDir, `server-${serverId}`);
-    if (checkDirectory(directory) === "existing" && fs.existsSync(path.join(directory, "data.mdb"))) {
+    // An empty data file (a crash while LMDB created it) holds no promise yet: LMDB initialises it like a missing one.
+    if (checkDirectory(directory) === "existing" && dataFileBytes(directory) > 0) {
       const problem = await probeLmdbEnvironment(directory);
       if (problem !== null) throw new StorageError(directory, problem);
     }
@@ -219,6 +220,16 @@ function checkDirectory(directory: string): "missing" | "existing" {
     });
   }
   return "existing";
+}
+
+function dataFileBytes(directory: string): number {
+  const dataFile = path.join(directory, "data.mdb");
+  try {
+    return fs.statSync(dataFile).size;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return 0;
+    throw new StorageError(directory, `cannot inspect ${dataFile} (${describe(error)})`, { cause: error });
+  }
 }
 
 /**

@@ -80,6 +80,18 @@ test("a missing data directory is created fresh, nested directories included", a
   assert.ok(fs.statSync(path.join(dataDir, "server-4", "data.mdb")).isFile());
 });
 
+test("an empty data file, as a crash while LMDB created it leaves, is initialised fresh", async (t) => {
+  const dataDir = temporaryDirectory(t);
+  fs.mkdirSync(path.join(dataDir, "server-1"));
+  fs.writeFileSync(path.join(dataDir, "server-1", "data.mdb"), "");
+  const storage = await LmdbStorage.open(dataDir, 1);
+  await storage.save(null, [entry(1, 1)]);
+  await storage.close();
+  const reopened = await LmdbStorage.open(dataDir, 1);
+  assert.deepEqual((await reopened.load()).entries, [entry(1, 1)]);
+  await reopened.close();
+});
+
 test("refuses the data directory of another server, and leaves it as it was", async (t) => {
   const dataDir = await populated(t);
   fs.renameSync(path.join(dataDir, "server-1"), path.join(dataDir, "server-2"));
