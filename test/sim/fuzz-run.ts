@@ -31,7 +31,7 @@ export interface SeedResult {
   readonly liveness: LivenessResult;
 }
 
-export const defaultSafetyMs = 8000;
+export const defaultSafetyMs = 15_000;
 export const defaultLivenessBoundMs = 10_000;
 
 /** The command that replays `seed` (printed with every violation). */

@@ -119,6 +119,13 @@ export class SimNetwork {
 
   send(message: Message): void {
     this.stats.sent++;
+    // Nodes share message and entry objects here, where a real network would copy them: freezing makes a core that
+    // mutates what it sent, or what it received, throw instead of silently changing another node's state.
+    Object.freeze(message);
+    if (message.type === "AppendEntries") {
+      Object.freeze(message.entries);
+      for (const entry of message.entries) Object.freeze(entry);
+    }
     for (const observer of this.observers) observer(message);
     if (!this.canReach(message.from, message.to)) {
       this.stats.cut++;

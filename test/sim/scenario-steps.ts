@@ -1,0 +1,77 @@
+import { AssertionError } from "node:assert";
+import type { LogIndex, NodeId, Term } from "../../src/raft/index.ts";
+import { sameEntry } from "./checkers.ts";
+import { clientCommand } from "./sim-client.ts";
+import type { SimCluster } from "./sim-cluster.ts";
+
+/**
+ * Steps that scripted scenarios share. A step that fails throws an
+ * AssertionError that shows every node's state and the end of the trace.
+ */
+
+/** Fails the scenario with `what`, the servers' state and the last trace lines. */
+export function failScenario(cluster: SimCluster, what: string): never {
+  throw new AssertionError({
+    message: [what, ...cluster.describeServers(), "--- the last 60 trace lines ---", ...cluster.trace.tail(60)].join("\n"),
+  });
+}
+
+export function expectThat(cluster: SimCluster, condition: boolean, what: string): void {
+  if (!condition) failScenario(cluster, what);
+}
+
+/** Runs until `done()` holds, failing with `what` after `withinMs` of virtual time. */
+export function awaitThat(cluster: SimCluster, what: string, done: () => boolean, withinMs = 5000): void {
+  if (!cluster.runUntil(done, withinMs)) failScenario(cluster, `${what}: not within ${withinMs} virtual ms`);
+}
+
+/**
+ * Runs until one of `among` (every node by default) leads a term that every
+ * running node of `among` has reached, and returns it.
+ */
+export function awaitLeader(cluster: SimCluster, among: readonly NodeId[] = cluster.ids, withinMs = 5000): NodeId {
+  let leader: NodeId | null = null;
+  awaitThat(
+    cluster,
+    `a leader among nodes ${among.join(",")}`,
+    () => {
+      const up = among.filter((id) => cluster.isUp(id));
+      const statuses = up.map((id) => cluster.status(id)!);
+      const newest = Math.max(...statuses.map((status) => status.term));
+      leader = statuses.find((status) => status.role === "leader" && status.term === newest)?.id ?? null;
+      return leader !== null;
+    },
+    withinMs,
+  );
+  return leader!;
+}
+
+let commandNumber = 0;
+
+/** A command no other call returns. */
+export function uniqueCommand(): Uint8Array {
+  commandNumber++;
+  return clientCommand("scenario", commandNumber);
+}
+
+/** Proposes a fresh command at `leader`, which must accept it. */
+export function proposeAt(cluster: SimCluster, leader: NodeId, data: Uint8Array = uniqueCommand()): { index: LogIndex; term: Term } {
+  const result = cluster.propose(leader, data);
+  if (!result.ok) failScenario(cluster, `node ${leader} refused a proposal (leader hint ${result.leaderId ?? "none"})`);
+  return { index: result.index, term: result.term };
+}
+
+/** Runs until every node of `ids` has committed `index`. */
+export function awaitCommitted(cluster: SimCluster, ids: readonly NodeId[], index: LogIndex, withinMs = 5000): void {
+  awaitThat(cluster, `nodes ${ids.join(",")} commit index ${index}`, () => ids.every((id) => (cluster.status(id)?.commitIndex ?? 0) >= index), withinMs);
+}
+
+/** Every running node of `ids` holds the same log. */
+export function expectSameLogs(cluster: SimCluster, ids: readonly NodeId[]): void {
+  const logs = ids.map((id) => cluster.node(id)?.logEntries() ?? failScenario(cluster, `node ${id} is down`));
+  const first = logs[0]!;
+  logs.forEach((log, n) => {
+    const same = log.length === first.length && log.every((entry, i) => sameEntry(entry, first[i]!));
+    expectThat(cluster, same, `nodes ${ids[0]} and ${ids[n]} hold different logs`);
+  });
+}
