@@ -1,0 +1,201 @@
+/**
+ * `npm start` (= `npm run cluster`) `-- [--config F]`: every forwarder and
+ * every server of the config as child processes in one terminal, each
+ * output line prefixed with the process's name (`forwarder │ …`,
+ * `server-3 │ …`), coloured on a terminal unless NO_COLOR is set.
+ *
+ * Children are spawned as `node --import tsx …` directly (no npm wrapper),
+ * each in its own process group so that Ctrl-C reaches the launcher only and
+ * the launcher stops them in order: SIGTERM to all, SIGKILL to any still
+ * running after a grace period, then exit 0. A second Ctrl-C SIGKILLs at
+ * once. If the launcher itself is killed (even with SIGKILL), each child
+ * sees it through ZRAFT_PARENT_PID (forwarder/parent-watchdog.ts) and stops.
+ *
+ * If a child exits on its own during start-up (a port in use, a bad data
+ * directory), the whole cluster is stopped and the exit code is 1. Later, a
+ * child that exits (say, a server you killed to watch an election) is
+ * reported and the others keep running; when none is left the launcher
+ * exits with code 1.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { resolve } from "node:path";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import { ConfigError, type ClusterConfig } from "../src/config/cluster-config.ts";
+import { UsageError, configFromArgs, parseCommandLine } from "../client/args.ts";
+import { parentPidVariable } from "../forwarder/parent-watchdog.ts";
+
+const usage = `usage: npm start -- [--config FILE]
+  --config FILE  cluster configuration (default: $ZRAFT_CONFIG, else the built-in cluster)`;
+
+const repoRoot = fileURLToPath(new URL("../", import.meta.url));
+/** How long children get to stop after SIGTERM before SIGKILL. */
+const stopGraceMs = 5_000;
+/** A child that exits on its own this soon after the start means the cluster could not start. */
+const startupWindowMs = 5_000;
+
+const colours = ["\x1b[36m", "\x1b[32m", "\x1b[33m", "\x1b[35m", "\x1b[34m", "\x1b[91m", "\x1b[92m", "\x1b[93m", "\x1b[95m", "\x1b[96m"];
+const resetColour = "\x1b[0m";
+const useColour = process.stdout.isTTY === true && !process.env.NO_COLOR;
+
+interface ChildSpec {
+  readonly name: string;
+  readonly args: readonly string[];
+}
+
+interface RunningChild {
+  readonly name: string;
+  readonly process: ChildProcess;
+  readonly exited: Promise<void>;
+  exit?: { code: number | null; signal: NodeJS.Signals | null };
+}
+
+function childSpecs(config: ClusterConfig, configArgs: readonly string[]): ChildSpec[] {
+  const forwarders = config.forwarders.map((_, index) => ({
+    name: config.forwarders.length === 1 ? "forwarder" : `forwarder-${index}`,
+    args: ["forwarder/main.ts", ...configArgs, "--index", String(index)],
+  }));
+  const servers = config.servers.map((server) => ({
+    name: `server-${server.id}`,
+    args: ["src/server/main.ts", "--id", String(server.id), ...configArgs],
+  }));
+  return [...forwarders, ...servers];
+}
+
+class Launcher {
+  readonly #children: RunningChild[] = [];
+  readonly #prefixWidth: number;
+  readonly #startedAtMs = performance.now();
+  #stopping: Promise<void> | undefined;
+  #stopReason: "signal" | "start-up failure" | undefined;
+
+  constructor(private readonly specs: readonly ChildSpec[]) {
+    this.#prefixWidth = Math.max("cluster".length, ...specs.map((spec) => spec.name.length));
+  }
+
+  start(): void {
+    this.say("cluster", `starting ${this.specs.length} processes (launcher pid ${process.pid}); Ctrl-C stops them all`);
+    this.specs.forEach((spec, i) => this.#spawn(spec, colours[i % colours.length] as string));
+  }
+
+  /** Asked by a signal: stop everything; a second request kills at once. */
+  requestStop(signal: NodeJS.Signals): void {
+    if (this.#stopping !== undefined) {
+      this.say("cluster", `${signal} again: killing every process now`);
+      this.#signalAll("SIGKILL");
+      return;
+    }
+    this.#stopReason = "signal";
+    this.#stop(`${signal} received`);
+  }
+
+  /**
+   * Resolves when every child has exited (and a stop in progress is over)
+   * with the launcher's exit code: 0 after a stop asked by a signal, 1 when
+   * the cluster failed to start or every process exited on its own.
+   */
+  async finished(): Promise<number> {
+    await Promise.all(this.#children.map((child) => child.exited));
+    await this.#stopping;
+    if (this.#stopReason === undefined) this.say("cluster", "every process has exited");
+    return this.#stopReason === "signal" ? 0 : 1;
+  }
+
+  say(name: string, line: string, stream: NodeJS.WriteStream = process.stdout, colour = ""): void {
+    const label = name.padEnd(this.#prefixWidth);
+    stream.write(useColour && colour !== "" ? `${colour}${label} │${resetColour} ${line}\n` : `${label} │ ${line}\n`);
+  }
+
+  /** SIGTERM to every child, SIGKILL to those still running after the grace period. */
+  #stop(reason: string): void {
+    this.say("cluster", `${reason}: stopping every process`);
+    this.#signalAll("SIGTERM");
+    const timer = setTimeout(() => {
+      const left = this.#children.filter((child) => child.exit === undefined).map((child) => child.name);
+      this.say("cluster", `still running after ${stopGraceMs} ms: ${left.join(", ")}; killing them`);
+      this.#signalAll("SIGKILL");
+    }, stopGraceMs);
+    this.#stopping = Promise.all(this.#children.map((child) => child.exited)).then(() => {
+      clearTimeout(timer);
+      this.say("cluster", "all stopped");
+    });
+  }
+
+  #spawn(spec: ChildSpec, colour: string): void {
+    const child = spawn(process.execPath, ["--import", "tsx", ...spec.args], {
+      cwd: repoRoot,
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, [parentPidVariable]: String(process.pid) },
+      // Its own process group: a terminal's Ctrl-C reaches the launcher only, which then stops children in order.
+      detached: true,
+    });
+    let resolveExited: () => void = () => {};
+    const running: RunningChild = { name: spec.name, process: child, exited: new Promise((done) => (resolveExited = done)) };
+    this.#children.push(running);
+    createInterface({ input: child.stdout as NodeJS.ReadableStream }).on("line", (line) => this.say(spec.name, line, process.stdout, colour));
+    createInterface({ input: child.stderr as NodeJS.ReadableStream }).on("line", (line) => this.say(spec.name, line, process.stderr, colour));
+    child.once("error", (error) => {
+      this.say(spec.name, `could not start: ${error.message}`, process.stderr, colour);
+    });
+    child.once("close", (code, signal) => {
+      running.exit = { code, signal };
+      this.#onExit(running, colour);
+      resolveExited();
+    });
+    this.say("cluster", `started ${spec.name} (pid ${child.pid ?? "?"})`);
+  }
+
+  #onExit(child: RunningChild, colour: string): void {
+    const how = child.exit?.signal ? `killed by ${child.exit.signal}` : `exited with code ${child.exit?.code}`;
+    this.say(child.name, `(${how})`, process.stdout, colour);
+    if (this.#stopping === undefined && performance.now() - this.#startedAtMs < startupWindowMs) {
+      this.#stopReason = "start-up failure";
+      this.#stop(`${child.name} stopped during start-up`);
+    }
+  }
+
+  #signalAll(signal: NodeJS.Signals): void {
+    for (const child of this.#children) {
+      if (child.exit === undefined) child.process.kill(signal);
+    }
+  }
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  let specs: ChildSpec[];
+  try {
+    const args = parseCommandLine(argv, { flags: ["help"], values: ["config"] });
+    if (args.flags.has("help")) {
+      process.stdout.write(`${usage}\n`);
+      return 0;
+    }
+    if (args.positionals.length > 0) throw new UsageError(`unexpected argument "${args.positionals[0]}"`);
+    const config = configFromArgs(args);
+    const configPath = args.values.get("config") ?? process.env.ZRAFT_CONFIG;
+    // Children run from the project root, so a relative path must be resolved here.
+    specs = childSpecs(config, configPath === undefined || configPath === "" ? [] : ["--config", resolve(configPath)]);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      process.stderr.write(`cluster: ${error.message}\n${usage}\n`);
+      return error.exitCode;
+    }
+    if (error instanceof ConfigError) {
+      process.stderr.write(`cluster: ${error.message}\n`);
+      return error.exitCode;
+    }
+    throw error;
+  }
+
+  const launcher = new Launcher(specs);
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(signal, () => launcher.requestStop(signal));
+  launcher.start();
+  return launcher.finished();
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    process.stderr.write(`cluster: unexpected failure: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exit(1);
+  },
+);
