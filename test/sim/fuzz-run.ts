@@ -34,6 +34,20 @@ export interface SeedResult {
 export const defaultSafetyMs = 15_000;
 export const defaultLivenessBoundMs = 10_000;
 
+/** With clients stopped, waits until every node has applied everything the leader committed (liveness held, so it comes). */
+function awaitQuiescence(cluster: SimCluster): void {
+  const quiet = (): boolean => {
+    const leader = cluster.leader();
+    const target = leader === null ? -1 : cluster.status(leader)!.commitIndex;
+    return cluster.ids.every((id) => cluster.lastApplied(id) === target);
+  };
+  if (!cluster.runUntil(quiet, quiescenceBoundMs)) {
+    cluster.fail("liveness", `the nodes did not all apply the leader's commits within ${quiescenceBoundMs}ms of the clients stopping\n${cluster.describeServers().join("\n")}`);
+  }
+}
+
+const quiescenceBoundMs = 5000;
+
 /** The command that replays `seed` (printed with every violation). */
 export function replayCommand(seed: number, brokenCore?: BrokenCoreName): string {
   return `${brokenCore === undefined ? "" : `ZRAFT_BROKEN=${brokenCore} `}ZRAFT_SEED=${seed} npm run sim`;
@@ -79,6 +93,8 @@ export function runSeed(seed: number, options: SeedRunOptions = {}): SeedResult 
   cluster.trace.note(cluster.nowMs, "liveness phase: network healed and reliable, every node up");
   const liveness = checkLiveness(cluster, options.livenessBoundMs ?? defaultLivenessBoundMs);
   for (const client of clients) client.stop();
+  awaitQuiescence(cluster);
+  cluster.checkStateMachinesAgree();
 
   return {
     seed,

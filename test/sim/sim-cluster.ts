@@ -12,6 +12,8 @@ import {
   raftConfigDefaults,
   SeededRandom,
 } from "../../src/raft/index.ts";
+import { isDeepStrictEqual } from "node:util";
+import { KvStateMachine } from "../../src/kv/state-machine.ts";
 import { MemoryStorage } from "../../src/storage/memory-storage.ts";
 import { type CheckerName, ReadIndexChecker, SafetyChecker, SimulationViolation } from "./checkers.ts";
 import { SimNetwork } from "./sim-network.ts";
@@ -69,6 +71,8 @@ class SimServer {
   durableLog: Entry[] = [];
   durableCommitIndex = 0;
   lastApplied = 0;
+  /** Volatile, as in a real server: rebuilt at each start by re-applying the committed log. */
+  stateMachine = new KvStateMachine();
 
   constructor(readonly id: NodeId) {}
 }
@@ -161,6 +165,29 @@ export class SimCluster {
     return this.server(id).lastApplied;
   }
 
+  /** The key-value state machine of server `id`, fed every entry it applies. */
+  stateMachine(id: NodeId): KvStateMachine {
+    return this.server(id).stateMachine;
+  }
+
+  /**
+   * Replicas that applied the same prefix of the log must hold the same
+   * key-value state, sessions included (the state machine is deterministic).
+   */
+  checkStateMachinesAgree(): void {
+    const running = [...this.servers.values()].filter((server) => server.node !== null);
+    const first = running[0];
+    if (first === undefined) return;
+    const snapshot = (server: SimServer): unknown => [server.stateMachine.list(), [...server.stateMachine.sessionRecords()]];
+    const expected = snapshot(first);
+    for (const server of running) {
+      if (server.lastApplied !== first.lastApplied) this.fail("state machine safety", `nodes ${first.id} and ${server.id} have not applied the same entries`);
+      if (!isDeepStrictEqual(snapshot(server), expected)) {
+        this.fail("state machine safety", `nodes ${first.id} and ${server.id} applied the same ${first.lastApplied} entries but hold different key-value states`);
+      }
+    }
+  }
+
   /** The running leader of the highest term, if any. */
   leader(): NodeId | null {
     let best: NodeStatus | null = null;
@@ -245,6 +272,7 @@ export class SimCluster {
     server.durableLog = entries.slice();
     server.durableCommitIndex = hardState.commitIndex;
     server.lastApplied = 0;
+    server.stateMachine = new KvStateMachine();
     const config: RaftConfig = { ...this.settings, id: server.id, peers: this.ids };
     server.node = this.guard(server.id, () =>
       this.createNode({
@@ -387,6 +415,7 @@ export class SimCluster {
     for (const message of ready.messages) this.network.send(message);
     for (const entry of ready.committedEntries) {
       this.checker.checkApplied(server.id, entry, server.lastApplied + 1, status.commitIndex);
+      server.stateMachine.apply(entry);
       server.lastApplied = entry.index;
     }
     this.reads.check(server.id, ready.readStates, ready.droppedReads);
