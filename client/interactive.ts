@@ -127,6 +127,17 @@ class Spinner {
     if (this.#timer === undefined) return;
     clearInterval(this.#timer);
     this.#timer = undefined;
+    this.#erase();
+  }
+
+  /** Writes a line of text without mixing it into the spinner's line; the spinner redraws below it. */
+  around(write: () => void): void {
+    if (this.#timer !== undefined) this.#erase();
+    write();
+    if (this.#timer !== undefined) this.#draw();
+  }
+
+  #erase(): void {
     this.stream?.write("\r\x1b[2K");
   }
 
@@ -152,10 +163,10 @@ export async function runInteractive(options: InteractiveOptions): Promise<numbe
   const interrupt = new AbortController();
   const context = { ...options.context, signal: interrupt.signal };
   const output = options.output ?? context.output ?? process.stdout;
-  const say = (text: string): void => {
-    output.write(`${text}\n`);
-  };
   const spinner = new Spinner(options.spinnerStream ?? process.stderr);
+  const say = (text: string): void => {
+    spinner.around(() => output.write(`${text}\n`));
+  };
   const probeTimeoutMs = options.probeTimeoutMs ?? 300;
   let client: ZraftClient | undefined;
 
