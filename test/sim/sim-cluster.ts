@@ -1,4 +1,5 @@
 import {
+  assertNever,
   RaftNode,
   type Entry,
   type Message,
@@ -36,7 +37,7 @@ export type SimRaftSettings = Omit<RaftConfig, "id" | "peers">;
 
 export interface SimClusterOptions {
   readonly seed: number;
-  /** Server ids, 1..n by default. */
+  /** The number of servers; their ids are 1..size. */
   readonly size: number;
   readonly raft?: Partial<SimRaftSettings>;
   /** Each running node is ticked this often, in virtual ms. */
@@ -369,6 +370,8 @@ export class SimCluster {
         event.run();
         for (const server of this.servers.values()) if (server.node !== null) this.guard(server.id, () => this.settle(server));
         return;
+      default:
+        assertNever(event, "simulator event");
     }
   }
 
