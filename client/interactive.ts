@@ -147,6 +147,33 @@ class Spinner {
   }
 }
 
+/** A terminal's input stream, as far as raw mode goes. */
+type KeyboardStream = NodeJS.ReadableStream & { readonly isTTY?: boolean; setRawMode?(mode: boolean): unknown };
+
+/**
+ * While a request runs, no prompt reads the keyboard, so the terminal is
+ * back in cooked mode and Ctrl-C would become a SIGINT to the whole process
+ * group, npm included (which then exits 130 however cleanly we stop). This
+ * reads keys itself in raw mode meanwhile, so Ctrl-C stays a key, as it is
+ * in a prompt; other keys typed meanwhile are dropped.
+ */
+async function withKeysCaptured<T>(input: KeyboardStream, onCtrlC: () => void, work: () => Promise<T>): Promise<T> {
+  if (input.isTTY !== true || input.setRawMode === undefined) return work();
+  const onData = (chunk: Buffer | string): void => {
+    if (chunk.toString().includes("\x03")) onCtrlC();
+  };
+  input.setRawMode(true);
+  input.on("data", onData);
+  input.resume();
+  try {
+    return await work();
+  } finally {
+    input.off("data", onData);
+    input.setRawMode(false);
+    input.pause();
+  }
+}
+
 /** Ctrl-C in a prompt (ExitPromptError) or our own abort after a SIGINT (AbortPromptError). */
 function isPromptExit(error: unknown): boolean {
   return error instanceof Error && (error.name === "ExitPromptError" || error.name === "AbortPromptError");
@@ -162,6 +189,7 @@ export async function runInteractive(options: InteractiveOptions): Promise<numbe
   const { config } = options;
   const interrupt = new AbortController();
   const context = { ...options.context, signal: interrupt.signal };
+  const keyboard: KeyboardStream = options.context?.input ?? process.stdin;
   const output = options.output ?? context.output ?? process.stdout;
   const spinner = new Spinner(options.spinnerStream ?? process.stderr);
   const say = (text: string): void => {
@@ -171,9 +199,7 @@ export async function runInteractive(options: InteractiveOptions): Promise<numbe
   let client: ZraftClient | undefined;
 
   const chooseServer = async (): Promise<ZraftClient> => {
-    spinner.start("asking every server for its status…");
-    const probes = await probeServers(config, probeTimeoutMs);
-    spinner.stop();
+    const probes = await working("asking every server for its status…", () => probeServers(config, probeTimeoutMs));
     const leader = probes.find((probe) => probe.status?.role === "leader");
     const serverId = await select(
       {
@@ -207,25 +233,25 @@ export async function runInteractive(options: InteractiveOptions): Promise<numbe
       case "put": {
         const k = await key("key");
         const value = await typedValue("value");
-        const reply = await working(() => current.put(k, value));
+        const reply = await working("working…", () => current.put(k, value));
         say(`OK: ${k} stored at index ${reply.index}`);
         return;
       }
       case "get": {
         const k = await key("key");
-        const reply = await working(() => current.get(k));
+        const reply = await working("working…", () => current.get(k));
         say(reply.found ? `${k} = ${toJsonText(reply.value)}` : `${k}: (not found)`);
         return;
       }
       case "delete": {
         const k = await key("key");
-        const reply = await working(() => current.delete(k));
+        const reply = await working("working…", () => current.delete(k));
         say(reply.found ? `deleted ${k} (index ${reply.index})` : `${k}: (not found), nothing deleted`);
         return;
       }
       case "list": {
         const prefix = await input({ message: "key prefix (empty for all keys)" }, context);
-        const reply = await working(() => current.list(prefix === "" ? undefined : prefix));
+        const reply = await working("working…", () => current.list(prefix === "" ? undefined : prefix));
         if (reply.entries.length === 0) say("(no keys)");
         for (const [k, value] of reply.entries) say(`${k} = ${toJsonText(value)}`);
         return;
@@ -238,7 +264,7 @@ export async function runInteractive(options: InteractiveOptions): Promise<numbe
         );
         const expected = expectedText === "" ? null : parseTypedValue(expectedText);
         const value = await typedValue("new value");
-        const reply = await working(() => current.cas(k, expected, value));
+        const reply = await working("working…", () => current.cas(k, expected, value));
         say(
           reply.swapped
             ? `swapped: ${k} = ${toJsonText(reply.value)} (index ${reply.index})`
@@ -247,9 +273,7 @@ export async function runInteractive(options: InteractiveOptions): Promise<numbe
         return;
       }
       case "status": {
-        spinner.start("asking every server for its status…");
-        const probes = await probeServers(config, probeTimeoutMs);
-        spinner.stop();
+        const probes = await working("asking every server for its status…", () => probeServers(config, probeTimeoutMs));
         for (const probe of probes) {
           const status = probe.status;
           say(
@@ -265,15 +289,16 @@ export async function runInteractive(options: InteractiveOptions): Promise<numbe
     }
   };
 
-  const working = async <T>(operation: () => Promise<T>): Promise<T> => {
-    spinner.start("working…");
+  const working = async <T>(label: string, operation: () => Promise<T>): Promise<T> => {
+    spinner.start(label);
     try {
-      return await operation();
+      return await withKeysCaptured(keyboard, onSigint, operation);
     } finally {
       spinner.stop();
     }
   };
 
+  /** Ctrl-C outside a prompt: as a key while a request runs, or a SIGINT from elsewhere. */
   const onSigint = (): void => {
     interrupt.abort();
     spinner.stop();
