@@ -14,7 +14,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { FakeCluster, behaviours } from "../client/fake-cluster.ts";
-import { TestCluster } from "./harness.ts";
+import { TestCluster, waitFor } from "./harness.ts";
 import { TerminalSession, keys } from "./terminal-session.ts";
 
 function startSession(t: import("node:test").TestContext, configPath: string): TerminalSession {
@@ -140,4 +140,23 @@ test("against misbehaving fake servers: not answering, election under way, then 
 
   await session.choose("What next?", "quit");
   assert.deepEqual(await session.exited, { code: 0, signal: null });
+});
+
+test("Ctrl-C while a request is waiting for an answer ends the session with exit code 0", async (t) => {
+  const fakes = await FakeCluster.start(1);
+  t.after(() => fakes.close());
+  const dir = mkdtempSync(join(tmpdir(), "zraft-interactive-"));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const configPath = join(dir, "cluster.json");
+  writeFileSync(configPath, JSON.stringify({ servers: fakes.config.servers }));
+  fakes.server(1).behaviour = behaviours.silent();
+
+  const session = startSession(t, configPath);
+  await session.choose("Which server", "server 1");
+  await session.choose("What next?", "GET");
+  await session.answer("key", "k");
+  await waitFor(() => fakes.server(1).requestsOf("get").length > 0, { what: "the GET to reach the server" });
+  session.press(keys.ctrlC);
+  assert.deepEqual(await session.exited, { code: 0, signal: null });
+  assert.match(session.screen, /bye\s*$/);
 });
