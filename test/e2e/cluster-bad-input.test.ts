@@ -23,6 +23,7 @@ import { randomBytes } from "node:crypto";
 import { Packr } from "msgpackr";
 import { Dealer, Publisher } from "zeromq";
 import { encodeRequest } from "../../client/client-codec.ts";
+import { watchSocketEvents } from "../../src/server/sockets.ts";
 import { TestCluster, waitFor } from "./harness.ts";
 import { WireDealer, WireRequester, clientEndpointOf, requestOnce, type ReplyFields } from "./cluster-wire.ts";
 
@@ -200,16 +201,17 @@ test("oversized requests: 8 MiB gets BAD_REQUEST, 9 MiB is dropped and logged, a
 
     // libzmq refuses a frame over the server's limit by closing the connection: the sender sees the disconnect.
     const flooder = new Dealer({ linger: 0 });
+    let disconnected = false;
+    const watching = watchSocketEvents(flooder, (event) => {
+      if (event.type === "disconnect") disconnected = true;
+    });
     try {
-      const disconnected = (async () => {
-        for await (const event of flooder.events) if (event.type === "disconnect") return true;
-        return false;
-      })();
       flooder.connect(endpoint);
       await flooder.send([new Uint8Array(0), Buffer.alloc(17 * mib)]);
-      assert.equal(await disconnected, true, `the ${role} closes the connection of a 17 MiB frame`);
+      await waitFor(() => disconnected, { timeoutMs: 10_000, what: `the ${role} to close the connection of a 17 MiB frame` });
     } finally {
       flooder.close();
+      await watching;
     }
     await assertServing(endpoint, `after a 17 MiB frame, the ${role}`);
   }
