@@ -84,7 +84,9 @@ test(
       "when many writes commit in one burst: 200 of 300 replies arrive",
   },
   async (t) => {
-    const cluster = await TestCluster.start(t);
+    // Without `t`, so that this known failure does not keep its temp directory on every run; give `t` once the todo is done.
+    const cluster = await TestCluster.start();
+    t.after(() => cluster.cleanup());
     const leader = await cluster.findLeader();
     // Each reply is due within moments of the previous one; 5 s per reply only bounds the wait for a lost one.
     const dealer = new WireDealer(clientEndpointOf(cluster, leader.id), 5_000);
