@@ -31,6 +31,8 @@ const usage = `usage: npm start -- [--config FILE]
 const repoRoot = fileURLToPath(new URL("../", import.meta.url));
 /** How long children get to stop after SIGTERM before SIGKILL. */
 const stopGraceMs = 5_000;
+/** Signals this close together count as one request to stop. */
+const repeatedSignalWindowMs = 1_000;
 /** A child that exits on its own this soon after the start means the cluster could not start. */
 const startupWindowMs = 5_000;
 
@@ -68,6 +70,7 @@ class Launcher {
   readonly #startedAtMs = performance.now();
   #stopping: Promise<void> | undefined;
   #stopReason: "signal" | "start-up failure" | undefined;
+  #stopRequestedAtMs = 0;
 
   constructor(private readonly specs: readonly ChildSpec[]) {
     this.#prefixWidth = Math.max("cluster".length, ...specs.map((spec) => spec.name.length));
@@ -78,14 +81,17 @@ class Launcher {
     this.specs.forEach((spec, i) => this.#spawn(spec, colours[i % colours.length] as string));
   }
 
-  /** Asked by a signal: stop everything; a second request kills at once. */
+  /** Asked by a signal: stop everything; a second request (a second Ctrl-C) kills at once. */
   requestStop(signal: NodeJS.Signals): void {
     if (this.#stopping !== undefined) {
+      // One Ctrl-C under `npm start` arrives twice: from the terminal and relayed by npm. Only a later one is a second press.
+      if (performance.now() - this.#stopRequestedAtMs < repeatedSignalWindowMs) return;
       this.say("cluster", `${signal} again: killing every process now`);
       this.#signalAll("SIGKILL");
       return;
     }
     this.#stopReason = "signal";
+    this.#stopRequestedAtMs = performance.now();
     this.#stop(`${signal} received`);
   }
 
