@@ -40,6 +40,8 @@ async function putsInFlightAtSigterm(cluster: TestCluster, id: number, prefix: s
     assert.equal(status.role, "leader", "still the leader when the requests were taken");
 
     const stopped = assertStopsCleanly(cluster, id);
+    // Awaited below; this only keeps it from going unhandled if the loop fails first.
+    stopped.catch(() => undefined);
     const replies = new Map(before.map((reply) => [reply.rid as string, reply]));
     while (replies.size < count) {
       const reply = await dealer.receive();
@@ -60,6 +62,7 @@ test("SIGTERM: a follower and then the leader exit 0; the leader's in-flight wri
   const follower = cluster.serverIds.find((id) => id !== leader.id) as number;
   await assertStopsCleanly(cluster, follower);
 
+  // 50: under the 100 replies per connection past which the server now drops replies (see the todo test in cluster-basics).
   const replies = await putsInFlightAtSigterm(cluster, leader.id, "in-flight", 50);
   const completed: string[] = [];
   for (const [key, reply] of replies) {
