@@ -111,10 +111,14 @@ export class Raft {
       this.votedFor = null;
     }
     if (this.state.role === "leader") this.droppedReads.push(...this.state.reads.drain());
+    // Figure 2: a follower's timer restarts only on hearing a leader (or granting a vote). A higher
+    // term in a RequestVote it refuses must not restart it, or a candidate with a stale log keeps
+    // postponing the servers that could win.
+    const restartTimer = this.state.role !== "follower" || leaderId !== null;
     this.state = { role: "follower" };
     this.leaderId = leaderId;
     this.appendWanted = false;
-    this.resetElectionDeadline();
+    if (restartTimer) this.resetElectionDeadline();
   }
 
   /** §5.2: increment the term, vote for self, ask every other server for its vote. */
