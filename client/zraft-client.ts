@@ -100,8 +100,11 @@ const defaults = { requestTimeoutMs: 1000, deadlineMs: 10_000, backoffMsMin: 50,
  * time; calls made while one is running wait in a FIFO queue. Use several
  * clients for parallel requests.
  *
- * Failures reject with ZraftError: `BAD_REQUEST` as the server said it;
- * `TIMEOUT` when the deadline passes (the last problem is in the message).
+ * Failures reject with ZraftError: `BAD_REQUEST` as the server said it, or
+ * for a value MessagePack cannot hold (an integer beyond 64 bits); `TIMEOUT`
+ * when the deadline passes (the last problem is in the message). After a
+ * TIMEOUT a write may or may not have taken effect; calling the method again
+ * is a new write with a new seq, so read before writing again if it matters.
  * `status(id)` asks one given server once and fails at once: ZraftError
  * with the server's code, `TIMEOUT` when it does not answer, a plain Error
  * when its reply breaks the protocol. Every method rejects with a plain
@@ -213,7 +216,12 @@ export class ZraftClient extends EventEmitter<ZraftClientEvents> {
     pinnedTimeoutMs = this.#requestTimeoutMs,
   ): Promise<ReplyByOp[Op]> {
     this.#assertOpen();
-    const message = encodeRequest(request);
+    let message: Buffer;
+    try {
+      message = encodeRequest(request);
+    } catch (error) {
+      throw new ZraftError("BAD_REQUEST", `the request cannot be encoded as MessagePack: ${(error as Error).message}`, { cause: error });
+    }
     const deadline = performance.now() + (pinned === undefined ? this.#deadlineMs : pinnedTimeoutMs);
     let target = pinned ?? this.#current;
     let attempt = 0;

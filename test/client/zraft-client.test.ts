@@ -154,7 +154,7 @@ describe("ZraftClient against fake servers", () => {
     assert.equal(leader.requestsOf("put").at(-1)?.seq, 2, "the next write takes the next seq");
   });
 
-  test("BAD_REQUEST is raised at once as ZraftError", async () => {
+  test("BAD_REQUEST is raised at once as ZraftError, also for a value MessagePack cannot hold", async () => {
     cluster.elect(1);
     cluster.server(1).behaviour = (_request, server) => ({ ok: false, term: 1, leaderId: server.id, error: "BAD_REQUEST", message: "key too long" });
     const client = newClient();
@@ -165,6 +165,13 @@ describe("ZraftClient against fake servers", () => {
       return true;
     });
     assert.equal(cluster.server(1).requests.length, 1, "not retried");
+    await assert.rejects(client.put("k", 2n ** 70n), (error: unknown) => {
+      assert.ok(error instanceof ZraftError);
+      assert.equal(error.code, "BAD_REQUEST");
+      assert.match(error.message, /cannot be encoded as MessagePack/);
+      return true;
+    });
+    assert.equal(cluster.server(1).requests.length, 1, "an unencodable value is refused before sending");
   });
 
   test("when no server answers, the operation fails with TIMEOUT at its deadline", async () => {
