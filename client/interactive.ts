@@ -181,9 +181,10 @@ function isPromptExit(error: unknown): boolean {
 
 /**
  * Runs the interactive client until the user quits or presses Ctrl-C;
- * resolves with the exit code (0). Ctrl-C in a prompt arrives as a key and
- * ends that prompt; Ctrl-C while a request runs arrives as SIGINT, which
- * closes the client (the request is abandoned) and ends the session too.
+ * resolves with the exit code (0). Ctrl-C in a prompt ends that prompt
+ * (inquirer's ExitPromptError); Ctrl-C while a request runs (a key read in
+ * raw mode on a terminal, else a SIGINT) closes the client, abandoning the
+ * request, and ends the session too.
  */
 export async function runInteractive(options: InteractiveOptions): Promise<number> {
   const { config } = options;
