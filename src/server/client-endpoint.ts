@@ -2,7 +2,7 @@ import type { Event, Router } from "zeromq";
 import { assert } from "../raft/assert.ts";
 import type { RaftLogger } from "../raft/logger.ts";
 import { LogThrottle } from "./logging.ts";
-import { clientFrameBytesMax, clientRequestBytesMax, createClientRouter, watchSocketEvents } from "./sockets.ts";
+import { clientFrameBytesMax, clientRequestBytesMax, connectionRequestsMax, createClientRouter, watchSocketEvents } from "./sockets.ts";
 
 /**
  * Where the reply to one request goes. Opaque to the server: it passes the
@@ -19,7 +19,8 @@ export interface ClientRequest {
   /** The body frames after the envelope (PROTOCOL.md §3 expects exactly one; the server checks). */
   readonly frames: readonly Buffer[];
   /**
-   * More requests than `pendingRequestsMax` await their replies, this one
+   * More requests than `pendingRequestsMax` await their replies, or more than
+   * `connectionRequestsMax` from this request's connection, this one
    * included: the server should answer it at once instead of taking on work.
    */
   readonly overLimit: boolean;
@@ -69,6 +70,8 @@ export class ClientEndpoint {
   private readonly sendLoopDone: Promise<void>;
   /** The routing id of each request that has not been replied to yet. */
   private readonly pending = new Map<ReplyHandle, Buffer>();
+  /** Requests not yet replied to, per connection (by routing id, as hex). */
+  private readonly pendingByConnection = new Map<string, number>();
   private sendQueue: Uint8Array[][] = [];
   private wakeSendLoop: (() => void) | null = null;
   private requestCount = 0;
@@ -139,6 +142,10 @@ export class ClientEndpoint {
     const routingId = this.pending.get(handle);
     assert(routingId !== undefined, `request ${handle.requestNumber} was already answered, or is not from this endpoint`);
     this.pending.delete(handle);
+    const connection = routingId.toString("hex");
+    const remaining = (this.pendingByConnection.get(connection) ?? 1) - 1;
+    if (remaining === 0) this.pendingByConnection.delete(connection);
+    else this.pendingByConnection.set(connection, remaining);
     if (this.closed) return;
     this.sendQueue.push([routingId, emptyFrame, reply]);
     this.wakeSendLoop?.();
@@ -183,7 +190,10 @@ export class ClientEndpoint {
     }
     const replyTo: ReplyHandle = Object.freeze({ requestNumber: ++this.requestCount });
     this.pending.set(replyTo, routingId);
-    return { replyTo, frames: body, overLimit: this.pending.size > this.pendingRequestsMax };
+    const connection = routingId.toString("hex");
+    const fromConnection = (this.pendingByConnection.get(connection) ?? 0) + 1;
+    this.pendingByConnection.set(connection, fromConnection);
+    return { replyTo, frames: body, overLimit: this.pending.size > this.pendingRequestsMax || fromConnection > connectionRequestsMax };
   }
 
   /** The one sender: ZeroMQ allows a single send in progress per socket. */
@@ -212,9 +222,8 @@ export class ClientEndpoint {
     switch (event.type) {
       case "disconnect":
         // libzmq reports nothing more when it drops a frame over clientFrameBytesMax and closes the connection.
-        this.throttle.info(
-          "client disconnected",
-          `a client connection closed: the client closed it, or it sent a frame over ${clientFrameBytesMax} bytes, which was dropped unanswered`,
+        this.logger.debug(
+          `a client connection closed: the client closed it, or it sent a frame over ${clientFrameBytesMax} bytes, which libzmq drops unanswered`,
         );
         return;
       case "accept:error":

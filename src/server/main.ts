@@ -119,7 +119,11 @@ async function main(argv: readonly string[]): Promise<void> {
   watchParentProcess(() => void shutdown("the launcher is gone").catch(fatal));
 
   transport.listen((message) => server.receivePeerMessage(message)).catch(fatal);
-  endpoint.listen((request) => server.receiveClientRequest(request.replyTo, request.frames)).catch(fatal);
+  endpoint
+    .listen((request) =>
+      request.overLimit ? server.refuseOverloaded(request.replyTo, request.frames) : server.receiveClientRequest(request.replyTo, request.frames),
+    )
+    .catch(fatal);
 
   const status = node.status();
   logger.info(

@@ -128,6 +128,13 @@ export class RaftServer<Handle> {
     }
   }
 
+  /** A request the endpoint could not take on (too many in progress): refused at once, rid echoed. */
+  refuseOverloaded(handle: Handle, frames: readonly Uint8Array[]): void {
+    const parsed = parseRequest(frames, { serverIds: this.serverIds });
+    const rid = parsed.ok ? parsed.request.rid : parsed.rid;
+    this.send(handle, errorReply("TIMEOUT", `server ${this.options.id} has too many requests in progress; retry shortly`, this.context(rid)));
+  }
+
   /**
    * Stops taking requests, answers every pending one SHUTTING_DOWN and waits
    * for the Ready in progress to be saved.

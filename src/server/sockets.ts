@@ -59,7 +59,14 @@ const peerHighWaterMarkMessages = 10_000;
  * client that does not read them are dropped.
  */
 const clientReceiveHighWaterMarkMessages = 16;
-const clientSendHighWaterMarkMessages = 100;
+/**
+ * Requests one client connection may have waiting for their replies; past it
+ * the endpoint marks requests `overLimit` and the server refuses them at once.
+ * Kept well under the send mark, so that the replies to every request a
+ * connection may have in progress fit in its pipe and none is dropped.
+ */
+export const connectionRequestsMax = 1000;
+const clientSendHighWaterMarkMessages = 2 * connectionRequestsMax;
 
 /**
  * Reconnection after a forwarder or server restart: first retry soon, then
