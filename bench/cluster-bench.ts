@@ -15,7 +15,7 @@
  * does not kill servers it did not start.
  */
 import { availableParallelism } from "node:os";
-import { integerOption, parseCommandLine, UsageError } from "../client/args.ts";
+import { integerOption, parseCommandLine, UsageError } from "../src/cli/args.ts";
 import { ZraftClient, type ZraftClientOptions } from "../client/zraft-client.ts";
 import { loadClusterConfig, type ClusterConfig } from "../src/config/cluster-config.ts";
 import { TestCluster, waitFor } from "../test/e2e/harness.ts";

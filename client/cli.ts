@@ -19,7 +19,7 @@
 import type { ClusterConfig } from "../src/config/cluster-config.ts";
 import { ZraftError } from "../src/protocol/errors.ts";
 import { assertNever } from "../src/raft/assert.ts";
-import { UsageError, type OptionSpec, type ParsedArgs } from "./args.ts";
+import { UsageError, type OptionSpec, type ParsedArgs } from "../src/cli/args.ts";
 import { toJsonText } from "./json-text.ts";
 import { ZraftClient, type StatusReply } from "./zraft-client.ts";
 

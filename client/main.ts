@@ -4,7 +4,7 @@
  * interactive client (interactive.ts).
  */
 import { ConfigError } from "../src/config/cluster-config.ts";
-import { UsageError, configFromArgs, parseCommandLine, type ParsedArgs } from "./args.ts";
+import { UsageError, configFromArgs, parseCommandLine, type ParsedArgs } from "../src/cli/args.ts";
 import { clientOptions, clientUsage, runCommandLine } from "./cli.ts";
 import { runInteractive } from "./interactive.ts";
 

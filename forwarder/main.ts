@@ -11,10 +11,10 @@
 import type { XPublisher, XSubscriber } from "zeromq";
 import { ConfigError, type ForwarderConfig } from "../src/config/cluster-config.ts";
 import { closeLogger, createLogger } from "../src/server/logging.ts";
-import { createForwarderXPublisher, createForwarderXSubscriber } from "../src/server/sockets.ts";
-import { UsageError, configFromArgs, integerOption, parseCommandLine } from "../client/args.ts";
+import { createForwarderXPublisher, createForwarderXSubscriber } from "../src/net/sockets.ts";
+import { UsageError, configFromArgs, integerOption, parseCommandLine } from "../src/cli/args.ts";
 import { MessageRelay, type RelayCounters } from "./message-relay.ts";
-import { watchParentProcess } from "./parent-watchdog.ts";
+import { watchParentProcess } from "../src/cli/parent-watchdog.ts";
 
 const usage = `usage: npm run forwarder -- [--config FILE] [--index I]
   --config FILE  cluster configuration (default: $ZRAFT_CONFIG, else the built-in cluster)
@@ -34,7 +34,7 @@ function describeRate(now: RelayCounters, before: RelayCounters, seconds: number
 }
 
 /**
- * Binds both sockets (their limits live in src/server/sockets.ts with every
+ * Binds both sockets (their limits live in src/net/sockets.ts with every
  * other socket's); on failure closes them and throws an Error that names the
  * endpoint and config field.
  */

@@ -9,7 +9,7 @@
  * the launcher stops them in order: SIGTERM to all, SIGKILL to any still
  * running after a grace period, then exit 0. A second Ctrl-C SIGKILLs at
  * once. If the launcher itself is killed (even with SIGKILL), each child
- * sees it through ZRAFT_PARENT_PID (forwarder/parent-watchdog.ts) and stops.
+ * sees it through ZRAFT_PARENT_PID (src/cli/parent-watchdog.ts) and stops.
  *
  * If a child exits on its own during start-up (a port in use, a bad data
  * directory), the whole cluster is stopped and the exit code is 1. Later, a
@@ -22,8 +22,8 @@ import { resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { ConfigError, type ClusterConfig } from "../src/config/cluster-config.ts";
-import { UsageError, configFromArgs, parseCommandLine } from "../client/args.ts";
-import { parentPidVariable } from "../forwarder/parent-watchdog.ts";
+import { UsageError, configFromArgs, parseCommandLine } from "../src/cli/args.ts";
+import { parentPidVariable } from "../src/cli/parent-watchdog.ts";
 
 const usage = `usage: npm start -- [--config FILE]
   --config FILE  cluster configuration (default: $ZRAFT_CONFIG, else the built-in cluster)`;

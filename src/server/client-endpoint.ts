@@ -2,7 +2,7 @@ import type { Event, Router } from "zeromq";
 import { assert } from "../raft/assert.ts";
 import type { RaftLogger } from "../raft/logger.ts";
 import { LogThrottle } from "./logging.ts";
-import { clientFrameBytesMax, clientRequestBytesMax, connectionRequestsMax, createClientRouter, watchSocketEvents } from "./sockets.ts";
+import { clientFrameBytesMax, clientRequestBytesMax, connectionRequestsMax, createClientRouter, watchSocketEvents } from "../net/sockets.ts";
 
 /**
  * Where the reply to one request goes. Opaque to the server: it passes the

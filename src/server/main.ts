@@ -8,8 +8,8 @@
 import { randomInt } from "node:crypto";
 import { resolve } from "node:path";
 import { performance } from "node:perf_hooks";
-import { configFromArgs, integerOption, parseCommandLine, UsageError } from "../../client/args.ts";
-import { watchParentProcess } from "../../forwarder/parent-watchdog.ts";
+import { configFromArgs, integerOption, parseCommandLine, UsageError } from "../cli/args.ts";
+import { watchParentProcess } from "../cli/parent-watchdog.ts";
 import { ConfigError, type ClusterConfig } from "../config/cluster-config.ts";
 import { KvStateMachine } from "../kv/state-machine.ts";
 import { RaftNode, SeededRandom, raftConfigDefaults, type RaftConfig } from "../raft/index.ts";

@@ -5,7 +5,7 @@ import { assert } from "../raft/assert.ts";
 import type { RaftLogger } from "../raft/logger.ts";
 import type { Message, NodeId } from "../raft/types.ts";
 import { LogThrottle } from "./logging.ts";
-import { createPeerPublisher, createPeerSubscriber, watchSocketEvents } from "./sockets.ts";
+import { createPeerPublisher, createPeerSubscriber, watchSocketEvents } from "../net/sockets.ts";
 
 export interface PeerTransportOptions {
   readonly selfId: NodeId;

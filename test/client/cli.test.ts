@@ -11,7 +11,7 @@ import assert from "node:assert/strict";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { parseCommandLine } from "../../client/args.ts";
+import { parseCommandLine } from "../../src/cli/args.ts";
 import { clientOptions, runCommandLine } from "../../client/cli.ts";
 import { toJsonText } from "../../client/json-text.ts";
 import { runCommand } from "../e2e/harness.ts";

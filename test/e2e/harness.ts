@@ -24,7 +24,7 @@
  * `t.after` when a TestContext is given), a `process.on("exit")` hook that
  * SIGKILLs every child still alive, and ZRAFT_PARENT_PID in each child's
  * environment, with which a child stops itself once this test process is
- * gone, even after a SIGKILL (see forwarder/parent-watchdog.ts).
+ * gone, even after a SIGKILL (see src/cli/parent-watchdog.ts).
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -35,7 +35,7 @@ import { fileURLToPath } from "node:url";
 import type { TestContext } from "node:test";
 import { validateClusterConfig, type ClusterConfig } from "../../src/config/cluster-config.ts";
 import { ZraftClient, type StatusReply, type ZraftClientOptions } from "../../client/zraft-client.ts";
-import { parentPidVariable } from "../../forwarder/parent-watchdog.ts";
+import { parentPidVariable } from "../../src/cli/parent-watchdog.ts";
 
 /** The project root: children run from here so that `--import tsx` resolves. */
 export const repoRoot = fileURLToPath(new URL("../../", import.meta.url));

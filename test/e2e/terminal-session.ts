@@ -6,7 +6,7 @@
  * the program draws, with ANSI escape sequences stripped.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
-import { parentPidVariable } from "../../forwarder/parent-watchdog.ts";
+import { parentPidVariable } from "../../src/cli/parent-watchdog.ts";
 import { repoRoot, waitFor, type ProcessExit, type WaitOptions } from "./harness.ts";
 
 /** Forks the program on a pty sized 160x40 and copies bytes both ways until it exits; exits with its code. */

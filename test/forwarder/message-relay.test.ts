@@ -9,7 +9,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Publisher, Subscriber } from "zeromq";
 import { MessageRelay } from "../../forwarder/message-relay.ts";
-import { createForwarderXPublisher, createForwarderXSubscriber } from "../../src/server/sockets.ts";
+import { createForwarderXPublisher, createForwarderXSubscriber } from "../../src/net/sockets.ts";
 
 /** A relay that also records what passes, as a later drop/delay rule would see it. */
 class RecordingRelay extends MessageRelay {

@@ -12,7 +12,7 @@ import assert from "node:assert/strict";
 import { Dealer, type Request } from "zeromq";
 import { AssertionError } from "../../src/raft/assert.ts";
 import { ClientEndpoint, EndpointBindError, type ClientRequest } from "../../src/server/client-endpoint.ts";
-import { clientFrameBytesMax, clientRequestBytesMax, createClientRequest } from "../../src/server/sockets.ts";
+import { clientFrameBytesMax, clientRequestBytesMax, createClientRequest } from "../../src/net/sockets.ts";
 import { eventually } from "./eventually.ts";
 import { RecordingLogger } from "./recording-logger.ts";
 

@@ -15,7 +15,7 @@ import type { ForwarderConfig } from "../../src/config/cluster-config.ts";
 import { encodePeerMessage, peerTopic } from "../../src/protocol/peer-codec.ts";
 import type { Message, RequestVote } from "../../src/raft/types.ts";
 import { PeerTransport } from "../../src/server/peer-transport.ts";
-import { createForwarderXPublisher, createForwarderXSubscriber, createPeerPublisher } from "../../src/server/sockets.ts";
+import { createForwarderXPublisher, createForwarderXSubscriber, createPeerPublisher } from "../../src/net/sockets.ts";
 import { eventually } from "./eventually.ts";
 import { RecordingLogger } from "./recording-logger.ts";
 

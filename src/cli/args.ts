@@ -1,4 +1,4 @@
-import { loadClusterConfig, type ClusterConfig } from "../src/config/cluster-config.ts";
+import { loadClusterConfig, type ClusterConfig } from "../config/cluster-config.ts";
 
 /**
  * Command-line parsing shared by the client, the forwarder, the launcher and
