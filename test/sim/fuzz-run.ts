@@ -83,11 +83,15 @@ export function runSeed(seed: number, options: SeedRunOptions = {}): SeedResult 
 
   faults.stop();
   cluster.network.heal();
+  // Raft promises liveness only under its timing requirement (§5.6): messages much faster than the
+  // election timeout's random spread, or split votes between equally timed candidates can recur forever.
+  const electionSpreadMs = cluster.settings.electionTimeoutMsMax - cluster.settings.electionTimeoutMsMin;
+  const liveDelayMsMax = Math.max(2, Math.min(30, Math.floor(electionSpreadMs / 3)));
   cluster.network.setFaults({
     dropRate: 0,
     duplicateRate: 0,
-    delayMsMin: swarm.faults.delayMsMin,
-    delayMsMax: Math.min(swarm.faults.delayMsMax, swarm.faults.delayMsMin + 30),
+    delayMsMin: Math.min(swarm.faults.delayMsMin, liveDelayMsMax - 1),
+    delayMsMax: liveDelayMsMax,
   });
   for (const id of cluster.ids) if (!cluster.isUp(id)) cluster.restart(id);
   cluster.trace.note(cluster.nowMs, "liveness phase: network healed and reliable, every node up");
