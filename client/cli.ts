@@ -125,8 +125,30 @@ function statusLine(status: StatusReply): string {
   );
 }
 
+/** How long `status` without an id waits for each server. */
+const statusProbeTimeoutMs = 500;
+
+/**
+ * `status` with no id: every server of the config, one line each (like
+ * `etcdctl endpoint status --cluster`); succeeds when all of them answer.
+ */
+async function clusterStatus(client: ZraftClient, config: ClusterConfig): Promise<{ reply: unknown; human: string; success: boolean }> {
+  const answers = await Promise.all(
+    config.servers.map(async (server) => {
+      try {
+        return await client.status(server.id, { timeoutMs: statusProbeTimeoutMs });
+      } catch (error) {
+        const message = error instanceof Error ? error.message : String(error);
+        return { ok: false as const, id: server.id, endpoint: server.client, error: error instanceof ZraftError ? error.code : "ERROR", message };
+      }
+    }),
+  );
+  const human = answers.map((answer) => ("pid" in answer ? statusLine(answer) : `server ${answer.id} (${answer.endpoint}): not answering`));
+  return { reply: { ok: answers.every((answer) => answer.ok), servers: answers }, human: human.join("\n"), success: answers.every((answer) => answer.ok) };
+}
+
 /** The reply as JSON text and as a line for a person, and whether it counts as success. */
-async function execute(client: ZraftClient, command: Command): Promise<{ reply: unknown; human: string; success: boolean }> {
+async function execute(client: ZraftClient, command: Command, config: ClusterConfig): Promise<{ reply: unknown; human: string; success: boolean }> {
   switch (command.op) {
     case "put": {
       const reply = await client.put(command.key, command.value);
@@ -153,8 +175,11 @@ async function execute(client: ZraftClient, command: Command): Promise<{ reply: 
       return { reply, human, success: reply.swapped };
     }
     case "status": {
-      const reply = await client.status(command.serverId);
-      return { reply, human: statusLine(reply), success: true };
+      if (command.serverId !== undefined) {
+        const reply = await client.status(command.serverId);
+        return { reply, human: statusLine(reply), success: true };
+      }
+      return clusterStatus(client, config);
     }
     default:
       return assertNever(command, "command");
@@ -177,10 +202,10 @@ export async function runCommandLine(args: ParsedArgs, config: ClusterConfig, st
   }
   const client = new ZraftClient({ config });
   try {
-    const { reply, human, success } = await execute(client, command);
+    const { reply, human, success } = await execute(client, command, config);
     if (json) streams.stdout.write(`${toJsonText(reply)}\n`);
-    else if (success) streams.stdout.write(`${human}\n`);
-    if (!success) streams.stderr.write(`zraft: ${human}\n`);
+    else if (success || command.op === "status") streams.stdout.write(`${human}\n`);
+    if (!success) streams.stderr.write(`zraft: ${command.op === "status" ? "not every server answered" : human}\n`);
     return success ? 0 : 1;
   } catch (error) {
     const code = error instanceof ZraftError ? error.code : "ERROR";

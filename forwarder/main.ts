@@ -14,7 +14,7 @@ import { closeLogger, createLogger } from "../src/server/logging.ts";
 import { createForwarderXPublisher, createForwarderXSubscriber } from "../src/net/sockets.ts";
 import { UsageError, configFromArgs, integerOption, parseCommandLine } from "../src/cli/args.ts";
 import { MessageRelay, type RelayCounters } from "./message-relay.ts";
-import { watchParentProcess } from "../src/cli/parent-watchdog.ts";
+import { parentPidVariable, watchParentProcess } from "../src/cli/parent-watchdog.ts";
 
 const usage = `usage: npm run forwarder -- [--config FILE] [--index I]
   --config FILE  cluster configuration (default: $ZRAFT_CONFIG, else the built-in cluster)
@@ -91,7 +91,7 @@ async function main(argv: readonly string[]): Promise<number> {
     process.stderr.write(`forwarder: ${(error as Error).message}\n`);
     return 1;
   }
-  const logger = createLogger({ serverName: `forwarder ${index}`, level: "info" });
+  const logger = createLogger({ serverName: `forwarder ${index}`, level: "info", showName: process.env[parentPidVariable] === undefined });
   logger.info(`pid ${process.pid}: publishers connect to ${endpoints.pub} (XSUB), subscribers to ${endpoints.sub} (XPUB)`);
 
   const relay = new MessageRelay(sockets.publishers, sockets.subscribers);

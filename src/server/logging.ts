@@ -39,13 +39,15 @@ export interface LoggerOptions {
   readonly console?: NodeJS.WritableStream & { readonly isTTY?: boolean };
   /** Colour the level on the console; default: the console is a terminal and NO_COLOR is unset. */
   readonly colour?: boolean;
+  /** Put the server's name on console lines; off when a launcher already prefixes each line with it. Default true. */
+  readonly showName?: boolean;
 }
 
 export function createLogger(options: LoggerOptions): winston.Logger {
   const console = options.console ?? process.stdout;
   const colour = options.colour ?? (console.isTTY === true && !process.env.NO_COLOR);
   const transports: winston.transport[] = [
-    new winston.transports.Stream({ stream: console, format: winston.format.printf((info) => consoleLine(info, colour)) }),
+    new winston.transports.Stream({ stream: console, format: winston.format.printf((info) => consoleLine(info, colour, options.showName ?? true)) }),
   ];
   let jsonStream: WriteStream | undefined;
   if (options.jsonFile !== undefined) {
@@ -197,7 +199,7 @@ const levelColours: Record<string, string> = { error: "\x1b[31m", warn: "\x1b[33
 const resetColour = "\x1b[0m";
 const levelWidth = Math.max(...logLevels.map((level) => level.length));
 
-function consoleLine(info: Info, colour: boolean): string {
+function consoleLine(info: Info, colour: boolean, showName: boolean): string {
   const level = String(info.level);
   const paddedLevel = level.padEnd(levelWidth);
   const shownLevel = colour ? `${levelColours[level] ?? ""}${paddedLevel}${resetColour}` : paddedLevel;
@@ -206,7 +208,8 @@ function consoleLine(info: Info, colour: boolean): string {
     fields.length === 0
       ? ""
       : ` {${fields.map(([key, value]) => `${key}: ${inspect(loggable(value), inspectOptions)}`).join(", ")}}`;
-  return `${clockTime(timeOf(info))} ${shownLevel} ${String(info.server)} ${String(info.message)}${shownFields}`;
+  const name = showName ? `${String(info.server)} ` : "";
+  return `${clockTime(timeOf(info))} ${shownLevel} ${name}${String(info.message)}${shownFields}`;
 }
 
 const inspectOptions = { compact: true, breakLength: Infinity, depth: 3, maxArrayLength: 16, maxStringLength: 200, colors: false };

@@ -9,7 +9,7 @@ import { randomInt } from "node:crypto";
 import { resolve } from "node:path";
 import { performance } from "node:perf_hooks";
 import { configFromArgs, integerOption, parseCommandLine, UsageError } from "../cli/args.ts";
-import { watchParentProcess } from "../cli/parent-watchdog.ts";
+import { parentPidVariable, watchParentProcess } from "../cli/parent-watchdog.ts";
 import { ConfigError, type ClusterConfig } from "../config/cluster-config.ts";
 import { KvStateMachine } from "../kv/state-machine.ts";
 import { RaftNode, SeededRandom, raftConfigDefaults, type RaftConfig } from "../raft/index.ts";
@@ -52,7 +52,9 @@ async function main(argv: readonly string[]): Promise<void> {
   }
   const level = parseLogLevel(args.values.get("log-level") ?? "info");
   const jsonFile = args.values.get("log-json");
-  const logger = createLogger({ serverName: `server ${id}`, level, ...(jsonFile === undefined ? {} : { jsonFile }) });
+  // Under a launcher every line already carries the process name as a prefix.
+  const showName = process.env[parentPidVariable] === undefined;
+  const logger = createLogger({ serverName: `server ${id}`, level, showName, ...(jsonFile === undefined ? {} : { jsonFile }) });
   const raftLogger = raftLoggerFrom(logger);
 
   const dataDir = resolve(cluster.dataDir);
