@@ -2,6 +2,8 @@ import type { Event, Router } from "zeromq";
 import { assert } from "../raft/assert.ts";
 import type { RaftLogger } from "../raft/logger.ts";
 import { LogThrottle } from "./logging.ts";
+import { receiveUntilClosed } from "../net/receive-loop.ts";
+import { SocketOutbox } from "../net/socket-outbox.ts";
 import { clientFrameBytesMax, clientRequestBytesMax, connectionRequestsMax, createClientRouter, watchSocketEvents } from "../net/sockets.ts";
 
 /**
@@ -64,16 +66,13 @@ export class ClientEndpoint {
   readonly pendingRequestsMax: number;
 
   private readonly router: Router;
-  private readonly logger: RaftLogger;
   private readonly throttle: LogThrottle;
   private readonly eventWatch: Promise<void>;
-  private readonly sendLoopDone: Promise<void>;
   /** The routing id of each request that has not been replied to yet. */
   private readonly pending = new Map<ReplyHandle, Buffer>();
   /** Requests not yet replied to, per connection (by routing id, as hex). */
   private readonly pendingByConnection = new Map<string, number>();
-  private sendQueue: Uint8Array[][] = [];
-  private wakeSendLoop: (() => void) | null = null;
+  private readonly outbox: SocketOutbox;
   private requestCount = 0;
   private listening = false;
   private closed = false;
@@ -81,11 +80,14 @@ export class ClientEndpoint {
   private constructor(router: Router, options: ClientEndpointOptions) {
     this.router = router;
     this.endpoint = router.lastEndpoint ?? options.endpoint;
-    this.logger = options.logger;
     this.throttle = new LogThrottle(options.logger);
     this.pendingRequestsMax = options.pendingRequestsMax;
     this.eventWatch = watchSocketEvents(router, (event) => this.logEvent(event));
-    this.sendLoopDone = this.sendLoop();
+    // A ROUTER never waits to send: it drops what it cannot deliver at once (mandatory is off).
+    this.outbox = new SocketOutbox(
+      (frames) => this.router.send(frames),
+      (error) => this.throttle.warn("reply failed", `sending a reply failed: ${String(error)}`),
+    );
   }
 
   /**
@@ -120,18 +122,14 @@ export class ClientEndpoint {
   async listen(handler: (request: ClientRequest) => void): Promise<void> {
     assert(!this.listening, "ClientEndpoint.listen() called twice");
     this.listening = true;
-    for (;;) {
-      let frames: Buffer[];
-      try {
-        frames = await this.router.receive();
-      } catch (error) {
-        if (this.closed) return;
-        throw error;
-      }
-      if (this.closed) return;
-      const request = this.accept(frames);
-      if (request !== null) handler(request);
-    }
+    await receiveUntilClosed(
+      () => this.router.receive(),
+      () => this.closed,
+      (frames) => {
+        const request = this.accept(frames);
+        if (request !== null) handler(request);
+      },
+    );
   }
 
   /**
@@ -147,8 +145,7 @@ export class ClientEndpoint {
     if (remaining === 0) this.pendingByConnection.delete(connection);
     else this.pendingByConnection.set(connection, remaining);
     if (this.closed) return;
-    this.sendQueue.push([routingId, emptyFrame, reply]);
-    this.wakeSendLoop?.();
+    this.outbox.push([routingId, emptyFrame, reply]);
   }
 
   /**
@@ -158,8 +155,7 @@ export class ClientEndpoint {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.wakeSendLoop?.();
-    await this.sendLoopDone;
+    await this.outbox.close(true);
     this.router.close();
     await this.eventWatch;
   }
@@ -194,28 +190,6 @@ export class ClientEndpoint {
     const fromConnection = (this.pendingByConnection.get(connection) ?? 0) + 1;
     this.pendingByConnection.set(connection, fromConnection);
     return { replyTo, frames: body, overLimit: this.pending.size > this.pendingRequestsMax || fromConnection > connectionRequestsMax };
-  }
-
-  /** The one sender: ZeroMQ allows a single send in progress per socket. */
-  private async sendLoop(): Promise<void> {
-    for (;;) {
-      if (this.sendQueue.length === 0) {
-        if (this.closed) return;
-        await new Promise<void>((resolve) => (this.wakeSendLoop = resolve));
-        this.wakeSendLoop = null;
-        continue;
-      }
-      const batch = this.sendQueue;
-      this.sendQueue = [];
-      for (const frames of batch) {
-        try {
-          // Never waits: a ROUTER drops what it cannot deliver at once (mandatory is off).
-          await this.router.send(frames);
-        } catch (error) {
-          this.throttle.warn("reply failed", `sending a reply failed: ${String(error)}`);
-        }
-      }
-    }
   }
 
   private logEvent(event: Event): void {

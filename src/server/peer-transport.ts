@@ -1,10 +1,12 @@
 import type { Event, Publisher, Subscriber } from "zeromq";
 import type { ForwarderConfig } from "../config/cluster-config.ts";
-import { decodePeerMessage, encodePeerMessage, peerTopicText, type PeerFrames } from "../protocol/peer-codec.ts";
+import { decodePeerMessage, encodePeerMessage, peerTopicText } from "../protocol/peer-codec.ts";
 import { assert } from "../raft/assert.ts";
 import type { RaftLogger } from "../raft/logger.ts";
 import type { Message, NodeId } from "../raft/types.ts";
 import { LogThrottle } from "./logging.ts";
+import { receiveUntilClosed } from "../net/receive-loop.ts";
+import { SocketOutbox } from "../net/socket-outbox.ts";
 import { createPeerPublisher, createPeerSubscriber, watchSocketEvents } from "../net/sockets.ts";
 
 export interface PeerTransportOptions {
@@ -52,9 +54,7 @@ export class PeerTransport {
   private readonly publisher: Publisher;
   private readonly subscriber: Subscriber;
   private readonly eventWatches: Promise<void>[];
-  private readonly sendLoopDone: Promise<void>;
-  private sendQueue: PeerFrames[] = [];
-  private wakeSendLoop: (() => void) | null = null;
+  private readonly outbox: SocketOutbox;
   private listening = false;
   private closed = false;
 
@@ -88,7 +88,18 @@ export class PeerTransport {
       this.subscriber.close();
       throw error;
     }
-    this.sendLoopDone = this.sendLoop();
+    // A PUB socket never blocks: at its high-water mark it drops the message itself.
+    this.outbox = new SocketOutbox(
+      async (frames) => {
+        await this.publisher.send(frames);
+        this.counters.sent++;
+      },
+      (error) => {
+        this.counters.sendDropped++;
+        this.throttle.warn("send failed", `sending a peer message failed: ${String(error)}`);
+      },
+      this.sendQueueMessagesMax,
+    );
   }
 
   /**
@@ -100,17 +111,14 @@ export class PeerTransport {
     for (const message of messages) {
       assert(message.from === this.selfId, `server ${this.selfId} asked to send a message from ${message.from}`);
       assert(message.to !== this.selfId && this.serverIds.has(message.to), `a message to ${message.to} cannot be sent`);
-      if (this.sendQueue.length >= this.sendQueueMessagesMax) {
+      if (!this.outbox.push([...encodePeerMessage(message)])) {
         this.counters.sendDropped++;
         this.throttle.warn("send queue full", `peer send queue full (${this.sendQueueMessagesMax} messages): dropping`, {
           type: message.type,
           to: message.to,
         });
-        continue;
       }
-      this.sendQueue.push(encodePeerMessage(message));
     }
-    this.wakeSendLoop?.();
   }
 
   /**
@@ -123,59 +131,30 @@ export class PeerTransport {
   async listen(handler: (message: Message) => void): Promise<void> {
     assert(!this.listening, "PeerTransport.listen() called twice");
     this.listening = true;
-    for (;;) {
-      let frames: Buffer[];
-      try {
-        frames = await this.subscriber.receive();
-      } catch (error) {
-        if (this.closed) return;
-        throw error;
-      }
-      const result = decodePeerMessage(frames, this.selfId, this.serverIds);
-      if (!result.ok) {
-        this.counters.receivedInvalid++;
-        this.throttle.warn("invalid peer message", `dropped an invalid peer message: ${result.reason}`);
-        continue;
-      }
-      this.counters.received++;
-      handler(result.message);
-    }
+    await receiveUntilClosed(
+      () => this.subscriber.receive(),
+      () => this.closed,
+      (frames) => {
+        const result = decodePeerMessage(frames, this.selfId, this.serverIds);
+        if (!result.ok) {
+          this.counters.receivedInvalid++;
+          this.throttle.warn("invalid peer message", `dropped an invalid peer message: ${result.reason}`);
+          return;
+        }
+        this.counters.received++;
+        handler(result.message);
+      },
+    );
   }
 
   /** Stops both loops and closes the sockets; unsent messages are dropped. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.sendQueue = [];
-    this.wakeSendLoop?.();
-    await this.sendLoopDone;
+    await this.outbox.close(false);
     this.publisher.close();
     this.subscriber.close();
     await Promise.all(this.eventWatches);
-  }
-
-  /** The one sender: ZeroMQ allows a single send in progress per socket. */
-  private async sendLoop(): Promise<void> {
-    while (!this.closed) {
-      if (this.sendQueue.length === 0) {
-        await new Promise<void>((resolve) => (this.wakeSendLoop = resolve));
-        this.wakeSendLoop = null;
-        continue;
-      }
-      const batch = this.sendQueue;
-      this.sendQueue = [];
-      for (const frames of batch) {
-        if (this.closed) return;
-        try {
-          // A PUB socket never blocks: at its high-water mark it drops the message itself.
-          await this.publisher.send([frames[0], frames[1]]);
-          this.counters.sent++;
-        } catch (error) {
-          this.counters.sendDropped++;
-          this.throttle.warn("send failed", `sending a peer message failed: ${String(error)}`);
-        }
-      }
-    }
   }
 
   private logEvent(socket: "publisher" | "subscriber", event: Event): void {
