@@ -8,7 +8,7 @@
  * Against a real five-server cluster, and against fake servers that
  * misbehave on purpose.
  */
-import { test } from "node:test";
+import { test, type TestContext } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -102,13 +102,19 @@ test("against a real cluster: pick a follower, PUT is redirected to the leader, 
   assert.match(session.screen, /bye\s*$/);
 });
 
-test("against misbehaving fake servers: not answering, election under way, then redirected; quit", async (t) => {
-  const fakes = await FakeCluster.start(3);
-  t.after(() => fakes.close());
+/** A config file naming the fake servers, removed after the test. */
+function writeFakeConfig(t: TestContext, fakes: FakeCluster): string {
   const dir = mkdtempSync(join(tmpdir(), "zraft-interactive-"));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const configPath = join(dir, "cluster.json");
   writeFileSync(configPath, JSON.stringify({ servers: fakes.config.servers }));
+  return configPath;
+}
+
+test("against misbehaving fake servers: not answering, election under way, then redirected; quit", async (t) => {
+  const fakes = await FakeCluster.start(3);
+  t.after(() => fakes.close());
+  const configPath = writeFakeConfig(t, fakes);
   fakes.server(1).behaviour = behaviours.silent();
   fakes.server(2).behaviour = behaviours.noLeader();
   fakes.server(3).behaviour = behaviours.noLeader();
@@ -145,10 +151,7 @@ test("against misbehaving fake servers: not answering, election under way, then 
 test("Ctrl-C while a request is waiting for an answer ends the session with exit code 0", async (t) => {
   const fakes = await FakeCluster.start(1);
   t.after(() => fakes.close());
-  const dir = mkdtempSync(join(tmpdir(), "zraft-interactive-"));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const configPath = join(dir, "cluster.json");
-  writeFileSync(configPath, JSON.stringify({ servers: fakes.config.servers }));
+  const configPath = writeFakeConfig(t, fakes);
   fakes.server(1).behaviour = behaviours.silent();
 
   const session = startSession(t, configPath);
