@@ -14,7 +14,7 @@ import {
   type Request,
   type WriteRequest,
 } from "../protocol/client-protocol.ts";
-import { assertNever, type Entry, type Message, type NodeId, type RaftLogger, type RaftNode, type Ready } from "../raft/index.ts";
+import { assertNever, type Entry, type HardState, type Message, type NodeId, type RaftLogger, type RaftNode, type Ready } from "../raft/index.ts";
 import type { RaftStorage } from "../storage/storage.ts";
 import { PendingRequests, type PendingRequest } from "./pending-requests.ts";
 
@@ -71,6 +71,8 @@ export class RaftServer<Handle> {
   private readyLoop: Promise<void> | null = null;
   private stopping = false;
   private wasLeader = false;
+  /** The hard state of the last save (at start-up, what was loaded). */
+  private savedHardState: HardState;
 
   constructor(options: RaftServerOptions<Handle>) {
     this.options = options;
@@ -78,6 +80,8 @@ export class RaftServer<Handle> {
     this.pending = new PendingRequests(this.limits.pendingRequestsMax);
     this.endpointById = new Map(options.cluster.servers.map((server) => [server.id, server.client]));
     this.serverIds = new Set(this.endpointById.keys());
+    const { term, votedFor, commitIndex } = options.node.status();
+    this.savedHardState = { currentTerm: term, votedFor, commitIndex };
   }
 
   /** Timer input: elections, heartbeats and request deadlines. */
@@ -246,7 +250,15 @@ export class RaftServer<Handle> {
     while (node.hasReady()) {
       const ready = node.ready();
       // The persistence rule (Figure 2): durable before any message leaves, a vote is granted or a client is answered.
-      if (ready.hardState !== null || ready.entries.length > 0) await storage.save(ready.hardState, ready.entries);
+      if (this.onlyCommitIndexChanged(ready)) {
+        // Raft needs no durable commit index (a restarted server relearns it from the leader): it is kept
+        // only to replay faster after a restart, so its write leaves the path to the client's answer.
+        // Saves reach the disk in call order, so a later save cannot overtake it.
+        storage.save(ready.hardState, ready.entries).catch((error: unknown) => this.options.onFatal(error));
+      } else if (ready.hardState !== null || ready.entries.length > 0) {
+        await storage.save(ready.hardState, ready.entries);
+      }
+      if (ready.hardState !== null) this.savedHardState = ready.hardState;
       if (ready.messages.length > 0) peers.send(ready.messages);
       if (ready.softState !== null) this.onRoleChange(ready);
       this.apply(ready.committedEntries);
@@ -258,6 +270,16 @@ export class RaftServer<Handle> {
       this.serveReads();
       node.advance(ready);
     }
+  }
+
+  private onlyCommitIndexChanged(ready: Ready): boolean {
+    const hardState = ready.hardState;
+    return (
+      hardState !== null &&
+      ready.entries.length === 0 &&
+      hardState.currentTerm === this.savedHardState.currentTerm &&
+      hardState.votedFor === this.savedHardState.votedFor
+    );
   }
 
   private onRoleChange(ready: Ready): void {
