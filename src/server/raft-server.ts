@@ -219,6 +219,7 @@ export class RaftServer<Handle> {
       this.send(handle, errorReply("NO_LEADER", "no leader is known: an election is under way; retry shortly", context));
       return;
     }
+    this.options.logger.debug(`redirected a ${request.op} to the leader, server ${context.leaderId}`, { term: context.term });
     this.send(handle, errorReply("NOT_LEADER", `server ${this.options.id} is not the leader; send the request to server ${context.leaderId} at ${context.leader}`, context));
   }
 
