@@ -16,7 +16,8 @@ import { RaftNode, SeededRandom, raftConfigDefaults, type RaftConfig } from "../
 import { LmdbStorage } from "../storage/lmdb-storage.ts";
 import { StorageError } from "../storage/storage-error.ts";
 import { ClientEndpoint, EndpointBindError } from "./client-endpoint.ts";
-import { closeLogger, createLogger, parseLogLevel, raftLoggerFrom } from "./logging.ts";
+import type winston from "winston";
+import { closeLogger, createLogger, parseLogLevel, raftLoggerFrom, type LogLevel } from "./logging.ts";
 import { PeerTransport } from "./peer-transport.ts";
 import { RaftServer, raftServerLimitsDefaults } from "./raft-server.ts";
 
@@ -50,11 +51,21 @@ async function main(argv: readonly string[]): Promise<void> {
   if (self === undefined) {
     throw new UsageError(`--id ${id}: the config has no such server (ids: ${cluster.servers.map((s) => s.id).join(", ")})`);
   }
-  const level = parseLogLevel(args.values.get("log-level") ?? "info");
+  let level: LogLevel;
+  try {
+    level = parseLogLevel(args.values.get("log-level") ?? "info");
+  } catch (error) {
+    throw new UsageError(`--log-level: ${(error as Error).message}`);
+  }
   const jsonFile = args.values.get("log-json");
   // Under a launcher every line already carries the process name as a prefix.
   const showName = process.env[parentPidVariable] === undefined;
-  const logger = createLogger({ serverName: `server ${id}`, level, showName, ...(jsonFile === undefined ? {} : { jsonFile }) });
+  let logger: winston.Logger;
+  try {
+    logger = createLogger({ serverName: `server ${id}`, level, showName, ...(jsonFile === undefined ? {} : { jsonFile }) });
+  } catch (error) {
+    throw new UsageError(`--log-json: ${(error as Error).message}`);
+  }
   const raftLogger = raftLoggerFrom(logger);
 
   const dataDir = resolve(cluster.dataDir);
