@@ -68,16 +68,16 @@ export class PendingRequests<Handle> {
     return pending;
   }
 
-  /** Writes and unconfirmed reads: what a leader that stepped down can no longer answer. */
-  takeLeaderWork(): PendingRequest<Handle>[] {
-    const taken = [...[...this.writes.values()].map((write) => write.pending), ...this.unconfirmedReads.values()];
+  /** Every write still waiting for its entry to be applied. */
+  takeWrites(): PendingRequest<Handle>[] {
+    const taken = [...this.writes.values()].map((write) => write.pending);
     this.writes.clear();
-    this.unconfirmedReads.clear();
     return taken;
   }
 
   takeAll(): PendingRequest<Handle>[] {
-    const taken = [...this.takeLeaderWork(), ...this.confirmedReads.map((read) => read.pending)];
+    const taken = [...this.takeWrites(), ...this.unconfirmedReads.values(), ...this.confirmedReads.map((read) => read.pending)];
+    this.unconfirmedReads.clear();
     this.confirmedReads = [];
     return taken;
   }

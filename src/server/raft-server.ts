@@ -287,8 +287,12 @@ export class RaftServer<Handle> {
     const softState = ready.softState!;
     const isLeader = softState.role === "leader";
     if (this.wasLeader && !isLeader) {
-      // Our proposals may still commit under the next leader: clients retry there with the same client/seq.
-      for (const pending of this.pending.takeLeaderWork()) this.replyNotLeader(pending);
+      // Our proposals are in the log and may still commit under the next leader, so their outcome is
+      // unknown (TIMEOUT): a client retries with the same client/seq and gets it exactly once.
+      // Unconfirmed reads come back through Ready.droppedReads.
+      for (const pending of this.pending.takeWrites()) {
+        this.replyError(pending, "TIMEOUT", "leadership changed before the write was confirmed; it may or may not have taken effect: retry with the same client and seq");
+      }
     }
     this.wasLeader = isLeader;
   }
