@@ -1,0 +1,137 @@
+/**
+ * A RaftServer around a real RaftNode (server 1 of 3) with fake storage,
+ * peers and clients, driven by hand: the test plays the other servers.
+ */
+import assert from "node:assert/strict";
+import { Unpackr } from "msgpackr";
+import { defaultClusterConfig } from "../../src/config/cluster-config.ts";
+import { KvStateMachine } from "../../src/kv/state-machine.ts";
+import {
+  RaftNode,
+  SeededRandom,
+  emptyHardState,
+  raftConfigDefaults,
+  nullLogger,
+  type Entry,
+  type HardState,
+  type Message,
+} from "../../src/raft/index.ts";
+import { RaftServer } from "../../src/server/raft-server.ts";
+import type { RaftState, RaftStorage } from "../../src/storage/storage.ts";
+
+/**
+ * Saves that stay in flight until released. A save is "critical" when it
+ * carries entries, a term or a vote: what messages and answers depend on.
+ * (A save of a new commit index alone is not: Raft needs no durable commit
+ * index, and the server writes it off the answer's path.)
+ */
+export class GatedStorage implements RaftStorage {
+  readonly saved: { hardState: HardState | null; entries: readonly Entry[] }[] = [];
+  private gates: { readonly critical: boolean; readonly open: () => void }[] = [];
+  private lastHardState: HardState = emptyHardState;
+
+  inFlight(): number {
+    return this.gates.length;
+  }
+
+  criticalInFlight(): number {
+    return this.gates.filter((gate) => gate.critical).length;
+  }
+
+  async load(): Promise<RaftState> {
+    return { hardState: emptyHardState, entries: [] };
+  }
+
+  save(hardState: HardState | null, entries: readonly Entry[]): Promise<void> {
+    const previous = this.lastHardState;
+    if (hardState !== null) this.lastHardState = hardState;
+    const critical =
+      entries.length > 0 || (hardState !== null && (hardState.currentTerm !== previous.currentTerm || hardState.votedFor !== previous.votedFor));
+    return new Promise((resolve) => {
+      this.gates.push({
+        critical,
+        open: () => {
+          this.saved.push({ hardState, entries });
+          resolve();
+        },
+      });
+    });
+  }
+
+  releaseAll(): void {
+    const gates = this.gates;
+    this.gates = [];
+    for (const gate of gates) gate.open();
+  }
+
+  async close(): Promise<void> {}
+}
+
+/** Replies in these tests hold only plain fields. */
+export const replyDecoder = new Unpackr({ useRecords: false });
+
+export const turns = async (count = 5): Promise<void> => {
+  for (let i = 0; i < count; i++) await new Promise((resolve) => setImmediate(resolve));
+};
+
+export function harness() {
+  let now = 0;
+  const storage = new GatedStorage();
+  const sent: Message[] = [];
+  const replies: Record<string, unknown>[] = [];
+  const violations: string[] = [];
+  const node = new RaftNode({
+    config: { ...raftConfigDefaults, id: 1, peers: [1, 2, 3] },
+    hardState: emptyHardState,
+    entries: [],
+    nowMs: now,
+    random: new SeededRandom(7),
+  });
+  const server = new RaftServer<number>({
+    id: 1,
+    cluster: { ...defaultClusterConfig(), servers: defaultClusterConfig().servers.slice(0, 3) },
+    node,
+    storage,
+    kv: new KvStateMachine(),
+    peers: {
+      send: (messages) => {
+        if (storage.criticalInFlight() > 0) violations.push(`sent ${messages.map((m) => m.type).join(",")} during a save`);
+        sent.push(...messages);
+      },
+    },
+    clients: {
+      reply: (_handle, bytes) => {
+        if (storage.criticalInFlight() > 0) violations.push("answered a client during a save");
+        replies.push(replyDecoder.unpack(bytes) as Record<string, unknown>);
+      },
+    },
+    logger: nullLogger,
+    nowMs: () => now,
+    onFatal: (error) => violations.push(`fatal: ${String(error)}`),
+  });
+  const advanceTime = (ms: number): void => {
+    now += ms;
+    server.tick();
+  };
+  return { storage, sent, replies, violations, node, server, advanceTime };
+}
+
+export type ServerHarness = ReturnType<typeof harness>;
+
+/** Makes server 1 leader of term 1 with its no-op committed (servers 2 and 3 vote; 2 acknowledges). */
+export async function becomeLeader(h: ServerHarness): Promise<void> {
+  // Win an election in term 1: the vote for self is written before RequestVote leaves.
+  h.advanceTime(raftConfigDefaults.electionTimeoutMsMax + 1);
+  await turns();
+  h.storage.releaseAll();
+  await turns();
+  for (const from of [2, 3]) h.server.receivePeerMessage({ type: "RequestVoteResponse", term: 1, from, to: 1, voteGranted: true });
+  await turns();
+  h.storage.releaseAll(); // the leader's no-op
+  await turns();
+  assert.equal(h.node.status().role, "leader");
+  h.server.receivePeerMessage({ type: "AppendEntriesResponse", term: 1, from: 2, to: 1, success: true, matchIndex: 1, rejectedIndex: 0, conflictTerm: 0, conflictIndex: 0, readRound: 0 });
+  await turns();
+  h.storage.releaseAll();
+  await turns();
+}
