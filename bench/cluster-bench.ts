@@ -15,7 +15,7 @@
  * does not kill servers it did not start.
  */
 import { availableParallelism } from "node:os";
-import { integerOption, parseCommandLine, UsageError } from "../src/cli/args.ts";
+import { integerOption, parseCommandLine, reportCommandLineError, UsageError } from "../src/cli/args.ts";
 import { ZraftClient, type ZraftClientOptions } from "../client/zraft-client.ts";
 import { loadClusterConfig, type ClusterConfig } from "../src/config/cluster-config.ts";
 import { TestCluster, waitFor } from "../test/e2e/harness.ts";
@@ -271,10 +271,8 @@ async function main(argv: readonly string[]): Promise<void> {
 main(process.argv.slice(2)).then(
   () => process.exit(0),
   (error: unknown) => {
-    if (error instanceof UsageError) {
-      console.error(`cluster-bench: ${error.message}\n${usage}`);
-      process.exit(2);
-    }
+    const exitCode = reportCommandLineError("cluster-bench", error, usage);
+    if (exitCode !== undefined) process.exit(exitCode);
     console.error(error);
     process.exit(1);
   },

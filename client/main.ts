@@ -3,8 +3,7 @@
  * list, cas, status) runs it once (cli.ts); without one starts the
  * interactive client (interactive.ts).
  */
-import { ConfigError } from "../src/config/cluster-config.ts";
-import { UsageError, configFromArgs, parseCommandLine, type ParsedArgs } from "../src/cli/args.ts";
+import { configFromArgs, parseCommandLine, reportCommandLineError, type ParsedArgs } from "../src/cli/args.ts";
 import { clientOptions, clientUsage, runCommandLine } from "./cli.ts";
 import { runInteractive } from "./interactive.ts";
 
@@ -13,9 +12,9 @@ async function main(argv: readonly string[]): Promise<number> {
   try {
     args = parseCommandLine(argv, clientOptions);
   } catch (error) {
-    if (!(error instanceof UsageError)) throw error;
-    process.stderr.write(`zraft: ${error.message}\n${clientUsage}\n`);
-    return error.exitCode;
+    const exitCode = reportCommandLineError("zraft", error, clientUsage);
+    if (exitCode === undefined) throw error;
+    return exitCode;
   }
   if (args.flags.has("help")) {
     process.stdout.write(`${clientUsage}\n`);
@@ -25,9 +24,9 @@ async function main(argv: readonly string[]): Promise<number> {
   try {
     config = configFromArgs(args);
   } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    process.stderr.write(`zraft: ${error.message}\n`);
-    return error.exitCode;
+    const exitCode = reportCommandLineError("zraft", error, clientUsage);
+    if (exitCode === undefined) throw error;
+    return exitCode;
   }
   if (args.positionals.length === 0) return runInteractive({ config });
   return runCommandLine(args, config, { stdout: process.stdout, stderr: process.stderr });

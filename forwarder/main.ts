@@ -9,10 +9,10 @@
  * configuration.
  */
 import type { XPublisher, XSubscriber } from "zeromq";
-import { ConfigError, type ForwarderConfig } from "../src/config/cluster-config.ts";
+import type { ForwarderConfig } from "../src/config/cluster-config.ts";
 import { closeLogger, createLogger } from "../src/server/logging.ts";
 import { createForwarderXPublisher, createForwarderXSubscriber } from "../src/net/sockets.ts";
-import { UsageError, configFromArgs, integerOption, parseCommandLine } from "../src/cli/args.ts";
+import { UsageError, configFromArgs, integerOption, parseCommandLine, reportCommandLineError } from "../src/cli/args.ts";
 import { MessageRelay, type RelayCounters } from "./message-relay.ts";
 import { parentPidVariable, watchParentProcess } from "../src/cli/parent-watchdog.ts";
 
@@ -73,15 +73,9 @@ async function main(argv: readonly string[]): Promise<number> {
     }
     endpoints = chosen;
   } catch (error) {
-    if (error instanceof UsageError) {
-      process.stderr.write(`forwarder: ${error.message}\n${usage}\n`);
-      return error.exitCode;
-    }
-    if (error instanceof ConfigError) {
-      process.stderr.write(`forwarder: ${error.message}\n`);
-      return error.exitCode;
-    }
-    throw error;
+    const exitCode = reportCommandLineError("forwarder", error, usage);
+    if (exitCode === undefined) throw error;
+    return exitCode;
   }
 
   let sockets: { publishers: XSubscriber; subscribers: XPublisher };

@@ -21,8 +21,8 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
-import { ConfigError, type ClusterConfig } from "../src/config/cluster-config.ts";
-import { UsageError, configFromArgs, parseCommandLine } from "../src/cli/args.ts";
+import type { ClusterConfig } from "../src/config/cluster-config.ts";
+import { UsageError, configFromArgs, parseCommandLine, reportCommandLineError } from "../src/cli/args.ts";
 import { parentPidVariable } from "../src/cli/parent-watchdog.ts";
 
 const usage = `usage: npm start -- [--config FILE]
@@ -181,15 +181,9 @@ async function main(argv: readonly string[]): Promise<number> {
     // Children run from the project root, so a relative path must be resolved here.
     specs = childSpecs(config, configPath === undefined || configPath === "" ? [] : ["--config", resolve(configPath)]);
   } catch (error) {
-    if (error instanceof UsageError) {
-      process.stderr.write(`cluster: ${error.message}\n${usage}\n`);
-      return error.exitCode;
-    }
-    if (error instanceof ConfigError) {
-      process.stderr.write(`cluster: ${error.message}\n`);
-      return error.exitCode;
-    }
-    throw error;
+    const exitCode = reportCommandLineError("cluster", error, usage);
+    if (exitCode === undefined) throw error;
+    return exitCode;
   }
 
   const launcher = new Launcher(specs);

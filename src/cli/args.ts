@@ -1,4 +1,4 @@
-import { loadClusterConfig, type ClusterConfig } from "../config/cluster-config.ts";
+import { ConfigError, loadClusterConfig, type ClusterConfig } from "../config/cluster-config.ts";
 
 /**
  * Command-line parsing shared by the client, the forwarder, the launcher and
@@ -90,4 +90,22 @@ export function integerOption(args: ParsedArgs, name: string, fallback: number):
  */
 export function configFromArgs(args: ParsedArgs): ClusterConfig {
   return loadClusterConfig(args.values.get("config") ?? process.env.ZRAFT_CONFIG);
+}
+
+/**
+ * Reports a bad command line or configuration the way every zraft program
+ * does: one line naming the program (and the usage text after a usage
+ * error) on stderr. Returns the exit code, or undefined when `error` is
+ * neither, for the caller to handle.
+ */
+export function reportCommandLineError(program: string, error: unknown, usage: string, stderr: NodeJS.WritableStream = process.stderr): number | undefined {
+  if (error instanceof UsageError) {
+    stderr.write(`${program}: ${error.message}\n${usage}\n`);
+    return error.exitCode;
+  }
+  if (error instanceof ConfigError) {
+    stderr.write(`${program}: ${error.message}\n`);
+    return error.exitCode;
+  }
+  return undefined;
 }

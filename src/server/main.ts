@@ -8,9 +8,9 @@
 import { randomInt } from "node:crypto";
 import { resolve } from "node:path";
 import { performance } from "node:perf_hooks";
-import { configFromArgs, integerOption, parseCommandLine, UsageError } from "../cli/args.ts";
+import { configFromArgs, integerOption, parseCommandLine, reportCommandLineError, UsageError } from "../cli/args.ts";
 import { parentPidVariable, watchParentProcess } from "../cli/parent-watchdog.ts";
-import { ConfigError, type ClusterConfig } from "../config/cluster-config.ts";
+import type { ClusterConfig } from "../config/cluster-config.ts";
 import { KvStateMachine } from "../kv/state-machine.ts";
 import { RaftNode, SeededRandom, raftConfigDefaults, type RaftConfig } from "../raft/index.ts";
 import { LmdbStorage } from "../storage/lmdb-storage.ts";
@@ -147,14 +147,8 @@ async function main(argv: readonly string[]): Promise<void> {
 }
 
 main(process.argv.slice(2)).catch((error: unknown) => {
-  if (error instanceof UsageError) {
-    console.error(`zraft server: ${error.message}\n${usage}`);
-    process.exit(2);
-  }
-  if (error instanceof ConfigError) {
-    console.error(`zraft server: ${error.message}`);
-    process.exit(2);
-  }
+  const exitCode = reportCommandLineError("zraft server", error, usage);
+  if (exitCode !== undefined) process.exit(exitCode);
   if (error instanceof StorageError || error instanceof EndpointBindError) {
     console.error(`zraft server: ${error.message}`);
     process.exit(1);
