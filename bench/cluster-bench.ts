@@ -16,7 +16,7 @@
  */
 import { availableParallelism } from "node:os";
 import { integerOption, parseCommandLine, reportCommandLineError, UsageError } from "../src/cli/args.ts";
-import { ZraftClient, type ZraftClientOptions } from "../client/zraft-client.ts";
+import { ZraftClient, type ZraftClientOptions } from "../src/client/zraft-client.ts";
 import { loadClusterConfig, type ClusterConfig } from "../src/config/cluster-config.ts";
 import { TestCluster, waitFor } from "../test/e2e/harness.ts";
 

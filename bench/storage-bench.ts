@@ -15,7 +15,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { monitorEventLoopDelay, performance } from "node:perf_hooks";
 import { parseArgs } from "node:util";
-import type { Entry } from "../src/raft/types.ts";
+import type { Entry } from "../src/raft/index.ts";
 import { LmdbStorage } from "../src/storage/lmdb-storage.ts";
 
 interface Scenario {

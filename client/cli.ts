@@ -18,10 +18,10 @@
  */
 import type { ClusterConfig } from "../src/config/cluster-config.ts";
 import { ZraftError } from "../src/protocol/errors.ts";
-import { assertNever } from "../src/raft/assert.ts";
+import { assertNever } from "../src/base/assert.ts";
 import { UsageError, type OptionSpec, type ParsedArgs } from "../src/cli/args.ts";
 import { toJsonText } from "./json-text.ts";
-import { ZraftClient, type StatusReply } from "./zraft-client.ts";
+import { ZraftClient, type StatusReply } from "../src/client/zraft-client.ts";
 
 /** The options `npm run client` accepts. */
 export const clientOptions: OptionSpec = { flags: ["help", "json", "json-value"], values: ["config", "limit"] };

@@ -7,9 +7,9 @@
 import { input, select } from "@inquirer/prompts";
 import type { ClusterConfig, ServerConfig } from "../src/config/cluster-config.ts";
 import { ZraftError } from "../src/protocol/errors.ts";
-import { assertNever } from "../src/raft/assert.ts";
+import { assertNever } from "../src/base/assert.ts";
 import { toJsonText } from "./json-text.ts";
-import { ZraftClient, type FailoverEvent, type RedirectEvent, type RetryEvent, type StatusReply } from "./zraft-client.ts";
+import { ZraftClient, type FailoverEvent, type RedirectEvent, type RetryEvent, type StatusReply } from "../src/client/zraft-client.ts";
 
 /** inquirer's prompt context: where prompts read keys and draw. */
 export interface PromptContext {

@@ -10,7 +10,7 @@
  */
 import type { XPublisher, XSubscriber } from "zeromq";
 import type { ForwarderConfig } from "../src/config/cluster-config.ts";
-import { closeLogger, createLogger } from "../src/server/logging.ts";
+import { closeLogger, createLogger } from "../src/logging/logging.ts";
 import { createForwarderXPublisher, createForwarderXSubscriber } from "../src/net/sockets.ts";
 import { UsageError, configFromArgs, integerOption, parseCommandLine, reportCommandLineError } from "../src/cli/args.ts";
 import { MessageRelay, type RelayCounters } from "./message-relay.ts";

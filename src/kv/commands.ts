@@ -6,7 +6,7 @@
  * Uint8Array and the log stores them as MessagePack binary.
  */
 import { Packr, Unpackr } from "msgpackr";
-import { AssertionError, assert, assertNever } from "../raft/assert.ts";
+import { AssertionError, assert, assertNever } from "../base/assert.ts";
 
 /** The longest key, in bytes of UTF-8 (PROTOCOL.md §3). */
 export const keyBytesMax = 1024;

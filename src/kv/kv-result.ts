@@ -1,4 +1,4 @@
-import type { LogIndex } from "../raft/types.ts";
+import type { LogIndex } from "../raft/index.ts";
 
 /**
  * What applying one write did, as the reply to its client needs it

@@ -15,8 +15,8 @@
  * last write; a retry after that would be applied again, so clients must not
  * retry for that long.
  */
-import { assert } from "../raft/assert.ts";
-import type { LogIndex } from "../raft/types.ts";
+import { assert } from "../base/assert.ts";
+import type { LogIndex } from "../raft/index.ts";
 import type { KvResult } from "./kv-result.ts";
 
 /** How many client sessions a state machine remembers by default. */

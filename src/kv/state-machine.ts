@@ -9,8 +9,8 @@
  * Values are the raw MessagePack bytes clients sent; the state machine never
  * decodes them except to compare a CAS expectation (see value-equality.ts).
  */
-import { assert, assertNever } from "../raft/assert.ts";
-import type { Entry, LogIndex } from "../raft/types.ts";
+import { assert, assertNever } from "../base/assert.ts";
+import type { Entry, LogIndex } from "../raft/index.ts";
 import { decodeCommand, type KvCommand } from "./commands.ts";
 import type { KvResult } from "./kv-result.ts";
 import { SessionTable, sessionsMaxDefault, type SessionReader, type SessionRecord } from "./sessions.ts";

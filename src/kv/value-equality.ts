@@ -18,9 +18,9 @@
  * comparison (which runs on every server, in the apply loop) quadratic.
  */
 import { Buffer } from "node:buffer";
-import { MsgpackDepthError, MsgpackFormatError, MsgpackReader, nestingDepthMax } from "../protocol/msgpack-reader.ts";
-import { MsgpackWriter } from "../protocol/msgpack-writer.ts";
-import { assertNever } from "../raft/assert.ts";
+import { MsgpackDepthError, MsgpackFormatError, MsgpackReader, nestingDepthMax } from "../msgpack/msgpack-reader.ts";
+import { MsgpackWriter } from "../msgpack/msgpack-writer.ts";
+import { assertNever } from "../base/assert.ts";
 
 /** Whether two well-formed MessagePack values are equal by the rule above. */
 export function msgpackValuesEqual(a: Uint8Array, b: Uint8Array): boolean {

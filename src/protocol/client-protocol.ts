@@ -16,8 +16,8 @@
  *   - arrays and maps may nest at most 64 deep inside a field's value.
  */
 import { clientIdBytesMax, keyBytesMax, valueBytesMax, type SessionFields } from "../kv/commands.ts";
-import { assertNever } from "../raft/assert.ts";
-import type { LogIndex, NodeId, Role, Term } from "../raft/types.ts";
+import { assertNever } from "../base/assert.ts";
+import type { LogIndex, NodeId, Role, Term } from "../raft/index.ts";
 import type { ErrorCode } from "./errors.ts";
 import {
   MsgpackDepthError,
@@ -27,8 +27,8 @@ import {
   describeKind,
   nestingDepthMax,
   type MsgpackHead,
-} from "./msgpack-reader.ts";
-import { MsgpackWriter } from "./msgpack-writer.ts";
+} from "../msgpack/msgpack-reader.ts";
+import { MsgpackWriter } from "../msgpack/msgpack-writer.ts";
 
 export type { ErrorCode } from "./errors.ts";
 

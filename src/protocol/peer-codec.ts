@@ -1,6 +1,6 @@
 import { Packr, Unpackr } from "msgpackr";
-import { assertNever } from "../raft/assert.ts";
-import type { Entry, EntryType, LogIndex, Message, MessageType, NodeId, Term } from "../raft/types.ts";
+import { assertNever } from "../base/assert.ts";
+import type { Entry, EntryType, LogIndex, Message, MessageType, NodeId, Term } from "../raft/index.ts";
 
 /**
  * The wire format of Raft messages between servers. Each message is one

@@ -1,9 +1,11 @@
-/** The Raft core's public API: nothing else under src/raft is imported from outside it. */
-export { AssertionError, assert, assertNever } from "./assert.ts";
+/**
+ * The Raft core's public face: code outside src/raft imports the core only
+ * through this file (test/raft/core-boundary.test.ts holds every importer to
+ * it), so the core's insides can change without touching its users.
+ */
 export { type RaftConfig, raftConfigDefaults, validateRaftConfig } from "./config.ts";
 export { describeMessage } from "./describe.ts";
-export { nullLogger, type RaftLogger } from "./logger.ts";
 export { RaftNode, type RaftNodeOptions } from "./node.ts";
 export { type Random, SeededRandom } from "./random.ts";
-export { type Ready, isEmptyReady } from "./ready.ts";
+export { type Ready } from "./ready.ts";
 export * from "./types.ts";

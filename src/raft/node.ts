@@ -1,6 +1,6 @@
-import { assert } from "./assert.ts";
+import { assert } from "../base/assert.ts";
 import { type RaftConfig, validateRaftConfig } from "./config.ts";
-import { nullLogger, type RaftLogger } from "./logger.ts";
+import { nullLogger, type Logger } from "../base/logger.ts";
 import type { Random } from "./random.ts";
 import { Raft } from "./raft.ts";
 import type { Ready } from "./ready.ts";
@@ -13,7 +13,7 @@ export interface RaftNodeOptions {
   readonly entries: readonly Entry[];
   readonly nowMs: number;
   readonly random: Random;
-  readonly logger?: RaftLogger;
+  readonly logger?: Logger;
 }
 
 const sameHardState = (a: HardState, b: HardState): boolean =>

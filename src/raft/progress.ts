@@ -1,4 +1,4 @@
-import { assert } from "./assert.ts";
+import { assert } from "../base/assert.ts";
 import type { LogIndex } from "./types.ts";
 
 /**

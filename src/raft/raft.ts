@@ -1,7 +1,7 @@
-import { assert, assertNever } from "./assert.ts";
+import { assert, assertNever } from "../base/assert.ts";
 import type { RaftConfig } from "./config.ts";
 import { RaftLog } from "./log.ts";
-import type { RaftLogger } from "./logger.ts";
+import type { Logger } from "../base/logger.ts";
 import { Progress } from "./progress.ts";
 import { majority, quorumMatchIndex } from "./quorum.ts";
 import type { Random } from "./random.ts";
@@ -38,7 +38,7 @@ export class Raft {
   readonly id: NodeId;
   private readonly config: RaftConfig;
   private readonly random: Random;
-  private readonly logger: RaftLogger;
+  private readonly logger: Logger;
   private readonly others: readonly NodeId[];
 
   // Persistent state (Figure 2): durable before any message that depends on it leaves.
@@ -61,7 +61,7 @@ export class Raft {
   readStates: ReadState[] = [];
   droppedReads: number[] = [];
 
-  constructor(config: RaftConfig, hardState: HardState, entries: readonly Entry[], nowMs: number, random: Random, logger: RaftLogger) {
+  constructor(config: RaftConfig, hardState: HardState, entries: readonly Entry[], nowMs: number, random: Random, logger: Logger) {
     this.id = config.id;
     this.config = config;
     this.random = random;

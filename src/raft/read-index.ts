@@ -1,4 +1,4 @@
-import { assert } from "./assert.ts";
+import { assert } from "../base/assert.ts";
 import type { ReadState } from "./types.ts";
 
 interface PendingRead {

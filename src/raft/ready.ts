@@ -28,14 +28,3 @@ export interface Ready {
   readonly droppedReads: readonly number[];
 }
 
-export function isEmptyReady(ready: Ready): boolean {
-  return (
-    ready.hardState === null &&
-    ready.entries.length === 0 &&
-    ready.messages.length === 0 &&
-    ready.committedEntries.length === 0 &&
-    ready.readStates.length === 0 &&
-    ready.softState === null &&
-    ready.droppedReads.length === 0
-  );
-}

@@ -15,11 +15,11 @@ import { KvStateMachine } from "../kv/state-machine.ts";
 import { RaftNode, SeededRandom, raftConfigDefaults, type RaftConfig } from "../raft/index.ts";
 import { LmdbStorage } from "../storage/lmdb-storage.ts";
 import { StorageError } from "../storage/storage-error.ts";
-import { ClientEndpoint, EndpointBindError } from "./client-endpoint.ts";
+import { ClientEndpoint, EndpointBindError } from "../transport/client-endpoint.ts";
 import type winston from "winston";
-import { closeLogger, createLogger, parseLogLevel, raftLoggerFrom, type LogLevel } from "./logging.ts";
-import { PeerTransport } from "./peer-transport.ts";
-import { RaftServer, raftServerLimitsDefaults } from "./raft-server.ts";
+import { closeLogger, createLogger, parseLogLevel, loggerFrom, type LogLevel } from "../logging/logging.ts";
+import { PeerTransport } from "../transport/peer-transport.ts";
+import { RaftServer, raftServerLimitsDefaults } from "../runtime/raft-server.ts";
 
 const usage = "usage: npm run server -- --id N [--config FILE] [--log-level error|warn|info|debug] [--log-json FILE]";
 
@@ -66,7 +66,7 @@ async function main(argv: readonly string[]): Promise<void> {
   } catch (error) {
     throw new UsageError(`--log-json: ${(error as Error).message}`);
   }
-  const raftLogger = raftLoggerFrom(logger);
+  const baseLogger = loggerFrom(logger);
 
   const dataDir = resolve(cluster.dataDir);
   const storage = await LmdbStorage.open(dataDir, id);
@@ -77,13 +77,13 @@ async function main(argv: readonly string[]): Promise<void> {
     entries: state.entries,
     nowMs: performance.now(),
     random: new SeededRandom(randomInt(2 ** 31)),
-    logger: raftLogger,
+    logger: baseLogger,
   });
   const kv = new KvStateMachine();
 
   let endpoint: ClientEndpoint;
   try {
-    endpoint = await ClientEndpoint.open({ endpoint: self.client, logger: raftLogger, pendingRequestsMax: raftServerLimitsDefaults.pendingRequestsMax });
+    endpoint = await ClientEndpoint.open({ endpoint: self.client, logger: baseLogger, pendingRequestsMax: raftServerLimitsDefaults.pendingRequestsMax });
   } catch (error) {
     await storage.close();
     throw error;
@@ -92,7 +92,7 @@ async function main(argv: readonly string[]): Promise<void> {
     selfId: id,
     serverIds: cluster.servers.map((server) => server.id),
     forwarders: cluster.forwarders,
-    logger: raftLogger,
+    logger: baseLogger,
   });
 
   let exiting = false;
@@ -108,7 +108,7 @@ async function main(argv: readonly string[]): Promise<void> {
     kv,
     peers: transport,
     clients: endpoint,
-    logger: raftLogger,
+    logger: baseLogger,
     nowMs: () => performance.now(),
     onFatal: fatal,
   });

@@ -1,4 +1,4 @@
-import type { Entry, EntryType, HardState, NodeId } from "../raft/types.ts";
+import type { Entry, EntryType, HardState, NodeId } from "../raft/index.ts";
 
 /**
  * The layouts of the records LmdbStorage keeps, and their strict decoders.

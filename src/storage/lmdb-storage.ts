@@ -2,9 +2,9 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { open } from "lmdb";
 import type { RootDatabase } from "lmdb";
-import { AssertionError, assert } from "../raft/assert.ts";
-import { emptyHardState } from "../raft/types.ts";
-import type { Entry, HardState, LogIndex, NodeId } from "../raft/types.ts";
+import { AssertionError, assert } from "../base/assert.ts";
+import { emptyHardState } from "../raft/index.ts";
+import type { Entry, HardState, LogIndex, NodeId } from "../raft/index.ts";
 import {
   decodeEntry,
   decodeHardState,

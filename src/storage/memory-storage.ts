@@ -1,6 +1,6 @@
-import { assert } from "../raft/assert.ts";
-import { emptyHardState } from "../raft/types.ts";
-import type { Entry, HardState } from "../raft/types.ts";
+import { assert } from "../base/assert.ts";
+import { emptyHardState } from "../raft/index.ts";
+import type { Entry, HardState } from "../raft/index.ts";
 import { findAppendProblem, findHardStateProblem, logStart } from "./raft-state-check.ts";
 import type { RaftState, RaftStorage } from "./storage.ts";
 

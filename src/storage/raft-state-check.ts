@@ -1,4 +1,4 @@
-import type { Entry, EntryType, HardState, LogIndex, Term } from "../raft/types.ts";
+import type { Entry, EntryType, HardState, LogIndex, Term } from "../raft/index.ts";
 
 /** The index and term of one log position; index 0 / term 0 stands for "before the first entry". */
 export interface LogPosition {

@@ -1,4 +1,4 @@
-import type { Entry, HardState } from "../raft/types.ts";
+import type { Entry, HardState } from "../raft/index.ts";
 
 /** What a server finds on its disk at start-up. */
 export interface RaftState {

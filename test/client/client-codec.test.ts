@@ -9,7 +9,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Packr, Unpackr } from "msgpackr";
-import { decodeReply, encodeRequest } from "../../client/client-codec.ts";
+import { decodeReply, encodeRequest } from "../../src/client/client-codec.ts";
 
 const packr = new Packr({ useRecords: false, variableMapSize: true });
 

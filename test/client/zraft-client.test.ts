@@ -10,7 +10,7 @@
 import { after, before, beforeEach, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { ZraftError } from "../../src/protocol/errors.ts";
-import { ZraftClient, type FailoverEvent, type RedirectEvent, type RetryEvent } from "../../client/zraft-client.ts";
+import { ZraftClient, type FailoverEvent, type RedirectEvent, type RetryEvent } from "../../src/client/zraft-client.ts";
 import { FakeCluster, FakeStore, behaviours, type FakeServer } from "./fake-cluster.ts";
 
 const fast = { requestTimeoutMs: 200, deadlineMs: 5_000, backoffMsMin: 5, backoffMsMax: 20 } as const;

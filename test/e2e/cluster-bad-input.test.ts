@@ -22,7 +22,7 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { Packr } from "msgpackr";
 import { Dealer, Publisher } from "zeromq";
-import { encodeRequest } from "../../client/client-codec.ts";
+import { encodeRequest } from "../../src/client/client-codec.ts";
 import { watchSocketEvents } from "../../src/net/sockets.ts";
 import { TestCluster, waitFor } from "./harness.ts";
 import { WireDealer, WireRequester, clientEndpointOf, requestOnce, type ReplyFields } from "./cluster-wire.ts";

@@ -11,9 +11,9 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import type { RedirectEvent, StatusReply } from "../../client/zraft-client.ts";
+import type { RedirectEvent, StatusReply } from "../../src/client/zraft-client.ts";
 import { TestCluster, waitFor } from "./harness.ts";
-import { encodeRequest } from "../../client/client-codec.ts";
+import { encodeRequest } from "../../src/client/client-codec.ts";
 import { WireDealer, clientEndpointOf, requestOnce } from "./cluster-wire.ts";
 
 /** All five statuses once every server answers and all name the same leader in the same term. */

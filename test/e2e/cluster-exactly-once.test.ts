@@ -14,7 +14,7 @@
  */
 import { test, type TestContext } from "node:test";
 import assert from "node:assert/strict";
-import { encodeRequest } from "../../client/client-codec.ts";
+import { encodeRequest } from "../../src/client/client-codec.ts";
 import { TestCluster, waitFor } from "./harness.ts";
 import { WireRequester, clientEndpointOf, requestLeader, type ReplyFields } from "./cluster-wire.ts";
 

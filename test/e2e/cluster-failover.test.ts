@@ -14,7 +14,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { ZraftError } from "../../src/protocol/errors.ts";
-import type { ZraftClient } from "../../client/zraft-client.ts";
+import type { ZraftClient } from "../../src/client/zraft-client.ts";
 import { TestCluster, waitFor, type ManagedProcess } from "./harness.ts";
 import { clientEndpointOf, requestOnce } from "./cluster-wire.ts";
 

@@ -12,7 +12,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { encodeRequest } from "../../client/client-codec.ts";
+import { encodeRequest } from "../../src/client/client-codec.ts";
 import { TestCluster, type ManagedProcess } from "./harness.ts";
 import { WireDealer, clientEndpointOf, type ReplyFields } from "./cluster-wire.ts";
 

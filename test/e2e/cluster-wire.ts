@@ -5,10 +5,10 @@
  * (with its failover, redirects and own sequence numbers) rightly hides.
  */
 import { Dealer, Request } from "zeromq";
-import { decodeReply, encodeRequest, type ReplyFields } from "../../client/client-codec.ts";
+import { decodeReply, encodeRequest, type ReplyFields } from "../../src/client/client-codec.ts";
 import { waitFor, type TestCluster, type WaitOptions } from "./harness.ts";
 
-export type { ReplyFields } from "../../client/client-codec.ts";
+export type { ReplyFields } from "../../src/client/client-codec.ts";
 
 /** A request body: a map to encode as MessagePack, or bytes sent exactly as given. */
 export type WireBody = Readonly<Record<string, unknown>> | Uint8Array;

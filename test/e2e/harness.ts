@@ -34,7 +34,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { TestContext } from "node:test";
 import { validateClusterConfig, type ClusterConfig } from "../../src/config/cluster-config.ts";
-import { ZraftClient, type StatusReply, type ZraftClientOptions } from "../../client/zraft-client.ts";
+import { ZraftClient, type StatusReply, type ZraftClientOptions } from "../../src/client/zraft-client.ts";
 import { parentPidVariable } from "../../src/cli/parent-watchdog.ts";
 
 /** The project root: children run from here so that `--import tsx` resolves. */

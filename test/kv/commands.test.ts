@@ -8,7 +8,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { Packr } from "msgpackr";
 import { clientIdBytesMax, decodeCommand, encodeCommand, keyBytesMax, valueBytesMax, type KvCommand } from "../../src/kv/commands.ts";
-import { AssertionError } from "../../src/raft/assert.ts";
+import { AssertionError } from "../../src/base/assert.ts";
 
 const packr = new Packr({ useRecords: false });
 const raw = (...values: number[]): Uint8Array => Uint8Array.from(values);

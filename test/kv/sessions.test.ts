@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import type { KvResult } from "../../src/kv/kv-result.ts";
 import { describeStaleSeq } from "../../src/kv/kv-result.ts";
 import { SessionTable } from "../../src/kv/sessions.ts";
-import { AssertionError } from "../../src/raft/assert.ts";
+import { AssertionError } from "../../src/base/assert.ts";
 
 /** Applies a put through the table and reports whether it actually ran. */
 function put(table: SessionTable, client: string, seq: number, index: number): { ran: boolean; result: KvResult } {

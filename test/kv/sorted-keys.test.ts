@@ -8,7 +8,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { SortedKeys, chunkKeysMax, compareKeys } from "../../src/kv/sorted-keys.ts";
-import { SeededRandom } from "../../src/raft/random.ts";
+import { SeededRandom } from "../../src/raft/index.ts";
 
 const utf8Order = (a: string, b: string): number => Buffer.compare(Buffer.from(a), Buffer.from(b));
 const alphabet = ["a", "b", "z", "é", "\u00ff", "\u07ff", "\u0800", "\ud7ff", "\ue000", "\uffff", "😀", "\u{10000}", "\u{10ffff}", "/"];

@@ -12,9 +12,9 @@ import { Packr } from "msgpackr";
 import { encodeCommand, type KvCommand } from "../../src/kv/commands.ts";
 import type { KvResult } from "../../src/kv/kv-result.ts";
 import { KvStateMachine } from "../../src/kv/state-machine.ts";
-import { AssertionError } from "../../src/raft/assert.ts";
-import { SeededRandom } from "../../src/raft/random.ts";
-import type { Entry } from "../../src/raft/types.ts";
+import { AssertionError } from "../../src/base/assert.ts";
+import { SeededRandom } from "../../src/raft/index.ts";
+import type { Entry } from "../../src/raft/index.ts";
 
 const packr = new Packr({ useRecords: false });
 const value = (content: unknown): Uint8Array => Uint8Array.from(packr.pack(content));

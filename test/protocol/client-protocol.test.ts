@@ -18,7 +18,7 @@ import {
   type Request,
   type ReplyContext,
 } from "../../src/protocol/client-protocol.ts";
-import { MsgpackReader } from "../../src/protocol/msgpack-reader.ts";
+import { MsgpackReader } from "../../src/msgpack/msgpack-reader.ts";
 
 const packr = new Packr({ useRecords: false });
 const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: false, int64AsType: "bigint" });

@@ -12,8 +12,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Packr } from "msgpackr";
 import { decodePeerMessage, encodePeerMessage, peerTermMax, peerTopic, type PeerDecodeResult } from "../../src/protocol/peer-codec.ts";
-import { SeededRandom } from "../../src/raft/random.ts";
-import type { AppendEntries, AppendEntriesResponse, Entry, Message, RequestVote, RequestVoteResponse } from "../../src/raft/types.ts";
+import { SeededRandom } from "../../src/raft/index.ts";
+import type { AppendEntries, AppendEntriesResponse, Entry, Message, RequestVote, RequestVoteResponse } from "../../src/raft/index.ts";
 
 const known: ReadonlySet<number> = new Set([1, 2, 3, 4, 5, 10]);
 const packr = new Packr({ useRecords: false });

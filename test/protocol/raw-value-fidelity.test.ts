@@ -13,7 +13,7 @@ import { Packr, Unpackr } from "msgpackr";
 import { encodeCommand, type KvCommand } from "../../src/kv/commands.ts";
 import { KvStateMachine } from "../../src/kv/state-machine.ts";
 import { encodeReply, okReply, parseRequest, type Request } from "../../src/protocol/client-protocol.ts";
-import { MsgpackReader } from "../../src/protocol/msgpack-reader.ts";
+import { MsgpackReader } from "../../src/msgpack/msgpack-reader.ts";
 
 const packr = new Packr({ useRecords: false });
 const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: false, int64AsType: "bigint" });

@@ -3,10 +3,11 @@
  * at the first conflict, never truncate on a stale duplicate), the repair
  * hint, the up-to-date rule of §5.4.1, and the durable/applied marks.
  */
+import { AssertionError } from "../../src/base/assert.ts";
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { RaftLog } from "../../src/raft/log.ts";
-import { AssertionError, type Entry } from "../../src/raft/index.ts";
+import { type Entry } from "../../src/raft/index.ts";
 
 const entry = (index: number, term: number): Entry => ({ index, term, type: "command", data: new Uint8Array([index]) });
 const logOf = (...terms: number[]): RaftLog => new RaftLog(terms.map((term, i) => entry(i + 1, term)), 0);

@@ -1,5 +1,6 @@
+import { assertNever } from "../../src/base/assert.ts";
+import type { Logger } from "../../src/base/logger.ts";
 import {
-  assertNever,
   RaftNode,
   type Entry,
   type Message,
@@ -7,7 +8,6 @@ import {
   type NodeStatus,
   type ProposeResult,
   type RaftConfig,
-  type RaftLogger,
   type RaftNodeOptions,
   type Ready,
   raftConfigDefaults,
@@ -292,7 +292,7 @@ export class SimCluster {
     this.simulator.schedule(this.random.intBetween(1, this.tickMs), { kind: "tick", id: server.id, incarnation: server.incarnation });
   }
 
-  private coreLogger(id: NodeId): RaftLogger {
+  private coreLogger(id: NodeId): Logger {
     const note = (message: string): void => this.trace.note(this.nowMs, `node ${id}: ${message}`);
     return { debug: () => {}, info: note, warn: note, error: note };
   }

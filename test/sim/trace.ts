@@ -1,4 +1,5 @@
-import { assertNever, describeMessage, type LogIndex, type Message, type NodeId } from "../../src/raft/index.ts";
+import { assertNever } from "../../src/base/assert.ts";
+import { describeMessage, type LogIndex, type Message, type NodeId } from "../../src/raft/index.ts";
 
 /** What became of a message: delivered, or lost and why. */
 export type MessageFate = "delivered" | "dropped" | "cut by partition" | "receiver down" | "dropped by script";

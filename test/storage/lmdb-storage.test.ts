@@ -12,7 +12,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { test } from "node:test";
 import { open } from "lmdb";
-import type { Entry } from "../../src/raft/types.ts";
+import type { Entry } from "../../src/raft/index.ts";
 import { encodeEntry, encodeHardState, encodeMeta } from "../../src/storage/lmdb-records.ts";
 import { LmdbStorage } from "../../src/storage/lmdb-storage.ts";
 import { StorageError } from "../../src/storage/storage-error.ts";

@@ -8,8 +8,8 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { AssertionError } from "../../src/raft/assert.ts";
-import type { Entry } from "../../src/raft/types.ts";
+import { AssertionError } from "../../src/base/assert.ts";
+import type { Entry } from "../../src/raft/index.ts";
 import { MemoryStorage } from "../../src/storage/memory-storage.ts";
 
 function entry(index: number, term: number): Entry {

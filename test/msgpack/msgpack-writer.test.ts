@@ -7,7 +7,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { Unpackr } from "msgpackr";
-import { MsgpackWriter } from "../../src/protocol/msgpack-writer.ts";
+import { MsgpackWriter } from "../../src/msgpack/msgpack-writer.ts";
 
 const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: false, int64AsType: "bigint" });
 const written = (write: (writer: MsgpackWriter) => void): Uint8Array => {

@@ -2,7 +2,7 @@
  * Server logging: one readable console line per event (time, level, server,
  * sentence, fields) without colour off a terminal; the same events as JSON
  * lines in the --log-json file, all flushed by closeLogger(); levels filter;
- * the RaftLogger adapter keeps winston's own keys from being overwritten by
+ * the Logger adapter keeps winston's own keys from being overwritten by
  * fields; LogThrottle keeps a flood of one kind of event to one line per
  * interval and reports what it left out.
  */
@@ -12,8 +12,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
-import { LogThrottle, closeLogger, createLogger, parseLogLevel, raftLoggerFrom } from "../../src/server/logging.ts";
-import { eventually } from "./eventually.ts";
+import { LogThrottle, closeLogger, createLogger, parseLogLevel, loggerFrom } from "../../src/logging/logging.ts";
+import { eventually } from "../transport/eventually.ts";
 import { RecordingLogger } from "./recording-logger.ts";
 
 function captureConsole(): { stream: PassThrough; lines: () => string[] } {
@@ -29,7 +29,7 @@ test("console lines are readable and plain; JSON lines carry the same events", a
     const jsonFile = join(directory, "server-3.jsonl");
     const console = captureConsole();
     const logger = createLogger({ serverName: "server 3", level: "info", jsonFile, console: console.stream, colour: false });
-    const raft = raftLoggerFrom(logger);
+    const raft = loggerFrom(logger);
     raft.info("elected leader for term 7", { term: 7, votes: 4 });
     raft.debug("not shown at info");
     raft.warn("odd fields", { message: "clash", level: "x", data: Buffer.alloc(300), big: 2n ** 64n, error: new Error("boom") });
@@ -72,7 +72,7 @@ test("a cyclic field does not make logging throw", async () => {
     const logger = createLogger({ serverName: "server 1", level: "debug", jsonFile, console: console.stream, colour: false });
     const cyclic: Record<string, unknown> = { a: 1 };
     cyclic.self = cyclic;
-    raftLoggerFrom(logger).debug("cyclic", { cyclic });
+    loggerFrom(logger).debug("cyclic", { cyclic });
     await closeLogger(logger);
     assert.match(console.lines()[0]!, /debug server 1 cyclic \{cyclic: <ref \*1>/);
     assert.match(readFileSync(jsonFile, "utf8"), /"message":"cyclic"/);

@@ -1,7 +1,7 @@
 import type { Event, Router } from "zeromq";
-import { assert } from "../raft/assert.ts";
-import type { RaftLogger } from "../raft/logger.ts";
-import { LogThrottle } from "./logging.ts";
+import { assert } from "../base/assert.ts";
+import type { Logger } from "../base/logger.ts";
+import { LogThrottle } from "../logging/logging.ts";
 import { receiveUntilClosed } from "../net/receive-loop.ts";
 import { SocketOutbox } from "../net/socket-outbox.ts";
 import { clientFrameBytesMax, clientRequestBytesMax, connectionRequestsMax, createClientRouter, watchSocketEvents } from "../net/sockets.ts";
@@ -31,7 +31,7 @@ export interface ClientRequest {
 export interface ClientEndpointOptions {
   /** The server's `client` endpoint from the cluster config, e.g. "tcp://127.0.0.1:5000". */
   readonly endpoint: string;
-  readonly logger: RaftLogger;
+  readonly logger: Logger;
   readonly pendingRequestsMax: number;
 }
 

@@ -13,11 +13,11 @@ import assert from "node:assert/strict";
 import type { XPublisher, XSubscriber } from "zeromq";
 import type { ForwarderConfig } from "../../src/config/cluster-config.ts";
 import { encodePeerMessage, peerTopic } from "../../src/protocol/peer-codec.ts";
-import type { Message, RequestVote } from "../../src/raft/types.ts";
-import { PeerTransport } from "../../src/server/peer-transport.ts";
+import type { Message, RequestVote } from "../../src/raft/index.ts";
+import { PeerTransport } from "../../src/transport/peer-transport.ts";
 import { createForwarderXPublisher, createForwarderXSubscriber, createPeerPublisher } from "../../src/net/sockets.ts";
 import { eventually } from "./eventually.ts";
-import { RecordingLogger } from "./recording-logger.ts";
+import { RecordingLogger } from "../logging/recording-logger.ts";
 
 const serverIds = [1, 2, 10];
 

@@ -1,10 +1,10 @@
 import type { Event, Publisher, Subscriber } from "zeromq";
 import type { ForwarderConfig } from "../config/cluster-config.ts";
 import { decodePeerMessage, encodePeerMessage, peerTopicText } from "../protocol/peer-codec.ts";
-import { assert } from "../raft/assert.ts";
-import type { RaftLogger } from "../raft/logger.ts";
-import type { Message, NodeId } from "../raft/types.ts";
-import { LogThrottle } from "./logging.ts";
+import { assert } from "../base/assert.ts";
+import type { Logger } from "../base/logger.ts";
+import type { Message, NodeId } from "../raft/index.ts";
+import { LogThrottle } from "../logging/logging.ts";
 import { receiveUntilClosed } from "../net/receive-loop.ts";
 import { SocketOutbox } from "../net/socket-outbox.ts";
 import { createPeerPublisher, createPeerSubscriber, watchSocketEvents } from "../net/sockets.ts";
@@ -14,7 +14,7 @@ export interface PeerTransportOptions {
   /** Every server of the cluster, this one included: messages from anyone else are refused. */
   readonly serverIds: readonly NodeId[];
   readonly forwarders: readonly ForwarderConfig[];
-  readonly logger: RaftLogger;
+  readonly logger: Logger;
   /** Encoded messages waiting for the send loop; past this, new ones are dropped (Raft retries). */
   readonly sendQueueMessagesMax?: number;
 }
@@ -48,7 +48,7 @@ export class PeerTransport {
 
   private readonly selfId: NodeId;
   private readonly serverIds: ReadonlySet<NodeId>;
-  private readonly logger: RaftLogger;
+  private readonly logger: Logger;
   private readonly throttle: LogThrottle;
   private readonly sendQueueMessagesMax: number;
   private readonly publisher: Publisher;

@@ -9,7 +9,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { FLOAT32_OPTIONS, Packr } from "msgpackr";
-import { MsgpackFormatError, MsgpackReader, decodeUtf8Strict, nestingDepthMax } from "../../src/protocol/msgpack-reader.ts";
+import { MsgpackFormatError, MsgpackReader, decodeUtf8Strict, nestingDepthMax } from "../../src/msgpack/msgpack-reader.ts";
 
 const packr = new Packr({ useRecords: false, moreTypes: false });
 const float32Packr = new Packr({ useRecords: false, useFloat32: FLOAT32_OPTIONS.ALWAYS });

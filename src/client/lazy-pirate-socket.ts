@@ -1,5 +1,5 @@
 import type { Request } from "zeromq";
-import { createClientRequest } from "../src/net/sockets.ts";
+import { createClientRequest } from "../net/sockets.ts";
 
 /** What one request/reply exchange came to. */
 export type Exchange =

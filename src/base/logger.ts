@@ -3,7 +3,7 @@
  * the server adapts winston to it, the simulator records or silences it.
  * `fields` carry structured context (term, from …).
  */
-export interface RaftLogger {
+export interface Logger {
   debug(message: string, fields?: Record<string, unknown>): void;
   info(message: string, fields?: Record<string, unknown>): void;
   warn(message: string, fields?: Record<string, unknown>): void;
@@ -12,4 +12,4 @@ export interface RaftLogger {
 
 const ignore = (): void => {};
 
-export const nullLogger: RaftLogger = { debug: ignore, info: ignore, warn: ignore, error: ignore };
+export const nullLogger: Logger = { debug: ignore, info: ignore, warn: ignore, error: ignore };

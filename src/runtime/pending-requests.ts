@@ -1,4 +1,4 @@
-import type { LogIndex, Term } from "../raft/types.ts";
+import type { LogIndex, Term } from "../raft/index.ts";
 import type { Request } from "../protocol/client-protocol.ts";
 
 /** A client request the server has accepted and not yet answered. */

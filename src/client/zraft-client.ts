@@ -1,9 +1,9 @@
 import { randomBytes } from "node:crypto";
 import { EventEmitter } from "node:events";
 import { setTimeout as sleep } from "node:timers/promises";
-import type { ClusterConfig } from "../src/config/cluster-config.ts";
-import { ZraftError, isErrorCode } from "../src/protocol/errors.ts";
-import { assertNever } from "../src/raft/assert.ts";
+import type { ClusterConfig } from "../config/cluster-config.ts";
+import { ZraftError, isErrorCode } from "../protocol/errors.ts";
+import { assertNever } from "../base/assert.ts";
 import { decodeReply, encodeRequest } from "./client-codec.ts";
 import { LazyPirateSocket } from "./lazy-pirate-socket.ts";
 import {

@@ -1,7 +1,7 @@
 import { createWriteStream, openSync, type WriteStream } from "node:fs";
 import { inspect } from "node:util";
 import winston from "winston";
-import type { RaftLogger } from "../raft/logger.ts";
+import type { Logger } from "../base/logger.ts";
 
 /**
  * Server logs: one readable line per event on the console, e.g.
@@ -116,7 +116,7 @@ export async function closeLogger(logger: winston.Logger): Promise<void> {
  * meaning to (`message`, `level` …) are renamed with a trailing `_` instead
  * of silently changing the line.
  */
-export function raftLoggerFrom(logger: winston.Logger): RaftLogger {
+export function loggerFrom(logger: winston.Logger): Logger {
   const at =
     (level: LogLevel) =>
     (message: string, fields?: Record<string, unknown>): void => {
@@ -147,7 +147,7 @@ export class LogThrottle {
   private readonly kinds = new Map<string, { lastMs: number; suppressed: number }>();
 
   constructor(
-    private readonly logger: RaftLogger,
+    private readonly logger: Logger,
     private readonly intervalMs = 5_000,
     private readonly nowMs: () => number = () => performance.now(),
   ) {}

@@ -1,3 +1,5 @@
+import { assertNever } from "../base/assert.ts";
+import type { Logger } from "../base/logger.ts";
 import type { ClusterConfig } from "../config/cluster-config.ts";
 import { encodeCommand, type KvCommand } from "../kv/commands.ts";
 import { describeStaleSeq, type KvResult } from "../kv/kv-result.ts";
@@ -14,7 +16,7 @@ import {
   type Request,
   type WriteRequest,
 } from "../protocol/client-protocol.ts";
-import { assertNever, type Entry, type HardState, type Message, type NodeId, type RaftLogger, type RaftNode, type Ready } from "../raft/index.ts";
+import { type Entry, type HardState, type Message, type NodeId, type RaftNode, type Ready } from "../raft/index.ts";
 import type { RaftStorage } from "../storage/storage.ts";
 import { PendingRequests, type PendingRequest } from "./pending-requests.ts";
 
@@ -45,7 +47,7 @@ export interface RaftServerOptions<Handle> {
   readonly kv: KvStateMachine;
   readonly peers: PeerSender;
   readonly clients: ClientReplier<Handle>;
-  readonly logger: RaftLogger;
+  readonly logger: Logger;
   readonly limits?: RaftServerLimits;
   /** The monotonic clock, in milliseconds. */
   readonly nowMs: () => number;

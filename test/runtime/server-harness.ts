@@ -2,6 +2,7 @@
  * A RaftServer around a real RaftNode (server 1 of 3) with fake storage,
  * peers and clients, driven by hand: the test plays the other servers.
  */
+import { nullLogger } from "../../src/base/logger.ts";
 import assert from "node:assert/strict";
 import { Unpackr } from "msgpackr";
 import { defaultClusterConfig } from "../../src/config/cluster-config.ts";
@@ -11,12 +12,11 @@ import {
   SeededRandom,
   emptyHardState,
   raftConfigDefaults,
-  nullLogger,
   type Entry,
   type HardState,
   type Message,
 } from "../../src/raft/index.ts";
-import { RaftServer } from "../../src/server/raft-server.ts";
+import { RaftServer } from "../../src/runtime/raft-server.ts";
 import type { RaftState, RaftStorage } from "../../src/storage/storage.ts";
 
 /**

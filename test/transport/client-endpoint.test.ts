@@ -10,11 +10,11 @@
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import { Dealer, type Request } from "zeromq";
-import { AssertionError } from "../../src/raft/assert.ts";
-import { ClientEndpoint, EndpointBindError, type ClientRequest } from "../../src/server/client-endpoint.ts";
+import { AssertionError } from "../../src/base/assert.ts";
+import { ClientEndpoint, EndpointBindError, type ClientRequest } from "../../src/transport/client-endpoint.ts";
 import { clientFrameBytesMax, clientRequestBytesMax, createClientRequest } from "../../src/net/sockets.ts";
 import { eventually } from "./eventually.ts";
-import { RecordingLogger } from "./recording-logger.ts";
+import { RecordingLogger } from "../logging/recording-logger.ts";
 
 const mib = 1024 * 1024;
 /** A generous bound so that a lost reply fails the test instead of hanging it. */

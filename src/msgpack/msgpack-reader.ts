@@ -10,7 +10,7 @@
  * stack.
  */
 
-import { assertNever } from "../raft/assert.ts";
+import { assertNever } from "../base/assert.ts";
 
 /** How deeply arrays and maps may nest inside one value, by default. */
 export const nestingDepthMax = 64;

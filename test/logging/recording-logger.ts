@@ -1,4 +1,4 @@
-import type { RaftLogger } from "../../src/raft/logger.ts";
+import type { Logger } from "../../src/base/logger.ts";
 
 export interface LogRecord {
   readonly level: "debug" | "info" | "warn" | "error";
@@ -6,8 +6,8 @@ export interface LogRecord {
   readonly fields: Record<string, unknown> | undefined;
 }
 
-/** A RaftLogger that keeps what it is given, so that a test can check what was logged. */
-export class RecordingLogger implements RaftLogger {
+/** A Logger that keeps what it is given, so that a test can check what was logged. */
+export class RecordingLogger implements Logger {
   readonly records: LogRecord[] = [];
 
   debug(message: string, fields?: Record<string, unknown>): void {
