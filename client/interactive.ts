@@ -7,6 +7,7 @@
 import { input, select } from "@inquirer/prompts";
 import type { ClusterConfig, ServerConfig } from "../src/config/cluster-config.ts";
 import { ZraftError } from "../src/protocol/errors.ts";
+import { keyBytesMax } from "../src/protocol/limits.ts";
 import { assertNever } from "../src/base/assert.ts";
 import { toJsonText } from "./json-text.ts";
 import { ZraftClient, type FailoverEvent, type RedirectEvent, type RetryEvent, type StatusReply } from "../src/client/zraft-client.ts";
@@ -41,8 +42,6 @@ const actions: ReadonlyArray<{ readonly value: Action; readonly name: string; re
   { value: "switch", name: "switch server", description: "talk to another server first" },
   { value: "quit", name: "quit", description: "" },
 ];
-
-const keyBytesMax = 1024;
 
 /** "port 5003" for a TCP endpoint, else the endpoint itself. */
 function where(endpoint: string): string {

@@ -29,9 +29,6 @@ export interface ParsedArgs {
   readonly positionals: readonly string[];
 }
 
-/** The options every zraft program understands. */
-export const commonOptions: OptionSpec = { flags: ["help"], values: ["config"] };
-
 /**
  * Splits `argv` (without the node and script paths) into options and
  * positionals. Throws UsageError on an unknown option, a missing value or an

@@ -1,10 +1,14 @@
+import { replyFieldsByOp, type OkFieldsOf, type ReplyFieldKind, type ServerRole } from "../protocol/reply-fields.ts";
 import type { ReplyFields } from "./client-codec.ts";
 
 /**
- * The successful replies the client library returns, one per op, as
- * PROTOCOL.md §3 "Replies" lists them. Each is the decoded reply itself, so
- * fields a newer server adds are kept (and printed by `--json`).
+ * The successful replies the client library returns, one per op, as the
+ * protocol's one description of them (src/protocol/reply-fields.ts) says.
+ * Each is the decoded reply itself, so fields a newer server adds are kept
+ * (and printed by `--json`).
  */
+
+export type { ServerRole };
 
 /** Fields of every reply: the answering server's term and the leader it knows of. */
 export interface ReplyCommon {
@@ -13,46 +17,15 @@ export interface ReplyCommon {
   readonly leaderId: number | null;
 }
 
-export interface GetReply extends ReplyCommon {
-  readonly found: boolean;
-  /** The stored value; null when absent. */
-  readonly value: unknown;
-}
+/** A successful reply to `op`, with stored values decoded. */
+type DecodedReply<Op extends ClientOp> = ReplyCommon & OkFieldsOf<Op, unknown>;
 
-export interface PutReply extends ReplyCommon {
-  /** The log index at which the write committed. */
-  readonly index: number;
-}
-
-export interface DeleteReply extends ReplyCommon {
-  readonly index: number;
-  /** Whether the key existed. */
-  readonly found: boolean;
-}
-
-export interface CasReply extends ReplyCommon {
-  readonly index: number;
-  readonly swapped: boolean;
-  /** The value stored now (the new one when swapped, else the current one; null when absent). */
-  readonly value: unknown;
-}
-
-export interface ListReply extends ReplyCommon {
-  /** `[key, value]` pairs in key order. */
-  readonly entries: ReadonlyArray<readonly [string, unknown]>;
-}
-
-export type ServerRole = "leader" | "follower" | "candidate";
-
-export interface StatusReply extends ReplyCommon {
-  readonly id: number;
-  readonly pid: number;
-  readonly role: ServerRole;
-  readonly commitIndex: number;
-  readonly lastApplied: number;
-  readonly lastLogIndex: number;
-  readonly votedFor: number | null;
-}
+export type GetReply = DecodedReply<"get">;
+export type PutReply = DecodedReply<"put">;
+export type DeleteReply = DecodedReply<"delete">;
+export type CasReply = DecodedReply<"cas">;
+export type ListReply = DecodedReply<"list">;
+export type StatusReply = DecodedReply<"status">;
 
 /** A failure reply; `leader` is the leader's client endpoint with NOT_LEADER, when known. */
 export interface FailureReply {
@@ -75,45 +48,36 @@ export interface ReplyByOp {
 
 export type ClientOp = keyof ReplyByOp;
 
-type FieldCheck = (value: unknown) => boolean;
+const isCount = (value: unknown): boolean => typeof value === "number" && Number.isSafeInteger(value) && value >= 0;
 
-const isCount: FieldCheck = (value) => typeof value === "number" && Number.isSafeInteger(value) && value >= 0;
-const isOptionalId: FieldCheck = (value) => value === null || isCount(value);
-const isBoolean: FieldCheck = (value) => typeof value === "boolean";
-const isAnything: FieldCheck = () => true;
-const isEntryList: FieldCheck = (value) =>
-  Array.isArray(value) && value.every((entry) => Array.isArray(entry) && entry.length === 2 && typeof entry[0] === "string");
-const isRole: FieldCheck = (value) => value === "leader" || value === "follower" || value === "candidate";
+/** Whether a decoded field holds what `kind` says. */
+function fits(kind: ReplyFieldKind, value: unknown): boolean {
+  switch (kind) {
+    case "count":
+      return isCount(value);
+    case "boolean":
+      return typeof value === "boolean";
+    case "value":
+      return true;
+    case "entries":
+      return Array.isArray(value) && value.every((entry) => Array.isArray(entry) && entry.length === 2 && typeof entry[0] === "string");
+    case "optional-id":
+      return value === null || isCount(value);
+    case "role":
+      return value === "leader" || value === "follower" || value === "candidate";
+    case "text":
+      return typeof value === "string";
+  }
+}
 
-const common: Readonly<Record<string, FieldCheck>> = { term: isCount, leaderId: isOptionalId };
-
-const successShapes: { readonly [Op in ClientOp]: Readonly<Record<string, FieldCheck>> } = {
-  get: { found: isBoolean, value: isAnything },
-  put: { index: isCount },
-  delete: { index: isCount, found: isBoolean },
-  cas: { index: isCount, swapped: isBoolean, value: isAnything },
-  list: { entries: isEntryList },
-  status: {
-    id: isCount,
-    pid: isCount,
-    role: isRole,
-    commitIndex: isCount,
-    lastApplied: isCount,
-    lastLogIndex: isCount,
-    votedFor: isOptionalId,
-  },
-};
-
-const failureShape: Readonly<Record<string, FieldCheck>> = {
-  error: (value) => typeof value === "string",
-  message: (value) => typeof value === "string",
-};
+const commonFields: Readonly<Record<string, ReplyFieldKind>> = { term: "count", leaderId: "optional-id" };
+const failureFields: Readonly<Record<string, ReplyFieldKind>> = { error: "text", message: "text" };
 
 /** The first field that breaks `shape`, as a sentence; undefined when none does. */
-function firstMismatch(reply: ReplyFields, shape: Readonly<Record<string, FieldCheck>>): string | undefined {
-  for (const [field, check] of Object.entries(shape)) {
+function firstMismatch(reply: ReplyFields, shape: Readonly<Record<string, ReplyFieldKind>>): string | undefined {
+  for (const [field, kind] of Object.entries(shape)) {
     if (!Object.hasOwn(reply, field)) return `the reply has no ${field} field`;
-    if (!check(reply[field])) return `the reply's ${field} field is malformed`;
+    if (!fits(kind, reply[field])) return `the reply's ${field} field is malformed`;
   }
   return undefined;
 }
@@ -124,11 +88,11 @@ function firstMismatch(reply: ReplyFields, shape: Readonly<Record<string, FieldC
  */
 export function checkReply<Op extends ClientOp>(op: Op, reply: ReplyFields): ReplyByOp[Op] | FailureReply | string {
   if (!reply.ok) {
-    const problem = firstMismatch(reply, failureShape);
+    const problem = firstMismatch(reply, failureFields);
     if (problem !== undefined) return problem;
     if (reply.leader !== undefined && typeof reply.leader !== "string") return "the reply's leader field is malformed";
     return reply as unknown as FailureReply;
   }
-  const problem = firstMismatch(reply, common) ?? firstMismatch(reply, successShapes[op]);
+  const problem = firstMismatch(reply, commonFields) ?? firstMismatch(reply, replyFieldsByOp[op]);
   return problem ?? (reply as unknown as ReplyByOp[Op]);
 }

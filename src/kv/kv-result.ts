@@ -13,14 +13,7 @@ export type KvResult =
   /**
    * The write's `seq` is below the last one its session applied: it was
    * not applied, and its original result is no longer kept. The server
-   * answers BAD_REQUEST (see describeStaleSeq).
+   * answers BAD_REQUEST.
    */
   | { readonly kind: "stale-seq"; readonly client: string; readonly seq: number; readonly lastSeq: number };
 
-/** The sentence for a client whose write was refused as a stale duplicate. */
-export function describeStaleSeq(result: Extract<KvResult, { kind: "stale-seq" }>): string {
-  return (
-    `seq ${result.seq} of client ${JSON.stringify(result.client)} is below the last seq this session applied ` +
-    `(${result.lastSeq}); the write was not applied again and its original reply is no longer kept`
-  );
-}

@@ -81,6 +81,13 @@ export class SessionTable implements SessionReader {
     return result;
   }
 
+  /** Replaces every session with `records`, given from least to most recently used (a snapshot's). */
+  replace(records: Iterable<readonly [string, SessionRecord]>): void {
+    this.#sessions.clear();
+    for (const [client, record] of records) this.#sessions.set(client, record);
+    assert(this.#sessions.size <= this.sessionsMax, `a snapshot holds ${this.#sessions.size} sessions, more than ${this.sessionsMax}`);
+  }
+
   /** The sessions from least to most recently used (for comparing replicas and for snapshots). */
   records(): IterableIterator<[string, SessionRecord]> {
     return this.#sessions.entries();

@@ -58,6 +58,11 @@ export class SortedKeys {
     return true;
   }
 
+  clear(): void {
+    this.#chunks.length = 0;
+    this.#size = 0;
+  }
+
   /** Removes `key`; returns false when it was not there. */
   delete(key: string): boolean {
     const chunkIndex = this.#chunkFor(key);

@@ -68,8 +68,4 @@ export class ReadIndexQueue {
     this.roundWanted = false;
     return contexts;
   }
-
-  size(): number {
-    return this.pending.length;
-  }
 }

@@ -1,25 +1,29 @@
 import type { LogIndex, Term } from "../raft/index.ts";
-import type { Request } from "../protocol/client-protocol.ts";
 
-/** A client request the server has accepted and not yet answered. */
-export interface PendingRequest<Handle> {
-  readonly handle: Handle;
-  readonly request: Request;
+/** Someone waiting for a proposal or a read: called exactly once, with how it ended. */
+export interface Waiter<Outcome> {
   readonly deadlineMs: number;
+  readonly settle: (outcome: Outcome) => void;
+}
+
+/** A linearizable read waiting for its ReadIndex confirmation, then for the state machine to reach it. */
+export interface PendingRead<Query, Outcome> extends Waiter<Outcome> {
+  readonly query: Query;
 }
 
 /**
- * Requests waiting on the log or on a read confirmation, with no timer per
- * request: every request gets the same timeout, so insertion order is
- * deadline order and an expiry sweep stops at the first one still in time.
+ * Proposals and reads waiting on the log or on a read confirmation, with no
+ * timer per request: every request gets the same timeout, so insertion
+ * order is deadline order and an expiry sweep stops at the first one still
+ * in time.
  */
-export class PendingRequests<Handle> {
-  /** Writes by the log index their entry was proposed at. */
-  private readonly writes = new Map<LogIndex, { readonly term: Term; readonly pending: PendingRequest<Handle> }>();
+export class PendingRequests<WriteOutcome, Query, ReadOutcome> {
+  /** Proposals by the log index their entry was proposed at. */
+  private readonly writes = new Map<LogIndex, { readonly term: Term; readonly waiter: Waiter<WriteOutcome> }>();
   /** Reads by ReadIndex context, until the leader confirms them. */
-  private readonly unconfirmedReads = new Map<number, PendingRequest<Handle>>();
+  private readonly unconfirmedReads = new Map<number, PendingRead<Query, ReadOutcome>>();
   /** Confirmed reads waiting for the state machine to reach their index, in index order. */
-  private confirmedReads: { readonly index: LogIndex; readonly pending: PendingRequest<Handle> }[] = [];
+  private confirmedReads: { readonly index: LogIndex; readonly read: PendingRead<Query, ReadOutcome> }[] = [];
 
   constructor(private readonly sizeMax: number) {}
 
@@ -31,73 +35,75 @@ export class PendingRequests<Handle> {
     return this.size() >= this.sizeMax;
   }
 
-  addWrite(index: LogIndex, term: Term, pending: PendingRequest<Handle>): void {
-    this.writes.set(index, { term, pending });
+  addWrite(index: LogIndex, term: Term, waiter: Waiter<WriteOutcome>): void {
+    this.writes.set(index, { term, waiter });
   }
 
-  /** The write proposed at `index`, and whether the entry applied there is the one it proposed. */
-  takeWrite(index: LogIndex, appliedTerm: Term): { readonly pending: PendingRequest<Handle>; readonly replaced: boolean } | null {
+  /** The proposal made at `index`, and whether the entry applied there is the one it proposed. */
+  takeWrite(index: LogIndex, appliedTerm: Term): { readonly waiter: Waiter<WriteOutcome>; readonly replaced: boolean } | null {
     const write = this.writes.get(index);
     if (write === undefined) return null;
     this.writes.delete(index);
-    return { pending: write.pending, replaced: write.term !== appliedTerm };
+    return { waiter: write.waiter, replaced: write.term !== appliedTerm };
   }
 
-  addRead(context: number, pending: PendingRequest<Handle>): void {
-    this.unconfirmedReads.set(context, pending);
+  addRead(context: number, read: PendingRead<Query, ReadOutcome>): void {
+    this.unconfirmedReads.set(context, read);
   }
 
-  /** The leader confirmed read `context` at `index` (ReadIndex, §8). */
+  /** The leader confirmed read `context` at `index` (ReadIndex, Raft paper §8). */
   confirmRead(context: number, index: LogIndex): void {
-    const pending = this.unconfirmedReads.get(context);
-    if (pending === undefined) return; // already expired
+    const read = this.unconfirmedReads.get(context);
+    if (read === undefined) return; // already expired
     this.unconfirmedReads.delete(context);
-    this.confirmedReads.push({ index, pending });
+    this.confirmedReads.push({ index, read });
   }
 
   /** Confirmed reads the state machine has caught up with. */
-  takeServableReads(lastApplied: LogIndex): PendingRequest<Handle>[] {
+  takeServableReads(lastApplied: LogIndex): PendingRead<Query, ReadOutcome>[] {
     let count = 0;
     while (count < this.confirmedReads.length && this.confirmedReads[count]!.index <= lastApplied) count++;
-    return this.confirmedReads.splice(0, count).map((read) => read.pending);
+    return this.confirmedReads.splice(0, count).map((confirmed) => confirmed.read);
   }
 
-  takeUnconfirmedRead(context: number): PendingRequest<Handle> | undefined {
-    const pending = this.unconfirmedReads.get(context);
+  takeUnconfirmedRead(context: number): PendingRead<Query, ReadOutcome> | undefined {
+    const read = this.unconfirmedReads.get(context);
     this.unconfirmedReads.delete(context);
-    return pending;
+    return read;
   }
 
-  /** Every write still waiting for its entry to be applied. */
-  takeWrites(): PendingRequest<Handle>[] {
-    const taken = [...this.writes.values()].map((write) => write.pending);
+  /** Every proposal still waiting for its entry to be applied. */
+  takeWrites(): Waiter<WriteOutcome>[] {
+    const taken = [...this.writes.values()].map((write) => write.waiter);
     this.writes.clear();
     return taken;
   }
 
-  takeAll(): PendingRequest<Handle>[] {
-    const taken = [...this.takeWrites(), ...this.unconfirmedReads.values(), ...this.confirmedReads.map((read) => read.pending)];
+  /** Every read, confirmed or not. */
+  takeReads(): PendingRead<Query, ReadOutcome>[] {
+    const taken = [...this.unconfirmedReads.values(), ...this.confirmedReads.map((confirmed) => confirmed.read)];
     this.unconfirmedReads.clear();
     this.confirmedReads = [];
     return taken;
   }
 
-  /** Requests past their deadline. */
-  takeExpired(nowMs: number): PendingRequest<Handle>[] {
-    const expired: PendingRequest<Handle>[] = [];
+  /** Proposals and reads past their deadline. */
+  takeExpired(nowMs: number): { readonly writes: Waiter<WriteOutcome>[]; readonly reads: PendingRead<Query, ReadOutcome>[] } {
+    const writes: Waiter<WriteOutcome>[] = [];
+    const reads: PendingRead<Query, ReadOutcome>[] = [];
     for (const [index, write] of this.writes) {
-      if (write.pending.deadlineMs > nowMs) break;
-      expired.push(write.pending);
+      if (write.waiter.deadlineMs > nowMs) break;
+      writes.push(write.waiter);
       this.writes.delete(index);
     }
-    for (const [context, pending] of this.unconfirmedReads) {
-      if (pending.deadlineMs > nowMs) break;
-      expired.push(pending);
+    for (const [context, read] of this.unconfirmedReads) {
+      if (read.deadlineMs > nowMs) break;
+      reads.push(read);
       this.unconfirmedReads.delete(context);
     }
-    while (this.confirmedReads.length > 0 && this.confirmedReads[0]!.pending.deadlineMs <= nowMs) {
-      expired.push(this.confirmedReads.shift()!.pending);
+    while (this.confirmedReads.length > 0 && this.confirmedReads[0]!.read.deadlineMs <= nowMs) {
+      reads.push(this.confirmedReads.shift()!.read);
     }
-    return expired;
+    return { writes, reads };
   }
 }

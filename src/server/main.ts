@@ -11,7 +11,7 @@ import { performance } from "node:perf_hooks";
 import { configFromArgs, integerOption, parseCommandLine, reportCommandLineError, UsageError } from "../cli/args.ts";
 import { parentPidVariable, watchParentProcess } from "../cli/parent-watchdog.ts";
 import type { ClusterConfig } from "../config/cluster-config.ts";
-import { KvStateMachine } from "../kv/state-machine.ts";
+import { KvStore } from "../kv/kv-store.ts";
 import { RaftNode, SeededRandom, raftConfigDefaults, type RaftConfig } from "../raft/index.ts";
 import { LmdbStorage } from "../storage/lmdb-storage.ts";
 import { StorageError } from "../storage/storage-error.ts";
@@ -20,6 +20,7 @@ import type winston from "winston";
 import { closeLogger, createLogger, parseLogLevel, loggerFrom, type LogLevel } from "../logging/logging.ts";
 import { PeerTransport } from "../transport/peer-transport.ts";
 import { RaftServer, raftServerLimitsDefaults } from "../runtime/raft-server.ts";
+import { KvService } from "../service/kv-service.ts";
 
 const usage = "usage: npm run server -- --id N [--config FILE] [--log-level error|warn|info|debug] [--log-json FILE]";
 
@@ -79,7 +80,7 @@ async function main(argv: readonly string[]): Promise<void> {
     random: new SeededRandom(randomInt(2 ** 31)),
     logger: baseLogger,
   });
-  const kv = new KvStateMachine();
+  const kv = new KvStore();
 
   let endpoint: ClientEndpoint;
   try {
@@ -100,18 +101,8 @@ async function main(argv: readonly string[]): Promise<void> {
     logger.error(`fatal: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
     void closeLogger(logger).finally(() => process.exit(1));
   };
-  const server = new RaftServer({
-    id,
-    cluster,
-    node,
-    storage,
-    kv,
-    peers: transport,
-    clients: endpoint,
-    logger: baseLogger,
-    nowMs: () => performance.now(),
-    onFatal: fatal,
-  });
+  const server = new RaftServer({ node, storage, stateMachine: kv, peers: transport, nowMs: () => performance.now(), onFatal: fatal });
+  const service = new KvService({ id, pid: process.pid, cluster, runtime: server, sessions: kv.sessions, clients: endpoint, logger: baseLogger });
 
   const ticker = setInterval(() => server.tick(), tickIntervalMs);
   const shutdown = async (reason: string): Promise<void> => {
@@ -134,7 +125,7 @@ async function main(argv: readonly string[]): Promise<void> {
   transport.listen((message) => server.receivePeerMessage(message)).catch(fatal);
   endpoint
     .listen((request) =>
-      request.overLimit ? server.refuseOverloaded(request.replyTo, request.frames) : server.receiveClientRequest(request.replyTo, request.frames),
+      request.overLimit ? service.refuseOverloaded(request.replyTo, request.frames) : service.receive(request.replyTo, request.frames),
     )
     .catch(fatal);
 

@@ -11,8 +11,9 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { Packr, Unpackr } from "msgpackr";
 import { encodeCommand, type KvCommand } from "../../src/kv/commands.ts";
-import { KvStateMachine } from "../../src/kv/state-machine.ts";
-import { encodeReply, okReply, parseRequest, type Request } from "../../src/protocol/client-protocol.ts";
+import { KvStore } from "../../src/kv/kv-store.ts";
+import { encodeReply, okReply } from "../../src/protocol/client-reply.ts";
+import { parseRequest, type Request } from "../../src/protocol/client-request.ts";
 import { MsgpackReader } from "../../src/msgpack/msgpack-reader.ts";
 
 const packr = new Packr({ useRecords: false });
@@ -51,7 +52,7 @@ function replyField(reply: Uint8Array, name: string): Uint8Array {
 }
 
 describe("a value's bytes from request to reply", () => {
-  const machine = new KvStateMachine();
+  const machine = new KvStore();
   const apply = (command: KvCommand) =>
     machine.apply({ index: machine.lastApplied + 1, term: 1, type: "command", data: encodeCommand(command) });
 

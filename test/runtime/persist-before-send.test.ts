@@ -43,7 +43,7 @@ test("a client's write is answered only after it is durable on a majority", asyn
   const h = harness();
   await becomeLeader(h);
   h.sent.length = 0;
-  h.server.receiveClientRequest(42, [pack({ op: "put", key: "k", value: "v", rid: 9 })]);
+  h.service.receive(42, [pack({ op: "put", key: "k", value: "v", rid: 9 })]);
   await turns();
   assert.equal(h.storage.inFlight(), 1, "the leader writes the entry first");
   assert.equal(h.sent.length, 0, "no AppendEntries before the leader's own write");

@@ -1,12 +1,13 @@
 /**
- * A RaftServer around a real RaftNode (server 1 of 3) with fake storage,
- * peers and clients, driven by hand: the test plays the other servers.
+ * A RaftServer around a real RaftNode (server 1 of 3) and a real KvStore,
+ * with the KvService in front of it and fake storage, peers and clients,
+ * driven by hand: the test plays the other servers.
  */
 import { nullLogger } from "../../src/base/logger.ts";
 import assert from "node:assert/strict";
 import { Unpackr } from "msgpackr";
 import { defaultClusterConfig } from "../../src/config/cluster-config.ts";
-import { KvStateMachine } from "../../src/kv/state-machine.ts";
+import { KvStore } from "../../src/kv/kv-store.ts";
 import {
   RaftNode,
   SeededRandom,
@@ -17,6 +18,7 @@ import {
   type Message,
 } from "../../src/raft/index.ts";
 import { RaftServer } from "../../src/runtime/raft-server.ts";
+import { KvService } from "../../src/service/kv-service.ts";
 import type { RaftState, RaftStorage } from "../../src/storage/storage.ts";
 
 /**
@@ -87,18 +89,26 @@ export function harness() {
     nowMs: now,
     random: new SeededRandom(7),
   });
-  const server = new RaftServer<number>({
-    id: 1,
-    cluster: { ...defaultClusterConfig(), servers: defaultClusterConfig().servers.slice(0, 3) },
+  const kv = new KvStore();
+  const server = new RaftServer({
     node,
     storage,
-    kv: new KvStateMachine(),
+    stateMachine: kv,
     peers: {
       send: (messages) => {
         if (storage.criticalInFlight() > 0) violations.push(`sent ${messages.map((m) => m.type).join(",")} during a save`);
         sent.push(...messages);
       },
     },
+    nowMs: () => now,
+    onFatal: (error) => violations.push(`fatal: ${String(error)}`),
+  });
+  const service = new KvService<number>({
+    id: 1,
+    pid: process.pid,
+    cluster: { ...defaultClusterConfig(), servers: defaultClusterConfig().servers.slice(0, 3) },
+    runtime: server,
+    sessions: kv.sessions,
     clients: {
       reply: (_handle, bytes) => {
         if (storage.criticalInFlight() > 0) violations.push("answered a client during a save");
@@ -106,14 +116,12 @@ export function harness() {
       },
     },
     logger: nullLogger,
-    nowMs: () => now,
-    onFatal: (error) => violations.push(`fatal: ${String(error)}`),
   });
   const advanceTime = (ms: number): void => {
     now += ms;
     server.tick();
   };
-  return { storage, sent, replies, violations, node, server, advanceTime };
+  return { storage, sent, replies, violations, node, server, service, advanceTime };
 }
 
 export type ServerHarness = ReturnType<typeof harness>;

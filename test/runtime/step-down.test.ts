@@ -13,8 +13,8 @@ import { becomeLeader, harness, turns } from "./server-harness.ts";
 test("a leader that steps down answers pending writes TIMEOUT and pending reads NOT_LEADER", async () => {
   const h = harness();
   await becomeLeader(h);
-  h.server.receiveClientRequest(1, [pack({ op: "put", key: "k", value: "v", client: "c", seq: 1, rid: "write" })]);
-  h.server.receiveClientRequest(2, [pack({ op: "get", key: "k", rid: "read" })]);
+  h.service.receive(1, [pack({ op: "put", key: "k", value: "v", client: "c", seq: 1, rid: "write" })]);
+  h.service.receive(2, [pack({ op: "get", key: "k", rid: "read" })]);
   await turns();
   h.storage.releaseAll();
   await turns();

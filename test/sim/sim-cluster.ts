@@ -14,7 +14,7 @@ import {
   SeededRandom,
 } from "../../src/raft/index.ts";
 import { isDeepStrictEqual } from "node:util";
-import { KvStateMachine } from "../../src/kv/state-machine.ts";
+import { KvStore } from "../../src/kv/kv-store.ts";
 import { MemoryStorage } from "../../src/storage/memory-storage.ts";
 import { type CheckerName, ReadIndexChecker, SafetyChecker, SimulationViolation } from "./checkers.ts";
 import { SimNetwork } from "./sim-network.ts";
@@ -73,7 +73,7 @@ class SimServer {
   durableCommitIndex = 0;
   lastApplied = 0;
   /** Volatile, as in a real server: rebuilt at each start by re-applying the committed log. */
-  stateMachine = new KvStateMachine();
+  stateMachine = new KvStore();
 
   constructor(readonly id: NodeId) {}
 }
@@ -167,7 +167,7 @@ export class SimCluster {
   }
 
   /** The key-value state machine of server `id`, fed every entry it applies. */
-  stateMachine(id: NodeId): KvStateMachine {
+  stateMachine(id: NodeId): KvStore {
     return this.server(id).stateMachine;
   }
 
@@ -273,7 +273,7 @@ export class SimCluster {
     server.durableLog = entries.slice();
     server.durableCommitIndex = hardState.commitIndex;
     server.lastApplied = 0;
-    server.stateMachine = new KvStateMachine();
+    server.stateMachine = new KvStore();
     const config: RaftConfig = { ...this.settings, id: server.id, peers: this.ids };
     server.node = this.guard(server.id, () =>
       this.createNode({

@@ -9,15 +9,8 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { Packr, Unpackr } from "msgpackr";
-import {
-  encodeReply,
-  errorReply,
-  okReply,
-  parseRequest,
-  type ParseResult,
-  type Request,
-  type ReplyContext,
-} from "../../src/protocol/client-protocol.ts";
+import { encodeReply, errorReply, okReply, type ReplyContext } from "../../src/protocol/client-reply.ts";
+import { parseRequest, type ParseResult, type Request } from "../../src/protocol/client-request.ts";
 import { MsgpackReader } from "../../src/msgpack/msgpack-reader.ts";
 
 const packr = new Packr({ useRecords: false });

@@ -11,21 +11,22 @@
  */
 import { assert, assertNever } from "../base/assert.ts";
 import type { Entry, LogIndex } from "../raft/index.ts";
+import type { StateMachine, StateMachineSnapshot } from "../state-machine/state-machine.ts";
 import { decodeCommand, type KvCommand } from "./commands.ts";
+import type { KvAnswer, KvEntry, KvQuery } from "./kv-query.ts";
 import type { KvResult } from "./kv-result.ts";
+import { decodeSnapshotChunks, encodeSnapshotChunks } from "./kv-snapshot.ts";
 import { SessionTable, sessionsMaxDefault, type SessionReader, type SessionRecord } from "./sessions.ts";
 import { SortedKeys } from "./sorted-keys.ts";
 import { msgpackValuesEqual } from "./value-equality.ts";
 
-export interface KvStateMachineOptions {
+export interface KvStoreOptions {
   /** How many client sessions to remember (see sessions.ts). */
   readonly sessionsMax?: number;
 }
 
-/** One `[key, raw MessagePack value]` pair of a list. */
-export type KvEntry = readonly [key: string, value: Uint8Array];
-
-export class KvStateMachine {
+/** The key-value store, as the state machine the replicated log drives (docs/architecture.md §1). */
+export class KvStore implements StateMachine<KvQuery, KvAnswer, KvResult> {
   readonly #values = new Map<string, Uint8Array>();
   /** Holds exactly the keys of #values. */
   readonly #keys = new SortedKeys();
@@ -33,7 +34,7 @@ export class KvStateMachine {
   /** The index of the last entry applied; entries are applied one by one, in order, from 1. */
   #lastApplied: LogIndex = 0;
 
-  constructor(options: KvStateMachineOptions = {}) {
+  constructor(options: KvStoreOptions = {}) {
     this.#sessions = new SessionTable(options.sessionsMax ?? sessionsMaxDefault);
   }
 
@@ -79,6 +80,33 @@ export class KvStateMachine {
     }
     this.#lastApplied = entry.index;
     return result;
+  }
+
+  query(query: KvQuery): KvAnswer {
+    switch (query.op) {
+      case "get":
+        return { op: "get", value: this.read(query.key) };
+      case "list":
+        return { op: "list", entries: this.list(query.prefix, query.limit) };
+      default:
+        return assertNever(query, "query");
+    }
+  }
+
+  takeSnapshot(): StateMachineSnapshot {
+    // Values are immutable byte arrays, so shallow copies freeze the image while later entries apply.
+    const entries = this.list();
+    const sessions = [...this.#sessions.records()];
+    return { lastApplied: this.#lastApplied, chunks: () => encodeSnapshotChunks(entries, sessions) };
+  }
+
+  restore(lastApplied: LogIndex, chunks: Iterable<Uint8Array>): void {
+    const image = decodeSnapshotChunks(chunks);
+    this.#values.clear();
+    this.#keys.clear();
+    for (const [key, value] of image.entries) this.#store(key, value);
+    this.#sessions.replace(image.sessions);
+    this.#lastApplied = lastApplied;
   }
 
   /** The raw value stored under `key`, or null. */

@@ -1,13 +1,15 @@
 /**
- * The client protocol (PROTOCOL.md §3): requests parsed and validated from
- * untrusted frames, and replies encoded.
+ * Client requests (docs/protocol.md §4, §6), parsed and validated from
+ * untrusted frames where they enter a server.
  *
  * `value`, `expect` and `rid` are never decoded: they are kept as the exact
- * MessagePack bytes the client sent and spliced back verbatim into replies,
+ * MessagePack bytes the client sent and spliced back verbatim into replies
+ * (client-reply.ts),
  * so that any value (maps with `__proto__` keys, 64-bit integers, binary,
  * strings that are not UTF-8) is stored and returned unchanged.
  *
- * Choices where PROTOCOL.md leaves room, so that clients can rely on them:
+ * Choices where the contract leaves room, so that clients can rely on them
+ * (docs/protocol.md §6):
  *   - `client` and `seq` come together: either without the other is refused;
  *   - a field is checked only for the ops that use it (others ignore it);
  *   - field names must be strings of valid UTF-8, each at most once;
@@ -15,10 +17,9 @@
  *     at most 2^53 - 1;
  *   - arrays and maps may nest at most 64 deep inside a field's value.
  */
-import { clientIdBytesMax, keyBytesMax, valueBytesMax, type SessionFields } from "../kv/commands.ts";
 import { assertNever } from "../base/assert.ts";
-import type { LogIndex, NodeId, Role, Term } from "../raft/index.ts";
-import type { ErrorCode } from "./errors.ts";
+import type { NodeId } from "../raft/index.ts";
+import { clientIdBytesMax, keyBytesMax, valueBytesMax } from "./limits.ts";
 import {
   MsgpackDepthError,
   MsgpackFormatError,
@@ -28,15 +29,20 @@ import {
   nestingDepthMax,
   type MsgpackHead,
 } from "../msgpack/msgpack-reader.ts";
-import { MsgpackWriter } from "../msgpack/msgpack-writer.ts";
-
-export type { ErrorCode } from "./errors.ts";
 
 export const ops = ["get", "put", "delete", "list", "cas", "status", "admin"] as const;
 export type Op = (typeof ops)[number];
 
 export const adminActions = ["timeout", "step-down", "shutdown", "transfer"] as const;
 export type AdminAction = (typeof adminActions)[number];
+
+/**
+ * A write's exactly-once session: `client` names the session and `seq`
+ * numbers its writes (docs/protocol.md §8). Both or neither.
+ */
+export type SessionFields =
+  | { readonly client?: undefined; readonly seq?: undefined }
+  | { readonly client: string; readonly seq: number };
 
 interface RequestBase {
   /** The raw MessagePack bytes of the request's `rid`, echoed in the reply; null when it had none. */
@@ -98,7 +104,7 @@ const quoteAll = (names: readonly string[]): string => names.map((name) => JSON.
 
 /**
  * Parses one request: the message's frames after the routing envelope.
- * Applies every validation rule of PROTOCOL.md §3; never throws on any input.
+ * Applies every validation rule of docs/protocol.md §6; never throws on any input.
  */
 export function parseRequest(frames: readonly Uint8Array[], options: ParseOptions = {}): ParseResult {
   if (frames.length !== 1) {
@@ -330,133 +336,4 @@ class RequestFields {
 interface StringField {
   readonly text: string;
   readonly bytes: number;
-}
-
-// ---------------------------------------------------------------------------
-// Replies
-
-/** What every reply carries besides its outcome (PROTOCOL.md §3). */
-export interface ReplyContext {
-  /** The answering server's current term. */
-  readonly term: Term;
-  /** The leader it knows of in that term, or null. */
-  readonly leaderId: NodeId | null;
-  /** The leader's client endpoint, written in error replies (NOT_LEADER) when known. */
-  readonly leader?: string;
-  /** The request's raw `rid`, echoed verbatim; omitted from the reply when null. */
-  readonly rid: Uint8Array | null;
-}
-
-/** The fields of a successful reply by op; `op` selects the layout and is not itself sent. */
-export type OkFields =
-  /** `value` is the raw stored value, null when the key is absent. */
-  | { readonly op: "get"; readonly value: Uint8Array | null; readonly found: boolean }
-  | { readonly op: "put"; readonly index: LogIndex }
-  | { readonly op: "delete"; readonly index: LogIndex; readonly found: boolean }
-  | { readonly op: "cas"; readonly index: LogIndex; readonly swapped: boolean; readonly value: Uint8Array | null }
-  /** Raw values, keys in order. */
-  | { readonly op: "list"; readonly entries: readonly (readonly [string, Uint8Array])[] }
-  /** `term` and `leaderId` come from the reply's context. */
-  | {
-      readonly op: "status";
-      readonly id: NodeId;
-      readonly pid: number;
-      readonly role: Role;
-      readonly commitIndex: LogIndex;
-      readonly lastApplied: LogIndex;
-      readonly lastLogIndex: LogIndex;
-      readonly votedFor: NodeId | null;
-    }
-  | { readonly op: "admin"; readonly action: AdminAction };
-
-export type OkReply = ReplyContext & { readonly ok: true } & OkFields;
-export type ErrorReply = ReplyContext & { readonly ok: false; readonly error: ErrorCode; readonly message: string };
-export type Reply = OkReply | ErrorReply;
-
-export function okReply(fields: OkFields, context: ReplyContext): OkReply {
-  return { ...context, ...fields, ok: true };
-}
-
-export function errorReply(error: ErrorCode, message: string, context: ReplyContext): ErrorReply {
-  return { ...context, ok: false, error, message };
-}
-
-type FieldWriter = readonly [name: string, write: (writer: MsgpackWriter) => void];
-
-const nullable =
-  <T>(value: T | null, write: (writer: MsgpackWriter, value: T) => void) =>
-  (writer: MsgpackWriter): void => {
-    if (value === null) writer.nil();
-    else write(writer, value);
-  };
-const rawOrNil = (value: Uint8Array | null) => nullable(value, (writer, bytes) => writer.raw(bytes));
-const numberOrNil = (value: number | null) => nullable(value, (writer, number) => writer.number(number));
-
-/** Encodes a reply as one MessagePack map, splicing raw values in verbatim. */
-export function encodeReply(reply: Reply): Uint8Array {
-  const fields: FieldWriter[] = [["ok", (writer) => writer.bool(reply.ok)]];
-  if (reply.ok) fields.push(...okFieldWriters(reply));
-  else {
-    fields.push(["error", (writer) => writer.str(reply.error)], ["message", (writer) => writer.str(reply.message)]);
-  }
-  fields.push(["term", (writer) => writer.number(reply.term)], ["leaderId", numberOrNil(reply.leaderId)]);
-  const leader = reply.leader;
-  if (!reply.ok && leader !== undefined) fields.push(["leader", (writer) => writer.str(leader)]);
-  const rid = reply.rid;
-  if (rid !== null) fields.push(["rid", (writer) => writer.raw(rid)]);
-
-  const writer = new MsgpackWriter();
-  writer.mapHeader(fields.length);
-  for (const [name, write] of fields) {
-    writer.str(name);
-    write(writer);
-  }
-  return writer.finish();
-}
-
-function okFieldWriters(reply: OkReply): FieldWriter[] {
-  switch (reply.op) {
-    case "get":
-      return [
-        ["value", rawOrNil(reply.value)],
-        ["found", (writer) => writer.bool(reply.found)],
-      ];
-    case "put":
-      return [["index", (writer) => writer.number(reply.index)]];
-    case "delete":
-      return [
-        ["index", (writer) => writer.number(reply.index)],
-        ["found", (writer) => writer.bool(reply.found)],
-      ];
-    case "cas":
-      return [
-        ["index", (writer) => writer.number(reply.index)],
-        ["swapped", (writer) => writer.bool(reply.swapped)],
-        ["value", rawOrNil(reply.value)],
-      ];
-    case "list":
-      return [
-        [
-          "entries",
-          (writer) => {
-            writer.arrayHeader(reply.entries.length);
-            for (const [key, value] of reply.entries) writer.arrayHeader(2).str(key).raw(value);
-          },
-        ],
-      ];
-    case "status":
-      return [
-        ["id", (writer) => writer.number(reply.id)],
-        ["pid", (writer) => writer.number(reply.pid)],
-        ["role", (writer) => writer.str(reply.role)],
-        ["commitIndex", (writer) => writer.number(reply.commitIndex)],
-        ["lastApplied", (writer) => writer.number(reply.lastApplied)],
-        ["lastLogIndex", (writer) => writer.number(reply.lastLogIndex)],
-        ["votedFor", numberOrNil(reply.votedFor)],
-      ];
-    case "admin":
-      return [["action", (writer) => writer.str(reply.action)]];
-    default:
-      return assertNever(reply, "reply");
-  }
 }

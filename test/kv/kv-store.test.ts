@@ -1,5 +1,5 @@
 /**
- * Proves that KvStateMachine applies committed entries as PROTOCOL.md §3
+ * Proves that KvStore applies committed entries as PROTOCOL.md §3
  * describes (put, delete, cas and their results; list in UTF-8 key order with
  * prefix and limit), applies each write of a session at most once, refuses
  * entries out of order, and is deterministic: two machines fed the same
@@ -11,7 +11,7 @@ import assert from "node:assert/strict";
 import { Packr } from "msgpackr";
 import { encodeCommand, type KvCommand } from "../../src/kv/commands.ts";
 import type { KvResult } from "../../src/kv/kv-result.ts";
-import { KvStateMachine } from "../../src/kv/state-machine.ts";
+import { KvStore } from "../../src/kv/kv-store.ts";
 import { AssertionError } from "../../src/base/assert.ts";
 import { SeededRandom } from "../../src/raft/index.ts";
 import type { Entry } from "../../src/raft/index.ts";
@@ -20,7 +20,7 @@ const packr = new Packr({ useRecords: false });
 const value = (content: unknown): Uint8Array => Uint8Array.from(packr.pack(content));
 
 /** Feeds commands (or noops, as null) to a machine as consecutive entries, returning their results. */
-function applyAll(machine: KvStateMachine, commands: readonly (KvCommand | null)[]): (KvResult | null)[] {
+function applyAll(machine: KvStore, commands: readonly (KvCommand | null)[]): (KvResult | null)[] {
   return commands.map((command) => machine.apply(entryAt(machine.lastApplied + 1, command)));
 }
 
@@ -30,16 +30,16 @@ function entryAt(index: number, command: KvCommand | null): Entry {
     : { index, term: 1, type: "command", data: encodeCommand(command) };
 }
 
-describe("KvStateMachine.apply", () => {
+describe("KvStore.apply", () => {
   it("applies noops as nothing and counts lastApplied", () => {
-    const machine = new KvStateMachine();
+    const machine = new KvStore();
     assert.deepEqual(applyAll(machine, [null, null]), [null, null]);
     assert.equal(machine.lastApplied, 2);
     assert.equal(machine.size, 0);
   });
 
   it("refuses an entry that is not the next index, and data that is not a command", () => {
-    const machine = new KvStateMachine();
+    const machine = new KvStore();
     assert.throws(() => machine.apply(entryAt(2, null)), AssertionError);
     machine.apply(entryAt(1, null));
     assert.throws(() => machine.apply(entryAt(1, null)), AssertionError);
@@ -48,7 +48,7 @@ describe("KvStateMachine.apply", () => {
   });
 
   it("puts, reads and deletes", () => {
-    const machine = new KvStateMachine();
+    const machine = new KvStore();
     const results = applyAll(machine, [
       { op: "put", key: "a", value: value(1) },
       { op: "put", key: "a", value: value(2) },
@@ -69,11 +69,11 @@ describe("KvStateMachine.apply", () => {
   });
 });
 
-describe("KvStateMachine cas", () => {
+describe("KvStore cas", () => {
   const cas = (key: string, expect: Uint8Array | null, next: Uint8Array): KvCommand => ({ op: "cas", key, expect, value: next });
 
   it("swaps into an absent key only when expect is nil", () => {
-    const machine = new KvStateMachine();
+    const machine = new KvStore();
     assert.deepEqual(applyAll(machine, [cas("k", value(1), value(2))]), [{ kind: "cas", index: 1, swapped: false, value: null }]);
     assert.deepEqual(applyAll(machine, [cas("k", null, value(2))]), [{ kind: "cas", index: 2, swapped: true, value: value(2) }]);
     assert.deepEqual(applyAll(machine, [cas("k", null, value(3))]), [{ kind: "cas", index: 3, swapped: false, value: value(2) }]);
@@ -81,7 +81,7 @@ describe("KvStateMachine cas", () => {
   });
 
   it("swaps when expect equals the stored value, and reports the stored value when not", () => {
-    const machine = new KvStateMachine();
+    const machine = new KvStore();
     applyAll(machine, [{ op: "put", key: "k", value: value({ n: 1, list: [1, 2] }) }]);
     assert.deepEqual(applyAll(machine, [cas("k", value({ n: 2 }), value("no"))]), [
       { kind: "cas", index: 2, swapped: false, value: value({ n: 1, list: [1, 2] }) },
@@ -93,9 +93,9 @@ describe("KvStateMachine cas", () => {
   });
 });
 
-describe("KvStateMachine.list", () => {
+describe("KvStore.list", () => {
   const keys = ["b", "a/2", "a/10", "a/1", "\uffff", "😀", "é", "a", "ab"];
-  const machine = new KvStateMachine();
+  const machine = new KvStore();
   applyAll(machine, keys.map((key, at) => ({ op: "put", key, value: value(at) })));
   applyAll(machine, [{ op: "delete", key: "ab" }]);
 
@@ -116,7 +116,7 @@ describe("KvStateMachine.list", () => {
   });
 
   it("lists 50,000 keys in order", () => {
-    const big = new KvStateMachine();
+    const big = new KvStore();
     const random = new SeededRandom(3);
     const written = new Set<string>();
     for (let at = 0; at < 50_000; at++) {
@@ -130,9 +130,9 @@ describe("KvStateMachine.list", () => {
   });
 });
 
-describe("KvStateMachine sessions", () => {
+describe("KvStore sessions", () => {
   it("applies a retried write once and answers the retry with the original result", () => {
-    const machine = new KvStateMachine();
+    const machine = new KvStore();
     const write: KvCommand = { op: "put", key: "k", value: value("first"), client: "c", seq: 1 };
     const results = applyAll(machine, [write, { op: "put", key: "k", value: value("other") }, write]);
     assert.deepEqual(results, [{ kind: "put", index: 1 }, { kind: "put", index: 2 }, { kind: "put", index: 1 }]);
@@ -142,7 +142,7 @@ describe("KvStateMachine sessions", () => {
   });
 
   it("refuses an older seq as stale and keeps a cas's original result", () => {
-    const machine = new KvStateMachine();
+    const machine = new KvStore();
     const first: KvCommand = { op: "cas", key: "k", expect: null, value: value(1), client: "c", seq: 1 };
     const results = applyAll(machine, [first, { op: "delete", key: "k", client: "c", seq: 2 }, first]);
     assert.deepEqual(results, [
@@ -154,14 +154,14 @@ describe("KvStateMachine sessions", () => {
   });
 
   it("bounds its sessions", () => {
-    const machine = new KvStateMachine({ sessionsMax: 2 });
+    const machine = new KvStore({ sessionsMax: 2 });
     applyAll(machine, ["a", "b", "c"].map((client) => ({ op: "delete", key: "k", client, seq: 1 })));
     assert.equal(machine.sessions.size, 2);
     assert.equal(machine.sessions.cachedResult("a", 1), null);
   });
 });
 
-describe("KvStateMachine determinism", () => {
+describe("KvStore determinism", () => {
   it("ends identical on two machines fed the same 5,000 random entries", () => {
     const random = new SeededRandom(2024);
     const pick = <T>(items: readonly T[]): T => items[random.intBetween(0, items.length - 1)] as T;
@@ -185,7 +185,7 @@ describe("KvStateMachine determinism", () => {
       else if (roll <= 6) commands.push({ op: "delete", key, ...session });
       else commands.push({ op: "cas", key, expect: random.intBetween(0, 3) === 0 ? null : pick(values), value: pick(values), ...session });
     }
-    const [first, second] = [new KvStateMachine({ sessionsMax: 5 }), new KvStateMachine({ sessionsMax: 5 })];
+    const [first, second] = [new KvStore({ sessionsMax: 5 }), new KvStore({ sessionsMax: 5 })];
     const firstResults = applyAll(first, commands);
     const secondResults = applyAll(second, commands);
     assert.deepEqual(secondResults, firstResults);

@@ -1,0 +1,110 @@
+/**
+ * The KV store's snapshot image as bytes: its key-value pairs in key order,
+ * then its sessions from least to most recently used, in MessagePack chunks
+ * of about `snapshotChunkBytes` each, so that no chunk nears a message size
+ * limit however large the store (Raft dissertation §5.1: the state machine
+ * writes its own snapshot).
+ *
+ * A chunk is a map `{ values: [[key, value], ...] }` or
+ * `{ sessions: [[client, lastSeq, lastIndex, result], ...] }`.
+ */
+import { Packr, Unpackr } from "msgpackr";
+import type { KvEntry } from "./kv-query.ts";
+import type { KvResult } from "./kv-result.ts";
+import type { SessionRecord } from "./sessions.ts";
+
+/** About how many bytes of keys and values one chunk carries. */
+export const snapshotChunkBytes = 1 << 20;
+
+/** How many sessions one chunk carries: each holds one result, at most about a value's size. */
+export const snapshotSessionsPerChunk = 1000;
+
+/** Snapshot bytes that are not an image this module wrote. */
+export class SnapshotFormatError extends Error {
+  override readonly name = "SnapshotFormatError";
+}
+
+export interface KvImage {
+  readonly entries: readonly KvEntry[];
+  readonly sessions: readonly (readonly [string, SessionRecord])[];
+}
+
+const packr = new Packr({ useRecords: false, mapsAsObjects: true, moreTypes: false });
+const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true, copyBuffers: true, int64AsType: "number" });
+
+export function* encodeSnapshotChunks(entries: readonly KvEntry[], sessions: readonly (readonly [string, SessionRecord])[]): Generator<Uint8Array> {
+  let pairs: KvEntry[] = [];
+  let bytes = 0;
+  for (const entry of entries) {
+    pairs.push(entry);
+    bytes += entry[0].length + entry[1].length;
+    if (bytes >= snapshotChunkBytes) {
+      yield packr.pack({ values: pairs });
+      pairs = [];
+      bytes = 0;
+    }
+  }
+  if (pairs.length > 0) yield packr.pack({ values: pairs });
+  for (let start = 0; start < sessions.length; start += snapshotSessionsPerChunk) {
+    const slice = sessions.slice(start, start + snapshotSessionsPerChunk);
+    yield packr.pack({ sessions: slice.map(([client, record]) => [client, record.lastSeq, record.lastIndex, record.lastResult]) });
+  }
+}
+
+export function decodeSnapshotChunks(chunks: Iterable<Uint8Array>): KvImage {
+  const entries: KvEntry[] = [];
+  const sessions: [string, SessionRecord][] = [];
+  for (const chunk of chunks) {
+    let decoded: unknown;
+    try {
+      decoded = unpackr.unpack(chunk);
+    } catch (error) {
+      throw new SnapshotFormatError(`a snapshot chunk is not MessagePack: ${String(error)}`);
+    }
+    if (typeof decoded !== "object" || decoded === null) throw new SnapshotFormatError("a snapshot chunk is not a map");
+    const { values, sessions: sessionRows } = decoded as { values?: unknown; sessions?: unknown };
+    if (Array.isArray(values)) {
+      for (const pair of values) entries.push(readPair(pair));
+    } else if (Array.isArray(sessionRows)) {
+      for (const row of sessionRows) sessions.push(readSession(row));
+    } else {
+      throw new SnapshotFormatError("a snapshot chunk holds neither values nor sessions");
+    }
+  }
+  return { entries, sessions };
+}
+
+function readPair(pair: unknown): KvEntry {
+  if (!Array.isArray(pair) || typeof pair[0] !== "string" || !(pair[1] instanceof Uint8Array)) {
+    throw new SnapshotFormatError("a snapshot pair is not [string key, binary value]");
+  }
+  return [pair[0], plain(pair[1])];
+}
+
+function readSession(row: unknown): [string, SessionRecord] {
+  if (!Array.isArray(row) || typeof row[0] !== "string" || !Number.isSafeInteger(row[1]) || !Number.isSafeInteger(row[2])) {
+    throw new SnapshotFormatError("a snapshot session is not [client, lastSeq, lastIndex, result]");
+  }
+  return [row[0], { lastSeq: row[1] as number, lastIndex: row[2] as number, lastResult: readResult(row[3]) }];
+}
+
+function readResult(fields: unknown): KvResult {
+  const result = fields as Record<string, unknown> | null;
+  const isIndex = (value: unknown): value is number => Number.isSafeInteger(value);
+  const bytesOrNull = (value: unknown): value is Uint8Array | null => value === null || value instanceof Uint8Array;
+  if (result !== null && typeof result === "object" && isIndex(result.index)) {
+    const index = result.index;
+    if (result.kind === "put") return { kind: "put", index };
+    if (result.kind === "delete" && typeof result.found === "boolean") return { kind: "delete", index, found: result.found };
+    if (result.kind === "cas" && typeof result.swapped === "boolean" && bytesOrNull(result.value)) {
+      return { kind: "cas", index, swapped: result.swapped, value: result.value === null ? null : plain(result.value) };
+    }
+  }
+  if (result?.kind === "stale-seq" && typeof result.client === "string" && isIndex(result.seq) && isIndex(result.lastSeq)) {
+    return { kind: "stale-seq", client: result.client, seq: result.seq, lastSeq: result.lastSeq };
+  }
+  throw new SnapshotFormatError("a snapshot session's result is malformed");
+}
+
+/** A plain Uint8Array view (msgpackr yields Buffers), so restored values compare equal to applied ones. */
+const plain = (bytes: Uint8Array): Uint8Array => new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);

@@ -1,0 +1,67 @@
+/**
+ * The one mapping between the client protocol and the KV store: a request
+ * becomes a command or a query, and a result or an answer becomes a reply
+ * (docs/architecture.md §5). Neither side knows the other.
+ */
+import { assertNever } from "../base/assert.ts";
+import type { KvCommand } from "../kv/commands.ts";
+import type { KvAnswer, KvQuery } from "../kv/kv-query.ts";
+import type { KvResult } from "../kv/kv-result.ts";
+import { errorReply, okReply, type Reply, type ReplyContext } from "../protocol/client-reply.ts";
+import type { GetRequest, ListRequest, WriteRequest } from "../protocol/client-request.ts";
+
+export type ReadRequest = GetRequest | ListRequest;
+
+export function commandOf(request: WriteRequest): KvCommand {
+  const session = request.client === undefined ? {} : { client: request.client, seq: request.seq };
+  switch (request.op) {
+    case "put":
+      return { op: "put", key: request.key, value: request.value, ...session };
+    case "delete":
+      return { op: "delete", key: request.key, ...session };
+    case "cas":
+      return { op: "cas", key: request.key, expect: request.expect, value: request.value, ...session };
+    default:
+      return assertNever(request, "write request");
+  }
+}
+
+export function queryOf(request: ReadRequest): KvQuery {
+  if (request.op === "get") return { op: "get", key: request.key };
+  return {
+    op: "list",
+    ...(request.prefix === undefined ? {} : { prefix: request.prefix }),
+    ...(request.limit === undefined ? {} : { limit: request.limit }),
+  };
+}
+
+export function replyOfAnswer(answer: KvAnswer, context: ReplyContext): Reply {
+  switch (answer.op) {
+    case "get":
+      return okReply({ op: "get", value: answer.value, found: answer.value !== null }, context);
+    case "list":
+      return okReply({ op: "list", entries: answer.entries }, context);
+    default:
+      return assertNever(answer, "answer");
+  }
+}
+
+export function replyOfResult(result: KvResult, context: ReplyContext): Reply {
+  switch (result.kind) {
+    case "put":
+      return okReply({ op: "put", index: result.index }, context);
+    case "delete":
+      return okReply({ op: "delete", index: result.index, found: result.found }, context);
+    case "cas":
+      return okReply({ op: "cas", index: result.index, swapped: result.swapped, value: result.value }, context);
+    case "stale-seq":
+      return errorReply(
+        "BAD_REQUEST",
+        `seq ${result.seq} of client ${JSON.stringify(result.client)} is below the last seq this session applied ` +
+          `(${result.lastSeq}); the write was not applied again and its original reply is no longer kept`,
+        context,
+      );
+    default:
+      return assertNever(result, "result");
+  }
+}

@@ -1,0 +1,179 @@
+/**
+ * The KV service: what a server does with one client request. It parses and
+ * validates the request (the protocol), turns it into a proposal or a read
+ * on the Raft runtime (through the mapping in kv-mapping.ts), and turns how
+ * that ended into exactly one reply. A request passes down once and its
+ * answer comes back once (docs/architecture.md §5).
+ */
+import { assertNever } from "../base/assert.ts";
+import type { Logger } from "../base/logger.ts";
+import type { ClusterConfig } from "../config/cluster-config.ts";
+import { encodeCommand } from "../kv/commands.ts";
+import type { KvAnswer, KvQuery } from "../kv/kv-query.ts";
+import type { KvResult } from "../kv/kv-result.ts";
+import type { SessionReader } from "../kv/sessions.ts";
+import { encodeReply, errorReply, okReply, type Reply, type ReplyContext } from "../protocol/client-reply.ts";
+import { parseRequest, type Request, type WriteRequest } from "../protocol/client-request.ts";
+import type { ErrorCode } from "../protocol/errors.ts";
+import type { NodeId } from "../raft/index.ts";
+import type { ProposalOutcome, RaftServer, ReadOutcome, Refusal } from "../runtime/raft-server.ts";
+import { commandOf, queryOf, replyOfAnswer, replyOfResult, type ReadRequest } from "./kv-mapping.ts";
+
+/** Where replies go: the client endpoint. `Handle` says which client asked. */
+export interface ClientReplier<Handle> {
+  reply(handle: Handle, bytes: Uint8Array): void;
+}
+
+export interface KvServiceOptions<Handle> {
+  readonly id: NodeId;
+  /** This server's process id, for status replies (so that an operator can signal exactly the leader). */
+  readonly pid: number;
+  readonly cluster: ClusterConfig;
+  readonly runtime: RaftServer<KvQuery, KvAnswer, KvResult>;
+  /** The store's sessions, to answer a retry of an applied write without proposing it again. */
+  readonly sessions: SessionReader;
+  readonly clients: ClientReplier<Handle>;
+  readonly logger: Logger;
+}
+
+const unknownOutcome = "it may or may not have taken effect: retry with the same client and seq";
+
+export class KvService<Handle> {
+  private readonly options: KvServiceOptions<Handle>;
+  private readonly endpointById: ReadonlyMap<NodeId, string>;
+  private readonly serverIds: ReadonlySet<NodeId>;
+
+  constructor(options: KvServiceOptions<Handle>) {
+    this.options = options;
+    this.endpointById = new Map(options.cluster.servers.map((server) => [server.id, server.client]));
+    this.serverIds = new Set(this.endpointById.keys());
+  }
+
+  /** One client request: its frames after the routing envelope. Never throws on any input. */
+  receive(handle: Handle, frames: readonly Uint8Array[]): void {
+    const parsed = parseRequest(frames, { serverIds: this.serverIds });
+    if (!parsed.ok) return this.send(handle, errorReply("BAD_REQUEST", parsed.message, this.context(parsed.rid)));
+    const request = parsed.request;
+    if (this.options.runtime.stopping) return this.refuse(handle, request, { kind: "shutting-down" });
+    switch (request.op) {
+      case "status":
+        return this.answerStatus(handle, request);
+      case "get":
+      case "list":
+        return request.stale ? this.answerRead(handle, request, this.options.runtime.readStale(queryOf(request))) : this.read(handle, request);
+      case "put":
+      case "delete":
+      case "cas":
+        return this.write(handle, request);
+      case "admin":
+        return this.send(
+          handle,
+          errorReply("BAD_REQUEST", `admin action "${request.action}" is not supported yet by this server`, this.context(request.rid)),
+        );
+      default:
+        return assertNever(request, "request");
+    }
+  }
+
+  /** A request the endpoint could not take on (too many in progress): refused at once, rid echoed. */
+  refuseOverloaded(handle: Handle, frames: readonly Uint8Array[]): void {
+    const parsed = parseRequest(frames, { serverIds: this.serverIds });
+    const rid = parsed.ok ? parsed.request.rid : parsed.rid;
+    this.send(handle, errorReply("TIMEOUT", `server ${this.options.id} has too many requests in progress; retry shortly`, this.context(rid)));
+  }
+
+  private answerStatus(handle: Handle, request: Request): void {
+    const status = this.options.runtime.status();
+    const fields = {
+      op: "status",
+      id: status.id,
+      pid: this.options.pid,
+      role: status.role,
+      commitIndex: status.commitIndex,
+      lastApplied: status.lastApplied,
+      lastLogIndex: status.lastLogIndex,
+      votedFor: status.votedFor,
+    } as const;
+    this.send(handle, okReply(fields, this.context(request.rid)));
+  }
+
+  private read(handle: Handle, request: ReadRequest): void {
+    this.options.runtime.read(queryOf(request), (outcome: ReadOutcome<KvAnswer>) => {
+      if (outcome.kind === "answered") return this.answerRead(handle, request, outcome.answer);
+      if (outcome.kind === "timeout") return this.replyError(handle, request, "TIMEOUT", `the request was not confirmed in time; ${unknownOutcome}`);
+      return this.refuse(handle, request, outcome);
+    });
+  }
+
+  private write(handle: Handle, request: WriteRequest): void {
+    const { runtime, sessions } = this.options;
+    // Whether this server may take the write comes first: a follower redirects even a retry it could answer.
+    const refusal = runtime.admit();
+    if (refusal !== null) return this.refuse(handle, request, refusal);
+    if (request.client !== undefined) {
+      // A retry of a write this session already applied gets its original reply without a second proposal.
+      const cached = sessions.cachedResult(request.client, request.seq);
+      if (cached !== null) return this.send(handle, replyOfResult(cached, this.context(request.rid)));
+    }
+    runtime.propose(encodeCommand(commandOf(request)), (outcome: ProposalOutcome<KvResult>) => {
+      switch (outcome.kind) {
+        case "applied":
+          return this.send(handle, replyOfResult(outcome.result, this.context(request.rid)));
+        case "unknown":
+          return this.replyError(
+            handle,
+            request,
+            "TIMEOUT",
+            outcome.reason === "timeout"
+              ? `the request was not confirmed in time; ${unknownOutcome}`
+              : `leadership changed before the write was confirmed; ${unknownOutcome}`,
+          );
+        default:
+          return this.refuse(handle, request, outcome);
+      }
+    });
+  }
+
+  private answerRead(handle: Handle, request: ReadRequest, answer: KvAnswer): void {
+    this.send(handle, replyOfAnswer(answer, this.context(request.rid)));
+  }
+
+  private refuse(handle: Handle, request: Request, refusal: Refusal): void {
+    switch (refusal.kind) {
+      case "not-leader":
+        return this.redirect(handle, request);
+      case "overloaded":
+        return this.replyError(handle, request, "TIMEOUT", `server ${this.options.id} has ${refusal.pending} requests in progress; retry shortly`);
+      case "shutting-down":
+        return this.replyError(handle, request, "SHUTTING_DOWN", `server ${this.options.id} is shutting down; try another server`);
+      default:
+        return assertNever(refusal, "refusal");
+    }
+  }
+
+  private redirect(handle: Handle, request: Request): void {
+    const context = this.context(request.rid);
+    if (context.leaderId === null) {
+      return this.send(handle, errorReply("NO_LEADER", "no leader is known: an election is under way; retry shortly", context));
+    }
+    this.options.logger.debug(`redirected a ${request.op} to the leader, server ${context.leaderId}`, { term: context.term });
+    this.send(
+      handle,
+      errorReply("NOT_LEADER", `server ${this.options.id} is not the leader; send the request to server ${context.leaderId} at ${context.leader}`, context),
+    );
+  }
+
+  private replyError(handle: Handle, request: Request, code: ErrorCode, message: string): void {
+    this.send(handle, errorReply(code, message, this.context(request.rid)));
+  }
+
+  private context(rid: Uint8Array | null): ReplyContext {
+    const { term, leaderId } = this.options.runtime.status();
+    const leader = leaderId === null ? undefined : this.endpointById.get(leaderId);
+    return { term, leaderId, rid, ...(leader === undefined ? {} : { leader }) };
+  }
+
+  private send(handle: Handle, reply: Reply): void {
+    this.options.clients.reply(handle, encodeReply(reply));
+  }
+}
