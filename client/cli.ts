@@ -1,5 +1,5 @@
 /**
- * The one-shot client (PROTOCOL.md §1):
+ * The one-shot client (docs/protocol.md §1):
  *
  *   npm run client -- [--config F] [--json] [--json-value] COMMAND ...
  *

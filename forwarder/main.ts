@@ -1,6 +1,6 @@
 /**
  * `npm run forwarder -- [--config F] [--index I]`: one forwarder device in
- * the foreground (PROTOCOL.md §1, §2). It binds `forwarders[I].pub` with an
+ * the foreground (docs/protocol.md §1, §2). It binds `forwarders[I].pub` with an
  * XSUB socket (servers publish there) and `forwarders[I].sub` with an XPUB
  * socket (servers subscribe there) and relays between them.
  *

@@ -1,7 +1,7 @@
 import { C1, Packr, Unpackr, type Options } from "msgpackr";
 
 /**
- * The client's side of the wire format (PROTOCOL.md §3): a request is one
+ * The client's side of the wire format (docs/protocol.md §3, §5): a request is one
  * frame holding one MessagePack map; so is a reply.
  *
  * Replies are decoded with maps as `Map` (not msgpackr's objects, which

@@ -85,7 +85,7 @@ interface ServerRef {
 const defaults = { requestTimeoutMs: 1000, deadlineMs: 10_000, backoffMsMin: 50, backoffMsMax: 1000 } as const;
 
 /**
- * A client of a zraft cluster (PROTOCOL.md §3), with the Lazy Pirate pattern
+ * A client of a zraft cluster (docs/protocol.md §9), with the Lazy Pirate pattern
  * of the ZeroMQ Guide (chapter 4): a REQ socket per attempt that is thrown
  * away after a timeout, failover to the next server in the config when one
  * does not answer, `NOT_LEADER` redirects followed to the leader, and

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 
 /**
- * The cluster configuration file (PROTOCOL.md §2). Every field is optional in
+ * The cluster configuration file (docs/protocol.md §2). Every field is optional in
  * a file and takes its default when left out.
  */
 export interface ForwarderConfig {

@@ -1,8 +1,8 @@
 /**
  * The commands a log entry of type "command" carries, and their encoding.
  *
- * Values travel as the raw MessagePack bytes a client sent (PROTOCOL.md §3:
- * "stored and returned exactly as sent"), so a command holds them as
+ * Values travel as the raw MessagePack bytes a client sent and are stored and
+ * returned exactly as sent (docs/protocol.md §7), so a command holds them as
  * Uint8Array and the log stores them as MessagePack binary.
  */
 import { Packr, Unpackr } from "msgpackr";
@@ -10,7 +10,7 @@ import { AssertionError, assert, assertNever } from "../base/assert.ts";
 
 /**
  * A write's exactly-once session: `client` names the session and `seq`
- * numbers its writes (PROTOCOL.md §3). Both or neither.
+ * numbers its writes (docs/protocol.md §8). Both or neither.
  */
 export type SessionFields =
   | { readonly client?: undefined; readonly seq?: undefined }

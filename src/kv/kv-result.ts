@@ -2,7 +2,7 @@ import type { LogIndex } from "../raft/index.ts";
 
 /**
  * What applying one write did, as the reply to its client needs it
- * (PROTOCOL.md §3, "Replies"). Part of the replicated state: a session keeps
+ * (docs/protocol.md §5). Part of the replicated state: a session keeps
  * its last result so that a retried write gets the original reply.
  */
 export type KvResult =

@@ -1,8 +1,8 @@
 /**
- * Client sessions for exactly-once writes (PROTOCOL.md §3: "A write with
- * client and seq takes effect at most once, however often it is retried and
- * whichever server the retry reaches; a retry of a committed write gets the
- * original reply"). The approach of the Raft dissertation, §6.3.
+ * Client sessions for exactly-once writes (docs/protocol.md §8): a write
+ * with `client` and `seq` takes effect at most once, wherever and however
+ * often it is retried, and a retry of an applied write gets the reply the
+ * write got. The approach of the Raft dissertation, §6.3.
  *
  * The table is part of the replicated state: it changes only as entries are
  * applied, the same way on every server, so a retry that reaches a new leader

@@ -1,6 +1,6 @@
 /**
- * The store's keys in order, for `list` (PROTOCOL.md §3: "entries ... in key
- * order"). Key order is the byte order of the keys' UTF-8, which is the
+ * The store's keys in order, for `list` (docs/protocol.md §5: pairs come in key
+ * order). Key order is the byte order of the keys' UTF-8, which is the
  * order of their code points, not JavaScript's UTF-16 `<`.
  *
  * The keys live in a list of sorted chunks of at most `chunkKeysMax` keys

@@ -3,7 +3,7 @@
  * walks bytes without building values.
  *
  * Why not just `unpack`: the server must keep a client's `value`, `expect`
- * and `rid` as the exact bytes it sent (PROTOCOL.md §3), must refuse frames
+ * and `rid` as the exact bytes it sent (docs/protocol.md §7), must refuse frames
  * that hold more or less than one value, and must survive hostile input: a
  * declared length past the end of the buffer is an error here, never an
  * allocation, and nesting is bounded so that recursion cannot exhaust the

@@ -2,7 +2,7 @@
  * A small MessagePack writer for the server's replies.
  *
  * Why our own: a reply must carry a client's values as the exact bytes it
- * sent (PROTOCOL.md §3), spliced in as MessagePack values rather than wrapped
+ * sent (docs/protocol.md §7), spliced in as MessagePack values rather than wrapped
  * as binary. msgpackr cannot splice pre-encoded bytes, so the reply map is
  * written here, field by field.
  */

@@ -2,8 +2,8 @@ import { Publisher, Request, Router, Subscriber, XPublisher, XSubscriber, type E
 
 /**
  * Every ZeroMQ socket of the project is made here, with each option that
- * matters set explicitly (habit 8), so that limits can be read in one place
- * and security (CURVE, PROTOCOL.md §4) can be added to every socket at once.
+ * matters set explicitly rather than left to library defaults, so that limits
+ * can be read in one place and encryption (CURVE, docs/protocol.md §10) can be added to every socket at once.
  */
 
 const kib = 1024;
@@ -18,8 +18,8 @@ const mib = 1024 * kib;
 export const peerMessageBytesMax = 16 * mib;
 
 /**
- * The largest client request served, all body frames together. PROTOCOL.md
- * §3: a request of up to 8 MiB still gets its BAD_REQUEST reply; the 64 KiB
+ * The largest client request served, all body frames together. docs/protocol.md
+ * §6: a request of up to 8 MiB still gets its BAD_REQUEST reply; the 64 KiB
  * of slack keeps the boundary clear of framing. ClientEndpoint drops a larger
  * request unanswered and logs its size.
  */

@@ -1,10 +1,10 @@
 /**
- * The one error vocabulary of the client protocol (PROTOCOL.md §3, "Failure").
+ * The one error vocabulary of the client protocol (docs/protocol.md §5).
  * Servers answer with these codes; the client library raises them as
  * ZraftError so that callers can branch on `code` rather than on messages.
  */
 
-/** Every failure code a reply may carry, in the order PROTOCOL.md lists them. */
+/** Every failure code a reply may carry, in the order docs/protocol.md §5 lists them. */
 export const errorCodes = ["NOT_LEADER", "NO_LEADER", "TIMEOUT", "BAD_REQUEST", "SHUTTING_DOWN"] as const;
 
 export type ErrorCode = (typeof errorCodes)[number];

@@ -114,7 +114,7 @@ export interface ReadState {
   readonly index: LogIndex;
 }
 
-/** The volatile state a runtime shows to operators (PROTOCOL.md status). */
+/** The volatile state a runtime shows to operators (the status reply, docs/protocol.md §5). */
 export interface SoftState {
   readonly role: Role;
   readonly leaderId: NodeId | null;

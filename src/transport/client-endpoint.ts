@@ -18,7 +18,7 @@ export interface ReplyHandle {
 /** One client request, as received. */
 export interface ClientRequest {
   readonly replyTo: ReplyHandle;
-  /** The body frames after the envelope (PROTOCOL.md §3 expects exactly one; the server checks). */
+  /** The body frames after the envelope (docs/protocol.md §6 expects exactly one; the service checks). */
   readonly frames: readonly Buffer[];
   /**
    * More requests than `pendingRequestsMax` await their replies, or more than
@@ -52,7 +52,7 @@ export class EndpointBindError extends Error {
 const emptyFrame = new Uint8Array(0);
 
 /**
- * A server's client endpoint (PROTOCOL.md §3): a ROUTER socket that REQ
+ * A server's client endpoint (docs/protocol.md §3): a ROUTER socket that REQ
  * clients, and DEALER clients that add the empty delimiter frame, connect to.
  * Every message arrives as [routing id, empty delimiter, body frames...] and
  * its reply leaves as [routing id, empty delimiter, reply]. Requests are

@@ -1,5 +1,5 @@
 /**
- * Proves the one-shot client's contract (PROTOCOL.md §1) against fake
+ * Proves the one-shot client's contract (docs/protocol.md §1) against fake
  * servers: human output by default, exactly one JSON object (the reply) with
  * --json, values as strings unless --json-value, big integers printed as
  * exact digits, exit codes 0 (success, absent key included), 1 (failure or a

@@ -1,5 +1,5 @@
 /**
- * Proves the client's wire codec (PROTOCOL.md §3): requests are one
+ * Proves the client's wire codec (docs/protocol.md §3): requests are one
  * MessagePack map without undefined fields; a reply must be exactly one
  * frame holding one map with a boolean `ok`, and anything else is reported,
  * not thrown; values decode exactly as encoded (a `__proto__` key stays an

@@ -1,7 +1,7 @@
 /**
  * Fake zraft servers for testing clients without Raft: each is a ZeroMQ
  * Router bound on a free loopback port that answers every request as its
- * current `behaviour` says (PROTOCOL.md §3 replies), so a test can make one
+ * current `behaviour` says (docs/protocol.md §5), so a test can make one
  * server a leader, another a redirecting follower, a third silent, and
  * change them mid-test.
  */

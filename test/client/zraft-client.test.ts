@@ -1,5 +1,5 @@
 /**
- * Proves that ZraftClient follows the client protocol (PROTOCOL.md §3) and
+ * Proves that ZraftClient follows the client protocol (docs/protocol.md §9) and
  * the Lazy Pirate pattern (ZeroMQ Guide, chapter 4) against fake servers:
  * every op's request and reply, values returned exactly as stored,
  * NOT_LEADER redirects, failover past a silent server with a fresh socket,

@@ -1,7 +1,7 @@
 /**
  * Proves, on real processes, that nothing a client or a peer sends crashes a
- * server or disturbs the cluster (PROTOCOL.md §3, "Validation" and
- * "Semantics"):
+ * server or disturbs the cluster (docs/protocol.md §6 and
+ * §8):
  *   - malformed requests over raw REQ and DEALER sockets, to a follower and
  *     to the leader (bytes that are not MessagePack, values that are not
  *     maps, unknown ops, wrong field types, a 5 KiB key, a 2 MiB value,
@@ -189,7 +189,7 @@ test("oversized requests: 8 MiB gets BAD_REQUEST, 9 MiB is dropped and logged, a
       await dealer.send(encodeRequest({ op: "status", rid: "after-9mib" }));
       const { reply, before } = await dealer.receiveUntilRid("after-9mib");
       assert.equal(reply.ok, true);
-      // PROTOCOL.md §3: beyond 8 MiB a server may drop the request, and must log that it did.
+      // docs/protocol.md §6: beyond 8 MiB a server may drop the request, and must log that it did.
       for (const earlier of before) assertBadRequest(earlier, "9mib", `a 9 MiB request, to the ${role}`);
       if (before.length === 0) {
         const server = cluster.process(`server-${id}`);

@@ -3,11 +3,11 @@
  * basic life of a cluster: it elects exactly one leader that all five servers
  * name in the same term (Election Safety, Raft paper §5.2); a write sent to a
  * follower is redirected to that leader by the client library and committed
- * (§5.3; PROTOCOL.md §3 NOT_LEADER); the write then reaches every server's
+ * (§5.3; docs/protocol.md §5 NOT_LEADER); the write then reaches every server's
  * state machine, as a `stale` get on each of them shows; a linearizable
  * get sent to a follower is refused with NOT_LEADER naming the leader; and a
  * DEALER client that pipelines many writes on one connection gets one reply
- * for each (PROTOCOL.md §3: "exactly one reply").
+ * for each (docs/protocol.md §3: exactly one reply).
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";

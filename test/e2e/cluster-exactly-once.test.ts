@@ -1,5 +1,5 @@
 /**
- * Proves PROTOCOL.md §3's exactly-once rule on real processes: a write with
+ * Proves the exactly-once rule (docs/protocol.md §8) on real processes: a write with
  * `client` and `seq` takes effect at most once however often it is retried
  * and whichever server the retry reaches, and a retry of a committed write
  * gets the original reply (client sessions, Raft dissertation §6.3).

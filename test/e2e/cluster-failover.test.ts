@@ -68,7 +68,7 @@ async function assertFailsInTime(operation: () => Promise<unknown>, deadlineMs: 
 /**
  * Restarts the killed servers and checks the cluster recovered: every
  * acknowledged write is there, the write that timed out may or may not have
- * committed (PROTOCOL.md §3 TIMEOUT) but holds nothing else, and writes work.
+ * committed (TIMEOUT, docs/protocol.md §5) but holds nothing else, and writes work.
  */
 async function restartAndCheck(cluster: TestCluster, client: ZraftClient, killed: readonly number[], written: ReadonlyMap<string, unknown>): Promise<void> {
   for (const id of killed) cluster.startServer(id);

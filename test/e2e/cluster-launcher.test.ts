@@ -1,5 +1,5 @@
 /**
- * Proves `npm start` (scripts/cluster.ts, PROTOCOL.md §1): it starts one
+ * Proves `npm start` (scripts/cluster.ts, docs/protocol.md §1): it starts one
  * forwarder and five servers that form a working cluster, prefixes every
  * line with the process's name (no colour when stdout is not a terminal),
  * stops them all on SIGINT with exit code 0 (a SIGINT delivered twice at

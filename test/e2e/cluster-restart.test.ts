@@ -1,7 +1,7 @@
 /**
  * Proves durability across a full cluster restart on real processes
- * (PROTOCOL.md §3: an acknowledged write "survives ... the crash and restart
- * of every server"; Raft paper §5, Figure 2: currentTerm, votedFor and the
+ * (docs/protocol.md §8: an acknowledged write survives the crash and restart
+ * of every server; Raft paper §5, Figure 2: currentTerm, votedFor and the
  * log are persisted before a server answers). Four clients write
  * continuously; all five servers are SIGKILLed at once in the middle of it,
  * then started again from their data directories. Every write acknowledged

@@ -1,5 +1,5 @@
 /**
- * Proves a clean stop on real processes (PROTOCOL.md §1, §3): SIGTERM makes
+ * Proves a clean stop on real processes (docs/protocol.md §1, §5): SIGTERM makes
  * a server, follower or leader, exit with code 0, and every request it had
  * accepted gets an answer first: its result if it completed, SHUTTING_DOWN
  * otherwise; none is left hanging. What a stopping leader acknowledged is

@@ -1,5 +1,5 @@
 /**
- * Raw access to the client protocol of a real cluster (PROTOCOL.md §3), for
+ * Raw access to the client protocol of a real cluster (docs/protocol.md §3), for
  * end-to-end tests that must pin a request to one server or control its
  * bytes, frames, `client` and `seq` exactly, which the ZraftClient library
  * (with its failover, redirects and own sequence numbers) rightly hides.

@@ -1,6 +1,6 @@
 /**
  * Proves the interactive client (`npm run client` with no command,
- * PROTOCOL.md §1) in a real pseudo-terminal, driven by key presses: it
+ * docs/protocol.md §1) in a real pseudo-terminal, driven by key presses: it
  * lists the servers with who is up and who leads, lets the user pick one,
  * runs PUT / GET / LIST / CAS / DELETE / STATUS, tells the user when it is
  * redirected to the leader, when a server is not answering and when an

@@ -1,5 +1,5 @@
 /**
- * Proves `npm run forwarder` as a process (PROTOCOL.md §1, §2): it relays
+ * Proves `npm run forwarder` as a process (docs/protocol.md §1, §2): it relays
  * published messages to subscribers across its two bound endpoints and logs
  * the message rate while there is traffic; SIGTERM and SIGINT stop it with
  * exit code 0; a bad config gets one line naming the file and the field and

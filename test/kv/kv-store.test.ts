@@ -1,10 +1,11 @@
 /**
- * Proves that KvStore applies committed entries as PROTOCOL.md §3
+ * Proves that KvStore applies committed entries as docs/protocol.md §5
  * describes (put, delete, cas and their results; list in UTF-8 key order with
  * prefix and limit), applies each write of a session at most once, refuses
  * entries out of order, and is deterministic: two machines fed the same
  * entries end in identical states with identical results (what State Machine
- * Safety, Raft paper §5.4.3, relies on).
+ * Safety, Raft paper §5.4.3, relies on), and that a replica restored from a
+ * snapshot goes on exactly as the one that took it (dissertation ch. 5).
  */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
@@ -12,6 +13,7 @@ import { Packr } from "msgpackr";
 import { encodeCommand, type KvCommand } from "../../src/kv/commands.ts";
 import type { KvResult } from "../../src/kv/kv-result.ts";
 import { KvStore } from "../../src/kv/kv-store.ts";
+import { SnapshotFormatError } from "../../src/kv/kv-snapshot.ts";
 import { AssertionError } from "../../src/base/assert.ts";
 import { SeededRandom } from "../../src/raft/index.ts";
 import type { Entry } from "../../src/raft/index.ts";
@@ -161,38 +163,104 @@ describe("KvStore sessions", () => {
   });
 });
 
+/** `count` random entries over few keys and clients: sessions advance, repeat (a retry) or go back (a stale duplicate). */
+function randomCommands(seed: number, count: number): (KvCommand | null)[] {
+  const random = new SeededRandom(seed);
+  const pick = <T>(items: readonly T[]): T => items[random.intBetween(0, items.length - 1)] as T;
+  const keys = Array.from({ length: 40 }, (_, at) => `key/${at}`);
+  const values = [value(1), value("one"), value({ a: 1 }), value([1, 2]), value(null), Uint8Array.of(0xcd, 0, 1)];
+  const commands: (KvCommand | null)[] = [];
+  const seqs = new Map<string, number>();
+  for (let at = 0; at < count; at++) {
+    const roll = random.intBetween(0, 9);
+    if (roll === 0) {
+      commands.push(null);
+      continue;
+    }
+    const client = pick(["c1", "c2", "c3", "c4", "c5", "c6", "c7", "c8"]);
+    const seq = Math.max(1, (seqs.get(client) ?? 0) + random.intBetween(-1, 1));
+    seqs.set(client, Math.max(seq, seqs.get(client) ?? 0));
+    const session = random.intBetween(0, 1) === 0 ? {} : { client, seq };
+    const key = pick(keys);
+    if (roll <= 4) commands.push({ op: "put", key, value: pick(values), ...session });
+    else if (roll <= 6) commands.push({ op: "delete", key, ...session });
+    else commands.push({ op: "cas", key, expect: random.intBetween(0, 3) === 0 ? null : pick(values), value: pick(values), ...session });
+  }
+  return commands;
+}
+
+function assertSameState(actual: KvStore, expected: KvStore): void {
+  assert.deepEqual(actual.list(), expected.list());
+  assert.deepEqual([...actual.sessionRecords()], [...expected.sessionRecords()]);
+  assert.equal(actual.lastApplied, expected.lastApplied);
+}
+
 describe("KvStore determinism", () => {
   it("ends identical on two machines fed the same 5,000 random entries", () => {
-    const random = new SeededRandom(2024);
-    const pick = <T>(items: readonly T[]): T => items[random.intBetween(0, items.length - 1)] as T;
-    const keys = Array.from({ length: 40 }, (_, at) => `key/${at}`);
-    const values = [value(1), value("one"), value({ a: 1 }), value([1, 2]), value(null), Uint8Array.of(0xcd, 0, 1)];
-    const commands: (KvCommand | null)[] = [];
-    const seqs = new Map<string, number>();
-    for (let at = 0; at < 5_000; at++) {
-      const roll = random.intBetween(0, 9);
-      if (roll === 0) {
-        commands.push(null);
-        continue;
-      }
-      const client = pick(["c1", "c2", "c3", "c4", "c5", "c6", "c7", "c8"]);
-      // Sessions advance, repeat (a retry) or go back (a stale duplicate).
-      const seq = Math.max(1, (seqs.get(client) ?? 0) + random.intBetween(-1, 1));
-      seqs.set(client, Math.max(seq, seqs.get(client) ?? 0));
-      const session = random.intBetween(0, 1) === 0 ? {} : { client, seq };
-      const key = pick(keys);
-      if (roll <= 4) commands.push({ op: "put", key, value: pick(values), ...session });
-      else if (roll <= 6) commands.push({ op: "delete", key, ...session });
-      else commands.push({ op: "cas", key, expect: random.intBetween(0, 3) === 0 ? null : pick(values), value: pick(values), ...session });
-    }
+    const commands = randomCommands(2024, 5_000);
     const [first, second] = [new KvStore({ sessionsMax: 5 }), new KvStore({ sessionsMax: 5 })];
     const firstResults = applyAll(first, commands);
     const secondResults = applyAll(second, commands);
     assert.deepEqual(secondResults, firstResults);
-    assert.deepEqual(second.list(), first.list());
-    assert.deepEqual([...second.sessionRecords()], [...first.sessionRecords()]);
-    assert.equal(second.lastApplied, first.lastApplied);
+    assertSameState(second, first);
     assert.ok(firstResults.some((result) => result?.kind === "stale-seq"), "the run exercised stale duplicates");
     assert.ok(firstResults.some((result) => result?.kind === "cas" && result.swapped), "the run exercised successful swaps");
+  });
+});
+
+describe("KvStore query", () => {
+  it("answers get and list from the applied state", () => {
+    const machine = new KvStore();
+    applyAll(machine, [
+      { op: "put", key: "a/1", value: value(1) },
+      { op: "put", key: "a/2", value: value(2) },
+      { op: "put", key: "b", value: value(3) },
+    ]);
+    assert.deepEqual(machine.query({ op: "get", key: "a/2" }), { op: "get", value: value(2) });
+    assert.deepEqual(machine.query({ op: "get", key: "c" }), { op: "get", value: null });
+    assert.deepEqual(machine.query({ op: "list", prefix: "a/", limit: 1 }), { op: "list", entries: [["a/1", value(1)]] });
+  });
+});
+
+describe("KvStore snapshots", () => {
+  it("a replica restored from a snapshot goes on exactly as the one that took it", () => {
+    const commands = randomCommands(77, 4_000);
+    const source = new KvStore({ sessionsMax: 5 });
+    applyAll(source, commands.slice(0, 2_000));
+    const snapshot = source.takeSnapshot();
+    const atSnapshot = new KvStore({ sessionsMax: 5 });
+    applyAll(atSnapshot, commands.slice(0, 2_000));
+
+    // The image is fixed when taken: entries applied afterwards do not leak into it.
+    const sourceResults = applyAll(source, commands.slice(2_000));
+    const restored = new KvStore({ sessionsMax: 5 });
+    restored.restore(snapshot.lastApplied, snapshot.chunks());
+    assert.equal(snapshot.lastApplied, 2_000);
+    assertSameState(restored, atSnapshot);
+
+    assert.deepEqual(applyAll(restored, commands.slice(2_000)), sourceResults);
+    assertSameState(restored, source);
+  });
+
+  it("writes large stores in bounded chunks, and restoring replaces what was there", () => {
+    const big = new Uint8Array(300_000);
+    const source = new KvStore();
+    applyAll(source, Array.from({ length: 12 }, (_, at) => ({ op: "put" as const, key: `big/${at}`, value: big })));
+    const chunks = [...source.takeSnapshot().chunks()];
+    assert.ok(chunks.length >= 3, `${chunks.length} chunks`);
+    for (const chunk of chunks) assert.ok(chunk.length <= (1 << 20) + big.length + 1024, `a chunk of ${chunk.length} bytes`);
+
+    const target = new KvStore();
+    applyAll(target, [{ op: "put", key: "stale", value: value(0) }]);
+    target.restore(12, chunks);
+    assertSameState(target, source);
+    assert.equal(target.read("stale"), null);
+  });
+
+  it("refuses chunks it did not write", () => {
+    const machine = new KvStore();
+    for (const chunk of [Uint8Array.of(0xc1), packr.pack({ other: [] }), packr.pack({ values: [[1, 2]] }), packr.pack({ sessions: [["c", 1]] })]) {
+      assert.throws(() => machine.restore(1, [chunk]), SnapshotFormatError);
+    }
   });
 });

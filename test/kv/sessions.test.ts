@@ -1,5 +1,5 @@
 /**
- * Proves the exactly-once rule of SessionTable (PROTOCOL.md §3; the Raft
+ * Proves the exactly-once rule of SessionTable (docs/protocol.md §8; the Raft
  * dissertation §6.3): a write runs once per (client, seq), a retry of the
  * last seq gets the original result without running again, an older seq is
  * refused as stale, and at most sessionsMax sessions are kept, evicting the

@@ -1,10 +1,10 @@
 /**
- * Proves that parseRequest applies every validation rule of PROTOCOL.md §3
+ * Proves that parseRequest applies every validation rule of docs/protocol.md §6
  * ("Validation"), one case per rule, with a message that names the field,
  * echoes `rid` whenever the request decoded to a map, ignores unknown fields,
  * and never throws, whatever the bytes (hostile lengths, deep nesting,
  * 8 MiB frames, random garbage). Also proves that encodeReply writes each
- * reply of PROTOCOL.md's table with exactly its fields.
+ * reply of docs/protocol.md §5 with exactly its fields.
  */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";

@@ -1,6 +1,6 @@
 /**
  * Proves that ZraftError carries a stable name, a protocol code and its cause,
- * and that isErrorCode accepts exactly the codes of PROTOCOL.md §3.
+ * and that isErrorCode accepts exactly the codes of docs/protocol.md §5.
  */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";

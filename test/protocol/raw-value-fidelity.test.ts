@@ -1,6 +1,6 @@
 /**
- * Proves PROTOCOL.md §3 "Values are stored and returned exactly as sent,
- * whatever their shape ... Decoding never mutates a prototype": a value
+ * Proves that values are stored and returned exactly as sent, whatever
+ * their shape, and that decoding never mutates a prototype (docs/protocol.md §7): a value
  * holding `__proto__` and `constructor` keys, an int64 of 2^63 - 1, binary,
  * nested arrays, a float32, an extension and a string that is not UTF-8
  * goes through parseRequest, the log's command encoding, the state machine

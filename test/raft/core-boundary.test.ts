@@ -1,8 +1,8 @@
 /**
- * The core stays I/O-free (ARCHITECTURE.md habit 1): nothing under src/raft
- * may reach sockets, disks, clocks or ambient randomness, or be imported from
- * outside src/raft except through its index. Determinism of the simulator
- * depends on it.
+ * The core stays I/O-free (docs/architecture.md §2): nothing under src/raft
+ * may reach sockets, disks, clocks or ambient randomness. Determinism of the
+ * simulator depends on it. (That the core is reached only through its index,
+ * and imports only src/base, is held by test/architecture/layers.test.ts.)
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";

@@ -1,6 +1,6 @@
 /**
  * The persistence rule in the server runtime (Raft paper, Figure 2: "update
- * stable storage before responding to RPCs"; ARCHITECTURE.md habit 2): no
+ * stable storage before responding to RPCs"; docs/architecture.md §4): no
  * Raft message leaves, no vote is granted and no client is answered while the
  * write of the state they depend on is still in flight. Storage here is a fake
  * whose saves complete only when the test says so; the LMDB tests prove that

@@ -1,5 +1,5 @@
 /**
- * ClientEndpoint, the server's ROUTER socket for clients (PROTOCOL.md §3,
+ * ClientEndpoint, the server's ROUTER socket for clients (docs/protocol.md §3,
  * ZeroMQ Guide ch. 3): REQ clients and DEALER clients that add the empty
  * delimiter both get their replies; a reply held back for one client does
  * not hold up another; a request of 8 MiB still reaches the handler, while a

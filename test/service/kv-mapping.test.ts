@@ -1,0 +1,52 @@
+/**
+ * The one mapping between the client protocol and the KV store: requests
+ * become the commands and queries the store knows, and results and answers
+ * become the replies of docs/protocol.md §5.
+ */
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { commandOf, queryOf, replyOfAnswer, replyOfResult } from "../../src/service/kv-mapping.ts";
+
+const context = { term: 3, leaderId: 2, rid: null } as const;
+const raw = (...bytes: number[]): Uint8Array => Uint8Array.from(bytes);
+
+describe("kv-mapping", () => {
+  it("turns writes into commands, keeping the session and leaving the rid behind", () => {
+    assert.deepEqual(commandOf({ op: "put", key: "k", value: raw(1), client: "c", seq: 4, rid: raw(0xc0) }), {
+      op: "put",
+      key: "k",
+      value: raw(1),
+      client: "c",
+      seq: 4,
+    });
+    assert.deepEqual(commandOf({ op: "delete", key: "k", rid: null }), { op: "delete", key: "k" });
+    assert.deepEqual(commandOf({ op: "cas", key: "k", expect: null, value: raw(2), rid: null }), { op: "cas", key: "k", expect: null, value: raw(2) });
+  });
+
+  it("turns reads into queries", () => {
+    assert.deepEqual(queryOf({ op: "get", key: "k", stale: true, rid: null }), { op: "get", key: "k" });
+    assert.deepEqual(queryOf({ op: "list", stale: false, rid: null }), { op: "list" });
+    assert.deepEqual(queryOf({ op: "list", prefix: "p", limit: 3, stale: false, rid: null }), { op: "list", prefix: "p", limit: 3 });
+  });
+
+  it("turns answers and results into replies", () => {
+    assert.deepEqual(replyOfAnswer({ op: "get", value: null }, context), { ...context, op: "get", value: null, found: false, ok: true });
+    assert.deepEqual(replyOfAnswer({ op: "list", entries: [["a", raw(1)]] }, context), { ...context, op: "list", entries: [["a", raw(1)]], ok: true });
+    assert.deepEqual(replyOfResult({ kind: "delete", index: 9, found: true }, context), { ...context, op: "delete", index: 9, found: true, ok: true });
+    assert.deepEqual(replyOfResult({ kind: "cas", index: 9, swapped: false, value: raw(5) }, context), {
+      ...context,
+      op: "cas",
+      index: 9,
+      swapped: false,
+      value: raw(5),
+      ok: true,
+    });
+  });
+
+  it("answers a stale duplicate BAD_REQUEST, saying why it was not applied", () => {
+    const reply = replyOfResult({ kind: "stale-seq", client: "c", seq: 2, lastSeq: 3 }, context);
+    assert.equal(reply.ok, false);
+    assert.equal(!reply.ok && reply.error, "BAD_REQUEST");
+    assert.match(!reply.ok ? reply.message : "", /seq 2 of client "c" is below the last seq this session applied \(3\)/);
+  });
+});
