@@ -10,15 +10,16 @@
  *     p99 latency.
  *
  * Without --config it starts its own cluster (forwarder and five servers,
- * through the e2e harness, in a temp directory it removes). With --config it
- * measures the running cluster that file describes, throughput only: it
- * does not kill servers it did not start.
+ * with src/local-cluster, in a temp directory it removes, or keeps with the
+ * processes' logs if the bench fails). With --config it measures the
+ * running cluster that file describes, throughput only: it does not kill
+ * servers it did not start.
  */
 import { availableParallelism } from "node:os";
 import { integerOption, parseCommandLine, reportCommandLineError, UsageError } from "../src/cli/args.ts";
 import { ZraftClient, type ZraftClientOptions } from "../src/client/zraft-client.ts";
 import { loadClusterConfig, type ClusterConfig } from "../src/config/cluster-config.ts";
-import { TestCluster, waitFor } from "../test/e2e/harness.ts";
+import { startLocalCluster, waitFor, type LocalCluster } from "../src/local-cluster/index.ts";
 
 const usage = "usage: npx tsx bench/cluster-bench.ts [--config FILE] [--runs N] [--seconds S] [--value-bytes B]";
 
@@ -83,7 +84,7 @@ interface FailoverRun {
  * Kills the leader with SIGKILL, times the first write acknowledged after
  * it, then restarts the killed server and waits until it has caught up.
  */
-async function measureFailover(cluster: TestCluster, run: number): Promise<FailoverRun> {
+async function measureFailover(cluster: LocalCluster, run: number): Promise<FailoverRun> {
   const client = cluster.client({ requestTimeoutMs: failoverRequestTimeoutMs, deadlineMs: 30_000, backoffMsMin: 10, backoffMsMax: 100 });
   // The leader that has just acknowledged this client's write, as a busy client's would have, and still leads:
   // killing a server that has meanwhile lost an election would measure nothing.
@@ -202,7 +203,7 @@ async function waitUntilApplied(config: ClusterConfig): Promise<void> {
 
 // ---------------------------------------------------------------------------
 
-async function bench(options: Options, cluster: TestCluster | undefined, config: ClusterConfig): Promise<void> {
+async function bench(options: Options, cluster: LocalCluster | undefined, config: ClusterConfig): Promise<void> {
   console.log(
     `cluster: ${cluster === undefined ? `running, from ${options.configPath}` : `started by the bench in ${cluster.dir}`}; ` +
       `${config.servers.length} servers, ${config.forwarders.length} forwarder(s), election timeout ${config.electionTimeoutMs.join("-")} ms, ` +
@@ -255,7 +256,7 @@ async function main(argv: readonly string[]): Promise<void> {
     await bench(options, undefined, loadClusterConfig(options.configPath));
     return;
   }
-  const cluster = await TestCluster.start();
+  const cluster = await startLocalCluster();
   const stop = (): void => void cluster.cleanup().finally(() => process.exit(130));
   process.once("SIGINT", stop);
   process.once("SIGTERM", stop);
@@ -264,7 +265,8 @@ async function main(argv: readonly string[]): Promise<void> {
     await bench(options, cluster, cluster.config);
     failed = false;
   } finally {
-    await cluster.cleanup({ failed });
+    await cluster.cleanup({ keepDir: failed });
+    if (failed) console.error(`\n--- cluster ${cluster.dir} (kept) ---\n${cluster.diagnostics()}`);
   }
 }
 

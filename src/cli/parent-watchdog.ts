@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 
 /**
- * The launcher (`npm start`) and the e2e harness start their children with
+ * The launcher (`npm start`) and src/local-cluster start their children with
  * ZRAFT_PARENT_PID set to their own pid. A child that sees it watches that
  * process and stops itself, as on SIGTERM, once it is gone, so that no
  * forwarder or server outlives a launcher killed with SIGKILL.

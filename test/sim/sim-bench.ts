@@ -1,13 +1,13 @@
 /**
- * Simulator throughput: `npx tsx bench/sim-bench.ts [virtualSeconds] [seed]`.
+ * Simulator throughput: `npx tsx test/sim/sim-bench.ts [virtualSeconds] [seed]`.
  *
  * Runs one long fuzz seed (a safety phase of `virtualSeconds` with faults,
  * then the liveness phase) with every checker on, and prints simulated events
  * per second and virtual milliseconds per wall millisecond. Defaults: 120 s
  * of virtual time on seed 7 (five nodes, partitions, crashes, drops, reads).
  */
-import { runSeed } from "../test/sim/fuzz-run.ts";
-import { describeSwarm } from "../test/sim/swarm.ts";
+import { runSeed } from "./fuzz-run.ts";
+import { describeSwarm } from "./swarm.ts";
 
 function argument(position: number, fallback: number, name: string): number {
   const text = process.argv[position];

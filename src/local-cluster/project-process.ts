@@ -1,0 +1,38 @@
+/**
+ * Starting the project's own programs (forwarder, server, CLI) as children
+ * of this process, in a way that never leaves one behind: whatever ends
+ * this process, its children end too.
+ *
+ * Two layers: a `process.on("exit")` hook SIGKILLs every child still alive,
+ * and ZRAFT_PARENT_PID in each child's environment makes the child stop
+ * itself once this process is gone, even after a SIGKILL that runs no hook
+ * (see src/cli/parent-watchdog.ts).
+ */
+import { spawn, type ChildProcess, type StdioOptions } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { parentPidVariable } from "../cli/parent-watchdog.ts";
+
+/** The project root: children run from here so that `--import tsx` resolves. */
+export const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
+
+/** Every child started here that may still be alive. */
+const liveChildren = new Set<ChildProcess>();
+process.on("exit", () => {
+  for (const child of liveChildren) child.kill("SIGKILL");
+});
+
+/**
+ * Runs `node --import tsx <args>` from the project root, with NO_COLOR so
+ * that captured output holds no escape codes, and `env` over this
+ * process's environment.
+ */
+export function spawnProjectProcess(args: readonly string[], options: { readonly stdio: StdioOptions; readonly env?: NodeJS.ProcessEnv }): ChildProcess {
+  const child = spawn(process.execPath, ["--import", "tsx", ...args], {
+    cwd: repoRoot,
+    stdio: options.stdio,
+    env: { ...process.env, NO_COLOR: "1", ...options.env, [parentPidVariable]: String(process.pid) },
+  });
+  liveChildren.add(child);
+  child.once("exit", () => liveChildren.delete(child));
+  return child;
+}
