@@ -6,7 +6,7 @@
  * Uint8Array and the log stores them as MessagePack binary.
  */
 import { Packr, Unpackr } from "msgpackr";
-import { AssertionError, assert, assertNever } from "../base/assert.ts";
+import { assert, assertNever } from "../base/assert.ts";
 
 /**
  * A write's exactly-once session: `client` names the session and `seq`
@@ -53,61 +53,61 @@ export function encodeCommand(command: KvCommand): Uint8Array {
   }
 }
 
+/** What decoding a log entry's data gave: a command, or why the bytes are not one. */
+export type DecodedCommand = { readonly ok: true; readonly command: KvCommand } | { readonly ok: false; readonly reason: string };
+
 /**
- * Decodes a log entry's data. Entries are written only by leaders from
- * commands that passed the codec, so bytes that do not decode to a valid
- * command are a bug: throws AssertionError.
+ * Decodes a log entry's data. An honest leader writes only commands that
+ * passed the protocol's checks, but an entry may also have been forged on an
+ * unauthenticated bus (docs/architecture.md §6), so bytes that are not a
+ * command are reported, never thrown: the store applies them as a failed
+ * no-op, the same way on every replica.
  */
-export function decodeCommand(data: Uint8Array): KvCommand {
+export function decodeCommand(data: Uint8Array): DecodedCommand {
   let decoded: unknown;
   try {
     decoded = unpackr.unpack(data);
   } catch (error) {
-    throw new AssertionError(`a log entry's command is not MessagePack: ${String(error)}`);
+    return { ok: false, reason: `not MessagePack (${error instanceof Error ? error.message : String(error)})` };
   }
-  assert(typeof decoded === "object" && decoded !== null && !Array.isArray(decoded), "a command must be a map");
+  if (typeof decoded !== "object" || decoded === null || Array.isArray(decoded) || decoded instanceof Uint8Array) {
+    return { ok: false, reason: "not a map" };
+  }
   const fields = decoded as Record<string, unknown>;
   const { op, key, client, seq } = fields;
-  assert(typeof key === "string", "a command's key must be a string");
+  if (typeof key !== "string" || key.length === 0) return { ok: false, reason: "its key is not a non-empty string" };
   let session: SessionFields = {};
   if (client !== undefined || seq !== undefined) {
-    assert(typeof client === "string" && typeof seq === "number", "a command has both a string client and a number seq, or neither");
+    if (typeof client !== "string" || client.length === 0 || typeof seq !== "number" || !Number.isSafeInteger(seq) || seq < 1) {
+      return { ok: false, reason: "it needs a non-empty client and a positive seq together, or neither" };
+    }
     session = { client, seq };
   }
-  let command: KvCommand;
+  const value = binary(fields.value);
   switch (op) {
     case "put":
-      command = { op, key, value: binary(fields.value, "value"), ...session };
-      break;
+      return value === null ? { ok: false, reason: "a put needs a binary value" } : { ok: true, command: { op, key, value, ...session } };
     case "delete":
-      command = { op, key, ...session };
-      break;
-    case "cas":
-      command = {
-        op,
-        key,
-        expect: fields.expect === null ? null : binary(fields.expect, "expect"),
-        value: binary(fields.value, "value"),
-        ...session,
-      };
-      break;
+      return { ok: true, command: { op, key, ...session } };
+    case "cas": {
+      const expect = fields.expect === null ? null : binary(fields.expect);
+      if (value === null || expect === null && fields.expect !== null) return { ok: false, reason: "a cas needs a binary value and a binary or nil expect" };
+      return { ok: true, command: { op, key, expect, value, ...session } };
+    }
     default:
-      throw new AssertionError(`unknown command op ${JSON.stringify(op)}`);
+      return { ok: false, reason: `unknown op ${JSON.stringify(op)?.slice(0, 40)}` };
   }
-  checkCommand(command);
-  return command;
 }
 
-/** A plain Uint8Array view of a decoded binary field (msgpackr yields a Buffer, whose `slice` would not copy). */
-function binary(value: unknown, field: string): Uint8Array {
-  assert(value instanceof Uint8Array, `a command's ${field} must be binary`);
-  return new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+/** A plain Uint8Array view of a decoded binary field (msgpackr yields a Buffer, whose `slice` would not copy); null when it is not binary. */
+function binary(value: unknown): Uint8Array | null {
+  return value instanceof Uint8Array ? new Uint8Array(value.buffer, value.byteOffset, value.byteLength) : null;
 }
 
 /**
- * What every command is, as asserted on both sides of the log. Size limits
- * are the client protocol's to enforce where requests enter; the store
- * holds whatever a leader committed.
+ * What every command is, asserted before it enters the log (the decoder
+ * checks the same on the way out). Size limits are the client protocol's to
+ * enforce where requests enter; the store holds whatever a leader committed.
  */
 function checkCommand(command: KvCommand): void {
   assert(command.key.length >= 1, "a command's key is empty");

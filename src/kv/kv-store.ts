@@ -10,6 +10,7 @@
  * decodes them except to compare a CAS expectation (see value-equality.ts).
  */
 import { assert, assertNever } from "../base/assert.ts";
+import { nullLogger, type Logger } from "../base/logger.ts";
 import type { Entry, LogIndex } from "../raft/index.ts";
 import type { StateMachine, StateMachineSnapshot } from "../state-machine/state-machine.ts";
 import { decodeCommand, type KvCommand } from "./commands.ts";
@@ -23,6 +24,8 @@ import { msgpackValuesEqual } from "./value-equality.ts";
 export interface KvStoreOptions {
   /** How many client sessions to remember (see sessions.ts). */
   readonly sessionsMax?: number;
+  /** Where a committed entry that is not a command is reported. */
+  readonly logger?: Logger;
 }
 
 /** The key-value store, as the state machine the replicated log drives (docs/architecture.md §1). */
@@ -31,11 +34,13 @@ export class KvStore implements StateMachine<KvQuery, KvAnswer, KvResult> {
   /** Holds exactly the keys of #values. */
   readonly #keys = new SortedKeys();
   readonly #sessions: SessionTable;
+  readonly #logger: Logger;
   /** The index of the last entry applied; entries are applied one by one, in order, from 1. */
   #lastApplied: LogIndex = 0;
 
   constructor(options: KvStoreOptions = {}) {
     this.#sessions = new SessionTable(options.sessionsMax ?? sessionsMaxDefault);
+    this.#logger = options.logger ?? nullLogger;
   }
 
   get lastApplied(): LogIndex {
@@ -54,8 +59,9 @@ export class KvStore implements StateMachine<KvQuery, KvAnswer, KvResult> {
 
   /**
    * Applies the next committed entry. Returns the write's result, or null
-   * for a noop. Throws AssertionError when `entry` is not the next index or
-   * its data is not a command (both are bugs in the caller).
+   * for a noop and for data that is not a command (a failed no-op, logged).
+   * Throws AssertionError when `entry` is not the next index (a bug in the
+   * caller).
    */
   apply(entry: Entry): KvResult | null {
     assert(
@@ -68,7 +74,13 @@ export class KvStore implements StateMachine<KvQuery, KvAnswer, KvResult> {
         result = null;
         break;
       case "command": {
-        const command = decodeCommand(entry.data);
+        const decoded = decodeCommand(entry.data);
+        if (!decoded.ok) {
+          this.#logger.warn(`applied entry ${entry.index} (term ${entry.term}) as a no-op: its data is not a command: ${decoded.reason}`);
+          result = null;
+          break;
+        }
+        const command = decoded.command;
         result =
           command.client === undefined
             ? this.#execute(command, entry.index)

@@ -1,5 +1,6 @@
 import { Packr, Unpackr } from "msgpackr";
 import { assertNever } from "../base/assert.ts";
+import { MsgpackFormatError, MsgpackReader } from "../msgpack/msgpack-reader.ts";
 import type { Entry, EntryType, LogIndex, Message, MessageType, NodeId, Term } from "../raft/index.ts";
 
 /**
@@ -22,6 +23,22 @@ import type { Entry, EntryType, LogIndex, Message, MessageType, NodeId, Term } f
  * is no longer exact, so such a message is refused instead.
  */
 export const peerTermMax = 2 ** 48;
+
+/**
+ * The largest body an honest server sends: an AppendEntries of up to 4 MiB
+ * of entries (the core's bytesPerAppendMax) plus one entry over that bound,
+ * whose cas command may carry a 1 MiB value and a 1 MiB expectation, with
+ * framing. Anything larger is refused before it is decoded.
+ */
+export const peerBodyBytesMax = 8 * 1024 * 1024;
+
+/**
+ * The shape every message has, checked on the raw bytes before a decoder
+ * allocates anything: a map of a few fields, holding at most one array (the
+ * entries) of small maps. A frame of millions of empty maps, or of deep
+ * nesting, costs one pass over its bytes and no allocation.
+ */
+const peerShape = { depthMax: 3, mapEntriesMax: 16, arrayItemsMax: 8192 } as const;
 
 /** The two frames of one peer message: topic, then body. */
 export type PeerFrames = readonly [topic: Uint8Array, body: Uint8Array];
@@ -145,11 +162,13 @@ function decodeOrReject(frames: readonly Uint8Array[], selfId: NodeId, knownIds:
   const [topic, bodyBytes] = frames as readonly [Uint8Array, Uint8Array];
   if (!bytesEqual(topic, peerTopic(selfId))) reject(`topic ${describeTopic(topic)} is not ${peerTopicText(selfId)}`);
 
+  if (bodyBytes.length > peerBodyBytesMax) reject(`body is ${bodyBytes.length} bytes, more than the ${peerBodyBytesMax} any message needs`);
+  checkShape(bodyBytes);
   let decoded: unknown;
   try {
     decoded = unpackr.unpack(bodyBytes);
   } catch (error) {
-    // msgpackr throws Error or RangeError (deep nesting) on malformed bytes.
+    // Well-formed by checkShape, but msgpackr may still refuse what it cannot represent.
     reject(`body is not one MessagePack value: ${error instanceof Error ? error.message : String(error)}`);
   }
   const body = plainMap(decoded, "body");
@@ -200,6 +219,32 @@ function decodeOrReject(frames: readonly Uint8Array[], selfId: NodeId, knownIds:
     default:
       return assertNever(messageType, "message type");
   }
+}
+
+/** Refuses a body that is not one well-formed MessagePack value of the peer message shape (peerShape). */
+function checkShape(body: Uint8Array): void {
+  const reader = new MsgpackReader(body, peerShape.depthMax);
+  let end: number;
+  try {
+    end = shapedValueEnd(reader, 0, 0);
+  } catch (error) {
+    if (error instanceof MsgpackFormatError) reject(`body is not one MessagePack value: ${error.message}`);
+    throw error;
+  }
+  if (end !== body.length) reject(`body is not one MessagePack value: ${body.length - end} trailing bytes`);
+}
+
+/** Where the value at `offset` ends, refusing containers beyond peerShape's bounds. */
+function shapedValueEnd(reader: MsgpackReader, offset: number, depth: number): number {
+  const head = reader.head(offset);
+  if (head.kind !== "array" && head.kind !== "map") return head.next;
+  if (depth >= peerShape.depthMax) reject(`body nests arrays and maps deeper than the ${peerShape.depthMax} levels of a Raft message`);
+  const countMax = head.kind === "map" ? peerShape.mapEntriesMax : peerShape.arrayItemsMax;
+  if (head.count > countMax) reject(`body holds a ${head.kind} of ${head.count} items, more than the ${countMax} of any Raft message`);
+  const items = head.kind === "map" ? head.count * 2 : head.count;
+  let at = head.next;
+  for (let item = 0; item < items; item++) at = shapedValueEnd(reader, at, depth + 1);
+  return at;
 }
 
 /**

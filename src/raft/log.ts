@@ -75,6 +75,16 @@ export class RaftLog {
     return this.term(index) === term;
   }
 
+  /** The index of the first of `entries` whose term differs from this log's at that index; 0 when none does. */
+  firstConflict(entries: readonly Entry[]): LogIndex {
+    for (const entry of entries) {
+      const existing = this.term(entry.index);
+      if (existing === undefined) return 0;
+      if (existing !== entry.term) return entry.index;
+    }
+    return 0;
+  }
+
   /**
    * The follower's side of AppendEntries after the consistency check passed
    * (§5.3): skip entries already present, truncate at the first conflicting
@@ -84,21 +94,14 @@ export class RaftLog {
    */
   appendAfter(prevLogIndex: LogIndex, entries: readonly Entry[]): LogIndex {
     assert(prevLogIndex <= this.lastIndex(), `appendAfter ${prevLogIndex} beyond last ${this.lastIndex()}`);
-    let i = 0;
-    while (i < entries.length) {
-      const incoming = entries[i]!;
-      assert(incoming.index === prevLogIndex + 1 + i, "entries of one AppendEntries must be contiguous");
-      const existing = this.term(incoming.index);
-      if (existing === undefined) break;
-      if (existing !== incoming.term) {
-        // Log Matching + Leader Completeness: a committed entry never conflicts with a leader's log.
-        assert(incoming.index > this.commitIndex, `conflict at ${incoming.index} at or below commit ${this.commitIndex}`);
-        this.truncateFrom(incoming.index);
-        break;
-      }
-      i++;
+    entries.forEach((entry, i) => assert(entry.index === prevLogIndex + 1 + i, "entries of one AppendEntries must be contiguous"));
+    const conflict = this.firstConflict(entries);
+    if (conflict !== 0) {
+      // Log Matching + Leader Completeness: a committed entry never conflicts with a leader's log.
+      assert(conflict > this.commitIndex, `conflict at ${conflict} at or below commit ${this.commitIndex}`);
+      this.truncateFrom(conflict);
     }
-    for (; i < entries.length; i++) this.append(entries[i]!);
+    for (const entry of entries) if (entry.index > this.lastIndex()) this.append(entry);
     return prevLogIndex + entries.length;
   }
 

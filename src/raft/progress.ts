@@ -25,6 +25,8 @@ export class Progress {
   ackedReadRound = 0;
   /** Heartbeat ticks in a row with entries in flight and no progress: a lost message. */
   stalledHeartbeats = 0;
+  /** The highest index any AppendEntries to this follower reached in the leader's term: no honest acknowledgement goes beyond it. */
+  sentIndexMax = 0;
 
   constructor(
     nextIndex: LogIndex,
@@ -40,6 +42,11 @@ export class Progress {
 
   hasInflight(): boolean {
     return this.inflight.length > 0;
+  }
+
+  /** Records that an AppendEntries reaching `lastIndex` (entries or a heartbeat) left for this follower. */
+  noteSent(lastIndex: LogIndex): void {
+    this.sentIndexMax = Math.max(this.sentIndexMax, lastIndex);
   }
 
   /** Records that entries up to `lastIndex` were sent. */
@@ -79,6 +86,7 @@ export class Progress {
     assert(this.matchIndex < this.nextIndex, `match ${this.matchIndex} not below next ${this.nextIndex}`);
     assert(this.matchIndex <= lastIndex, `match ${this.matchIndex} beyond leader's last ${lastIndex}`);
     assert(this.nextIndex <= lastIndex + 1, `next ${this.nextIndex} beyond leader's last + 1 (${lastIndex + 1})`);
+    assert(this.matchIndex <= this.sentIndexMax, `match ${this.matchIndex} beyond what was sent (${this.sentIndexMax})`);
     assert(this.state === "replicate" || this.inflight.length === 0, "inflight appends while probing");
   }
 }

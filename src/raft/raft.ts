@@ -287,6 +287,11 @@ export class Raft {
       this.logger.error(`dropped AppendEntries from server ${message.from}: this server leads term ${this.currentTerm}`);
       return;
     }
+    const forgery = this.forgedAppendProblem(message);
+    if (forgery !== null) {
+      this.logger.warn(`dropped AppendEntries from server ${message.from}: ${forgery}; no honest leader sends that`, { from: message.from });
+      return;
+    }
     if (this.state.role === "candidate") this.becomeFollower(message.term, message.from);
     this.leaderId = message.from;
     this.resetElectionDeadline();
@@ -303,6 +308,28 @@ export class Raft {
     this.send<AppendEntriesResponse>({ ...reply, success: true, matchIndex, rejectedIndex: 0, conflictTerm: 0, conflictIndex: 0 });
   }
 
+  /**
+   * What makes `message` impossible from an honest leader, or null. A forged
+   * message that passed the codec's shape checks must not reach the log's
+   * assertions (docs/architecture.md §6): Election Safety (§5.2) allows one
+   * leader per term, a leader sends at most entriesPerAppendMax entries at
+   * once, and Leader Completeness (§5.4) means no leader's log conflicts
+   * with a committed entry.
+   */
+  private forgedAppendProblem(message: AppendEntries): string | null {
+    if (this.leaderId !== null && this.leaderId !== message.from) {
+      return `server ${this.leaderId} already leads term ${this.currentTerm}`;
+    }
+    if (message.entries.length > this.config.entriesPerAppendMax) {
+      return `it carries ${message.entries.length} entries, more than the ${this.config.entriesPerAppendMax} a leader sends at once`;
+    }
+    if (!this.log.matchTerm(message.prevLogIndex, message.prevLogTerm)) {
+      return message.prevLogIndex < this.log.commitIndex ? `its prevLogTerm conflicts with committed entry ${message.prevLogIndex}` : null;
+    }
+    const conflict = this.log.firstConflict(message.entries);
+    return conflict !== 0 && conflict <= this.log.commitIndex ? `it rewrites entry ${conflict}, which is committed` : null;
+  }
+
   private onAppendEntriesResponse(message: AppendEntriesResponse): void {
     if (this.state.role !== "leader") return;
     const pr = this.state.progress.get(message.from);
@@ -313,8 +340,13 @@ export class Raft {
       this.releaseReads();
     }
     if (message.success) {
-      if (message.matchIndex > this.log.lastIndex()) {
-        this.logger.warn(`dropped AppendEntriesResponse from server ${message.from}: matchIndex ${message.matchIndex} beyond our log`);
+      if (message.matchIndex > pr.sentIndexMax) {
+        // Counting it could commit entries no majority holds.
+        this.logger.warn(
+          `dropped AppendEntriesResponse from server ${message.from}: it acknowledges up to ${message.matchIndex}, ` +
+            `but only entries up to ${pr.sentIndexMax} were sent to it in term ${this.currentTerm}`,
+          { from: message.from },
+        );
         return;
       }
       if (pr.acknowledge(message.matchIndex)) this.maybeCommit();
@@ -352,14 +384,15 @@ export class Raft {
     const entries = this.log.slice(pr.nextIndex, this.config.entriesPerAppendMax, this.config.bytesPerAppendMax);
     if (entries.length === 0 && !force) return;
     const prevLogIndex = pr.nextIndex - 1;
-    this.sendAppendEntries(peer, prevLogIndex, entries, this.state.reads.currentRound());
+    this.sendAppendEntries(peer, pr, prevLogIndex, entries, this.state.reads.currentRound());
     if (entries.length > 0) pr.sent(entries.at(-1)!.index);
     else if (pr.state === "probe") pr.probeSent = true;
   }
 
-  private sendAppendEntries(peer: NodeId, prevLogIndex: LogIndex, entries: readonly Entry[], readRound: number): void {
+  private sendAppendEntries(peer: NodeId, pr: Progress, prevLogIndex: LogIndex, entries: readonly Entry[], readRound: number): void {
     const prevLogTerm = this.log.term(prevLogIndex);
     assert(prevLogTerm !== undefined, `prevLogIndex ${prevLogIndex} beyond the leader's log`);
+    pr.noteSent(prevLogIndex + entries.length);
     this.send<AppendEntries>({
       type: "AppendEntries",
       to: peer,
@@ -387,7 +420,7 @@ export class Raft {
         pr.probeSent = false;
         this.sendAppend(peer, pr, true);
       } else {
-        this.sendAppendEntries(peer, pr.matchIndex, [], readRound);
+        this.sendAppendEntries(peer, pr, pr.matchIndex, [], readRound);
         if (pr.canSend()) this.sendAppend(peer, pr, false);
       }
     }

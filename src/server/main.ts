@@ -80,7 +80,7 @@ async function main(argv: readonly string[]): Promise<void> {
     random: new SeededRandom(randomInt(2 ** 31)),
     logger: baseLogger,
   });
-  const kv = new KvStore();
+  const kv = new KvStore({ logger: baseLogger });
 
   let endpoint: ClientEndpoint;
   try {

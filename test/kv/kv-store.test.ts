@@ -15,6 +15,7 @@ import type { KvResult } from "../../src/kv/kv-result.ts";
 import { KvStore } from "../../src/kv/kv-store.ts";
 import { SnapshotFormatError } from "../../src/kv/kv-snapshot.ts";
 import { AssertionError } from "../../src/base/assert.ts";
+import { RecordingLogger } from "../logging/recording-logger.ts";
 import { SeededRandom } from "../../src/raft/index.ts";
 import type { Entry } from "../../src/raft/index.ts";
 
@@ -40,13 +41,26 @@ describe("KvStore.apply", () => {
     assert.equal(machine.size, 0);
   });
 
-  it("refuses an entry that is not the next index, and data that is not a command", () => {
+  it("refuses an entry that is not the next index (a bug in its caller)", () => {
     const machine = new KvStore();
     assert.throws(() => machine.apply(entryAt(2, null)), AssertionError);
     machine.apply(entryAt(1, null));
     assert.throws(() => machine.apply(entryAt(1, null)), AssertionError);
-    assert.throws(() => machine.apply({ index: 2, term: 1, type: "command", data: Uint8Array.of(0xc1) }), AssertionError);
     assert.equal(machine.lastApplied, 1);
+  });
+
+  it("applies a committed entry that is not a command as a logged no-op, the same on every replica", () => {
+    const logger = new RecordingLogger();
+    const machines = [new KvStore({ logger }), new KvStore()];
+    for (const machine of machines) {
+      applyAll(machine, [{ op: "put", key: "a", value: value(1) }]);
+      assert.equal(machine.apply({ index: 2, term: 1, type: "command", data: Uint8Array.of(0xc1) }), null);
+      assert.equal(machine.apply({ index: 3, term: 1, type: "command", data: packr.pack({ op: "drop-table", key: "a" }) }), null);
+      assert.equal(machine.lastApplied, 3);
+      assert.deepEqual(machine.list(), [["a", value(1)]]);
+    }
+    assert.ok(logger.has("warn", "applied entry 2 (term 1) as a no-op"));
+    assert.ok(logger.has("warn", "applied entry 3 (term 1) as a no-op"));
   });
 
   it("puts, reads and deletes", () => {

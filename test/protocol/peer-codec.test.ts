@@ -11,7 +11,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Packr } from "msgpackr";
-import { decodePeerMessage, encodePeerMessage, peerTermMax, peerTopic, type PeerDecodeResult } from "../../src/protocol/peer-codec.ts";
+import { decodePeerMessage, encodePeerMessage, peerBodyBytesMax, peerTermMax, peerTopic, type PeerDecodeResult } from "../../src/protocol/peer-codec.ts";
 import { SeededRandom } from "../../src/raft/index.ts";
 import type { AppendEntries, AppendEntriesResponse, Entry, Message, RequestVote, RequestVoteResponse } from "../../src/raft/index.ts";
 
@@ -117,9 +117,20 @@ test("frames: wrong count, wrong topic, bad body bytes", () => {
   assertRejected(decodeAs1([topic, new Uint8Array(0)]), "not one MessagePack value");
   assertRejected(decodeAs1([topic, body.subarray(0, body.length - 3)]), "not one MessagePack value");
   assertRejected(decodeAs1([topic, Buffer.concat([body, Buffer.from([0xc0])])]), "not one MessagePack value");
-  assertRejected(decodeAs1([topic, Buffer.from([0xc1])]), "not a map");
+  assertRejected(decodeAs1([topic, Buffer.from([0xc1])]), "0xc1 is never used");
   // A nesting far deeper than the stack: must be a rejection, not a crash.
-  assertRejected(decodeAs1([topic, new Uint8Array(1_000_000).fill(0x91)]), "not one MessagePack value");
+  assertRejected(decodeAs1([topic, new Uint8Array(1_000_000).fill(0x91)]), "deeper than the 3 levels");
+});
+
+test("size and shape are checked on the raw bytes before anything is decoded", () => {
+  // Millions of empty maps where entries belong: one pass over the bytes, no allocation, then refused.
+  const manyMaps = Buffer.concat([Buffer.from([0x81, 0xa7]), Buffer.from("entries"), Buffer.from([0xdd, 0x00, 0x40, 0x00, 0x00]), Buffer.alloc(4 * 1024 * 1024, 0x80)]);
+  assertRejected(decodeAs1([peerTopic(1), manyMaps]), "array of 4194304 items, more than the 8192");
+  const manyFields = packr.pack(Object.fromEntries(Array.from({ length: 17 }, (_, i) => [`f${i}`, i])));
+  assertRejected(decodeAs1([peerTopic(1), manyFields]), "map of 17 items");
+  assertRejected(decodeAs1([peerTopic(1), new Uint8Array(peerBodyBytesMax + 1)]), `more than the ${peerBodyBytesMax}`);
+  const [, body] = encodePeerMessage(appendEntries);
+  assert.ok(body.length < peerBodyBytesMax);
 });
 
 test("body: not a map, unknown type, missing fields", () => {
@@ -197,7 +208,9 @@ test("entries: shape, contiguity and terms (§5.3)", () => {
   assertRejected(withEntries([entry(11, 5, { type: "config" })]), 'entries[0].type "config"');
   assertRejected(withEntries([entry(11, 5, { type: undefined })]), "entries[0].type missing");
   assertRejected(withEntries([entry(11, 5, { data: "put a 1" })]), 'entries[0].data is "put a 1", not binary');
-  assertRejected(withEntries([entry(11, 5, { data: [1, 2] })]), "entries[0].data is an array of 2, not binary");
+  assertRejected(withEntries([entry(11, 5, { data: 5 })]), "entries[0].data is 5, not binary");
+  // An array where binary belongs is deeper than any message nests: refused before decoding.
+  assertRejected(withEntries([entry(11, 5, { data: [1, 2] })]), "deeper than the 3 levels");
   assertRejected(withEntries([entry(11, 5, { data: undefined })]), "entries[0].data is missing");
   assertRejected(withEntries([entry(11, 5, { type: "noop" })]), "entries[0] is a noop with 1 bytes of data");
   assertRejected(withEntries([entry(11, 5, { index: "11" })]), 'entries[0].index is "11"');
