@@ -35,8 +35,17 @@ export class PendingRequests<WriteOutcome, Query, ReadOutcome> {
     return this.size() >= this.sizeMax;
   }
 
-  addWrite(index: LogIndex, term: Term, waiter: Waiter<WriteOutcome>): void {
+  /**
+   * Records a proposal made at `index` in `term`. Returns the waiter of an
+   * earlier proposal at that index, from an older term whose entry this
+   * log has since lost: the caller settles it.
+   */
+  addWrite(index: LogIndex, term: Term, waiter: Waiter<WriteOutcome>): Waiter<WriteOutcome> | undefined {
+    const displaced = this.writes.get(index);
+    // Re-inserting moves the proposal to the end, keeping insertion order equal to deadline order.
+    this.writes.delete(index);
     this.writes.set(index, { term, waiter });
+    return displaced?.waiter;
   }
 
   /** The proposal made at `index`, and whether the entry applied there is the one it proposed. */
@@ -74,8 +83,17 @@ export class PendingRequests<WriteOutcome, Query, ReadOutcome> {
 
   /** Every proposal still waiting for its entry to be applied. */
   takeWrites(): Waiter<WriteOutcome>[] {
-    const taken = [...this.writes.values()].map((write) => write.waiter);
-    this.writes.clear();
+    return this.takeWritesBefore(Number.POSITIVE_INFINITY);
+  }
+
+  /** The proposals made in terms before `term`. */
+  takeWritesBefore(term: Term): Waiter<WriteOutcome>[] {
+    const taken: Waiter<WriteOutcome>[] = [];
+    for (const [index, write] of this.writes) {
+      if (write.term >= term) continue;
+      taken.push(write.waiter);
+      this.writes.delete(index);
+    }
     return taken;
   }
 

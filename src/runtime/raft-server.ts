@@ -28,10 +28,10 @@ export type ProposalOutcome<Result> =
   | { readonly kind: "applied"; readonly result: Result }
   /**
    * Its entry is in the log and may still commit (under this leader or the
-   * next), so whether it took effect is unknown: the request timed out, or
-   * this server stopped leading while it waited.
+   * next), so whether it took effect is unknown: the request timed out, this
+   * server stopped leading while it waited, or it is stopping.
    */
-  | { readonly kind: "unknown"; readonly reason: "timeout" | "leadership-lost" }
+  | { readonly kind: "unknown"; readonly reason: "timeout" | "leadership-lost" | "shutting-down" }
   /** Never taken on, or never became a command in the log: another leader's entry took its index. */
   | Refusal;
 
@@ -76,6 +76,10 @@ export class RaftServer<Query, Answer, Result> {
   private readyLoop: Promise<void> | null = null;
   private isStopping = false;
   private wasLeader = false;
+  /** The term of the last Ready handled: proposals from before it belong to an earlier leadership. */
+  private leadershipTerm = 0;
+  /** Proposals whose index a proposal of a later leadership took over, to be answered in the Ready loop. */
+  private displacedWrites: Waiter<ProposalOutcome<Result>>[] = [];
   /** The hard state of the last save (at start-up, what was loaded). */
   private savedHardState: HardState;
 
@@ -127,7 +131,9 @@ export class RaftServer<Query, Answer, Result> {
     if (refusal !== null) return settle(refusal);
     const proposal = this.options.node.propose(data);
     if (!proposal.ok) return settle({ kind: "not-leader" });
-    this.pending.addWrite(proposal.index, proposal.term, this.waiter(settle));
+    // An earlier proposal at this index belongs to a leadership this server lost in between; the Ready loop answers it.
+    const displaced = this.pending.addWrite(proposal.index, proposal.term, this.waiter(settle));
+    if (displaced !== undefined) this.displacedWrites.push(displaced);
     this.scheduleReady();
   }
 
@@ -156,7 +162,9 @@ export class RaftServer<Query, Answer, Result> {
    */
   async stop(): Promise<void> {
     this.isStopping = true;
-    for (const write of this.pending.takeWrites()) write.settle({ kind: "shutting-down" });
+    // Writes in the log may still commit under another leader: their outcome is unknown. Reads had no effect.
+    for (const write of [...this.pending.takeWrites(), ...this.displacedWrites]) write.settle({ kind: "unknown", reason: "shutting-down" });
+    this.displacedWrites = [];
     for (const read of this.pending.takeReads()) read.settle({ kind: "shutting-down" });
     await this.readyLoop;
   }
@@ -199,7 +207,7 @@ export class RaftServer<Query, Answer, Result> {
       }
       if (ready.hardState !== null) this.savedHardState = ready.hardState;
       if (ready.messages.length > 0) peers.send(ready.messages);
-      if (ready.softState !== null) this.onRoleChange(ready);
+      this.settleLostLeadership(ready);
       this.apply(ready.committedEntries);
       for (const read of ready.readStates) this.pending.confirmRead(read.context, read.index);
       for (const context of ready.droppedReads) this.pending.takeUnconfirmedRead(context)?.settle({ kind: "not-leader" });
@@ -218,14 +226,22 @@ export class RaftServer<Query, Answer, Result> {
     );
   }
 
-  private onRoleChange(ready: Ready): void {
-    const isLeader = ready.softState!.role === "leader";
-    if (this.wasLeader && !isLeader) {
-      // Our proposals are in the log and may still commit under the next leader, so their outcome is
-      // unknown. Unconfirmed reads come back through Ready.droppedReads.
-      for (const write of this.pending.takeWrites()) write.settle({ kind: "unknown", reason: "leadership-lost" });
-    }
+  /**
+   * Proposals of a leadership this server no longer holds may still commit
+   * under the next leader, so their outcome is unknown. A term change shows
+   * it even where the role does not: a leader that stepped down and won
+   * again while a save was in flight reports "leader" in both Readys.
+   * Unconfirmed reads come back through Ready.droppedReads.
+   */
+  private settleLostLeadership(ready: Ready): void {
+    const isLeader = ready.softState === null ? this.wasLeader : ready.softState.role === "leader";
+    const term = ready.hardState?.currentTerm ?? this.savedHardState.currentTerm;
+    const lost = this.wasLeader && !isLeader ? this.pending.takeWrites() : term > this.leadershipTerm ? this.pending.takeWritesBefore(term) : [];
+    const displaced = this.displacedWrites;
+    this.displacedWrites = [];
+    for (const write of [...lost, ...displaced]) write.settle({ kind: "unknown", reason: "leadership-lost" });
     this.wasLeader = isLeader;
+    this.leadershipTerm = term;
   }
 
   private apply(entries: readonly Entry[]): void {

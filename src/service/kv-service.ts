@@ -124,9 +124,11 @@ export class KvService<Handle> {
             handle,
             request,
             "TIMEOUT",
-            outcome.reason === "timeout"
-              ? `the request was not confirmed in time; ${unknownOutcome}`
-              : `leadership changed before the write was confirmed; ${unknownOutcome}`,
+            {
+              timeout: `the request was not confirmed in time; ${unknownOutcome}`,
+              "leadership-lost": `leadership changed before the write was confirmed; ${unknownOutcome}`,
+              "shutting-down": `server ${this.options.id} is shutting down before the write was confirmed; ${unknownOutcome}`,
+            }[outcome.reason],
           );
         default:
           return this.refuse(handle, request, outcome);

@@ -51,7 +51,8 @@ test("a client's write is answered only after it is durable on a majority", asyn
   await turns();
   assert.ok(h.sent.some((m) => m.type === "AppendEntries" && m.entries.length === 1), "replication after the write");
   assert.equal(h.replies.length, 0, "not answered before a majority has it");
-  h.server.receivePeerMessage({ type: "AppendEntriesResponse", term: 1, from: 3, to: 1, success: true, matchIndex: 2, rejectedIndex: 0, conflictTerm: 0, conflictIndex: 0, readRound: 0 });
+  // Server 2 got entry 2 (server 3, still being probed, was sent only entry 1, so its acknowledgement of 2 would be a forgery).
+  h.server.receivePeerMessage({ type: "AppendEntriesResponse", term: 1, from: 2, to: 1, success: true, matchIndex: 2, rejectedIndex: 0, conflictTerm: 0, conflictIndex: 0, readRound: 0 });
   await turns();
   assert.deepEqual(h.replies, [{ ok: true, index: 2, term: 1, leaderId: 1, rid: 9 }], "committed on a majority: answered without waiting for the commit index write");
   assert.equal(h.storage.criticalInFlight(), 0);
