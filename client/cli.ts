@@ -163,7 +163,7 @@ async function execute(client: ZraftClient, command: Command, config: ClusterCon
       return { reply, human: reply.found ? `deleted (index ${reply.index})` : `(not found, index ${reply.index})`, success: true };
     }
     case "list": {
-      const reply = await client.list(command.prefix, command.limit);
+      const reply = await client.listAll(command.prefix, command.limit === undefined ? {} : { limit: command.limit });
       const lines = reply.entries.map(([key, value]) => `${key} = ${toJsonText(value)}`);
       return { reply, human: lines.length === 0 ? "(no keys)" : lines.join("\n"), success: true };
     }

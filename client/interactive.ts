@@ -251,7 +251,7 @@ export async function runInteractive(options: InteractiveOptions): Promise<numbe
       }
       case "list": {
         const prefix = await input({ message: "key prefix (empty for all keys)" }, context);
-        const reply = await working("working…", () => current.list(prefix === "" ? undefined : prefix));
+        const reply = await working("working…", () => current.listAll(prefix === "" ? undefined : prefix));
         if (reply.entries.length === 0) say("(no keys)");
         for (const [k, value] of reply.entries) say(`${k} = ${toJsonText(value)}`);
         return;

@@ -22,9 +22,21 @@ const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: false, int64AsTy
 /** A decoded reply map: `ok` plus whatever fields the server sent. */
 export type ReplyFields = { readonly ok: boolean } & Readonly<Record<string, unknown>>;
 
-/** Encodes a request map. Fields whose value is undefined are left out. */
+/** Fields whose value is the caller's own data, encoded as given. */
+const dataFields: ReadonlySet<string> = new Set(["value", "expect", "rid"]);
+
+/**
+ * Encodes a request map. Fields whose value is undefined are left out.
+ * msgpackr writes an integer beyond 32 bits as a float, which a server
+ * refuses where the protocol wants an integer (`limit`, `seq`): those go as
+ * 64-bit integers.
+ */
 export function encodeRequest(request: Readonly<Record<string, unknown>>): Buffer {
-  const present = Object.fromEntries(Object.entries(request).filter(([, value]) => value !== undefined));
+  const present = Object.fromEntries(
+    Object.entries(request)
+      .filter(([, value]) => value !== undefined)
+      .map(([name, value]) => [name, !dataFields.has(name) && Number.isSafeInteger(value) && Math.abs(value as number) > 0x7fffffff ? BigInt(value as number) : value]),
+  );
   return packr.pack(present);
 }
 

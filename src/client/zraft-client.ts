@@ -160,9 +160,33 @@ export class ZraftClient extends EventEmitter<ZraftClientEvents> {
     return this.#write("delete", { key });
   }
 
-  /** Keys in order, with their values; all of them when `prefix` is absent. */
-  list(prefix?: string, limit?: number, options: { readonly stale?: boolean } = {}): Promise<ListReply> {
-    return this.#enqueue(() => this.#perform("list", { op: "list", prefix, limit, stale: options.stale }));
+  /**
+   * One page of the keys under `prefix` (all keys when absent), in order,
+   * with their values: at most `limit`, and at most the server's page size
+   * (docs/protocol.md §4); `more` says whether further keys follow. With
+   * `after`, the page starts after that key.
+   */
+  list(prefix?: string, limit?: number, options: { readonly stale?: boolean; readonly after?: string } = {}): Promise<ListReply> {
+    return this.#enqueue(() => this.#perform("list", { op: "list", prefix, limit, after: options.after, stale: options.stale }));
+  }
+
+  /**
+   * Every key under `prefix` (at most `limit` in all), page after page, as
+   * one reply. Each page is read on its own: writes that land between two
+   * pages may show in the later one or not at all.
+   */
+  async listAll(prefix?: string, options: { readonly limit?: number; readonly stale?: boolean } = {}): Promise<ListReply> {
+    const entries: (readonly [string, unknown])[] = [];
+    let after: string | undefined;
+    for (;;) {
+      const remaining = options.limit === undefined ? undefined : options.limit - entries.length;
+      const page = await this.list(prefix, remaining, { ...(options.stale === undefined ? {} : { stale: options.stale }), ...(after === undefined ? {} : { after }) });
+      entries.push(...page.entries);
+      const last = page.entries.at(-1);
+      const done = !page.more || last === undefined || (options.limit !== undefined && entries.length >= options.limit);
+      if (done) return { ...page, entries, more: page.more && last !== undefined };
+      after = last[0];
+    }
   }
 
   /** Sets `key` to `value` if it now holds `expected`; `expected` null means "if the key is absent". */

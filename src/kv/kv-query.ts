@@ -8,11 +8,22 @@ export type KvEntry = readonly [key: string, value: Uint8Array];
 
 export type KvQuery =
   | { readonly op: "get"; readonly key: string }
-  /** All keys when `prefix` is absent; at most `limit` pairs when it is given. */
-  | { readonly op: "list"; readonly prefix?: string; readonly limit?: number };
+  /**
+   * One page of the pairs whose key starts with `prefix` (all keys when
+   * absent) and sorts after `after` (from the first when absent): at most
+   * `limit` pairs and, past the first, at most about `bytesMax` bytes of keys
+   * and values, so that no answer grows with the store.
+   */
+  | {
+      readonly op: "list";
+      readonly prefix?: string;
+      readonly after?: string;
+      readonly limit: number;
+      readonly bytesMax: number;
+    };
 
 export type KvAnswer =
   /** The raw stored value, null when the key is absent. */
   | { readonly op: "get"; readonly value: Uint8Array | null }
-  /** Pairs in the byte order of the keys' UTF-8. */
-  | { readonly op: "list"; readonly entries: readonly KvEntry[] };
+  /** Pairs in the byte order of the keys' UTF-8; `more` when further pairs match beyond this page. */
+  | { readonly op: "list"; readonly entries: readonly KvEntry[]; readonly more: boolean };

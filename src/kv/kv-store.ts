@@ -18,7 +18,7 @@ import type { KvAnswer, KvEntry, KvQuery } from "./kv-query.ts";
 import type { KvResult } from "./kv-result.ts";
 import { decodeSnapshotChunks, encodeSnapshotChunks } from "./kv-snapshot.ts";
 import { SessionTable, sessionsMaxDefault, type SessionReader, type SessionRecord } from "./sessions.ts";
-import { SortedKeys } from "./sorted-keys.ts";
+import { SortedKeys, compareKeys } from "./sorted-keys.ts";
 import { msgpackValuesEqual } from "./value-equality.ts";
 
 export interface KvStoreOptions {
@@ -99,7 +99,7 @@ export class KvStore implements StateMachine<KvQuery, KvAnswer, KvResult> {
       case "get":
         return { op: "get", value: this.read(query.key) };
       case "list":
-        return { op: "list", entries: this.list(query.prefix, query.limit) };
+        return { op: "list", ...this.#page(query.prefix ?? "", query.after, query.limit, query.bytesMax) };
       default:
         return assertNever(query, "query");
     }
@@ -144,6 +144,21 @@ export class KvStore implements StateMachine<KvQuery, KvAnswer, KvResult> {
   /** The sessions, least recently used first (for comparing replicas). */
   sessionRecords(): IterableIterator<[string, SessionRecord]> {
     return this.#sessions.records();
+  }
+
+  #page(prefix: string, after: string | undefined, limit: number, bytesMax: number): { entries: KvEntry[]; more: boolean } {
+    const entries: KvEntry[] = [];
+    let bytes = 0;
+    const start = after !== undefined && compareKeys(after, prefix) > 0 ? after : prefix;
+    for (const key of this.#keys.from(start)) {
+      if (!key.startsWith(prefix)) break;
+      if (key === after) continue;
+      const value = this.#values.get(key) as Uint8Array;
+      bytes += key.length + value.length;
+      if (entries.length >= limit || (entries.length > 0 && bytes > bytesMax)) return { entries, more: true };
+      entries.push([key, value]);
+    }
+    return { entries, more: false };
   }
 
   #execute(command: KvCommand, index: LogIndex): KvResult {

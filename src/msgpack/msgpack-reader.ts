@@ -13,7 +13,7 @@
 import { assertNever } from "../base/assert.ts";
 
 /** How deeply arrays and maps may nest inside one value, by default. */
-export const nestingDepthMax = 64;
+export const nestingDepthMax = 100;
 
 /** Bytes that are not well-formed MessagePack, or exceed a reader limit. */
 export class MsgpackFormatError extends Error {

@@ -13,9 +13,10 @@
  *   - `client` and `seq` come together: either without the other is refused;
  *   - a field is checked only for the ops that use it (others ignore it);
  *   - field names must be strings of valid UTF-8, each at most once;
- *   - integers (`limit`, `seq`, `target`) must be MessagePack integers,
- *     at most 2^53 - 1;
- *   - arrays and maps may nest at most 64 deep inside a field's value.
+ *   - integers (`limit`, `seq`, `target`) must be MessagePack integers;
+ *     `seq` and `target` at most 2^53 - 1, while any positive `limit` is
+ *     taken (a page is far smaller anyway);
+ *   - arrays and maps may nest at most 100 deep inside a field's value.
  */
 import { assertNever } from "../base/assert.ts";
 import type { NodeId } from "../raft/index.ts";
@@ -68,6 +69,9 @@ export type ListRequest = RequestBase & {
   readonly op: "list";
   /** All keys when absent. */
   readonly prefix?: string;
+  /** Only keys that sort after this one: where the previous page ended. */
+  readonly after?: string;
+  /** Any positive integer; a larger one than 2^53 - 1 is read as 2^53 - 1 (a page holds far fewer). */
   readonly limit?: number;
   readonly stale: boolean;
 };
@@ -160,10 +164,12 @@ function readRequest(fields: RequestFields, options: ParseOptions): Request {
       };
     case "list": {
       const prefix = fields.optionalString("prefix");
-      const limit = fields.optionalPositiveInteger("limit");
+      const after = fields.optionalString("after");
+      const limit = fields.optionalPositiveInteger("limit", { largeAllowed: true });
       return {
         op: "list",
         ...(prefix === undefined ? {} : { prefix }),
+        ...(after === undefined ? {} : { after }),
         ...(limit === undefined ? {} : { limit }),
         stale: fields.stale(),
         rid,
@@ -301,12 +307,17 @@ class RequestFields {
     return this.#string(name)?.text;
   }
 
-  optionalPositiveInteger(name: string): number | undefined {
+  /**
+   * A positive MessagePack integer. Past 2^53 - 1 it is refused, or with
+   * `largeAllowed` (a `limit`, which only bounds) read as 2^53 - 1.
+   */
+  optionalPositiveInteger(name: string, options: { readonly largeAllowed?: boolean } = {}): number | undefined {
     const head = this.#head(name);
     if (head === undefined) return undefined;
     if (head.kind !== "int") throw new InvalidRequest(`${name} must be a positive integer, not ${describeKind(head.kind)}`);
+    if (typeof head.value === "bigint" && head.value > 0n && options.largeAllowed === true) return Number.MAX_SAFE_INTEGER;
     if (typeof head.value === "bigint" || head.value < 1) {
-      throw new InvalidRequest(`${name} must be a positive integer no larger than 2^53 - 1, not ${head.value}`);
+      throw new InvalidRequest(`${name} must be a positive integer${options.largeAllowed === true ? "" : " no larger than 2^53 - 1"}, not ${head.value}`);
     }
     return head.value;
   }

@@ -26,7 +26,7 @@ export const replyFieldsByOp = {
   put: { index: "count" },
   delete: { index: "count", found: "boolean" },
   cas: { index: "count", swapped: "boolean", value: "value" },
-  list: { entries: "entries" },
+  list: { entries: "entries", more: "boolean" },
   status: {
     id: "count",
     pid: "count",

@@ -9,6 +9,7 @@ import type { KvAnswer, KvQuery } from "../kv/kv-query.ts";
 import type { KvResult } from "../kv/kv-result.ts";
 import { errorReply, okReply, type Reply, type ReplyContext } from "../protocol/client-reply.ts";
 import type { GetRequest, ListRequest, WriteRequest } from "../protocol/client-request.ts";
+import { listPageBytesMax, listPageEntriesMax } from "../protocol/limits.ts";
 
 export type ReadRequest = GetRequest | ListRequest;
 
@@ -31,7 +32,9 @@ export function queryOf(request: ReadRequest): KvQuery {
   return {
     op: "list",
     ...(request.prefix === undefined ? {} : { prefix: request.prefix }),
-    ...(request.limit === undefined ? {} : { limit: request.limit }),
+    ...(request.after === undefined ? {} : { after: request.after }),
+    limit: Math.min(request.limit ?? listPageEntriesMax, listPageEntriesMax),
+    bytesMax: listPageBytesMax,
   };
 }
 
@@ -40,7 +43,7 @@ export function replyOfAnswer(answer: KvAnswer, context: ReplyContext): Reply {
     case "get":
       return okReply({ op: "get", value: answer.value, found: answer.value !== null }, context);
     case "list":
-      return okReply({ op: "list", entries: answer.entries }, context);
+      return okReply({ op: "list", entries: answer.entries, more: answer.more }, context);
     default:
       return assertNever(answer, "answer");
   }

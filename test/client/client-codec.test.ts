@@ -71,3 +71,11 @@ test("a decoded value encodes back to the same bytes", () => {
   assert.ok(typeof reply !== "string");
   assert.equal(encodeRequest(reply).toString("hex"), original.toString("hex"));
 });
+
+test("integers of the protocol's fields beyond 32 bits go as integers, not floats; values go as given", () => {
+  const encoded = encodeRequest({ op: "list", limit: Number.MAX_SAFE_INTEGER, seq: 2 ** 40, value: 2 ** 40 });
+  const decoded = new Unpackr({ useRecords: false, mapsAsObjects: true, int64AsType: "bigint" }).unpack(encoded) as Record<string, unknown>;
+  assert.equal(decoded.limit, BigInt(Number.MAX_SAFE_INTEGER));
+  assert.equal(decoded.seq, 2n ** 40n);
+  assert.equal(typeof decoded.value, "number", "a caller's value is encoded as msgpackr encodes it");
+});

@@ -81,6 +81,8 @@ const common = (leaderId: number | null): Fields => ({ term: 1, leaderId });
  */
 export class FakeStore {
   readonly data = new Map<string, unknown>();
+  /** The most pairs one list reply holds. */
+  listPageEntries = 2;
   readonly #sessions = new Map<string, { seq: number; reply: Fields }>();
   #index = 0;
   /** How many writes were applied (a retried write counts once). */
@@ -94,8 +96,12 @@ export class FakeStore {
     if (op === "list") {
       const prefix = (request.prefix as string | undefined) ?? "";
       const keys = [...this.data.keys()].filter((k) => k.startsWith(prefix)).sort();
-      const limited = typeof request.limit === "number" ? keys.slice(0, request.limit) : keys;
-      return { ok: true, ...common(server.id), entries: limited.map((k) => [k, this.data.get(k)]) };
+      // Pages as a server does (docs/protocol.md §4), small enough that tests see several.
+      const after = request.after as string | undefined;
+      const from = after === undefined ? keys : keys.filter((k) => k > after);
+      const size = Math.min(typeof request.limit === "number" ? request.limit : Number.POSITIVE_INFINITY, this.listPageEntries);
+      const page = from.slice(0, size);
+      return { ok: true, ...common(server.id), entries: page.map((k) => [k, this.data.get(k)]), more: from.length > page.length };
     }
     if (op === "status") return statusOf(server, "leader", server.id);
     const session = this.#sessions.get(request.client as string);

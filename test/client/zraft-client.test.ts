@@ -35,6 +35,22 @@ describe("ZraftClient against fake servers", () => {
     await cluster.close();
   });
 
+  test("listAll reads page after page until the server says there is no more", async () => {
+    cluster.elect(1);
+    const client = newClient();
+    for (let i = 0; i < 7; i++) await client.put(`p/${i}`, i);
+    await client.put("q", "other prefix");
+    const first = await client.list("p/");
+    assert.deepEqual([first.entries.length, first.more], [2, true], "the fake's pages hold two pairs");
+    const second = await client.list("p/", undefined, { after: "p/1" });
+    assert.deepEqual(second.entries.map(([key]) => key), ["p/2", "p/3"]);
+    const all = await client.listAll("p/");
+    assert.deepEqual(all.entries.map(([key]) => key), ["p/0", "p/1", "p/2", "p/3", "p/4", "p/5", "p/6"]);
+    assert.equal(all.more, false);
+    const some = await client.listAll("p/", { limit: 5 });
+    assert.deepEqual([some.entries.length, some.more], [5, true]);
+  });
+
   test("each op sends the protocol's fields and returns the typed reply", async () => {
     const store = cluster.elect(1);
     const client = newClient();

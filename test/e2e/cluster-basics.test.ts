@@ -12,7 +12,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { RedirectEvent, StatusReply } from "../../src/client/zraft-client.ts";
-import { TestCluster, waitFor } from "./harness.ts";
+import { TestCluster, runCommand, waitFor } from "./harness.ts";
 import { encodeRequest } from "../../src/client/client-codec.ts";
 import { WireDealer, clientEndpointOf, requestOnce } from "./cluster-wire.ts";
 
@@ -91,4 +91,25 @@ test("a DEALER client that pipelines 300 writes on one connection gets 300 repli
     assert.equal(reply.ok, true, JSON.stringify(reply));
     answered.add(reply.rid);
   }
+});
+
+test("list answers in bounded pages, and the one-shot client follows them to the end", async (t) => {
+  const cluster = await TestCluster.start(t);
+  const writers = Array.from({ length: 8 }, () => cluster.client());
+  const keys = Array.from({ length: 1200 }, (_, i) => `page/${String(i).padStart(4, "0")}`);
+  await Promise.all(writers.map(async (writer, w) => {
+    for (let i = w; i < keys.length; i += writers.length) await writer.put(keys[i] as string, i);
+  }));
+  const reader = cluster.client();
+  // No limit used to mean the whole store in one reply; a page now holds at most 1000 pairs.
+  const first = await reader.list("page/");
+  assert.equal(first.entries.length, 1000);
+  assert.equal(first.more, true);
+  const huge = await reader.list("page/", Number.MAX_SAFE_INTEGER, { stale: true });
+  assert.equal(huge.entries.length, 1000, "a stale list is bounded too");
+  const all = await reader.listAll("page/");
+  assert.deepEqual(all.entries.map(([key]) => key), keys);
+  const printed = await runCommand(["client/main.ts", "--config", cluster.configPath, "list", "page/"]);
+  assert.equal(printed.code, 0, printed.stderr);
+  assert.equal(printed.stdout.trim().split("\n").length, 1200, "the CLI prints every key, across pages");
 });

@@ -232,7 +232,31 @@ describe("KvStore query", () => {
     ]);
     assert.deepEqual(machine.query({ op: "get", key: "a/2" }), { op: "get", value: value(2) });
     assert.deepEqual(machine.query({ op: "get", key: "c" }), { op: "get", value: null });
-    assert.deepEqual(machine.query({ op: "list", prefix: "a/", limit: 1 }), { op: "list", entries: [["a/1", value(1)]] });
+    assert.deepEqual(machine.query({ op: "list", prefix: "a/", limit: 1, bytesMax: 100 }), { op: "list", entries: [["a/1", value(1)]], more: true });
+  });
+
+  it("lists in pages: each starts after the last key of the one before, bounded by count and bytes", () => {
+    const machine = new KvStore();
+    const keys = Array.from({ length: 25 }, (_, at) => `p/${String(at).padStart(2, "0")}`);
+    applyAll(machine, [{ op: "put", key: "o", value: value(0) }, ...keys.map((key) => ({ op: "put" as const, key, value: value(key) })), { op: "put", key: "q", value: value(0) }]);
+    const read: string[] = [];
+    let after: string | undefined;
+    for (let pages = 0; ; pages++) {
+      assert.ok(pages < 10, "pages end");
+      const answer = machine.query({ op: "list", prefix: "p/", ...(after === undefined ? {} : { after }), limit: 10, bytesMax: 1 << 20 });
+      assert.ok(answer.op === "list");
+      read.push(...answer.entries.map(([key]) => key));
+      if (!answer.more) break;
+      after = answer.entries.at(-1)?.[0];
+    }
+    assert.deepEqual(read, keys);
+    // A byte bound smaller than one pair still returns that pair, so that every page makes progress.
+    const tiny = machine.query({ op: "list", prefix: "p/", limit: 10, bytesMax: 1 });
+    assert.ok(tiny.op === "list" && tiny.entries.length === 1 && tiny.more);
+    // `after` below the prefix starts at the prefix; at or past its end, the page is empty.
+    const below = machine.query({ op: "list", prefix: "p/", after: "a", limit: 1, bytesMax: 1 << 20 });
+    assert.ok(below.op === "list" && below.entries[0]?.[0] === "p/00");
+    assert.deepEqual(machine.query({ op: "list", prefix: "p/", after: "p/24", limit: 10, bytesMax: 1 << 20 }), { op: "list", entries: [], more: false });
   });
 });
 

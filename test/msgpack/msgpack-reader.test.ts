@@ -138,16 +138,16 @@ describe("MsgpackReader refuses bad bytes", () => {
   it(`accepts ${nestingDepthMax} levels of nesting and refuses one more`, () => {
     const nested = (depth: number) => new Uint8Array([...new Array<number>(depth).fill(0x91), 0x01]);
     assert.equal(new MsgpackReader(nested(nestingDepthMax)).valueEnd(0), nestingDepthMax + 1);
-    refuses(nested(nestingDepthMax + 1), /nest deeper than 64 levels/);
+    refuses(nested(nestingDepthMax + 1), /nest deeper than 100 levels/);
     refuses(nested(3), /nest deeper than 2 levels/, 2);
   });
 
   it("refuses a million levels of nesting without exhausting the stack", () => {
     const deep = new Uint8Array(1_000_000).fill(0x91);
-    refuses(deep, /nest deeper than 64 levels/);
+    refuses(deep, /nest deeper than 100 levels/);
     const deepMaps = new Uint8Array(1_000_000);
     for (let at = 0; at < deepMaps.length; at += 2) [deepMaps[at], deepMaps[at + 1]] = [0x81, 0x01];
-    refuses(deepMaps, /nest deeper than 64 levels|cut short/);
+    refuses(deepMaps, /nest deeper than 100 levels|cut short/);
   });
 });
 

@@ -180,11 +180,11 @@ describe("parseRequest: value and expect", () => {
     assert.deepEqual(request.expect, wideInt);
     assert.deepEqual(request.value, notUtf8);
   });
-  it(`accepts a value nested 64 deep and refuses 65, and a 100,000-deep one without crashing`, () => {
+  it(`accepts a value nested 100 deep and refuses 101, and a 100,000-deep one without crashing`, () => {
     const nested = (depth: number) => new Uint8Array([...new Array<number>(depth).fill(0x91), 0xc0]);
-    accepted(putWithRawValue(nested(64)));
-    refused(putWithRawValue(nested(65)), /nests arrays and maps deeper than the limit of 64 levels inside a field/);
-    refused(putWithRawValue(nested(100_000)), /deeper than the limit of 64 levels/);
+    accepted(putWithRawValue(nested(100)));
+    refused(putWithRawValue(nested(101)), /nests arrays and maps deeper than the limit of 100 levels inside a field/);
+    refused(putWithRawValue(nested(100_000)), /deeper than the limit of 100 levels/);
   });
   it("answers an 8 MiB request with BAD_REQUEST", () => {
     const huge = concat(bytes(0x84), frame("op"), frame("put"), frame("key"), frame("k"), frame("rid"), frame("r"), frame("value"), binaryValueOfEncodedSize(8 * 1_048_576));
@@ -210,11 +210,21 @@ describe("parseRequest: list", () => {
     refused(concat(bytes(0x82), frame("op"), frame("list"), frame("prefix"), bytes(0xa1, 0x80)), /prefix is not valid UTF-8/);
   });
   it("refuses a limit that is not a positive integer", () => {
-    refused(frame({ op: "list", limit: 0 }), /limit must be a positive integer no larger than 2\^53 - 1, not 0/);
+    refused(frame({ op: "list", limit: 0 }), /limit must be a positive integer, not 0/);
     refused(frame({ op: "list", limit: -4 }), /limit must be a positive integer.*not -4/);
     refused(frame({ op: "list", limit: 1.5 }), /limit must be a positive integer, not a float/);
     refused(frame({ op: "list", limit: "3" }), /limit must be a positive integer, not a string/);
-    refused(frame({ op: "list", limit: 2n ** 60n }), /limit must be a positive integer no larger than 2\^53 - 1, not 1152921504606846976/);
+    refused(frame({ op: "list", limit: -(2n ** 60n) }), /limit must be a positive integer, not -1152921504606846976/);
+  });
+  it("accepts any positive limit, however large, and a page's starting key", () => {
+    for (const limit of [2n ** 53n, 2n ** 60n, 2n ** 64n - 1n]) {
+      const request = accepted(frame({ op: "list", limit, after: "k/5" }));
+      assert.ok(request.op === "list");
+      assert.equal(request.limit, Number.MAX_SAFE_INTEGER);
+      assert.equal(request.after, "k/5");
+    }
+    refused(frame({ op: "list", after: 5 }), /after must be a string, not an integer/);
+    refused(frame({ op: "put", key: "k", value: 1, client: "c", seq: 2n ** 60n }), /seq must be a positive integer no larger than 2\^53 - 1/);
   });
   it("refuses a stale that is not a boolean", () => {
     refused(frame({ op: "get", key: "k", stale: 1 }), /stale must be a boolean, not an integer/);
@@ -359,8 +369,9 @@ describe("encodeReply", () => {
   });
 
   it("writes list entries as [key, value] pairs with raw values", () => {
-    const reply = encodeReply(okReply({ op: "list", entries: [["a", frame(1)], ["b", frame([true])]] }, context));
+    const reply = encodeReply(okReply({ op: "list", entries: [["a", frame(1)], ["b", frame([true])]], more: true }, context));
     assert.deepEqual(decode(reply).entries, [["a", 1], ["b", [true]]]);
+    assert.equal(decode(reply).more, true);
   });
 
   it("writes an error reply with leader when known, and rid verbatim", () => {

@@ -72,7 +72,7 @@ describe("a value's bytes from request to reply", () => {
     assert.deepEqual(replyField(getReply, "value"), valueBytes);
     assert.deepEqual(replyField(getReply, "rid"), ridBytes);
 
-    const listReply = encodeReply(okReply({ op: "list", entries: machine.list() }, context));
+    const listReply = encodeReply(okReply({ op: "list", entries: machine.list(), more: false }, context));
     assert.deepEqual(replyField(listReply, "entries"), Uint8Array.from([0x91, 0x92, ...packed("odd"), ...valueBytes]));
 
     const cas = parse({ op: packed("cas"), key: packed("odd"), expect: valueBytes, value: valueBytes });

@@ -5,6 +5,7 @@
  */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
+import { listPageBytesMax, listPageEntriesMax } from "../../src/protocol/limits.ts";
 import { commandOf, queryOf, replyOfAnswer, replyOfResult } from "../../src/service/kv-mapping.ts";
 
 const context = { term: 3, leaderId: 2, rid: null } as const;
@@ -25,13 +26,27 @@ describe("kv-mapping", () => {
 
   it("turns reads into queries", () => {
     assert.deepEqual(queryOf({ op: "get", key: "k", stale: true, rid: null }), { op: "get", key: "k" });
-    assert.deepEqual(queryOf({ op: "list", stale: false, rid: null }), { op: "list" });
-    assert.deepEqual(queryOf({ op: "list", prefix: "p", limit: 3, stale: false, rid: null }), { op: "list", prefix: "p", limit: 3 });
+    // Every list is one bounded page (docs/protocol.md §4), whatever limit the request named.
+    assert.deepEqual(queryOf({ op: "list", stale: false, rid: null }), { op: "list", limit: listPageEntriesMax, bytesMax: listPageBytesMax });
+    assert.deepEqual(queryOf({ op: "list", prefix: "p", after: "p/3", limit: 3, stale: false, rid: null }), {
+      op: "list",
+      prefix: "p",
+      after: "p/3",
+      limit: 3,
+      bytesMax: listPageBytesMax,
+    });
+    assert.equal((queryOf({ op: "list", limit: Number.MAX_SAFE_INTEGER, stale: false, rid: null }) as { limit: number }).limit, listPageEntriesMax);
   });
 
   it("turns answers and results into replies", () => {
     assert.deepEqual(replyOfAnswer({ op: "get", value: null }, context), { ...context, op: "get", value: null, found: false, ok: true });
-    assert.deepEqual(replyOfAnswer({ op: "list", entries: [["a", raw(1)]] }, context), { ...context, op: "list", entries: [["a", raw(1)]], ok: true });
+    assert.deepEqual(replyOfAnswer({ op: "list", entries: [["a", raw(1)]], more: true }, context), {
+      ...context,
+      op: "list",
+      entries: [["a", raw(1)]],
+      more: true,
+      ok: true,
+    });
     assert.deepEqual(replyOfResult({ kind: "delete", index: 9, found: true }, context), { ...context, op: "delete", index: 9, found: true, ok: true });
     assert.deepEqual(replyOfResult({ kind: "cas", index: 9, swapped: false, value: raw(5) }, context), {
       ...context,
