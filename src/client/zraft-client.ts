@@ -112,7 +112,7 @@ const defaults = { requestTimeoutMs: 1000, deadlineMs: 10_000, backoffMsMin: 50,
  */
 export class ZraftClient extends EventEmitter<ZraftClientEvents> {
   /** This client's session id: 16 random hex characters. */
-  readonly sessionId = randomBytes(8).toString("hex");
+  #sessionId = newSessionId();
   readonly #servers: readonly ServerRef[];
   readonly #requestTimeoutMs: number;
   readonly #deadlineMs: number;
@@ -140,6 +140,11 @@ export class ZraftClient extends EventEmitter<ZraftClientEvents> {
   /** The id of the server the next operation will try first (null if it is not in the config). */
   get currentServerId(): number | null {
     return this.#current.id;
+  }
+
+  /** This client's session id: 16 random hex characters, renewed when the cluster reports the session expired. */
+  get sessionId(): string {
+    return this.#sessionId;
   }
 
   /** The last sequence number given to a write (0 before the first). */
@@ -215,12 +220,28 @@ export class ZraftClient extends EventEmitter<ZraftClientEvents> {
   }
 
   #write<Op extends "put" | "delete" | "cas">(op: Op, fields: Readonly<Record<string, unknown>>): Promise<ReplyByOp[Op]> {
-    return this.#enqueue(() => {
+    const attempt = (): Promise<ReplyByOp[Op]> => {
       // Taken when the write starts, not when it is queued, so the server sees seqs grow in the order it receives writes.
       this.#lastSeq += 1;
-      return this.#perform(op, { op, ...fields, client: this.sessionId, seq: this.#lastSeq });
+      return this.#perform(op, { op, ...fields, client: this.#sessionId, seq: this.#lastSeq });
+    };
+    return this.#enqueue(async () => {
+      try {
+        return await attempt();
+      } catch (error) {
+        if (!(error instanceof SessionExpired)) throw error;
+        // docs/protocol.md §8: the session was forgotten; later writes go under a new one, which starts at seq 1.
+        this.#sessionId = newSessionId();
+        this.#lastSeq = 0;
+        if (error.mayHaveApplied) {
+          throw new ZraftError("SESSION_EXPIRED", `${error.message}; an earlier attempt may have taken effect, so whether this write did is unknown`);
+        }
+        // Every attempt was refused before it could take effect: sending it again under the new session is safe.
+        return attempt();
+      }
     });
   }
+
 
   #enqueue<T>(work: () => Promise<T>): Promise<T> {
     const result = this.#queue.then(work);
@@ -252,9 +273,12 @@ export class ZraftClient extends EventEmitter<ZraftClientEvents> {
     let backoffMs = this.#backoffMsMin;
     let redirectsInARow = 0;
     let lastProblem = "";
+    /** Whether an attempt may have reached the log: its server did not answer, broke the protocol, or answered TIMEOUT. */
+    let mayHaveApplied = false;
 
     const failOver = (reason: FailoverEvent["reason"], problem: string): void => {
       lastProblem = problem;
+      if (reason === "no-reply" || reason === "bad-reply") mayHaveApplied = true;
       if (pinned !== undefined) throw reason === "no-reply" ? new ZraftError("TIMEOUT", problem) : new Error(problem);
       const next = this.#serverAfter(target);
       this.emit("failover", { from: target.id, to: next.id, endpoint: next.endpoint, reason });
@@ -323,11 +347,14 @@ export class ZraftClient extends EventEmitter<ZraftClientEvents> {
           break;
         case "TIMEOUT":
           // Same server, same seq: the leader will answer with the original reply if the write did commit.
+          mayHaveApplied = true;
           await backOff("TIMEOUT");
           break;
         case "SHUTTING_DOWN":
           failOver("shutting-down", lastProblem);
           break;
+        case "SESSION_EXPIRED":
+          throw new SessionExpired(reply.message, mayHaveApplied);
         default:
           assertNever(reply.error, "error code");
       }
@@ -355,6 +382,18 @@ export class ZraftClient extends EventEmitter<ZraftClientEvents> {
 
   #refFor(endpoint: string, leaderId: number | null): ServerRef {
     return this.#servers.find((server) => server.endpoint === endpoint) ?? { id: leaderId, endpoint };
+  }
+}
+
+const newSessionId = (): string => randomBytes(8).toString("hex");
+
+/** A write refused because its session is not known any more; `mayHaveApplied` when an earlier attempt of it may have taken effect. */
+class SessionExpired extends ZraftError {
+  constructor(
+    message: string,
+    readonly mayHaveApplied: boolean,
+  ) {
+    super("SESSION_EXPIRED", message);
   }
 }
 

@@ -16,9 +16,18 @@ export type SessionFields =
   | { readonly client?: undefined; readonly seq?: undefined }
   | { readonly client: string; readonly seq: number };
 
-export type PutCommand = { readonly op: "put"; readonly key: string; readonly value: Uint8Array } & SessionFields;
+/** What a command carries besides its operation. */
+export type CommandContext = SessionFields & {
+  /**
+   * The proposing leader's clock (ms since the epoch): the store's only
+   * notion of time, the same on every replica (sessions fall idle by it).
+   */
+  readonly atMs?: number;
+};
 
-export type DeleteCommand = { readonly op: "delete"; readonly key: string } & SessionFields;
+export type PutCommand = { readonly op: "put"; readonly key: string; readonly value: Uint8Array } & CommandContext;
+
+export type DeleteCommand = { readonly op: "delete"; readonly key: string } & CommandContext;
 
 /** Stores `value` when the current value equals `expect`; `expect: null` means "the key must be absent". */
 export type CasCommand = {
@@ -26,7 +35,7 @@ export type CasCommand = {
   readonly key: string;
   readonly expect: Uint8Array | null;
   readonly value: Uint8Array;
-} & SessionFields;
+} & CommandContext;
 
 export type KvCommand = PutCommand | DeleteCommand | CasCommand;
 
@@ -40,7 +49,10 @@ const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true, copyBuffer
 /** Encodes a command as a log entry's data. Throws AssertionError when the command breaks a limit (the codec lets no such command through). */
 export function encodeCommand(command: KvCommand): Uint8Array {
   checkCommand(command);
-  const session = command.client === undefined ? {} : { client: command.client, seq: command.seq };
+  const session = {
+    ...(command.client === undefined ? {} : { client: command.client, seq: command.seq }),
+    ...(command.atMs === undefined ? {} : { at: command.atMs }),
+  };
   switch (command.op) {
     case "put":
       return packr.pack({ op: "put", key: command.key, value: command.value, ...session });
@@ -74,7 +86,7 @@ export function decodeCommand(data: Uint8Array): DecodedCommand {
     return { ok: false, reason: "not a map" };
   }
   const fields = decoded as Record<string, unknown>;
-  const { op, key, client, seq } = fields;
+  const { op, key, client, seq, at } = fields;
   if (typeof key !== "string" || key.length === 0) return { ok: false, reason: "its key is not a non-empty string" };
   let session: SessionFields = {};
   if (client !== undefined || seq !== undefined) {
@@ -83,16 +95,18 @@ export function decodeCommand(data: Uint8Array): DecodedCommand {
     }
     session = { client, seq };
   }
+  if (at !== undefined && (typeof at !== "number" || !Number.isSafeInteger(at) || at < 0)) return { ok: false, reason: "its time is not a non-negative integer" };
+  const context: CommandContext = at === undefined ? session : { ...session, atMs: at };
   const value = binary(fields.value);
   switch (op) {
     case "put":
-      return value === null ? { ok: false, reason: "a put needs a binary value" } : { ok: true, command: { op, key, value, ...session } };
+      return value === null ? { ok: false, reason: "a put needs a binary value" } : { ok: true, command: { op, key, value, ...context } };
     case "delete":
-      return { ok: true, command: { op, key, ...session } };
+      return { ok: true, command: { op, key, ...context } };
     case "cas": {
       const expect = fields.expect === null ? null : binary(fields.expect);
       if (value === null || expect === null && fields.expect !== null) return { ok: false, reason: "a cas needs a binary value and a binary or nil expect" };
-      return { ok: true, command: { op, key, expect, value, ...session } };
+      return { ok: true, command: { op, key, expect, value, ...context } };
     }
     default:
       return { ok: false, reason: `unknown op ${JSON.stringify(op)?.slice(0, 40)}` };

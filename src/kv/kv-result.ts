@@ -15,5 +15,13 @@ export type KvResult =
    * not applied, and its original result is no longer kept. The server
    * answers BAD_REQUEST.
    */
-  | { readonly kind: "stale-seq"; readonly client: string; readonly seq: number; readonly lastSeq: number };
+  | { readonly kind: "stale-seq"; readonly client: string; readonly seq: number; readonly lastSeq: number }
+  /**
+   * The write's session is not known and `seq` does not open one: the
+   * session was forgotten after falling idle (or never opened). Not applied;
+   * the server answers SESSION_EXPIRED.
+   */
+  | { readonly kind: "session-expired"; readonly client: string; readonly seq: number }
+  /** The session table had no room for the write's session or result: not applied (the server answers TIMEOUT). */
+  | { readonly kind: "sessions-full"; readonly sessions: number; readonly bytes: number };
 

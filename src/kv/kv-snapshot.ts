@@ -5,8 +5,9 @@
  * limit however large the store (Raft dissertation §5.1: the state machine
  * writes its own snapshot).
  *
- * A chunk is a map `{ values: [[key, value], ...] }` or
- * `{ sessions: [[client, lastSeq, lastIndex, result], ...] }`.
+ * A chunk is a map `{ values: [[key, value], ...] }`,
+ * `{ sessions: [[client, lastSeq, lastIndex, lastAtMs, result], ...] }` or
+ * `{ clockMs }` (the store's leader time), the last one written last.
  */
 import { Packr, Unpackr } from "msgpackr";
 import type { KvEntry } from "./kv-query.ts";
@@ -27,12 +28,13 @@ export class SnapshotFormatError extends Error {
 export interface KvImage {
   readonly entries: readonly KvEntry[];
   readonly sessions: readonly (readonly [string, SessionRecord])[];
+  readonly clockMs: number;
 }
 
 const packr = new Packr({ useRecords: false, mapsAsObjects: true, moreTypes: false });
 const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true, copyBuffers: true, int64AsType: "number" });
 
-export function* encodeSnapshotChunks(entries: readonly KvEntry[], sessions: readonly (readonly [string, SessionRecord])[]): Generator<Uint8Array> {
+export function* encodeSnapshotChunks({ entries, sessions, clockMs }: KvImage): Generator<Uint8Array> {
   let pairs: KvEntry[] = [];
   let bytes = 0;
   for (const entry of entries) {
@@ -47,13 +49,15 @@ export function* encodeSnapshotChunks(entries: readonly KvEntry[], sessions: rea
   if (pairs.length > 0) yield packr.pack({ values: pairs });
   for (let start = 0; start < sessions.length; start += snapshotSessionsPerChunk) {
     const slice = sessions.slice(start, start + snapshotSessionsPerChunk);
-    yield packr.pack({ sessions: slice.map(([client, record]) => [client, record.lastSeq, record.lastIndex, record.lastResult]) });
+    yield packr.pack({ sessions: slice.map(([client, record]) => [client, record.lastSeq, record.lastIndex, record.lastAtMs, record.lastResult]) });
   }
+  yield packr.pack({ clockMs });
 }
 
 export function decodeSnapshotChunks(chunks: Iterable<Uint8Array>): KvImage {
   const entries: KvEntry[] = [];
   const sessions: [string, SessionRecord][] = [];
+  let clockMs: number | undefined;
   for (const chunk of chunks) {
     let decoded: unknown;
     try {
@@ -62,16 +66,19 @@ export function decodeSnapshotChunks(chunks: Iterable<Uint8Array>): KvImage {
       throw new SnapshotFormatError(`a snapshot chunk is not MessagePack: ${String(error)}`);
     }
     if (typeof decoded !== "object" || decoded === null) throw new SnapshotFormatError("a snapshot chunk is not a map");
-    const { values, sessions: sessionRows } = decoded as { values?: unknown; sessions?: unknown };
+    const { values, sessions: sessionRows, clockMs: clock } = decoded as { values?: unknown; sessions?: unknown; clockMs?: unknown };
     if (Array.isArray(values)) {
       for (const pair of values) entries.push(readPair(pair));
     } else if (Array.isArray(sessionRows)) {
       for (const row of sessionRows) sessions.push(readSession(row));
+    } else if (isCount(clock)) {
+      clockMs = clock;
     } else {
-      throw new SnapshotFormatError("a snapshot chunk holds neither values nor sessions");
+      throw new SnapshotFormatError("a snapshot chunk holds neither values, sessions nor the clock");
     }
   }
-  return { entries, sessions };
+  if (clockMs === undefined) throw new SnapshotFormatError("the snapshot ends before its clock chunk");
+  return { entries, sessions, clockMs };
 }
 
 function readPair(pair: unknown): KvEntry {
@@ -81,27 +88,26 @@ function readPair(pair: unknown): KvEntry {
   return [pair[0], plain(pair[1])];
 }
 
+const isCount = (value: unknown): value is number => Number.isSafeInteger(value) && (value as number) >= 0;
+
 function readSession(row: unknown): [string, SessionRecord] {
-  if (!Array.isArray(row) || typeof row[0] !== "string" || !Number.isSafeInteger(row[1]) || !Number.isSafeInteger(row[2])) {
-    throw new SnapshotFormatError("a snapshot session is not [client, lastSeq, lastIndex, result]");
+  if (!Array.isArray(row) || typeof row[0] !== "string" || !isCount(row[1]) || !isCount(row[2]) || !isCount(row[3])) {
+    throw new SnapshotFormatError("a snapshot session is not [client, lastSeq, lastIndex, lastAtMs, result]");
   }
-  return [row[0], { lastSeq: row[1] as number, lastIndex: row[2] as number, lastResult: readResult(row[3]) }];
+  return [row[0], { lastSeq: row[1], lastIndex: row[2], lastAtMs: row[3], lastResult: readResult(row[4]) }];
 }
 
+/** A session keeps only the results of writes it applied: put, delete or cas. */
 function readResult(fields: unknown): KvResult {
   const result = fields as Record<string, unknown> | null;
-  const isIndex = (value: unknown): value is number => Number.isSafeInteger(value);
   const bytesOrNull = (value: unknown): value is Uint8Array | null => value === null || value instanceof Uint8Array;
-  if (result !== null && typeof result === "object" && isIndex(result.index)) {
+  if (result !== null && typeof result === "object" && isCount(result.index)) {
     const index = result.index;
     if (result.kind === "put") return { kind: "put", index };
     if (result.kind === "delete" && typeof result.found === "boolean") return { kind: "delete", index, found: result.found };
     if (result.kind === "cas" && typeof result.swapped === "boolean" && bytesOrNull(result.value)) {
       return { kind: "cas", index, swapped: result.swapped, value: result.value === null ? null : plain(result.value) };
     }
-  }
-  if (result?.kind === "stale-seq" && typeof result.client === "string" && isIndex(result.seq) && isIndex(result.lastSeq)) {
-    return { kind: "stale-seq", client: result.client, seq: result.seq, lastSeq: result.lastSeq };
   }
   throw new SnapshotFormatError("a snapshot session's result is malformed");
 }

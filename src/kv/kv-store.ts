@@ -17,13 +17,13 @@ import { decodeCommand, type KvCommand } from "./commands.ts";
 import type { KvAnswer, KvEntry, KvQuery } from "./kv-query.ts";
 import type { KvResult } from "./kv-result.ts";
 import { decodeSnapshotChunks, encodeSnapshotChunks } from "./kv-snapshot.ts";
-import { SessionTable, sessionsMaxDefault, type SessionReader, type SessionRecord } from "./sessions.ts";
+import { SessionTable, sessionLimitsDefault, type SessionLimits, type SessionReader, type SessionRecord } from "./sessions.ts";
 import { SortedKeys, compareKeys } from "./sorted-keys.ts";
 import { msgpackValuesEqual } from "./value-equality.ts";
 
 export interface KvStoreOptions {
-  /** How many client sessions to remember (see sessions.ts). */
-  readonly sessionsMax?: number;
+  /** How many client sessions to remember, in what room, for how long (see sessions.ts). */
+  readonly sessions?: Partial<SessionLimits>;
   /** Where a committed entry that is not a command is reported. */
   readonly logger?: Logger;
 }
@@ -37,9 +37,11 @@ export class KvStore implements StateMachine<KvQuery, KvAnswer, KvResult> {
   readonly #logger: Logger;
   /** The index of the last entry applied; entries are applied one by one, in order, from 1. */
   #lastApplied: LogIndex = 0;
+  /** Leader time: the latest time any applied command carried, so it never goes back when leaders' clocks differ. */
+  #clockMs = 0;
 
   constructor(options: KvStoreOptions = {}) {
-    this.#sessions = new SessionTable(options.sessionsMax ?? sessionsMaxDefault);
+    this.#sessions = new SessionTable({ ...sessionLimitsDefault, ...options.sessions });
     this.#logger = options.logger ?? nullLogger;
   }
 
@@ -81,10 +83,15 @@ export class KvStore implements StateMachine<KvQuery, KvAnswer, KvResult> {
           break;
         }
         const command = decoded.command;
+        this.#clockMs = Math.max(this.#clockMs, command.atMs ?? 0);
+        this.#sessions.expire(this.#clockMs);
         result =
           command.client === undefined
             ? this.#execute(command, entry.index)
-            : this.#sessions.applyOnce(command.client, command.seq, entry.index, () => this.#execute(command, entry.index));
+            : this.#sessions.applyOnce(
+                { client: command.client, seq: command.seq, index: entry.index, atMs: this.#clockMs, resultBytesMax: this.#resultBytesMax(command) },
+                () => this.#execute(command, entry.index),
+              );
         break;
       }
       default:
@@ -107,9 +114,8 @@ export class KvStore implements StateMachine<KvQuery, KvAnswer, KvResult> {
 
   takeSnapshot(): StateMachineSnapshot {
     // Values are immutable byte arrays, so shallow copies freeze the image while later entries apply.
-    const entries = this.list();
-    const sessions = [...this.#sessions.records()];
-    return { lastApplied: this.#lastApplied, chunks: () => encodeSnapshotChunks(entries, sessions) };
+    const image = { entries: this.list(), sessions: [...this.#sessions.records()], clockMs: this.#clockMs };
+    return { lastApplied: this.#lastApplied, chunks: () => encodeSnapshotChunks(image) };
   }
 
   restore(lastApplied: LogIndex, chunks: Iterable<Uint8Array>): void {
@@ -118,6 +124,7 @@ export class KvStore implements StateMachine<KvQuery, KvAnswer, KvResult> {
     this.#keys.clear();
     for (const [key, value] of image.entries) this.#store(key, value);
     this.#sessions.replace(image.sessions);
+    this.#clockMs = image.clockMs;
     this.#lastApplied = lastApplied;
   }
 
@@ -159,6 +166,11 @@ export class KvStore implements StateMachine<KvQuery, KvAnswer, KvResult> {
       entries.push([key, value]);
     }
     return { entries, more: false };
+  }
+
+  /** The most value bytes the command's result can hold: a cas returns the stored value or its new one. */
+  #resultBytesMax(command: KvCommand): number {
+    return command.op === "cas" ? Math.max(command.value.length, this.#values.get(command.key)?.length ?? 0) : 0;
   }
 
   #execute(command: KvCommand, index: LogIndex): KvResult {

@@ -5,7 +5,7 @@
  */
 
 /** Every failure code a reply may carry, in the order docs/protocol.md §5 lists them. */
-export const errorCodes = ["NOT_LEADER", "NO_LEADER", "TIMEOUT", "BAD_REQUEST", "SHUTTING_DOWN"] as const;
+export const errorCodes = ["NOT_LEADER", "NO_LEADER", "TIMEOUT", "BAD_REQUEST", "SHUTTING_DOWN", "SESSION_EXPIRED"] as const;
 
 export type ErrorCode = (typeof errorCodes)[number];
 

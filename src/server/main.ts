@@ -102,7 +102,7 @@ async function main(argv: readonly string[]): Promise<void> {
     void closeLogger(logger).finally(() => process.exit(1));
   };
   const server = new RaftServer({ node, storage, stateMachine: kv, peers: transport, nowMs: () => performance.now(), onFatal: fatal });
-  const service = new KvService({ id, pid: process.pid, cluster, runtime: server, sessions: kv.sessions, clients: endpoint, logger: baseLogger });
+  const service = new KvService({ id, pid: process.pid, cluster, runtime: server, sessions: kv.sessions, clients: endpoint, logger: baseLogger, wallClockMs: Date.now });
 
   const ticker = setInterval(() => server.tick(), tickIntervalMs);
   const shutdown = async (reason: string): Promise<void> => {

@@ -4,24 +4,28 @@
  * (docs/architecture.md §5). Neither side knows the other.
  */
 import { assertNever } from "../base/assert.ts";
-import type { KvCommand } from "../kv/commands.ts";
+import type { CommandContext, KvCommand } from "../kv/commands.ts";
 import type { KvAnswer, KvQuery } from "../kv/kv-query.ts";
 import type { KvResult } from "../kv/kv-result.ts";
+import { sessionLimitsDefault } from "../kv/sessions.ts";
 import { errorReply, okReply, type Reply, type ReplyContext } from "../protocol/client-reply.ts";
 import type { GetRequest, ListRequest, WriteRequest } from "../protocol/client-request.ts";
 import { listPageBytesMax, listPageEntriesMax } from "../protocol/limits.ts";
 
 export type ReadRequest = GetRequest | ListRequest;
 
-export function commandOf(request: WriteRequest): KvCommand {
-  const session = request.client === undefined ? {} : { client: request.client, seq: request.seq };
+const sessionIdleMinutes = sessionLimitsDefault.idleMsMax / 60_000;
+
+/** The command a write proposes, stamped with the proposing leader's clock (`atMs`, ms since the epoch). */
+export function commandOf(request: WriteRequest, atMs: number): KvCommand {
+  const context: CommandContext = request.client === undefined ? { atMs } : { client: request.client, seq: request.seq, atMs };
   switch (request.op) {
     case "put":
-      return { op: "put", key: request.key, value: request.value, ...session };
+      return { op: "put", key: request.key, value: request.value, ...context };
     case "delete":
-      return { op: "delete", key: request.key, ...session };
+      return { op: "delete", key: request.key, ...context };
     case "cas":
-      return { op: "cas", key: request.key, expect: request.expect, value: request.value, ...session };
+      return { op: "cas", key: request.key, expect: request.expect, value: request.value, ...context };
     default:
       return assertNever(request, "write request");
   }
@@ -62,6 +66,20 @@ export function replyOfResult(result: KvResult, context: ReplyContext): Reply {
         "BAD_REQUEST",
         `seq ${result.seq} of client ${JSON.stringify(result.client)} is below the last seq this session applied ` +
           `(${result.lastSeq}); the write was not applied again and its original reply is no longer kept`,
+        context,
+      );
+    case "session-expired":
+      return errorReply(
+        "SESSION_EXPIRED",
+        `session ${JSON.stringify(result.client)} is not known (a session idle for ${sessionIdleMinutes} minutes is forgotten, and a new one starts at seq 1), ` +
+          `so seq ${result.seq} was not applied; start a new session`,
+        context,
+      );
+    case "sessions-full":
+      return errorReply(
+        "TIMEOUT",
+        `the session table is full (${result.sessions} sessions, ${result.bytes} bytes) and the write was not applied; ` +
+          "retry when idle sessions have expired, or write without a session",
         context,
       );
     default:

@@ -34,6 +34,8 @@ export interface KvServiceOptions<Handle> {
   readonly sessions: SessionReader;
   readonly clients: ClientReplier<Handle>;
   readonly logger: Logger;
+  /** The wall clock (ms since the epoch), stamped on each proposed command as the store's leader time. */
+  readonly wallClockMs: () => number;
 }
 
 const unknownOutcome = "it may or may not have taken effect: retry with the same client and seq";
@@ -115,7 +117,7 @@ export class KvService<Handle> {
       const cached = sessions.cachedResult(request.client, request.seq);
       if (cached !== null) return this.send(handle, replyOfResult(cached, this.context(request.rid)));
     }
-    runtime.propose(encodeCommand(commandOf(request)), (outcome: ProposalOutcome<KvResult>) => {
+    runtime.propose(encodeCommand(commandOf(request, this.options.wallClockMs())), (outcome: ProposalOutcome<KvResult>) => {
       switch (outcome.kind) {
         case "applied":
           return this.send(handle, replyOfResult(outcome.result, this.context(request.rid)));

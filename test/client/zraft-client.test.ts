@@ -170,6 +170,40 @@ describe("ZraftClient against fake servers", () => {
     assert.equal(leader.requestsOf("put").at(-1)?.seq, 2, "the next write takes the next seq");
   });
 
+  test("SESSION_EXPIRED: a write no attempt of which could have applied is sent again under a new session; otherwise it fails, and the session is renewed", async () => {
+    const store = new FakeStore();
+    cluster.elect(1, store);
+    const leader = cluster.server(1);
+    const expiredSessions = new Set<unknown>();
+    let timeoutFirst = false;
+    leader.behaviour = (request, server) => {
+      if (request.op !== "put") return store.answer(request, server);
+      if (timeoutFirst) {
+        timeoutFirst = false;
+        return { ok: false, term: 1, leaderId: 1, error: "TIMEOUT", message: "not confirmed in time" };
+      }
+      if (expiredSessions.has(request.client)) return { ok: false, term: 1, leaderId: 1, error: "SESSION_EXPIRED", message: "session is not known" };
+      return store.answer(request, server);
+    };
+    const client = newClient();
+    await client.put("k", "v1");
+    await client.put("k", "v2");
+    const firstSession = client.sessionId;
+    expiredSessions.add(firstSession);
+    const reply = await client.put("k", "v3");
+    assert.equal(reply.ok, true);
+    const last = leader.requestsOf("put").at(-1);
+    assert.ok(last?.client !== firstSession && last?.client === client.sessionId && last.seq === 1, JSON.stringify(last));
+
+    // Now the session expires while an earlier attempt of the write got TIMEOUT: its outcome is unknown.
+    expiredSessions.add(client.sessionId);
+    timeoutFirst = true;
+    const secondSession = client.sessionId;
+    await assert.rejects(client.put("k", "v4"), (error: unknown) => error instanceof ZraftError && error.code === "SESSION_EXPIRED" && /unknown/.test(error.message));
+    assert.notEqual(client.sessionId, secondSession, "later writes use a new session");
+    assert.equal((await client.put("k", "v5")).ok, true);
+  });
+
   test("BAD_REQUEST is raised at once as ZraftError, also for a value MessagePack cannot hold", async () => {
     cluster.elect(1);
     cluster.server(1).behaviour = (_request, server) => ({ ok: false, term: 1, leaderId: server.id, error: "BAD_REQUEST", message: "key too long" });

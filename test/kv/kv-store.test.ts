@@ -169,11 +169,26 @@ describe("KvStore sessions", () => {
     assert.equal(machine.read("k"), null);
   });
 
-  it("bounds its sessions", () => {
-    const machine = new KvStore({ sessionsMax: 2 });
-    applyAll(machine, ["a", "b", "c"].map((client) => ({ op: "delete", key: "k", client, seq: 1 })));
+  it("bounds its sessions without forgetting one that is in use: a new session past the bound is refused", () => {
+    const machine = new KvStore({ sessions: { sessionsMax: 2 } });
+    const results = applyAll(machine, ["a", "b", "c"].map((client) => ({ op: "delete", key: "k", client, seq: 1 })));
     assert.equal(machine.sessions.size, 2);
-    assert.equal(machine.sessions.cachedResult("a", 1), null);
+    assert.equal(results[2]?.kind, "sessions-full");
+    assert.equal(machine.sessions.cachedResult("a", 1)?.kind, "delete");
+  });
+
+  it("expires sessions by the leader time the entries carry, never its own clock", () => {
+    const machine = new KvStore({ sessions: { idleMsMax: 60_000 } });
+    applyAll(machine, [
+      { op: "put", key: "k", value: value(1), client: "old", seq: 1, atMs: 1_000 },
+      { op: "put", key: "k", value: value(2), atMs: 30_000 },
+      // A leader whose clock is behind does not turn the store's time back.
+      { op: "put", key: "k", value: value(3), atMs: 5_000 },
+    ]);
+    assert.equal(machine.sessions.size, 1);
+    const [expired] = applyAll(machine, [{ op: "put", key: "k", value: value(4), client: "old", seq: 2, atMs: 61_001 }]);
+    assert.deepEqual(expired, { kind: "session-expired", client: "old", seq: 2 });
+    assert.deepEqual(machine.read("k"), value(3), "the expired session's write was not applied");
   });
 });
 
@@ -212,7 +227,7 @@ function assertSameState(actual: KvStore, expected: KvStore): void {
 describe("KvStore determinism", () => {
   it("ends identical on two machines fed the same 5,000 random entries", () => {
     const commands = randomCommands(2024, 5_000);
-    const [first, second] = [new KvStore({ sessionsMax: 5 }), new KvStore({ sessionsMax: 5 })];
+    const [first, second] = [new KvStore({ sessions: { sessionsMax: 5 } }), new KvStore({ sessions: { sessionsMax: 5 } })];
     const firstResults = applyAll(first, commands);
     const secondResults = applyAll(second, commands);
     assert.deepEqual(secondResults, firstResults);
@@ -263,15 +278,15 @@ describe("KvStore query", () => {
 describe("KvStore snapshots", () => {
   it("a replica restored from a snapshot goes on exactly as the one that took it", () => {
     const commands = randomCommands(77, 4_000);
-    const source = new KvStore({ sessionsMax: 5 });
+    const source = new KvStore({ sessions: { sessionsMax: 5 } });
     applyAll(source, commands.slice(0, 2_000));
     const snapshot = source.takeSnapshot();
-    const atSnapshot = new KvStore({ sessionsMax: 5 });
+    const atSnapshot = new KvStore({ sessions: { sessionsMax: 5 } });
     applyAll(atSnapshot, commands.slice(0, 2_000));
 
     // The image is fixed when taken: entries applied afterwards do not leak into it.
     const sourceResults = applyAll(source, commands.slice(2_000));
-    const restored = new KvStore({ sessionsMax: 5 });
+    const restored = new KvStore({ sessions: { sessionsMax: 5 } });
     restored.restore(snapshot.lastApplied, snapshot.chunks());
     assert.equal(snapshot.lastApplied, 2_000);
     assertSameState(restored, atSnapshot);

@@ -18,7 +18,7 @@ describe("ZraftError", () => {
   });
 
   it("recognizes exactly the protocol's error codes", () => {
-    assert.deepEqual([...errorCodes], ["NOT_LEADER", "NO_LEADER", "TIMEOUT", "BAD_REQUEST", "SHUTTING_DOWN"]);
+    assert.deepEqual([...errorCodes], ["NOT_LEADER", "NO_LEADER", "TIMEOUT", "BAD_REQUEST", "SHUTTING_DOWN", "SESSION_EXPIRED"]);
     for (const code of errorCodes) assert.equal(isErrorCode(code), true);
     for (const value of ["not_leader", "", "OK", 3, null, undefined]) assert.equal(isErrorCode(value), false);
   });

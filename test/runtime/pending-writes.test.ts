@@ -21,7 +21,7 @@ const byRid = (replies: readonly Record<string, unknown>[]): Map<unknown, Record
 test("a leader that loses office and wins it back during one save answers every earlier write, once", async () => {
   const h = harness();
   await becomeLeader(h);
-  for (const rid of ["a", "b", "c"]) h.service.receive(0, [pack({ op: "put", key: rid, value: rid, client: "c1", seq: rid.charCodeAt(0), rid })]);
+  for (const [seq, rid] of ["a", "b", "c"].entries()) h.service.receive(0, [pack({ op: "put", key: rid, value: rid, client: "c1", seq: seq + 1, rid })]);
   await turns();
   assert.equal(h.storage.inFlight(), 1, "entries 2..4 of term 1 are being written");
 

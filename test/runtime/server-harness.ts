@@ -116,6 +116,7 @@ export function harness() {
       },
     },
     logger: nullLogger,
+    wallClockMs: () => 1_700_000_000_000 + now,
   });
   const advanceTime = (ms: number): void => {
     now += ms;

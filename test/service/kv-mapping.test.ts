@@ -13,15 +13,16 @@ const raw = (...bytes: number[]): Uint8Array => Uint8Array.from(bytes);
 
 describe("kv-mapping", () => {
   it("turns writes into commands, keeping the session and leaving the rid behind", () => {
-    assert.deepEqual(commandOf({ op: "put", key: "k", value: raw(1), client: "c", seq: 4, rid: raw(0xc0) }), {
+    assert.deepEqual(commandOf({ op: "put", key: "k", value: raw(1), client: "c", seq: 4, rid: raw(0xc0) }, 1234), {
       op: "put",
       key: "k",
       value: raw(1),
       client: "c",
       seq: 4,
+      atMs: 1234,
     });
-    assert.deepEqual(commandOf({ op: "delete", key: "k", rid: null }), { op: "delete", key: "k" });
-    assert.deepEqual(commandOf({ op: "cas", key: "k", expect: null, value: raw(2), rid: null }), { op: "cas", key: "k", expect: null, value: raw(2) });
+    assert.deepEqual(commandOf({ op: "delete", key: "k", rid: null }, 5), { op: "delete", key: "k", atMs: 5 });
+    assert.deepEqual(commandOf({ op: "cas", key: "k", expect: null, value: raw(2), rid: null }, 5), { op: "cas", key: "k", expect: null, value: raw(2), atMs: 5 });
   });
 
   it("turns reads into queries", () => {
@@ -56,6 +57,13 @@ describe("kv-mapping", () => {
       value: raw(5),
       ok: true,
     });
+  });
+
+  it("answers a write from an unknown or expired session SESSION_EXPIRED, and a full session table TIMEOUT, saying it was not applied", () => {
+    const expired = replyOfResult({ kind: "session-expired", client: "c", seq: 7 }, context);
+    assert.ok(!expired.ok && expired.error === "SESSION_EXPIRED" && /seq 7 was not applied; start a new session/.test(expired.message));
+    const full = replyOfResult({ kind: "sessions-full", sessions: 100_000, bytes: 5 }, context);
+    assert.ok(!full.ok && full.error === "TIMEOUT" && /session table is full \(100000 sessions, 5 bytes\) and the write was not applied/.test(full.message));
   });
 
   it("answers a stale duplicate BAD_REQUEST, saying why it was not applied", () => {
