@@ -75,6 +75,8 @@ export class RaftServer<Query, Answer, Result> {
   private readyScheduled = false;
   private readyLoop: Promise<void> | null = null;
   private isStopping = false;
+  /** A save failed: the server takes nothing more on. */
+  private failed = false;
   private wasLeader = false;
   /** The term of the last Ready handled: proposals from before it belong to an earlier leadership. */
   private leadershipTerm = 0;
@@ -91,9 +93,9 @@ export class RaftServer<Query, Answer, Result> {
     this.savedHardState = { currentTerm: term, votedFor, commitIndex };
   }
 
-  /** Whether stop() was called: nothing new is taken on. */
+  /** Whether stop() was called or a save failed: nothing new is taken on. */
   get stopping(): boolean {
-    return this.isStopping;
+    return this.isStopping || this.failed;
   }
 
   /** The core's status, with the state machine's own applied index. */
@@ -119,7 +121,7 @@ export class RaftServer<Query, Answer, Result> {
 
   /** Whether leader work can be taken on now: only a leader takes it, and only while it has room. */
   admit(): Refusal | null {
-    if (this.isStopping) return { kind: "shutting-down" };
+    if (this.isStopping || this.failed) return { kind: "shutting-down" };
     if (this.options.node.status().role !== "leader") return { kind: "not-leader" };
     if (this.pending.isFull()) return { kind: "overloaded", pending: this.pending.size() };
     return null;
@@ -175,15 +177,25 @@ export class RaftServer<Query, Answer, Result> {
 
   // ---- the Ready loop -----------------------------------------------------
 
+  /**
+   * A save failed: nothing that waited on it may leave, and nothing more is
+   * taken on or written; the process must stop (docs/architecture.md §4).
+   */
+  private fail(error: unknown): void {
+    if (this.failed) return;
+    this.failed = true;
+    this.options.onFatal(error);
+  }
+
   /** Runs the Ready loop once per event-loop turn, after that turn's inputs: the batching point. */
   private scheduleReady(): void {
-    if (this.readyScheduled || this.readyLoop !== null) return;
+    if (this.readyScheduled || this.readyLoop !== null || this.failed) return;
     this.readyScheduled = true;
     setImmediate(() => {
       this.readyScheduled = false;
       if (this.readyLoop !== null) return;
       this.readyLoop = this.runReadyLoop()
-        .catch((error: unknown) => this.options.onFatal(error))
+        .catch((error: unknown) => this.fail(error))
         .finally(() => {
           this.readyLoop = null;
           // Input that arrived while the loop was finishing would otherwise wait for the next tick.
@@ -201,7 +213,7 @@ export class RaftServer<Query, Answer, Result> {
         // Raft needs no durable commit index (a restarted server relearns it from the leader): it is kept
         // only to replay faster after a restart, so its write leaves the path to the client's answer.
         // Saves reach the disk in call order, so a later save cannot overtake it.
-        storage.save(ready.hardState, ready.entries).catch((error: unknown) => this.options.onFatal(error));
+        storage.save(ready.hardState, ready.entries).catch((error: unknown) => this.fail(error));
       } else if (ready.hardState !== null || ready.entries.length > 0) {
         await storage.save(ready.hardState, ready.entries);
       }

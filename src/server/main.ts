@@ -14,7 +14,7 @@ import type { ClusterConfig } from "../config/cluster-config.ts";
 import { KvStore } from "../kv/kv-store.ts";
 import { RaftNode, SeededRandom, raftConfigDefaults, type RaftConfig } from "../raft/index.ts";
 import { LmdbStorage } from "../storage/lmdb-storage.ts";
-import { StorageError } from "../storage/storage-error.ts";
+import { StorageError, StorageWriteError } from "../storage/storage-error.ts";
 import { ClientEndpoint, EndpointBindError } from "../transport/client-endpoint.ts";
 import type winston from "winston";
 import { closeLogger, createLogger, parseLogLevel, loggerFrom, type LogLevel } from "../logging/logging.ts";
@@ -98,7 +98,12 @@ async function main(argv: readonly string[]): Promise<void> {
 
   let exiting = false;
   const fatal = (error: unknown): void => {
-    logger.error(`fatal: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    // A full or failing disk is an operator's problem, not a bug: one line says what happened.
+    logger.error(
+      error instanceof StorageWriteError
+        ? `stopping: ${error.message}; nothing that was not on disk was acknowledged`
+        : `fatal: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+    );
     void closeLogger(logger).finally(() => process.exit(1));
   };
   const server = new RaftServer({ node, storage, stateMachine: kv, peers: transport, nowMs: () => performance.now(), onFatal: fatal });

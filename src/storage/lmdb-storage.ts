@@ -17,7 +17,7 @@ import {
 import { probeLmdbEnvironment } from "./lmdb-probe.ts";
 import { findAppendProblem, findHardStateProblem, logStart } from "./raft-state-check.ts";
 import type { LogPosition } from "./raft-state-check.ts";
-import { StorageError } from "./storage-error.ts";
+import { StorageError, StorageWriteError } from "./storage-error.ts";
 import type { RaftState, RaftStorage } from "./storage.ts";
 
 // One database holds everything. Log entries are keyed by their index (numbers), which LMDB's
@@ -32,6 +32,22 @@ type Database = RootDatabase<Uint8Array, number | string>;
 
 function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * What made a write fail. lmdb-js rejects a failed commit with "Commit
+ * failed" and hands the system's error (ENOSPC, EIO …) over separately, as
+ * a promise that rejects with it.
+ */
+async function writeFailureOf(error: unknown): Promise<string> {
+  const commitError: unknown = (error as { commitError?: unknown } | null)?.commitError;
+  if (!(commitError instanceof Promise)) return describe(error);
+  const cause: unknown = await commitError.then(
+    () => error,
+    (reason: unknown) => reason,
+  );
+  const code = (cause as { code?: unknown } | null)?.code;
+  return `${describe(cause)}${code === undefined ? "" : `, code ${String(code)}`}`;
 }
 
 /**
@@ -150,10 +166,11 @@ export class LmdbStorage implements RaftStorage {
     const written = this.db.childTransaction(() => this.write(hardState, entries));
     const saved = written.then(
       () => undefined,
-      (error: unknown) => {
+      async (error: unknown) => {
         // A refused save aborted its transaction cleanly; any other failure leaves the disk in doubt.
-        if (!(error instanceof AssertionError)) this.failure ??= error;
-        throw error;
+        if (error instanceof AssertionError) throw error;
+        this.failure ??= error;
+        throw new StorageWriteError(this.path, `writing to disk failed (${await writeFailureOf(error)})`, { cause: error });
       },
     );
     this.lastSave = saved.catch(() => undefined);

@@ -4,7 +4,7 @@
  * reset or overwrite what it may have promised to its peers (votes, entries).
  */
 export class StorageError extends Error {
-  override readonly name = "StorageError";
+  override readonly name: string = "StorageError";
 
   /**
    * @param path the data directory (or file) at fault
@@ -17,4 +17,13 @@ export class StorageError extends Error {
   ) {
     super(`${path}: ${problem}`, options);
   }
+}
+
+/**
+ * A write of durable state failed (a full or failing disk): the server must
+ * stop at once, since it can no longer keep the promise that what it
+ * acknowledges is on disk.
+ */
+export class StorageWriteError extends StorageError {
+  override readonly name = "StorageWriteError";
 }

@@ -31,6 +31,12 @@ export class GatedStorage implements RaftStorage {
   readonly saved: { hardState: HardState | null; entries: readonly Entry[] }[] = [];
   private gates: { readonly critical: boolean; readonly open: () => void }[] = [];
   private lastHardState: HardState = emptyHardState;
+  private nextFailure: Error | null = null;
+
+  /** The next save fails with `error` when released, as a full disk would make it. */
+  failNextWith(error: Error): void {
+    this.nextFailure = error;
+  }
 
   inFlight(): number {
     return this.gates.length;
@@ -49,10 +55,13 @@ export class GatedStorage implements RaftStorage {
     if (hardState !== null) this.lastHardState = hardState;
     const critical =
       entries.length > 0 || (hardState !== null && (hardState.currentTerm !== previous.currentTerm || hardState.votedFor !== previous.votedFor));
-    return new Promise((resolve) => {
+    const failure = this.nextFailure;
+    this.nextFailure = null;
+    return new Promise((resolve, reject) => {
       this.gates.push({
         critical,
         open: () => {
+          if (failure !== null) return reject(failure);
           this.saved.push({ hardState, entries });
           resolve();
         },
@@ -82,6 +91,7 @@ export function harness() {
   const sent: Message[] = [];
   const replies: Record<string, unknown>[] = [];
   const violations: string[] = [];
+  const fatals: unknown[] = [];
   const node = new RaftNode({
     config: { ...raftConfigDefaults, id: 1, peers: [1, 2, 3] },
     hardState: emptyHardState,
@@ -101,7 +111,10 @@ export function harness() {
       },
     },
     nowMs: () => now,
-    onFatal: (error) => violations.push(`fatal: ${String(error)}`),
+    onFatal: (error) => {
+      fatals.push(error);
+      violations.push(`fatal: ${String(error)}`);
+    },
   });
   const service = new KvService<number>({
     id: 1,
@@ -122,7 +135,7 @@ export function harness() {
     now += ms;
     server.tick();
   };
-  return { storage, sent, replies, violations, node, server, service, advanceTime };
+  return { storage, sent, replies, violations, fatals, node, server, service, advanceTime };
 }
 
 export type ServerHarness = ReturnType<typeof harness>;
