@@ -7,6 +7,7 @@
  */
 import { Packr, Unpackr } from "msgpackr";
 import { assert, assertNever } from "../base/assert.ts";
+import { MsgpackFormatError, MsgpackReader, nestingDepthMax } from "../msgpack/msgpack-reader.ts";
 
 /**
  * A write's exactly-once session: `client` names the session and `seq`
@@ -100,12 +101,12 @@ export function decodeCommand(data: Uint8Array): DecodedCommand {
   const value = binary(fields.value);
   switch (op) {
     case "put":
-      return value === null ? { ok: false, reason: "a put needs a binary value" } : { ok: true, command: { op, key, value, ...context } };
+      return value === null ? { ok: false, reason: "a put needs a value of one well-formed MessagePack value" } : { ok: true, command: { op, key, value, ...context } };
     case "delete":
       return { ok: true, command: { op, key, ...context } };
     case "cas": {
       const expect = fields.expect === null ? null : binary(fields.expect);
-      if (value === null || expect === null && fields.expect !== null) return { ok: false, reason: "a cas needs a binary value and a binary or nil expect" };
+      if (value === null || expect === null && fields.expect !== null) return { ok: false, reason: "a cas needs a value, and an expect or nil, each one well-formed MessagePack value" };
       return { ok: true, command: { op, key, expect, value, ...context } };
     }
     default:
@@ -113,9 +114,21 @@ export function decodeCommand(data: Uint8Array): DecodedCommand {
   }
 }
 
-/** A plain Uint8Array view of a decoded binary field (msgpackr yields a Buffer, whose `slice` would not copy); null when it is not binary. */
+/**
+ * A stored value: binary holding exactly one well-formed MessagePack value,
+ * as the protocol let in (a forged entry may hold anything, and comparing or
+ * returning such bytes must not fail later). As a plain Uint8Array view
+ * (msgpackr yields a Buffer, whose `slice` would not copy); null otherwise.
+ */
 function binary(value: unknown): Uint8Array | null {
-  return value instanceof Uint8Array ? new Uint8Array(value.buffer, value.byteOffset, value.byteLength) : null;
+  if (!(value instanceof Uint8Array)) return null;
+  try {
+    new MsgpackReader(value, nestingDepthMax).single();
+  } catch (error) {
+    if (error instanceof MsgpackFormatError) return null;
+    throw error;
+  }
+  return new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
 }
 
 /**

@@ -1,7 +1,7 @@
 import { Packr, Unpackr } from "msgpackr";
 import { assertNever } from "../base/assert.ts";
 import { MsgpackFormatError, MsgpackReader } from "../msgpack/msgpack-reader.ts";
-import type { Entry, EntryType, LogIndex, Message, MessageType, NodeId, Term } from "../raft/index.ts";
+import { termMax, type Entry, type EntryType, type LogIndex, type Message, type MessageType, type NodeId, type Term } from "../raft/index.ts";
 
 /**
  * The wire format of Raft messages between servers. Each message is one
@@ -16,13 +16,8 @@ import type { Entry, EntryType, LogIndex, Message, MessageType, NodeId, Term } f
  * byte's meaning before the Raft core sees it, and never throws.
  */
 
-/**
- * No valid term is above this. Terms grow by one per election; at one
- * election per millisecond 2^48 lasts nearly 9,000 years. A peer claiming
- * term 2^53 would otherwise push every server to a term at which `term + 1`
- * is no longer exact, so such a message is refused instead.
- */
-export const peerTermMax = 2 ** 48;
+/** No message may carry a term above the core's bound (a peer claiming 2^53 would push servers to where `term + 1` is not exact). */
+export const peerTermMax = termMax;
 
 /**
  * The largest body an honest server sends: an AppendEntries of up to 4 MiB

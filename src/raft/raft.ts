@@ -21,6 +21,7 @@ import type {
   Role,
   Term,
 } from "./types.ts";
+import { termMax } from "./types.ts";
 
 /** Role-specific volatile state: only a leader has progress and reads, only a candidate has votes. */
 type RoleState =
@@ -52,6 +53,8 @@ export class Raft {
 
   private nowMs: number;
   private electionDeadlineMs = 0;
+  /** The term bound stopped a campaign, and that was logged (once: it lasts). */
+  private termBoundReported = false;
   private heartbeatDeadlineMs = 0;
 
   /** Messages waiting for the next Ready. */
@@ -93,6 +96,15 @@ export class Raft {
         this.broadcastHeartbeat(this.state.progress, this.state.reads.currentRound(), true);
       }
     } else if (nowMs >= this.electionDeadlineMs) {
+      if (this.currentTerm >= termMax) {
+        // Its peers would refuse the next term: only a forged message brings a server here (docs/architecture.md §6).
+        if (!this.termBoundReported) {
+          this.logger.error(`server ${this.id} cannot campaign: its term ${this.currentTerm} is at the bound ${termMax}, which only a forged message reaches`);
+          this.termBoundReported = true;
+        }
+        this.resetElectionDeadline();
+        return;
+      }
       this.logger.info(`timeout: server ${this.id} is now candidate for term ${this.currentTerm + 1}`, { term: this.currentTerm + 1 });
       this.campaign();
     }

@@ -7,6 +7,13 @@
 export type NodeId = number;
 /** A term number (§5.1). Terms start at 0 and only grow. */
 export type Term = number;
+
+/**
+ * No term is above this, so that `term + 1` always stays an exact integer.
+ * Terms grow by one per election: at one election per millisecond 2^48
+ * lasts nearly 9,000 years. Only a forged message can bring a server near it.
+ */
+export const termMax: Term = 2 ** 48;
 /** A position in the replicated log. The first entry has index 1; 0 means "none". */
 export type LogIndex = number;
 

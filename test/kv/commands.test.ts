@@ -20,7 +20,8 @@ describe("encodeCommand / decodeCommand", () => {
     { op: "delete", key: "k" },
     { op: "delete", key: "k", client: "c".repeat(128), seq: Number.MAX_SAFE_INTEGER },
     { op: "cas", key: "k", expect: null, value: raw(0x01) },
-    { op: "cas", key: "k".repeat(1024), expect: raw(0x90), value: new Uint8Array(1 << 20), client: "c", seq: 9 },
+    // A 1 MiB value: bin32 of 2^20 - 5 bytes.
+    { op: "cas", key: "k".repeat(1024), expect: raw(0x90), value: Uint8Array.from(packr.pack(new Uint8Array((1 << 20) - 5))), client: "c", seq: 9 },
   ];
   for (const command of commands) {
     it(`round-trips ${command.op}${command.client === undefined ? "" : " with a session"}`, () => {
@@ -31,11 +32,11 @@ describe("encodeCommand / decodeCommand", () => {
   }
 
   it("copies values out of the entry's bytes", () => {
-    const data = Uint8Array.from(encodeCommand({ op: "put", key: "k", value: raw(1, 2, 3) }));
+    const data = Uint8Array.from(encodeCommand({ op: "put", key: "k", value: raw(0x93, 1, 2, 3) }));
     const decoded = decodeCommand(data);
     data.fill(0);
     assert.ok(decoded.ok && decoded.command.op === "put");
-    assert.deepEqual([...decoded.command.value], [1, 2, 3]);
+    assert.deepEqual([...decoded.command.value], [0x93, 1, 2, 3]);
   });
 
   it("refuses to encode a command no request could have become (size limits are the protocol's: test/protocol)", () => {
@@ -60,6 +61,11 @@ describe("encodeCommand / decodeCommand", () => {
       packr.pack({ op: "delete", key: "k", client: "c", seq: 0 }),
       packr.pack({ op: "cas", key: "k", expect: 5, value: new Uint8Array(1) }),
       packr.pack(new Uint8Array(3)),
+      // Values that are not exactly one MessagePack value: only a forged entry holds them.
+      packr.pack({ op: "put", key: "k", value: Uint8Array.of(0xc1) }),
+      packr.pack({ op: "put", key: "k", value: Uint8Array.of(0x00, 0x00) }),
+      packr.pack({ op: "cas", key: "k", expect: Uint8Array.of(0x92, 0x01), value: Uint8Array.of(0xc0) }),
+      packr.pack({ op: "put", key: "k", value: new Uint8Array(200).fill(0x91) }),
     ]) {
       const decoded = decodeCommand(data);
       assert.equal(decoded.ok, false, `data ${Buffer.from(data).toString("hex")}`);

@@ -296,7 +296,7 @@ describe("KvStore snapshots", () => {
   });
 
   it("writes large stores in bounded chunks, and restoring replaces what was there", () => {
-    const big = new Uint8Array(300_000);
+    const big = Uint8Array.from(packr.pack(new Uint8Array(300_000)));
     const source = new KvStore();
     applyAll(source, Array.from({ length: 12 }, (_, at) => ({ op: "put" as const, key: `big/${at}`, value: big })));
     const chunks = [...source.takeSnapshot().chunks()];

@@ -1,0 +1,182 @@
+/**
+ * Property-based fuzzing of the reply path (docs/protocol.md §5): what the
+ * server's encodeReply writes, the client library's decodeReply and
+ * checkReply read back field for field, stored values and `rid` included,
+ * which travel as the client's raw MessagePack bytes (§7) and must decode to
+ * the same values: maps with `__proto__` keys, binaries, 64-bit integers.
+ * And whatever bytes a client receives, decodeReply and checkReply answer
+ * with a sentence instead of throwing.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import fc from "fast-check";
+import { decodeReply, type ReplyFields } from "../../src/client/client-codec.ts";
+import { checkReply, type ClientOp } from "../../src/client/reply-shapes.ts";
+import { encodeReply, errorReply, okReply, type OkFields, type Reply, type ReplyContext } from "../../src/protocol/client-reply.ts";
+import { errorCodes } from "../../src/protocol/errors.ts";
+import { replyFieldsByOp } from "../../src/protocol/reply-fields.ts";
+import { arbitraryFrames, msgpackValue, mutated, normalize, pack } from "./fuzz-support.ts";
+
+const clientOps: readonly ClientOp[] = ["get", "put", "delete", "cas", "list", "status"];
+
+/** A stored value: what the client sent (to compare with) and its raw bytes (what the server holds). */
+interface Stored {
+  readonly sent: unknown;
+  readonly raw: Uint8Array;
+}
+const stored: fc.Arbitrary<Stored> = msgpackValue.map((sent) => ({ sent, raw: pack(sent) }));
+const optionalStored: fc.Arbitrary<Stored | null> = fc.option(stored, { freq: 4 });
+
+const count = fc.oneof(fc.nat({ max: 1000 }), fc.maxSafeNat());
+const serverId = fc.integer({ min: 1, max: 2 ** 31 - 1 });
+const text = fc.string({ unit: "binary", maxLength: 60 });
+
+const context: fc.Arbitrary<ReplyContext & { readonly sentRid: Stored | null }> = fc
+  .record({ term: count, leaderId: fc.option(serverId), leader: fc.option(text, { nil: undefined }), rid: optionalStored })
+  .map(({ term, leaderId, leader, rid }) => ({ term, leaderId, rid: rid?.raw ?? null, sentRid: rid, ...(leader === undefined ? {} : { leader }) }));
+
+/** Stored values in a reply's fields, by field name (the `entries` of a list by position), to compare after decoding. */
+interface Model {
+  readonly fields: OkFields;
+  readonly values: Readonly<Record<string, Stored | null | readonly (readonly [string, Stored])[]>>;
+}
+
+const okModel: fc.Arbitrary<Model> = fc.oneof(
+  fc.record({ value: optionalStored, found: fc.boolean() }).map(({ value, found }) => ({ fields: { op: "get" as const, value: value?.raw ?? null, found }, values: { value } })),
+  count.map((index) => ({ fields: { op: "put" as const, index }, values: {} })),
+  fc.record({ index: count, found: fc.boolean() }).map(({ index, found }) => ({ fields: { op: "delete" as const, index, found }, values: {} })),
+  fc
+    .record({ index: count, swapped: fc.boolean(), value: optionalStored })
+    .map(({ index, swapped, value }) => ({ fields: { op: "cas" as const, index, swapped, value: value?.raw ?? null }, values: { value } })),
+  fc
+    .record({ entries: fc.array(fc.tuple(text, stored), { maxLength: 6 }), more: fc.boolean() })
+    .map(({ entries, more }) => ({ fields: { op: "list" as const, entries: entries.map(([key, value]) => [key, value.raw] as const), more }, values: { entries } })),
+  fc
+    .record({
+      id: serverId,
+      pid: count,
+      role: fc.constantFrom("leader", "follower", "candidate") as fc.Arbitrary<"leader" | "follower" | "candidate">,
+      commitIndex: count,
+      lastApplied: count,
+      lastLogIndex: count,
+      votedFor: fc.option(serverId),
+    })
+    .map((status) => ({ fields: { op: "status" as const, ...status }, values: {} })),
+  text.map((action) => ({ fields: { op: "admin" as const, action }, values: {} })),
+);
+
+/** Every object the client decoded keeps the ordinary prototype: a `__proto__` key is data, never a prototype. */
+function checkNoPrototypeChange(value: unknown): void {
+  if (Array.isArray(value)) return value.forEach(checkNoPrototypeChange);
+  if (value instanceof Map) return [...value].forEach(([key, item]) => (checkNoPrototypeChange(key), checkNoPrototypeChange(item)));
+  if (typeof value === "object" && value !== null && !(value instanceof Uint8Array)) {
+    assert.equal(Object.getPrototypeOf(value), Object.prototype, "a decoded map is a plain object");
+    for (const key of Object.keys(value)) checkNoPrototypeChange((value as Record<string, unknown>)[key]);
+  }
+}
+
+function decoded(bytes: Uint8Array): ReplyFields {
+  const reply = decodeReply([Buffer.from(bytes)]);
+  assert.ok(typeof reply !== "string", `the client refused a server's reply: ${String(reply)}`);
+  checkNoPrototypeChange(reply);
+  return reply;
+}
+
+function checkCommon(reply: ReplyFields, sent: ReplyContext & { readonly sentRid: Stored | null }): void {
+  assert.equal(reply.term, sent.term);
+  assert.equal(reply.leaderId, sent.leaderId);
+  if (sent.sentRid === null) assert.ok(!Object.hasOwn(reply, "rid"), "no rid unless the request had one");
+  else assert.deepEqual(normalize(reply.rid), normalize(sent.sentRid.sent), "rid comes back as the client sent it");
+}
+
+test("any successful reply encodes and decodes back to the same fields, stored values decoding to what the client sent", () => {
+  fc.assert(
+    fc.property(okModel, context, (model, sent) => {
+      const { leader: _leader, sentRid: _sentRid, ...okContext } = sent;
+      const reply = decoded(encodeReply(okReply(model.fields, okContext)));
+      assert.equal(reply.ok, true);
+      checkCommon(reply, sent);
+      const { op, ...fields } = model.fields;
+      const names = Object.keys(replyFieldsByOp[op]);
+      assert.deepEqual(Object.keys(reply).sort(), [...names, "ok", "term", "leaderId", ...(sent.sentRid === null ? [] : ["rid"])].sort());
+      for (const name of names) {
+        const value = model.values[name];
+        const got = reply[name];
+        if (value === undefined) assert.deepEqual(got, (fields as Record<string, unknown>)[name], name);
+        else if (value === null) assert.equal(got, null, name);
+        else if (Array.isArray(value)) {
+          assert.deepEqual(
+            (got as unknown[]).map((entry) => normalize(entry)),
+            value.map(([key, item]) => [key, normalize(item.sent)]),
+            name,
+          );
+        } else assert.deepEqual(normalize(got), normalize((value as Stored).sent), name);
+      }
+      if (op !== "admin") {
+        const checked = checkReply(op, reply);
+        assert.ok(typeof checked !== "string", `checkReply refused a valid ${op} reply: ${String(checked)}`);
+      }
+    }),
+    { seed: 0x7e91, numRuns: 400, includeErrorInReport: true },
+  );
+});
+
+test("any failure reply encodes and decodes back to its code, sentence, leader and rid", () => {
+  fc.assert(
+    fc.property(fc.constantFrom(...errorCodes), text, context, fc.constantFrom(...clientOps), (code, message, sent, op) => {
+      const { sentRid: _sentRid, ...errorContext } = sent;
+      const reply = decoded(encodeReply(errorReply(code, message, errorContext)));
+      assert.equal(reply.ok, false);
+      checkCommon(reply, sent);
+      assert.equal(reply.error, code);
+      assert.equal(reply.message, message);
+      assert.equal(reply.leader, sent.leader);
+      const checked = checkReply(op, reply);
+      assert.ok(typeof checked !== "string" && checked.ok === false, `checkReply refused a valid failure: ${String(checked)}`);
+    }),
+    { seed: 0x7e92, numRuns: 300, includeErrorInReport: true },
+  );
+});
+
+/** decodeReply and checkReply on any bytes: a reply or a sentence, never a throw. */
+function checkNeverThrows(frames: readonly Uint8Array[]): void {
+  const reply = decodeReply(frames.map((frame) => Buffer.from(frame)));
+  if (typeof reply === "string") {
+    assert.ok(reply.length > 0, "a refusal says why");
+    return;
+  }
+  assert.equal(typeof reply.ok, "boolean");
+  for (const op of clientOps) {
+    const checked: unknown = checkReply(op, reply);
+    if (typeof checked === "string") assert.ok(checked.length > 0);
+    else assert.equal(checked, reply, "a reply that passes is the decoded reply itself");
+  }
+}
+
+const someReply: fc.Arbitrary<Uint8Array> = fc.oneof(
+  fc.tuple(okModel, context).map(([model, { leader: _leader, sentRid: _sentRid, ...sent }]) => encodeReply(okReply(model.fields, sent))),
+  fc.tuple(fc.constantFrom(...errorCodes), text, context).map(([code, message, { sentRid: _sentRid, ...sent }]) => encodeReply(errorReply(code, message, sent) as Reply)),
+);
+
+test("decodeReply and checkReply never throw on arbitrary frames, MessagePack values or mutated replies", () => {
+  fc.assert(
+    fc.property(
+      fc.oneof(
+        arbitraryFrames,
+        msgpackValue.map((value) => [pack(value)]),
+        fc.dictionary(fc.constantFrom("ok", "term", "leaderId", "error", "message", "value", "entries", "role", "leader", "__proto__"), msgpackValue).map((map) => [pack(map)]),
+        mutated(someReply).map((frame) => [frame]),
+      ),
+      checkNeverThrows,
+    ),
+    { seed: 0x7e93, numRuns: 500, includeErrorInReport: true },
+  );
+});
+
+test("decodeReply answers a reply nested far too deep with a sentence", () => {
+  for (const depth of [1_000, 100_000]) {
+    const frame = new Uint8Array(depth + 1).fill(0x91);
+    frame[depth] = 0x01;
+    checkNeverThrows([frame]);
+  }
+});
