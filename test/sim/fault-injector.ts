@@ -18,7 +18,8 @@ export class FaultInjector {
 
   start(): void {
     this.running = true;
-    if (this.options.partitionEveryMs !== null) this.schedulePartition(this.options.partitionEveryMs);
+    if (this.options.partitions === "figure8") this.dance({ step: "cut-a-leader-with-uncommitted-entries" }, this.cluster.nowMs);
+    else if (this.options.partitionEveryMs !== null) this.schedulePartition(this.options.partitionEveryMs);
     if (this.options.crashEveryMs !== null) this.scheduleCrash(this.options.crashEveryMs);
   }
 
@@ -62,6 +63,58 @@ export class FaultInjector {
     return groups.filter((group) => group.length > 0);
   }
 
+  /**
+   * One step of the Figure 8 dance (§5.4.2), checked every millisecond of
+   * virtual time so that a new leader is cut off before its first
+   * AppendEntries arrive. A step that waits longer than a few election
+   * timeouts gives up and starts over.
+   */
+  private dance(step: DanceStep, sinceMs: number): void {
+    const { cluster } = this;
+    cluster.schedule(1, () => {
+      if (!this.running) return;
+      const leader = cluster.leader();
+      const status = leader === null ? null : cluster.status(leader);
+      const cut = (id: NodeId, why: string): void => {
+        cluster.network.partition([[id]]);
+        cluster.trace.note(cluster.nowMs, `figure 8 dance: cut off ${id} (${why})`);
+      };
+      let next: DanceStep | null = null;
+      switch (step.step) {
+        case "cut-a-leader-with-uncommitted-entries":
+          if (leader !== null && status !== null && status.lastLogIndex > status.commitIndex) {
+            cut(leader, "a leader with uncommitted entries");
+            next = { step: "cut-its-successor", old: leader };
+          }
+          break;
+        case "cut-its-successor":
+          if (leader !== null && leader !== step.old) {
+            cut(leader, `leader ${step.old}'s successor, before its first entries spread`);
+            next = { step: "await-the-old-leader-back-in-office", old: step.old };
+          }
+          break;
+        case "await-the-old-leader-back-in-office":
+          if (leader === step.old && status !== null) next = { step: "cut-the-old-leader-when-it-commits", old: step.old, commitIndex: status.commitIndex };
+          break;
+        case "cut-the-old-leader-when-it-commits":
+          // A correct leader commits its own new entry here, carrying the old ones with it; a broken one may commit an
+          // old entry alone, and its successor, back in, would then overwrite it.
+          if (leader !== step.old || (status !== null && status.commitIndex > step.commitIndex)) {
+            if (leader === step.old) cut(step.old, "the old leader, as it commits");
+            next = { step: "cut-a-leader-with-uncommitted-entries" };
+          }
+          break;
+      }
+      const patienceMs = 4 * cluster.settings.electionTimeoutMsMax;
+      if (next === null && cluster.nowMs - sinceMs > patienceMs) {
+        cluster.network.heal();
+        cluster.trace.note(cluster.nowMs, "figure 8 dance: healed, starting over");
+        next = { step: "cut-a-leader-with-uncommitted-entries" };
+      }
+      this.dance(next ?? step, next === null ? sinceMs : cluster.nowMs);
+    });
+  }
+
   private scheduleCrash(everyMs: number): void {
     this.cluster.schedule(this.pauseMs(everyMs), () => {
       if (!this.running) return;
@@ -85,3 +138,9 @@ export class FaultInjector {
     });
   }
 }
+
+type DanceStep =
+  | { readonly step: "cut-a-leader-with-uncommitted-entries" }
+  | { readonly step: "cut-its-successor"; readonly old: NodeId }
+  | { readonly step: "await-the-old-leader-back-in-office"; readonly old: NodeId }
+  | { readonly step: "cut-the-old-leader-when-it-commits"; readonly old: NodeId; readonly commitIndex: number };

@@ -17,6 +17,15 @@ export interface SwarmOptions {
   readonly partitionMs: readonly [number, number];
   /** Mean pause between crashes, or null for none. */
   readonly crashEveryMs: number | null;
+  /**
+   * How partitions are made: at random (`random`, every partitionEveryMs),
+   * or by the Figure 8 dance (`figure8`, §5.4.2): cut off a leader that
+   * holds uncommitted entries, cut off its successor as soon as it takes
+   * office (its first entries stay on it alone), let the old leader win
+   * again and cut it off soon after. That is where a leader may wrongly
+   * commit an entry of an earlier term by counting replicas.
+   */
+  readonly partitions: "random" | "figure8";
   readonly downtimeMs: readonly [number, number];
   readonly clients: number;
   readonly client: SimClientOptions;
@@ -45,7 +54,7 @@ export function drawSwarmOptions(seed: number): SwarmOptions {
       electionTimeoutMsMin,
       // A narrow range makes split votes, and so candidates sharing a term, common.
       electionTimeoutMsMax: electionTimeoutMsMin + random.intBetween(10, electionTimeoutMsMin),
-      entriesPerAppendMax: pick(random, [1, 3, 16, 1024]),
+      entriesPerAppendMax: pick(random, [1, 2, 3, 16, 1024]),
       inflightAppendsMax: pick(random, [1, 2, 16]),
       entriesPerReadyMax: pick(random, [1, 7, 4096]),
     },
@@ -56,6 +65,7 @@ export function drawSwarmOptions(seed: number): SwarmOptions {
       delayMsMax: delayMsMin + pick(random, [2, 10, 30, 80, 150]),
     },
     partitionEveryMs: chance(0.3) ? null : logUniform(random, 100, 3000),
+    partitions: chance(0.3) ? "figure8" : "random",
     partitionMs: [random.intBetween(50, 300), random.intBetween(300, 2000)],
     crashEveryMs: chance(0.3) ? null : logUniform(random, 50, 3000),
     downtimeMs: [random.intBetween(5, 100), random.intBetween(100, 2000)],
@@ -78,6 +88,7 @@ export function describeSwarm(options: SwarmOptions): string {
     `${options.clusterSize} nodes; drop ${percent(faults.dropRate)}, duplicate ${percent(faults.duplicateRate)}, ` +
     `delay ${faults.delayMsMin}-${faults.delayMsMax}ms; partitions ${every(options.partitionEveryMs)} ` +
     `for ${options.partitionMs[0]}-${options.partitionMs[1]}ms; crashes ${every(options.crashEveryMs)} ` +
+    `(${options.partitions === "figure8" ? "the Figure 8 dance" : "at random"}) ` +
     `for ${options.downtimeMs[0]}-${options.downtimeMs[1]}ms; ${options.clients} clients pausing ` +
     `${options.client.pauseMsMin}-${options.client.pauseMsMax}ms, ${percent(options.client.readProbability)} reads; ` +
     `heartbeat ${raft.heartbeatMs}ms, election ${raft.electionTimeoutMsMin}-${raft.electionTimeoutMsMax}ms, ` +

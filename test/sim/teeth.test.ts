@@ -5,9 +5,10 @@
  * checker that never fires would let every other sim test pass for nothing.
  *
  * Broken rules: §5.4.1 (vote without the log up-to-date check), §5.2 (count a
- * refusal as a vote), §5.3 (skip the prevLogTerm consistency check), and
- * §5.4.2 (commit an old-term entry by counting replicas: caught by replaying
- * Figure 8, and by pinned fuzz seeds), and votes forgotten across a restart.
+ * refusal as a vote), §5.3 (skip the prevLogTerm consistency check), §5.4.2
+ * (commit an old-term entry by counting replicas: caught by replaying Figure
+ * 8, and by the fuzzer on its own, whose Figure 8 dance makes leader changes
+ * over half-replicated entries common), and votes forgotten across a restart.
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
@@ -38,6 +39,8 @@ const fuzzed: readonly { core: BrokenCoreName; rule: string; seedsMax: number }[
   { core: "vote-without-log-check", rule: "grants votes without the log up-to-date check (§5.4.1)", seedsMax: 30 },
   { core: "count-refusals-as-votes", rule: "counts refused votes as granted (§5.2)", seedsMax: 30 },
   { core: "skip-consistency-check", rule: "accepts entries without the prevLogTerm check (§5.3)", seedsMax: 60 },
+  // About one seed in eleven catches it (44 of seeds 1..500).
+  { core: "commit-old-term-entries", rule: "commits an old-term entry by counting replicas (§5.4.2, Figure 8)", seedsMax: 30 },
 ];
 
 for (const { core, rule, seedsMax } of fuzzed) {
@@ -75,10 +78,7 @@ test("replaying Figure 8 catches a core that commits an old-term entry by counti
  * where the bug is caught now, to re-pin the window.
  */
 const deep = process.env.ZRAFT_TEETH_DEEP === "1";
-const rare: readonly { core: BrokenCoreName; window: readonly [number, number] }[] = [
-  { core: "commit-old-term-entries", window: [1140, 1150] },
-  { core: "forget-vote-on-restart", window: [280, 290] },
-];
+const rare: readonly { core: BrokenCoreName; window: readonly [number, number] }[] = [{ core: "forget-vote-on-restart", window: [146, 152] }];
 for (const { core, window } of rare) {
   const [first, last] = deep ? [1, 5000] : window;
   test(`the fuzzer catches ${core} in seeds ${first}..${last}`, (t) => {
