@@ -29,6 +29,7 @@ const allowed: Readonly<Record<string, readonly string[]>> = {
   "src/service": ["src/base", "src/raft", "src/config", "src/protocol", "src/kv", "src/runtime"],
   "src/client": ["src/base", "src/config", "src/net", "src/protocol"],
   "src/local-cluster": ["src/base", "src/config", "src/cli", "src/client"],
+  "src/linearizability": ["src/base"],
   "src/server": [
     "src/base",
     "src/raft",
