@@ -1,7 +1,7 @@
 /**
  * The one-shot client (docs/protocol.md §1):
  *
- *   npm run client -- [--config F] [--json] [--json-value] COMMAND ...
+ *   npm run client -- [--config F] [--key K] [--json] [--json-value] COMMAND ...
  *
  * Output: by default a line for a person on stdout; with `--json` exactly one
  * JSON object on stdout, the server's reply (see json-text.ts for values JSON
@@ -20,11 +20,12 @@ import type { ClusterConfig } from "../src/config/cluster-config.ts";
 import { ZraftError } from "../src/protocol/errors.ts";
 import { assertNever } from "../src/base/assert.ts";
 import { UsageError, type OptionSpec, type ParsedArgs } from "../src/cli/args.ts";
+import type { CurveClientKeys } from "../src/net/curve-security.ts";
 import { toJsonText } from "./json-text.ts";
 import { ZraftClient, type StatusReply } from "../src/client/zraft-client.ts";
 
 /** The options `npm run client` accepts. */
-export const clientOptions: OptionSpec = { flags: ["help", "json", "json-value"], values: ["config", "limit"] };
+export const clientOptions: OptionSpec = { flags: ["help", "json", "json-value"], values: ["config", "limit", "key"] };
 
 export const clientUsage = `usage: npm run client -- [options]                     the interactive client
        npm run client -- [options] put KEY VALUE
@@ -35,6 +36,8 @@ export const clientUsage = `usage: npm run client -- [options]                  
        npm run client -- [options] status [ID]
 options:
   --config FILE  cluster configuration (default: $ZRAFT_CONFIG, else the built-in cluster)
+  --key FILE     this client's CURVE key pair, needed when the config has a curve section
+                 (default: $ZRAFT_CLIENT_KEY; make one with: npm run ctl -- keygen > client-key.json)
   --json         print exactly one JSON object, the reply (integers beyond 2^53 as plain digits,
                  binary as {"$binary": base64})
   --json-value   read VALUE, EXPECTED and NEW as JSON (default: as strings; with cas, EXPECTED
@@ -188,9 +191,10 @@ async function execute(client: ZraftClient, command: Command, config: ClusterCon
 
 /**
  * Runs one command against the cluster and returns the exit code. `args`
- * must have been parsed with `clientOptions` and hold a command.
+ * must have been parsed with `clientOptions` and hold a command; `curve`
+ * holds the keys when the config has a curve section (client-key.ts).
  */
-export async function runCommandLine(args: ParsedArgs, config: ClusterConfig, streams: OutputStreams): Promise<number> {
+export async function runCommandLine(args: ParsedArgs, config: ClusterConfig, streams: OutputStreams, curve?: CurveClientKeys): Promise<number> {
   const json = args.flags.has("json");
   let command: Command;
   try {
@@ -200,7 +204,7 @@ export async function runCommandLine(args: ParsedArgs, config: ClusterConfig, st
     streams.stderr.write(`zraft: ${error.message}\n${clientUsage}\n`);
     return error.exitCode;
   }
-  const client = new ZraftClient({ config });
+  const client = new ZraftClient({ config, ...(curve === undefined ? {} : { curve }) });
   try {
     const { reply, human, success } = await execute(client, command, config);
     if (json) streams.stdout.write(`${toJsonText(reply)}\n`);
@@ -209,7 +213,9 @@ export async function runCommandLine(args: ParsedArgs, config: ClusterConfig, st
     return success ? 0 : 1;
   } catch (error) {
     const code = error instanceof ZraftError ? error.code : "ERROR";
-    const message = error instanceof Error ? error.message : String(error);
+    // docs/protocol.md §10: a server that refuses a client's key does not answer it, so a refusal looks like a timeout.
+    const hint = curve !== undefined && code === "TIMEOUT" ? " (with CURVE, a server that refuses this client's key never answers: is its public key in curve.clients?)" : "";
+    const message = (error instanceof Error ? error.message : String(error)) + hint;
     if (json) streams.stdout.write(`${toJsonText({ ok: false, error: code, message })}\n`);
     streams.stderr.write(`zraft: ${code}: ${message.replace(/\s*\n\s*/g, " ")}\n`);
     return 1;

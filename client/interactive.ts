@@ -9,6 +9,7 @@ import type { ClusterConfig, ServerConfig } from "../src/config/cluster-config.t
 import { ZraftError } from "../src/protocol/errors.ts";
 import { keyBytesMax } from "../src/protocol/limits.ts";
 import { assertNever } from "../src/base/assert.ts";
+import type { CurveClientKeys } from "../src/net/curve-security.ts";
 import { toJsonText } from "./json-text.ts";
 import { ZraftClient, type FailoverEvent, type RedirectEvent, type RetryEvent, type StatusReply } from "../src/client/zraft-client.ts";
 
@@ -20,6 +21,8 @@ export interface PromptContext {
 
 export interface InteractiveOptions {
   readonly config: ClusterConfig;
+  /** The client's CURVE keys, when the config has a curve section (docs/protocol.md §10). */
+  readonly curve?: CurveClientKeys;
   /** Streams for the prompts; the process's own by default (tests pass others). */
   readonly context?: PromptContext;
   /** Where results and notices go; `context.output`, else stdout, by default. */
@@ -61,10 +64,10 @@ interface Probe {
 }
 
 /** Asks every server for its status at once, each with its own socket. */
-async function probeServers(config: ClusterConfig, timeoutMs: number): Promise<Probe[]> {
+async function probeServers(config: ClusterConfig, curve: CurveClientKeys | undefined, timeoutMs: number): Promise<Probe[]> {
   return Promise.all(
     config.servers.map(async (server) => {
-      const client = new ZraftClient({ config });
+      const client = new ZraftClient({ config, ...(curve === undefined ? {} : { curve }) });
       try {
         return { server, status: await client.status(server.id, { timeoutMs }) };
       } catch {
@@ -186,7 +189,7 @@ function isPromptExit(error: unknown): boolean {
  * request, and ends the session too.
  */
 export async function runInteractive(options: InteractiveOptions): Promise<number> {
-  const { config } = options;
+  const { config, curve } = options;
   const interrupt = new AbortController();
   const context = { ...options.context, signal: interrupt.signal };
   const keyboard: KeyboardStream = options.context?.input ?? process.stdin;
@@ -199,7 +202,7 @@ export async function runInteractive(options: InteractiveOptions): Promise<numbe
   let client: ZraftClient | undefined;
 
   const chooseServer = async (): Promise<ZraftClient> => {
-    const probes = await working("asking every server for its status…", () => probeServers(config, probeTimeoutMs));
+    const probes = await working("asking every server for its status…", () => probeServers(config, curve, probeTimeoutMs));
     const leader = probes.find((probe) => probe.status?.role === "leader");
     const serverId = await select(
       {
@@ -210,7 +213,7 @@ export async function runInteractive(options: InteractiveOptions): Promise<numbe
       },
       context,
     );
-    const chosen = new ZraftClient({ config, serverId });
+    const chosen = new ZraftClient({ config, serverId, ...(curve === undefined ? {} : { curve }) });
     chosen.on("redirect", (event: RedirectEvent) => {
       say(`  ↪ redirected from ${serverName(config, event.from)} to the leader, ${serverName(config, event.to, event.endpoint)}`);
     });
@@ -273,7 +276,7 @@ export async function runInteractive(options: InteractiveOptions): Promise<numbe
         return;
       }
       case "status": {
-        const probes = await working("asking every server for its status…", () => probeServers(config, probeTimeoutMs));
+        const probes = await working("asking every server for its status…", () => probeServers(config, curve, probeTimeoutMs));
         for (const probe of probes) {
           const status = probe.status;
           say(

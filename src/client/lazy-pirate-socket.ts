@@ -1,4 +1,5 @@
 import type { Request } from "zeromq";
+import { CurveUnavailableError, type CurveClientKeys } from "../net/curve-security.ts";
 import { createClientRequest } from "../net/sockets.ts";
 
 /** What one request/reply exchange came to. */
@@ -19,11 +20,18 @@ export class LazyPirateSocket {
   #socket: Request | undefined;
   #closed = false;
 
-  constructor(readonly endpoint: string) {}
+  /** `curve`: the keys for a CURVE handshake with the server (docs/protocol.md §10); plaintext when absent. */
+  constructor(
+    readonly endpoint: string,
+    private readonly curve?: CurveClientKeys,
+  ) {}
 
   /**
-   * Sends one message and waits up to `timeoutMs` for its reply.
+   * Sends one message and waits up to `timeoutMs` for its reply. A server
+   * that refuses this client's keys looks like one that does not answer: CURVE
+   * tells the refused side nothing (docs/protocol.md §10).
    * @throws Error when the socket is closed during or before the exchange
+   * @throws CurveUnavailableError when libzmq cannot honour `curve`
    */
   async exchange(message: Buffer, timeoutMs: number): Promise<Exchange> {
     if (this.#closed) throw new Error(`the connection to ${this.endpoint} is closed`);
@@ -31,6 +39,7 @@ export class LazyPirateSocket {
     try {
       socket = this.#open();
     } catch (error) {
+      if (error instanceof CurveUnavailableError) throw error;
       return { kind: "bad-endpoint", problem: (error as Error).message };
     }
     socket.sendTimeout = timeoutMs;
@@ -54,7 +63,8 @@ export class LazyPirateSocket {
 
   #open(): Request {
     if (this.#socket === undefined) {
-      const socket = createClientRequest();
+      // A CURVE setting libzmq refuses is not a bad endpoint: exchange() rethrows it rather than try another server.
+      const socket = createClientRequest(this.curve === undefined ? undefined : { role: "client", ...this.curve });
       try {
         socket.connect(this.endpoint);
       } catch (error) {

@@ -5,6 +5,7 @@ import type { ClusterConfig } from "../config/cluster-config.ts";
 import { ZraftError, isErrorCode } from "../protocol/errors.ts";
 import { assertNever } from "../base/assert.ts";
 import { decodeReply, encodeRequest } from "./client-codec.ts";
+import { requireCurve, type CurveClientKeys } from "../net/curve-security.ts";
 import { LazyPirateSocket } from "./lazy-pirate-socket.ts";
 import {
   checkReply,
@@ -21,8 +22,15 @@ import {
 export type { CasReply, DeleteReply, GetReply, ListReply, PutReply, ServerRole, StatusReply } from "./reply-shapes.ts";
 
 export interface ZraftClientOptions {
-  /** The cluster; only `servers` is used. */
+  /** The cluster: its `servers`, and whether it has a `curve` section. */
   readonly config: ClusterConfig;
+  /**
+   * CURVE (docs/protocol.md §10): the cluster's public key (`curve.publicKey`
+   * of the config) and this client's own key pair. Required when the config
+   * has a `curve` section; the client then talks CURVE to every server, and
+   * plaintext only when this is absent.
+   */
+  readonly curve?: CurveClientKeys;
   /** The server to ask first (default: the first one in the config). */
   readonly serverId?: number;
   /** How long one attempt waits for a reply before the server counts as not answering (default 1000). */
@@ -118,6 +126,7 @@ export class ZraftClient extends EventEmitter<ZraftClientEvents> {
   readonly #deadlineMs: number;
   readonly #backoffMsMin: number;
   readonly #backoffMsMax: number;
+  readonly #curve: CurveClientKeys | undefined;
   /** The server the next operation goes to first: the last one that answered successfully. */
   #current: ServerRef;
   #socket: LazyPirateSocket | undefined;
@@ -125,8 +134,18 @@ export class ZraftClient extends EventEmitter<ZraftClientEvents> {
   #queue: Promise<unknown> = Promise.resolve();
   #closed = false;
 
+  /**
+   * @throws Error when the config has a `curve` section and `curve` is not given
+   * @throws CurveUnavailableError when `curve` is given and libzmq was built without CURVE
+   */
   constructor(options: ZraftClientOptions) {
     super();
+    if (options.config.curve !== undefined && options.curve === undefined) {
+      // Plaintext to a CURVE cluster would only ever time out: say why at once instead.
+      throw new Error("the cluster config has a curve section: the client needs a key pair (ZraftClient option curve)");
+    }
+    if (options.curve !== undefined) requireCurve();
+    this.#curve = options.curve;
     this.#servers = options.config.servers.map((server) => ({ id: server.id, endpoint: server.client }));
     const first = options.serverId === undefined ? this.#servers[0] : this.#servers.find((server) => server.id === options.serverId);
     if (first === undefined) throw new RangeError(`server ${options.serverId ?? "(first)"} is not in the config`);
@@ -241,7 +260,6 @@ export class ZraftClient extends EventEmitter<ZraftClientEvents> {
       }
     });
   }
-
 
   #enqueue<T>(work: () => Promise<T>): Promise<T> {
     const result = this.#queue.then(work);
@@ -369,7 +387,7 @@ export class ZraftClient extends EventEmitter<ZraftClientEvents> {
   #socketFor(target: ServerRef): LazyPirateSocket {
     if (this.#socket?.endpoint !== target.endpoint) {
       this.#socket?.close();
-      this.#socket = new LazyPirateSocket(target.endpoint);
+      this.#socket = new LazyPirateSocket(target.endpoint, this.#curve);
     }
     return this.#socket;
   }

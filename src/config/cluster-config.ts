@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { curvePublicKeyOf, decodeCurveKey, type CurveKeyPair } from "./curve-keys.ts";
 
 /**
  * The cluster configuration file (docs/protocol.md §2). Every field is optional in
@@ -17,9 +18,20 @@ export interface ServerConfig {
   readonly client: string;
 }
 
+/**
+ * CURVE encryption and authentication on every connection (docs/protocol.md
+ * §10). Keys are Z85 text, already checked to decode to 32 bytes.
+ */
 export interface CurveConfig {
+  /** The cluster's public key: servers and forwarders present it, clients and servers check it. */
   readonly publicKey: string;
-  readonly secretKey: string;
+  /**
+   * Its secret key, held by the servers and the forwarders only: a client's
+   * copy of the config leaves it out, since whoever holds it can pose as a
+   * server or a forwarder (servers and forwarders refuse to start without it).
+   */
+  readonly secretKey?: string;
+  /** The public keys of the clients a server admits; absent: any client that knows `publicKey`. */
   readonly clients?: readonly string[];
 }
 
@@ -35,6 +47,11 @@ export interface ClusterConfig {
 
 /** Where a configuration came from, for error messages. */
 export const builtInConfigName = "(built-in default config)";
+
+/** The name error messages give the config at `path` (`--config`, else ZRAFT_CONFIG; unset or empty: the built-in one). */
+export function configNameOf(path: string | undefined): string {
+  return path === undefined || path === "" ? builtInConfigName : path;
+}
 
 export function defaultClusterConfig(): ClusterConfig {
   return {
@@ -149,22 +166,55 @@ export function validateClusterConfig(document: Json, file: string): ClusterConf
     dataDir = doc.dataDir as string;
   }
 
-  let curve: CurveConfig | undefined;
-  if (doc.curve !== undefined) {
-    const c = doc.curve;
-    if (!isRecord(c)) return fail("curve", "must be an object with publicKey and secretKey");
-    const key = (field: string, value: Json): string => {
-      if (typeof value !== "string" || value.length !== 40) return fail(field, "must be a 40-character Z85 key");
-      return value;
-    };
-    const clients = c.clients === undefined ? undefined : (() => {
-      if (!Array.isArray(c.clients)) return fail("curve.clients", "must be an array of Z85 public keys");
-      return (c.clients as Json[]).map((k, i) => key(`curve.clients[${i}]`, k));
-    })();
-    curve = { publicKey: key("curve.publicKey", c.publicKey), secretKey: key("curve.secretKey", c.secretKey), ...(clients ? { clients } : {}) };
-  }
+  const curve = doc.curve === undefined ? undefined : validateCurve(doc.curve, fail);
 
   return { forwarders, servers, electionTimeoutMs, heartbeatMs, dataDir, ...(curve ? { curve } : {}) };
+}
+
+/**
+ * The `curve` section: every key 40 characters of Z85 that decode to 32
+ * bytes, and `secretKey`, when present, the one that belongs to
+ * `publicKey`, so that a typo stops the program at start-up instead of
+ * leaving every handshake to fail later.
+ */
+function validateCurve(section: Json, fail: (field: string, problem: string) => never): CurveConfig {
+  if (!isRecord(section)) return fail("curve", "must be an object with publicKey and secretKey (and optionally clients)");
+  const key = (field: string, value: Json): string => {
+    const bytes = decodeCurveKey(value);
+    if (typeof bytes === "string") return fail(field, bytes);
+    return value as string;
+  };
+  // A misspelt "clients" must not quietly admit every client.
+  for (const name of Object.keys(section)) {
+    if (!["publicKey", "secretKey", "clients"].includes(name)) fail(`curve.${name}`, "is not a field of curve (publicKey, secretKey, clients)");
+  }
+  const publicKey = key("curve.publicKey", section.publicKey);
+  const secretKey = section.secretKey === undefined ? undefined : key("curve.secretKey", section.secretKey);
+  if (secretKey !== undefined && curvePublicKeyOf(secretKey) !== publicKey) {
+    fail("curve.secretKey", "does not belong to curve.publicKey (make a matching pair with: npm run ctl -- keygen)");
+  }
+  const pair = secretKey === undefined ? { publicKey } : { publicKey, secretKey };
+  if (section.clients === undefined) return pair;
+  if (!Array.isArray(section.clients) || section.clients.length === 0) {
+    return fail("curve.clients", "must be a non-empty array of Z85 public keys (leave it out to admit any client that knows publicKey)");
+  }
+  const clients = (section.clients as Json[]).map((value, i) => key(`curve.clients[${i}]`, value));
+  clients.forEach((client, i) => {
+    if (clients.indexOf(client) !== i) fail(`curve.clients[${i}]`, `duplicate key (also curve.clients[${clients.indexOf(client)}])`);
+  });
+  return { ...pair, clients };
+}
+
+/**
+ * The cluster's key pair from a config's `curve` section, for a server or a
+ * forwarder, which cannot do without the secret key.
+ * @throws ConfigError naming `file` when the section has no secretKey (exit code 2)
+ */
+export function clusterKeyPair(curve: CurveConfig, file: string): CurveKeyPair {
+  if (curve.secretKey === undefined) {
+    throw new ConfigError(file, "curve.secretKey", "is missing: servers and forwarders need the cluster's secret key (only a client's copy of the config leaves it out)");
+  }
+  return { publicKey: curve.publicKey, secretKey: curve.secretKey };
 }
 
 /**

@@ -1,10 +1,28 @@
 import { Publisher, Request, Router, Subscriber, XPublisher, XSubscriber, type Event, type Socket } from "zeromq";
+import { applyCurve, type CurveClientSecurity, type CurveServerSecurity } from "./curve-security.ts";
 
 /**
  * Every ZeroMQ socket of the project is made here, with each option that
  * matters set explicitly rather than left to library defaults, so that limits
- * can be read in one place and encryption (CURVE, docs/protocol.md §10) can be added to every socket at once.
+ * can be read in one place, and so that encryption (CURVE, docs/protocol.md
+ * §10) is set on every socket the same way: each factory takes the socket's
+ * CURVE role, and makes a plaintext socket only when given none.
  */
+
+/**
+ * `socket` with CURVE set when `security` is given; closed, and the error
+ * rethrown, when libzmq cannot honour it (CurveUnavailableError).
+ */
+function secured<S extends Socket>(socket: S, security: CurveServerSecurity | CurveClientSecurity | undefined): S {
+  if (security === undefined) return socket;
+  try {
+    applyCurve(socket, security);
+  } catch (error) {
+    socket.close();
+    throw error;
+  }
+  return socket;
+}
 
 const kib = 1024;
 const mib = 1024 * kib;
@@ -84,8 +102,8 @@ const peerLingerMs = 0;
 const clientEndpointLingerMs = 200;
 
 /** A server's sender on the Raft bus; it connects to every forwarder's `pub` endpoint. */
-export function createPeerPublisher(): Publisher {
-  return new Publisher({
+export function createPeerPublisher(security?: CurveClientSecurity): Publisher {
+  const socket = new Publisher({
     linger: peerLingerMs,
     sendHighWaterMark: peerHighWaterMarkMessages,
     maxMessageSize: subscriptionBytesMax,
@@ -94,43 +112,47 @@ export function createPeerPublisher(): Publisher {
     // Drop rather than block when a forwarder is slow: Raft retries.
     noDrop: false,
   });
+  return secured(socket, security);
 }
 
 /** A server's receiver on the Raft bus; it connects to every forwarder's `sub` endpoint. */
-export function createPeerSubscriber(): Subscriber {
-  return new Subscriber({
+export function createPeerSubscriber(security?: CurveClientSecurity): Subscriber {
+  const socket = new Subscriber({
     linger: peerLingerMs,
     receiveHighWaterMark: peerHighWaterMarkMessages,
     maxMessageSize: peerMessageBytesMax,
     reconnectInterval: reconnectIntervalMs,
     reconnectMaxInterval: reconnectIntervalMsMax,
   });
+  return secured(socket, security);
 }
 
 /** A forwarder's socket facing the servers' publishers (bound to `pub`). */
-export function createForwarderXSubscriber(): XSubscriber {
-  return new XSubscriber({
+export function createForwarderXSubscriber(security?: CurveServerSecurity): XSubscriber {
+  const socket = new XSubscriber({
     linger: peerLingerMs,
     sendHighWaterMark: peerHighWaterMarkMessages,
     receiveHighWaterMark: peerHighWaterMarkMessages,
     maxMessageSize: peerMessageBytesMax,
   });
+  return secured(socket, security);
 }
 
 /** A forwarder's socket facing the servers' subscribers (bound to `sub`). */
-export function createForwarderXPublisher(): XPublisher {
-  return new XPublisher({
+export function createForwarderXPublisher(security?: CurveServerSecurity): XPublisher {
+  const socket = new XPublisher({
     linger: peerLingerMs,
     sendHighWaterMark: peerHighWaterMarkMessages,
     receiveHighWaterMark: peerHighWaterMarkMessages,
     maxMessageSize: subscriptionBytesMax,
     noDrop: false,
   });
+  return secured(socket, security);
 }
 
 /** A server's client endpoint: REQ and DEALER clients connect to it. */
-export function createClientRouter(): Router {
-  return new Router({
+export function createClientRouter(security?: CurveServerSecurity): Router {
+  const socket = new Router({
     linger: clientEndpointLingerMs,
     sendHighWaterMark: clientSendHighWaterMarkMessages,
     receiveHighWaterMark: clientReceiveHighWaterMarkMessages,
@@ -140,14 +162,15 @@ export function createClientRouter(): Router {
     // Clients do not choose routing ids; a reused one must not take over another's replies.
     handover: false,
   });
+  return secured(socket, security);
 }
 
 /**
  * A client's REQ socket to one server. Used the Lazy Pirate way: on a
  * timeout the caller closes it and opens a fresh one.
  */
-export function createClientRequest(): Request {
-  return new Request({
+export function createClientRequest(security?: CurveClientSecurity): Request {
+  const socket = new Request({
     linger: 0,
     sendHighWaterMark: 1,
     receiveHighWaterMark: 1,
@@ -155,6 +178,7 @@ export function createClientRequest(): Request {
     reconnectInterval: reconnectIntervalMs,
     reconnectMaxInterval: reconnectIntervalMsMax,
   });
+  return secured(socket, security);
 }
 
 /**

@@ -10,12 +10,12 @@ import { resolve } from "node:path";
 import { performance } from "node:perf_hooks";
 import { configFromArgs, integerOption, parseCommandLine, reportCommandLineError, UsageError } from "../cli/args.ts";
 import { parentPidVariable, watchParentProcess } from "../cli/parent-watchdog.ts";
-import type { ClusterConfig } from "../config/cluster-config.ts";
+import { clusterKeyPair, configNameOf, type ClusterConfig } from "../config/cluster-config.ts";
 import { KvStore } from "../kv/kv-store.ts";
 import { RaftNode, SeededRandom, raftConfigDefaults, type RaftConfig } from "../raft/index.ts";
 import { LmdbStorage } from "../storage/lmdb-storage.ts";
 import { StorageError, StorageWriteError } from "../storage/storage-error.ts";
-import { ClientEndpoint, EndpointBindError } from "../transport/client-endpoint.ts";
+import { ClientEndpoint, CurveUnavailableError, EndpointBindError } from "../transport/client-endpoint.ts";
 import type winston from "winston";
 import { closeLogger, createLogger, parseLogLevel, loggerFrom, type LogLevel } from "../logging/logging.ts";
 import { PeerTransport } from "../transport/peer-transport.ts";
@@ -48,6 +48,8 @@ async function main(argv: readonly string[]): Promise<void> {
   if (!args.values.has("id")) throw new UsageError("--id N is required");
   const id = integerOption(args, "id", 0);
   const cluster = configFromArgs(args);
+  const configName = configNameOf(args.values.get("config") ?? process.env.ZRAFT_CONFIG);
+  const clusterKeys = cluster.curve === undefined ? undefined : clusterKeyPair(cluster.curve, configName);
   const self = cluster.servers.find((server) => server.id === id);
   if (self === undefined) {
     throw new UsageError(`--id ${id}: the config has no such server (ids: ${cluster.servers.map((s) => s.id).join(", ")})`);
@@ -82,19 +84,40 @@ async function main(argv: readonly string[]): Promise<void> {
   });
   const kv = new KvStore({ logger: baseLogger });
 
+  // docs/protocol.md §10: with `curve`, clients must know the cluster's public key (and be listed, if
+  // `clients` is given), and towards the forwarders this server presents the cluster's own key pair.
+  const clientKeys = cluster.curve?.clients;
   let endpoint: ClientEndpoint;
   try {
-    endpoint = await ClientEndpoint.open({ endpoint: self.client, logger: baseLogger, pendingRequestsMax: raftServerLimitsDefaults.pendingRequestsMax });
+    endpoint = await ClientEndpoint.open({
+      endpoint: self.client,
+      logger: baseLogger,
+      pendingRequestsMax: raftServerLimitsDefaults.pendingRequestsMax,
+      ...(clusterKeys === undefined ? {} : { curve: { secretKey: clusterKeys.secretKey, ...(clientKeys === undefined ? {} : { clientKeys }) } }),
+    });
   } catch (error) {
     await storage.close();
     throw error;
   }
-  const transport = new PeerTransport({
-    selfId: id,
-    serverIds: cluster.servers.map((server) => server.id),
-    forwarders: cluster.forwarders,
-    logger: baseLogger,
-  });
+  let transport: PeerTransport;
+  try {
+    transport = new PeerTransport({
+      selfId: id,
+      serverIds: cluster.servers.map((server) => server.id),
+      forwarders: cluster.forwarders,
+      logger: baseLogger,
+      ...(clusterKeys === undefined ? {} : { curve: { serverPublicKey: clusterKeys.publicKey, ...clusterKeys } }),
+    });
+  } catch (error) {
+    await endpoint.close();
+    await storage.close();
+    throw error;
+  }
+  if (clusterKeys !== undefined) {
+    logger.info(
+      `CURVE is on: peers and clients are encrypted; ${clientKeys === undefined ? "any client that knows the cluster's public key" : `${clientKeys.length} listed client key(s)`} admitted`,
+    );
+  }
 
   let exiting = false;
   const fatal = (error: unknown): void => {
@@ -145,7 +168,7 @@ async function main(argv: readonly string[]): Promise<void> {
 main(process.argv.slice(2)).catch((error: unknown) => {
   const exitCode = reportCommandLineError("zraft server", error, usage);
   if (exitCode !== undefined) process.exit(exitCode);
-  if (error instanceof StorageError || error instanceof EndpointBindError) {
+  if (error instanceof StorageError || error instanceof EndpointBindError || error instanceof CurveUnavailableError) {
     console.error(`zraft server: ${error.message}`);
     process.exit(1);
   }

@@ -1,10 +1,17 @@
 import type { Event, Router } from "zeromq";
 import { assert } from "../base/assert.ts";
 import type { Logger } from "../base/logger.ts";
+import { decodeCurveKey, z85Encode } from "../config/curve-keys.ts";
 import { LogThrottle } from "../logging/logging.ts";
+import type { CurveServerSecurity } from "../net/curve-security.ts";
+import { describeHandshakeFailure, handshakeFailureKind } from "../net/handshake-failure.ts";
 import { receiveUntilClosed } from "../net/receive-loop.ts";
 import { SocketOutbox } from "../net/socket-outbox.ts";
 import { clientFrameBytesMax, clientRequestBytesMax, connectionRequestsMax, createClientRouter, watchSocketEvents } from "../net/sockets.ts";
+import { ZapHandler, type ZapRefusal } from "../net/zap-handler.ts";
+
+// For the server process, which reaches sockets only through this folder (docs/architecture.md §1).
+export { CurveUnavailableError } from "../net/curve-security.ts";
 
 /**
  * Where the reply to one request goes. Opaque to the server: it passes the
@@ -33,7 +40,24 @@ export interface ClientEndpointOptions {
   readonly endpoint: string;
   readonly logger: Logger;
   readonly pendingRequestsMax: number;
+  /** CURVE on the endpoint (docs/protocol.md §10); plaintext when absent. */
+  readonly curve?: ClientEndpointCurve;
 }
+
+/** The endpoint's side of CURVE: the cluster's secret key, and whom it admits. */
+export interface ClientEndpointCurve {
+  /** The cluster's secret key (Z85): a client must know the matching public key to finish the handshake. */
+  readonly secretKey: string;
+  /**
+   * The public keys (Z85) of the clients admitted; any other client gets no
+   * answer at all and is logged. Absent: any client that knows the cluster's
+   * public key is admitted.
+   */
+  readonly clientKeys?: readonly string[];
+}
+
+/** The ZAP domain of client endpoints, checked against `curve.clients`. */
+const clientZapDomain = "zraft-clients";
 
 /** The client endpoint could not be bound: the address is in use, malformed, or not local. */
 export class EndpointBindError extends Error {
@@ -77,10 +101,16 @@ export class ClientEndpoint {
   private listening = false;
   private closed = false;
 
-  private constructor(router: Router, options: ClientEndpointOptions) {
+  /** Admits only the clients of `curve.clientKeys`; absent when any client may connect. */
+  private readonly zap: ZapHandler | undefined;
+  private readonly logger: Logger;
+
+  private constructor(router: Router, options: ClientEndpointOptions, throttle: LogThrottle, zap: ZapHandler | undefined) {
     this.router = router;
     this.endpoint = router.lastEndpoint ?? options.endpoint;
-    this.throttle = new LogThrottle(options.logger);
+    this.throttle = throttle;
+    this.zap = zap;
+    this.logger = options.logger;
     this.pendingRequestsMax = options.pendingRequestsMax;
     this.eventWatch = watchSocketEvents(router, (event) => this.logEvent(event));
     // A ROUTER never waits to send: it drops what it cannot deliver at once (mandatory is off).
@@ -91,19 +121,36 @@ export class ClientEndpoint {
   }
 
   /**
-   * Binds the endpoint.
+   * Binds the endpoint; with `curve.clientKeys`, first starts this process's
+   * ZAP handler, which admits those clients only.
    * @throws EndpointBindError when it cannot be bound (port in use, bad address)
+   * @throws CurveUnavailableError when `curve` is given and libzmq cannot honour it
+   * @throws ZapHandlerError when another ZAP handler runs in this process
    */
   static async open(options: ClientEndpointOptions): Promise<ClientEndpoint> {
     assert(Number.isInteger(options.pendingRequestsMax) && options.pendingRequestsMax > 0, "pendingRequestsMax must be a positive integer");
-    const router = createClientRouter();
+    const throttle = new LogThrottle(options.logger);
+    const clientKeys = options.curve?.clientKeys;
+    const zap = clientKeys === undefined ? undefined : await startClientZap(clientKeys, throttle, options.logger);
+    const security: CurveServerSecurity | undefined =
+      options.curve === undefined
+        ? undefined
+        : { role: "server", secretKey: options.curve.secretKey, ...(zap === undefined ? {} : { zapDomain: clientZapDomain }) };
+    let router: Router;
+    try {
+      router = createClientRouter(security);
+    } catch (error) {
+      await zap?.close();
+      throw error;
+    }
     try {
       await router.bind(options.endpoint);
     } catch (error) {
       router.close();
+      await zap?.close();
       throw new EndpointBindError(options.endpoint, error);
     }
-    return new ClientEndpoint(router, options);
+    return new ClientEndpoint(router, options, throttle, zap);
   }
 
   /** Requests received and not yet replied to. */
@@ -122,14 +169,18 @@ export class ClientEndpoint {
   async listen(handler: (request: ClientRequest) => void): Promise<void> {
     assert(!this.listening, "ClientEndpoint.listen() called twice");
     this.listening = true;
-    await receiveUntilClosed(
-      () => this.router.receive(),
-      () => this.closed,
-      (frames) => {
-        const request = this.accept(frames);
-        if (request !== null) handler(request);
-      },
-    );
+    await Promise.all([
+      receiveUntilClosed(
+        () => this.router.receive(),
+        () => this.closed,
+        (frames) => {
+          const request = this.accept(frames);
+          if (request !== null) handler(request);
+        },
+      ),
+      // A failed ZAP handler admits no one any more: fail loudly rather than go on deaf.
+      this.zap?.done,
+    ]);
   }
 
   /**
@@ -157,6 +208,7 @@ export class ClientEndpoint {
     this.closed = true;
     await this.outbox.close(true);
     this.router.close();
+    await this.zap?.close();
     await this.eventWatch;
   }
 
@@ -206,14 +258,43 @@ export class ClientEndpoint {
       case "accept:error":
         this.throttle.warn("accept failed", `accepting a client connection failed: ${event.error.message}`);
         return;
-      case "handshake:error:protocol":
       case "handshake:error:auth":
+        // The ZAP handler has already logged this refusal, with the client's address and key.
+        this.logger.debug(`a client was refused on ${event.address}: ${describeHandshakeFailure(event, "accepted")}`);
+        return;
+      case "handshake:error:protocol":
       case "handshake:error:other":
-        this.throttle.warn(event.type, `a client's handshake failed: ${event.error.message}`);
+        // docs/protocol.md §10: such a client gets no answer at all; this line is the only trace.
+        this.throttle.warn(
+          `client handshake ${handshakeFailureKind(event)}`,
+          `refused a client on ${event.address}, whose handshake failed: ${describeHandshakeFailure(event, "accepted")}`,
+        );
         return;
       default:
         // accept, handshake, bind, close: routine.
         return;
     }
   }
+}
+
+/** Starts the ZAP handler that admits the clients of `clientKeys` (Z85, validated with the config) and logs the others. */
+async function startClientZap(clientKeys: readonly string[], throttle: LogThrottle, logger: Logger): Promise<ZapHandler> {
+  const keys = clientKeys.map((key) => {
+    const bytes = decodeCurveKey(key);
+    assert(typeof bytes !== "string", `curve.clients holds a key that is not Z85 (${key}): the config check should have refused it`);
+    return bytes;
+  });
+  return ZapHandler.start({
+    admissions: new Map([[clientZapDomain, keys]]),
+    onRefused: (refusal: ZapRefusal) => {
+      const key = refusal.clientKey === undefined ? "(none)" : z85Encode(refusal.clientKey);
+      throttle.warn("client refused", `refused a client at ${refusal.address || "(unknown address)"} with public key ${key}: ${refusal.reason} (curve.clients)`, {
+        address: refusal.address,
+        clientKey: key,
+      });
+    },
+    onAdmitted: (request) => {
+      logger.debug(`admitted a client at ${request.address} with public key ${request.clientKey === undefined ? "(none)" : z85Encode(request.clientKey)}`);
+    },
+  });
 }

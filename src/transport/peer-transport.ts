@@ -7,6 +7,8 @@ import type { Message, NodeId } from "../raft/index.ts";
 import { LogThrottle } from "../logging/logging.ts";
 import { receiveUntilClosed } from "../net/receive-loop.ts";
 import { SocketOutbox } from "../net/socket-outbox.ts";
+import type { CurveClientKeys, CurveClientSecurity } from "../net/curve-security.ts";
+import { describeHandshakeFailure, handshakeFailureKind } from "../net/handshake-failure.ts";
 import { createPeerPublisher, createPeerSubscriber, watchSocketEvents } from "../net/sockets.ts";
 
 export interface PeerTransportOptions {
@@ -17,6 +19,12 @@ export interface PeerTransportOptions {
   readonly logger: Logger;
   /** Encoded messages waiting for the send loop; past this, new ones are dropped (Raft retries). */
   readonly sendQueueMessagesMax?: number;
+  /**
+   * CURVE towards the forwarders (docs/protocol.md §10): the forwarders'
+   * public key and this server's own key pair (both the cluster's pair).
+   * Plaintext when absent.
+   */
+  readonly curve?: CurveClientKeys;
 }
 
 /** What went through the transport since it opened, for status and tests. */
@@ -62,6 +70,7 @@ export class PeerTransport {
    * Connects to every forwarder; ZeroMQ completes the connections in the
    * background and keeps reconnecting.
    * @throws Error naming the forwarder endpoint that cannot be connected to (malformed)
+   * @throws CurveUnavailableError when `curve` is given and libzmq cannot honour it
    */
   constructor(options: PeerTransportOptions) {
     assert(options.serverIds.includes(options.selfId), `server ${options.selfId} is not among the cluster's servers`);
@@ -71,8 +80,14 @@ export class PeerTransport {
     this.logger = options.logger;
     this.throttle = new LogThrottle(options.logger);
     this.sendQueueMessagesMax = options.sendQueueMessagesMax ?? sendQueueMessagesMaxDefault;
-    this.publisher = createPeerPublisher();
-    this.subscriber = createPeerSubscriber();
+    const security: CurveClientSecurity | undefined = options.curve === undefined ? undefined : { role: "client", ...options.curve };
+    this.publisher = createPeerPublisher(security);
+    try {
+      this.subscriber = createPeerSubscriber(security);
+    } catch (error) {
+      this.publisher.close();
+      throw error;
+    }
     this.eventWatches = [
       watchSocketEvents(this.publisher, (event) => this.logEvent("publisher", event)),
       watchSocketEvents(this.subscriber, (event) => this.logEvent("subscriber", event)),
@@ -171,7 +186,11 @@ export class PeerTransport {
       case "handshake:error:protocol":
       case "handshake:error:auth":
       case "handshake:error:other":
-        this.throttle.warn(`${socket} ${event.type}`, `${socket} handshake with forwarder ${event.address} failed: ${event.error.message}`);
+        // With CURVE the usual cause is a key that differs from the forwarder's: this server cannot reach its peers.
+        this.throttle.warn(
+          `${socket} ${handshakeFailureKind(event)}`,
+          `${socket} handshake with forwarder ${event.address} failed: ${describeHandshakeFailure(event, "connected")}`,
+        );
         return;
       default:
         // accept, bind, close and the rest carry nothing an operator needs.

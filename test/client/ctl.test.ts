@@ -1,0 +1,75 @@
+/**
+ * Proves `npm run ctl` in this release (docs/protocol.md §1, §10): `keygen`
+ * prints a fresh CURVE key pair as JSON whose halves belong together;
+ * `keygen --config-out FILE` writes a copy of the current config with a new
+ * cluster key pair (other fields and `curve.clients` kept), readable by its
+ * owner only, that every program accepts, and never overwrites a file;
+ * `--help` lists the commands; any other command is a usage error (exit 2)
+ * naming the only command there is.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { curveKeyPair } from "zeromq";
+import { validateClusterConfig } from "../../src/config/cluster-config.ts";
+import { curvePublicKeyOf } from "../../src/config/curve-keys.ts";
+import { runCommand } from "../e2e/harness.ts";
+
+const ctl = (...args: string[]) => runCommand(["client/ctl.ts", ...args], { env: { ZRAFT_CONFIG: "" } });
+
+test("keygen prints a new key pair as JSON, a different one each time", async () => {
+  const [first, second] = await Promise.all([ctl("keygen"), ctl("keygen")]);
+  for (const result of [first, second]) {
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(result.stderr, "");
+  }
+  const pair = JSON.parse(first.stdout) as { publicKey: string; secretKey: string };
+  assert.deepEqual(Object.keys(pair), ["publicKey", "secretKey"]);
+  assert.equal(curvePublicKeyOf(pair.secretKey), pair.publicKey);
+  assert.notEqual((JSON.parse(second.stdout) as { publicKey: string }).publicKey, pair.publicKey);
+});
+
+test("keygen --config-out writes the config with a new cluster key pair, private, and never overwrites", async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "zraft-ctl-"));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const oldCluster = curveKeyPair();
+  const client = curveKeyPair();
+  const source = join(dir, "cluster.json");
+  writeFileSync(source, JSON.stringify({ heartbeatMs: 40, dataDir: "/var/zraft", curve: { ...oldCluster, clients: [client.publicKey] } }));
+  const out = join(dir, "secure.json");
+
+  const written = await ctl("keygen", "--config", source, "--config-out", out);
+  assert.equal(written.code, 0, written.stderr);
+  assert.match(written.stdout, /npm start -- --config .*secure\.json/);
+  assert.equal(statSync(out).mode & 0o777, 0o600, "only its owner can read the secret key");
+  const config = validateClusterConfig(JSON.parse(readFileSync(out, "utf8")), out);
+  assert.equal(config.heartbeatMs, 40);
+  assert.equal(config.dataDir, "/var/zraft");
+  assert.notEqual(config.curve?.publicKey, oldCluster.publicKey, "a new cluster key pair");
+  assert.deepEqual(config.curve?.clients, [client.publicKey], "the client list is kept");
+
+  const before = readFileSync(out, "utf8");
+  const again = await ctl("keygen", "--config-out", out);
+  assert.equal(again.code, 1);
+  assert.match(again.stderr, /^zraft ctl: cannot write .*secure\.json: it exists already, and is not overwritten/);
+  assert.equal(readFileSync(out, "utf8"), before);
+
+  const builtIn = join(dir, "from-default.json");
+  assert.equal((await ctl("keygen", "--config-out", builtIn)).code, 0);
+  assert.equal(validateClusterConfig(JSON.parse(readFileSync(builtIn, "utf8")), builtIn).servers.length, 5, "a copy of the built-in cluster");
+});
+
+test("--help lists the commands; any other command is a usage error naming keygen", async () => {
+  const [help, status, none, stray] = await Promise.all([ctl("--help"), ctl("status"), ctl(), ctl("keygen", "--config", "x.json")]);
+  assert.equal(help.code, 0);
+  assert.match(help.stdout, /keygen --config-out FILE/);
+  assert.match(help.stdout, /only keygen; status, leader, timeout, step-down, shutdown and transfer come in a later release/);
+  assert.equal(status.code, 2);
+  assert.match(status.stderr, /^zraft ctl: unknown command "status": this release has only keygen/);
+  assert.equal(none.code, 2);
+  assert.match(none.stderr, /^zraft ctl: no command given/);
+  assert.equal(stray.code, 2);
+  assert.match(stray.stderr, /--config goes with --config-out/);
+});
