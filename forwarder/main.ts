@@ -7,18 +7,29 @@
  * Exit codes: 0 after SIGINT/SIGTERM (or when the launcher that started it
  * is gone), 1 when an endpoint cannot be bound, 2 on a bad command line or
  * configuration.
+ *
+ * For tests only, `--allow-faults --control ENDPOINT` binds a control socket
+ * through which messages can be dropped or delayed (docs/protocol.md §11).
+ * Without `--allow-faults` no such socket exists, and `--control` alone is
+ * refused, so a production forwarder cannot be told to drop messages.
  */
 import type { XPublisher, XSubscriber } from "zeromq";
-import type { ForwarderConfig } from "../src/config/cluster-config.ts";
+import { clusterKeyPair, configNameOf, type ForwarderConfig } from "../src/config/cluster-config.ts";
+import type { CurveKeyPair } from "../src/config/curve-keys.ts";
 import { closeLogger, createLogger } from "../src/logging/logging.ts";
 import { createForwarderXPublisher, createForwarderXSubscriber } from "../src/net/sockets.ts";
 import { UsageError, configFromArgs, integerOption, parseCommandLine, reportCommandLineError } from "../src/cli/args.ts";
 import { MessageRelay, type RelayCounters } from "./message-relay.ts";
+import { startBusSecurity, type BusSecurity } from "./bus-security.ts";
+import { FaultRules, faultFilter } from "./fault-rules.ts";
+import { ControlSocket } from "./control-socket.ts";
 import { parentPidVariable, watchParentProcess } from "../src/cli/parent-watchdog.ts";
 
-const usage = `usage: npm run forwarder -- [--config FILE] [--index I]
+const usage = `usage: npm run forwarder -- [--config FILE] [--index I] [--allow-faults --control ENDPOINT]
   --config FILE  cluster configuration (default: $ZRAFT_CONFIG, else the built-in cluster)
-  --index I      which entry of "forwarders" to run (default 0)`;
+  --index I      which entry of "forwarders" to run (default 0)
+  --allow-faults --control ENDPOINT
+                 testing only: bind ENDPOINT (REP) to take fault rules (docs/protocol.md §11)`;
 
 const rateLogIntervalMs = 5_000;
 
@@ -29,18 +40,27 @@ function describeRate(now: RelayCounters, before: RelayCounters, seconds: number
   return (
     `relayed ${messages} messages in ${seconds} s (${(messages / seconds).toFixed(1)}/s, ${(kib / seconds).toFixed(1)} KiB/s)` +
     (subscriptions > 0 ? `, ${subscriptions} subscription changes` : "") +
+    (now.dropped > before.dropped ? `, ${now.dropped - before.dropped} dropped by fault rules` : "") +
+    (now.delayed > before.delayed ? `, ${now.delayed - before.delayed} delayed by fault rules` : "") +
     `; ${now.messages} in all`
   );
 }
 
 /**
- * Binds both sockets (their limits live in src/net/sockets.ts with every
- * other socket's); on failure closes them and throws an Error that names the
- * endpoint and config field.
+ * Binds both sockets (their limits and CURVE settings live in
+ * src/net/sockets.ts with every other socket's); on failure closes them and
+ * throws an Error that names the endpoint and config field, or the
+ * CurveUnavailableError of a CURVE setting libzmq cannot honour.
  */
-async function bindSockets(endpoints: ForwarderConfig, index: number): Promise<{ publishers: XSubscriber; subscribers: XPublisher }> {
-  const publishers = createForwarderXSubscriber();
-  const subscribers = createForwarderXPublisher();
+async function bindSockets(endpoints: ForwarderConfig, index: number, security: BusSecurity): Promise<{ publishers: XSubscriber; subscribers: XPublisher }> {
+  const publishers = createForwarderXSubscriber(security.publishersSocket);
+  let subscribers: XPublisher;
+  try {
+    subscribers = createForwarderXPublisher(security.subscribersSocket);
+  } catch (error) {
+    publishers.close();
+    throw error;
+  }
   const bindOne = async (socket: XSubscriber | XPublisher, endpoint: string, field: string): Promise<void> => {
     try {
       await socket.bind(endpoint);
@@ -58,14 +78,26 @@ async function bindSockets(endpoints: ForwarderConfig, index: number): Promise<{
 async function main(argv: readonly string[]): Promise<number> {
   let endpoints: ForwarderConfig;
   let index: number;
+  let controlEndpoint: string | undefined;
+  let serverIds: number[];
+  let curve: CurveKeyPair | undefined;
   try {
-    const args = parseCommandLine(argv, { flags: ["help"], values: ["config", "index"] });
+    const args = parseCommandLine(argv, { flags: ["help", "allow-faults"], values: ["config", "index", "control"] });
     if (args.flags.has("help")) {
       process.stdout.write(`${usage}\n`);
       return 0;
     }
     if (args.positionals.length > 0) throw new UsageError(`unexpected argument "${args.positionals[0]}"`);
+    controlEndpoint = args.values.get("control");
+    if (controlEndpoint !== undefined && !args.flags.has("allow-faults")) {
+      // One line, no usage text: this is a refusal, not a typo to correct.
+      process.stderr.write("forwarder: refusing --control without --allow-faults: fault injection is for tests only (docs/protocol.md §11)\n");
+      return 2;
+    }
+    if (args.flags.has("allow-faults") && controlEndpoint === undefined) throw new UsageError("--allow-faults needs --control ENDPOINT");
     const config = configFromArgs(args);
+    serverIds = config.servers.map((server) => server.id);
+    curve = config.curve === undefined ? undefined : clusterKeyPair(config.curve, configNameOf(args.values.get("config") ?? process.env.ZRAFT_CONFIG));
     index = integerOption(args, "index", 0);
     const chosen = config.forwarders[index];
     if (chosen === undefined) {
@@ -78,17 +110,35 @@ async function main(argv: readonly string[]): Promise<number> {
     return exitCode;
   }
 
+  // The logger comes before the sockets: with CURVE, refusals are logged from the first connection on.
+  const logger = createLogger({ serverName: `forwarder ${index}`, level: "info", showName: process.env[parentPidVariable] === undefined });
+  let bus: BusSecurity;
   let sockets: { publishers: XSubscriber; subscribers: XPublisher };
   try {
-    sockets = await bindSockets(endpoints, index);
+    bus = await startBusSecurity(curve, logger);
+    sockets = await bindSockets(endpoints, index, bus);
   } catch (error) {
     process.stderr.write(`forwarder: ${(error as Error).message}\n`);
     return 1;
   }
-  const logger = createLogger({ serverName: `forwarder ${index}`, level: "info", showName: process.env[parentPidVariable] === undefined });
+  const watching = [bus.watch(sockets.publishers, endpoints.pub), bus.watch(sockets.subscribers, endpoints.sub)];
+  const rules = controlEndpoint === undefined ? undefined : new FaultRules();
+  let control: ControlSocket | undefined;
+  if (controlEndpoint !== undefined && rules !== undefined) {
+    try {
+      control = await ControlSocket.bind(controlEndpoint, rules, serverIds);
+    } catch (error) {
+      sockets.publishers.close();
+      sockets.subscribers.close();
+      process.stderr.write(`forwarder: ${(error as Error).message}\n`);
+      return 1;
+    }
+  }
   logger.info(`pid ${process.pid}: publishers connect to ${endpoints.pub} (XSUB), subscribers to ${endpoints.sub} (XPUB)`);
 
-  const relay = new MessageRelay(sockets.publishers, sockets.subscribers);
+  if (controlEndpoint !== undefined) logger.warn(`fault injection is on (testing only): control socket on ${controlEndpoint}`);
+
+  const relay = new MessageRelay(sockets.publishers, sockets.subscribers, rules === undefined ? undefined : faultFilter(rules));
   let reported = relay.counters;
   const rateTimer = setInterval(() => {
     const now = relay.counters;
@@ -104,10 +154,15 @@ async function main(argv: readonly string[]): Promise<number> {
     watchParentProcess(() => resolve("the launcher that started it is gone"));
   });
   const running = relay.run();
-  const reason = await Promise.race([stopRequested, running.then(() => "its sockets closed")]);
+  const controlling = control?.run(logger) ?? Promise.resolve();
+  // A failed ZAP handler would admit no one: bus.failed rejects, and the forwarder stops with the error.
+  const reason = await Promise.race([stopRequested, running.then(() => "its sockets closed"), bus.failed]);
   clearInterval(rateTimer);
   relay.stop();
-  await running;
+  control?.stop();
+  await Promise.all([running, controlling]);
+  await Promise.all(watching);
+  await bus.close();
   logger.info(`stopped (${reason}) after relaying ${relay.counters.messages} messages`);
   await closeLogger(logger);
   return 0;

@@ -1,4 +1,11 @@
 import type { XPublisher, XSubscriber } from "zeromq";
+import type { RelayVerdict } from "./fault-rules.ts";
+
+/**
+ * Decides what happens to each published message (fault injection,
+ * docs/protocol.md §11). Without one, the relay passes everything.
+ */
+export type MessageFilter = (frames: readonly Buffer[]) => RelayVerdict;
 
 /** What has passed through a relay since it started. Only grows. */
 export interface RelayCounters {
@@ -8,12 +15,17 @@ export interface RelayCounters {
   readonly bytes: number;
   /** Subscribe and unsubscribe messages from subscribers to publishers. */
   readonly subscriptionChanges: number;
+  /** Messages the filter dropped (counted in `messages` too). */
+  readonly dropped: number;
+  /** Messages the filter held back before sending (counted in `messages` too). */
+  readonly delayed: number;
 }
 
 /**
  * The forwarder's core, the XSUB/XPUB proxy of the ZeroMQ Guide (chapter 2)
  * written as two loops instead of zeromq's Proxy so that every message passes
- * through one method, `relay`, where a rule can later drop or delay it.
+ * through one method, `relay`, where the optional filter (the fault rules of
+ * docs/protocol.md §11, testing only) can drop or delay it.
  *
  * `publishers` is the XSUB socket (servers' PUB sockets connect to it);
  * `subscribers` is the XPUB socket (servers' SUB sockets connect to it).
@@ -24,15 +36,29 @@ export class MessageRelay {
   #messages = 0;
   #bytes = 0;
   #subscriptionChanges = 0;
+  #dropped = 0;
+  #delayed = 0;
   #stopping = false;
+  /** Delayed messages not yet sent: their timers, and how many sends are waiting or in flight. */
+  readonly #delayTimers = new Set<NodeJS.Timeout>();
+  #delayedPending = 0;
+  /** Sends in order while delayed messages are about: a socket allows one send in flight. */
+  #sendQueue: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly publishers: XSubscriber,
     private readonly subscribers: XPublisher,
+    private readonly filter?: MessageFilter,
   ) {}
 
   get counters(): RelayCounters {
-    return { messages: this.#messages, bytes: this.#bytes, subscriptionChanges: this.#subscriptionChanges };
+    return {
+      messages: this.#messages,
+      bytes: this.#bytes,
+      subscriptionChanges: this.#subscriptionChanges,
+      dropped: this.#dropped,
+      delayed: this.#delayed,
+    };
   }
 
   /**
@@ -46,6 +72,8 @@ export class MessageRelay {
   /** Stops both loops and closes both sockets. */
   stop(): void {
     this.#stopping = true;
+    for (const timer of this.#delayTimers) clearTimeout(timer);
+    this.#delayTimers.clear();
     this.publishers.close();
     this.subscribers.close();
   }
@@ -54,7 +82,37 @@ export class MessageRelay {
   async relay(frames: Buffer[]): Promise<void> {
     this.#messages += 1;
     for (const frame of frames) this.#bytes += frame.length;
-    await this.subscribers.send(frames);
+    const verdict = this.filter?.(frames);
+    if (verdict?.kind === "drop") {
+      this.#dropped += 1;
+      return;
+    }
+    if (verdict?.kind === "delay") {
+      this.#delayed += 1;
+      this.#sendLater(frames, verdict.ms);
+      return;
+    }
+    // With no delayed message about, nothing else can be sending: send directly, as a plain proxy does.
+    if (this.#delayedPending === 0) await this.subscribers.send(frames);
+    else await this.#sendInOrder(frames);
+  }
+
+  #sendLater(frames: Buffer[], ms: number): void {
+    this.#delayedPending += 1;
+    const timer = setTimeout(() => {
+      this.#delayTimers.delete(timer);
+      this.#sendInOrder(frames)
+        // A send fails only when the socket closes under it, which is how the relay stops.
+        .catch(() => undefined)
+        .finally(() => (this.#delayedPending -= 1));
+    }, ms);
+    this.#delayTimers.add(timer);
+  }
+
+  #sendInOrder(frames: Buffer[]): Promise<void> {
+    const sent = this.#sendQueue.then(() => this.subscribers.send(frames));
+    this.#sendQueue = sent.catch(() => undefined);
+    return sent;
   }
 
   async #forwardMessages(): Promise<void> {

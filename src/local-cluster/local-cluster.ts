@@ -18,9 +18,12 @@
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import type { ClusterConfig } from "../config/cluster-config.ts";
+import type { CurveKeyPair } from "../config/curve-keys.ts";
 import { ZraftClient, type StatusReply, type ZraftClientOptions } from "../client/zraft-client.ts";
 import { createClusterDirectory, type ClusterDirectory, type ClusterLayout } from "./cluster-directory.ts";
+import { FaultControl } from "./fault-control.ts";
 import { ManagedProcess, type ProcessExit } from "./managed-process.ts";
+import { freeLoopbackPorts } from "./ports.ts";
 import { waitFor, type WaitOptions } from "./wait-for.ts";
 
 export interface LocalClusterOptions extends ClusterLayout {
@@ -28,6 +31,18 @@ export interface LocalClusterOptions extends ClusterLayout {
   readonly serverArgs?: readonly string[];
   /** Environment for every child. */
   readonly env?: NodeJS.ProcessEnv;
+  /**
+   * The key pair of the clients this cluster makes (`client()`, `status()`),
+   * required when the config has a `curve` section (docs/protocol.md §10);
+   * they present it to the servers, with the config's `curve.publicKey` as
+   * the servers' key.
+   */
+  readonly clientKey?: CurveKeyPair;
+  /**
+   * Testing only: start each forwarder with `--allow-faults` and a control
+   * socket on a fresh port, which `faultControl()` talks to (docs/protocol.md §11).
+   */
+  readonly faultControl?: boolean;
 }
 
 export class LocalCluster {
@@ -38,6 +53,9 @@ export class LocalCluster {
   readonly config: ClusterConfig;
   readonly #processes = new Map<string, ManagedProcess>();
   readonly #clients: ZraftClient[] = [];
+  /** Each forwarder's control endpoint, kept across its restarts. */
+  readonly #controlEndpoints = new Map<number, string>();
+  readonly #faultControls: FaultControl[] = [];
   readonly #options: LocalClusterOptions;
   #cleanedUp = false;
 
@@ -50,6 +68,9 @@ export class LocalCluster {
     this.configPath = directory.configPath;
     this.config = directory.config;
     this.#options = options;
+    if (this.config.curve !== undefined && options.clientKey === undefined) {
+      throw new Error("the cluster config has a curve section: give LocalClusterOptions a clientKey for the clients it makes");
+    }
   }
 
   /** The configured server ids. */
@@ -66,8 +87,13 @@ export class LocalCluster {
   async startForwarder(index = 0): Promise<ManagedProcess> {
     const name = `forwarder-${index}`;
     this.#assertNotRunning(name);
-    const forwarder = this.#spawn(name, ["forwarder/main.ts", "--config", this.configPath, "--index", String(index)]);
+    const faultArgs = this.#options.faultControl === true ? ["--allow-faults", "--control", await this.#controlEndpoint(index)] : [];
+    // The log is appended across restarts: wait for this start's line, not an earlier one.
+    const boundLines = (output: string): number => output.split("publishers connect to").length - 1;
+    const boundBefore = boundLines(this.process(name)?.output() ?? "");
+    const forwarder = this.#spawn(name, ["forwarder/main.ts", "--config", this.configPath, "--index", String(index), ...faultArgs]);
     await forwarder.waitForOutput(/publishers connect to/, { timeoutMs: 15_000 });
+    await waitFor(() => boundLines(forwarder.output()) > boundBefore, { timeoutMs: 15_000, what: `${name} to bind its endpoints` });
     return forwarder;
   }
 
@@ -100,7 +126,7 @@ export class LocalCluster {
 
   /** Server `id`'s status, or undefined if it does not answer within `timeoutMs`. */
   async status(id: number, timeoutMs = 500): Promise<StatusReply | undefined> {
-    const client = new ZraftClient({ config: this.config });
+    const client = new ZraftClient({ config: this.config, ...this.#clientCurve() });
     try {
       return await client.status(id, { timeoutMs });
     } catch {
@@ -157,9 +183,18 @@ export class LocalCluster {
 
   /** A ZraftClient for this cluster (fast timeouts by default, as every server is local), closed by cleanup. */
   client(options: Partial<Omit<ZraftClientOptions, "config">> = {}): ZraftClient {
-    const client = new ZraftClient({ config: this.config, requestTimeoutMs: 500, deadlineMs: 15_000, ...options });
+    const client = new ZraftClient({ config: this.config, requestTimeoutMs: 500, deadlineMs: 15_000, ...this.#clientCurve(), ...options });
     this.#clients.push(client);
     return client;
+  }
+
+  /** A client of forwarder `index`'s fault control socket (needs `faultControl: true` and a started forwarder), closed by cleanup. */
+  faultControl(index = 0): FaultControl {
+    const endpoint = this.#controlEndpoints.get(index);
+    if (endpoint === undefined) throw new Error(`forwarder-${index} has no control socket: start it with the option faultControl: true`);
+    const control = new FaultControl(endpoint);
+    this.#faultControls.push(control);
+    return control;
   }
 
   /** The last lines of every process's output, for error messages and failure reports. */
@@ -175,6 +210,7 @@ export class LocalCluster {
     if (this.#cleanedUp) return;
     this.#cleanedUp = true;
     for (const client of this.#clients) client.close();
+    for (const control of this.#faultControls) control.close();
     await Promise.all([...this.#processes.values()].map((child) => child.kill("SIGKILL")));
     if (options.keepDir !== true) rmSync(this.dir, { recursive: true, force: true });
   }
@@ -183,6 +219,23 @@ export class LocalCluster {
     const child = ManagedProcess.spawn(name, args, { logFile: join(this.dir, `${name}.log`), env: this.#options.env });
     this.#processes.set(name, child);
     return child;
+  }
+
+  async #controlEndpoint(index: number): Promise<string> {
+    let endpoint = this.#controlEndpoints.get(index);
+    if (endpoint === undefined) {
+      endpoint = `tcp://127.0.0.1:${(await freeLoopbackPorts(1))[0] as number}`;
+      this.#controlEndpoints.set(index, endpoint);
+    }
+    return endpoint;
+  }
+
+  /** The `curve` option of the clients this cluster makes: none without CURVE. */
+  #clientCurve(): Pick<ZraftClientOptions, "curve"> {
+    const curve = this.config.curve;
+    const key = this.#options.clientKey;
+    if (curve === undefined || key === undefined) return {};
+    return { curve: { serverPublicKey: curve.publicKey, publicKey: key.publicKey, secretKey: key.secretKey } };
   }
 
   #assertNotRunning(name: string): void {
