@@ -30,6 +30,7 @@ const allowed: Readonly<Record<string, readonly string[]>> = {
   "src/client": ["src/base", "src/config", "src/net", "src/protocol"],
   "src/local-cluster": ["src/base", "src/config", "src/cli", "src/client"],
   "src/linearizability": ["src/base"],
+  "src/chaos": ["src/base", "src/config", "src/cli", "src/client", "src/local-cluster", "src/linearizability", "src/protocol"],
   "src/server": [
     "src/base",
     "src/raft",
