@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { readJsonFile } from "./json-file.ts";
 import { curvePublicKeyOf, decodeCurveKey, type CurveKeyPair } from "./curve-keys.ts";
 
 /**
@@ -223,18 +223,9 @@ export function clusterKeyPair(curve: CurveConfig, file: string): CurveKeyPair {
  */
 export function loadClusterConfig(path: string | undefined = process.env.ZRAFT_CONFIG): ClusterConfig {
   if (path === undefined || path === "") return defaultClusterConfig();
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch (error) {
-    throw new ConfigError(path, "(file)", `cannot be read: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
-  }
-  let document: Json;
-  try {
-    document = JSON.parse(text);
-  } catch (error) {
-    throw new ConfigError(path, "(file)", `is not valid JSON: ${(error as Error).message}`);
-  }
+  const document = readJsonFile(path, (problem) => {
+    throw new ConfigError(path, "(file)", problem);
+  });
   return validateClusterConfig(document, path);
 }
 

@@ -1,6 +1,6 @@
-import { readFileSync } from "node:fs";
 import { ConfigError } from "./cluster-config.ts";
 import { curvePublicKeyOf, decodeCurveKey, type CurveKeyPair } from "./curve-keys.ts";
+import { readJsonFile } from "./json-file.ts";
 
 /**
  * A key file that cannot be used: names the file and the field. A kind of
@@ -21,18 +21,9 @@ export class KeyFileError extends ConfigError {
  * @throws KeyFileError naming the file and the field
  */
 export function loadKeyPairFile(path: string): CurveKeyPair {
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch (error) {
-    throw new KeyFileError(path, "(file)", `cannot be read: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
-  }
-  let document: unknown;
-  try {
-    document = JSON.parse(text);
-  } catch (error) {
-    throw new KeyFileError(path, "(file)", `is not valid JSON: ${(error as Error).message}`);
-  }
+  const document = readJsonFile(path, (problem) => {
+    throw new KeyFileError(path, "(file)", problem);
+  });
   if (typeof document !== "object" || document === null || Array.isArray(document)) {
     throw new KeyFileError(path, "(top level)", 'must be a JSON object { "publicKey": "...", "secretKey": "..." }');
   }
