@@ -199,6 +199,7 @@ export async function runInteractive(options: InteractiveOptions): Promise<numbe
     spinner.around(() => output.write(`${text}\n`));
   };
   const probeTimeoutMs = options.probeTimeoutMs ?? 300;
+  const serverStates = new ServerStates();
   let client: ZraftClient | undefined;
 
   const chooseServer = async (): Promise<ZraftClient> => {
@@ -222,8 +223,10 @@ export async function runInteractive(options: InteractiveOptions): Promise<numbe
       say(`  … ${why}, retrying in ${event.delayMs} ms (attempt ${event.attempt + 1})`);
     });
     chosen.on("failover", (event: FailoverEvent) => {
+      if (!serverStates.changed(event)) return;
       say(`  ✗ ${failoverReason(event, config)}, trying ${serverName(config, event.to, event.endpoint)}`);
     });
+    serverStates.clear();
     return chosen;
   };
 
@@ -295,7 +298,10 @@ export async function runInteractive(options: InteractiveOptions): Promise<numbe
   const working = async <T>(label: string, operation: () => Promise<T>): Promise<T> => {
     spinner.start(label);
     try {
-      return await withKeysCaptured(keyboard, onSigint, operation);
+      const result = await withKeysCaptured(keyboard, onSigint, operation);
+      // The server that answered is up again, whatever was said of it before.
+      serverStates.answered(client?.currentServerId ?? null);
+      return result;
     } finally {
       spinner.stop();
     }
@@ -343,11 +349,45 @@ export async function runInteractive(options: InteractiveOptions): Promise<numbe
   }
 }
 
+/**
+ * What was last said of each server the client turned away from, so that a
+ * server is reported once when it goes away (or changes how it fails), not on
+ * every round of retries while it stays away.
+ */
+class ServerStates {
+  /** By server id; null for a server outside the config, which the events do not name. */
+  readonly #said = new Map<number | null, FailoverEvent["reason"]>();
+
+  /**
+   * Records `event`; whether it says something new of its server. A server
+   * that closed the connection and then does not answer is still the same
+   * server gone, told once.
+   */
+  changed(event: FailoverEvent): boolean {
+    const server = event.from;
+    const said = this.#said.get(server);
+    if (said === event.reason || (said === "disconnected" && event.reason === "no-reply")) return false;
+    this.#said.set(server, event.reason);
+    return true;
+  }
+
+  /** Server `id` answered: a later failure of it is news again. */
+  answered(id: number | null): void {
+    if (id !== null) this.#said.delete(id);
+  }
+
+  clear(): void {
+    this.#said.clear();
+  }
+}
+
 function failoverReason(event: FailoverEvent, config: ClusterConfig): string {
   const from = serverName(config, event.from);
   switch (event.reason) {
     case "no-reply":
       return `${from} is not answering`;
+    case "disconnected":
+      return `${from} closed the connection`;
     case "shutting-down":
       return `${from} is shutting down`;
     case "bad-reply":

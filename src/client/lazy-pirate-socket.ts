@@ -1,40 +1,90 @@
-import type { Request } from "zeromq";
+import type { Event, Request } from "zeromq";
 import { CurveUnavailableError, type CurveClientKeys } from "../net/curve-security.ts";
-import { createClientRequest } from "../net/sockets.ts";
+import { createClientRequest, watchSocketEvents } from "../net/sockets.ts";
 
 /** What one request/reply exchange came to. */
 export type Exchange =
   | { readonly kind: "reply"; readonly frames: Buffer[] }
-  /** No reply in time: the server is down, slow or unreachable. */
-  | { readonly kind: "no-reply" }
+  /**
+   * No reply: `timeout` when none came in time (the server is down, slow,
+   * hung or unreachable); `disconnected` when the server dropped the
+   * connection while the request was outstanding, or, having dropped it,
+   * still refuses to be connected to. Either way the request may have
+   * reached the server.
+   */
+  | { readonly kind: "no-reply"; readonly cause: "timeout" | "disconnected" }
   /** The endpoint cannot even be connected to (malformed, unknown protocol). */
   | { readonly kind: "bad-endpoint"; readonly problem: string };
 
 /**
- * A REQ socket used the Lazy Pirate way (ZeroMQ Guide, chapter 4): wait for
- * the reply with a timeout, and after a timeout throw the socket away, since
- * a REQ socket whose reply was lost can neither send nor receive again. The
- * next exchange opens a fresh one. One exchange at a time.
+ * A REQ socket used the Lazy Pirate way (ZeroMQ Guide, chapter 4; docs/protocol.md
+ * §9): wait for the reply with a timeout, and after a timeout throw the socket
+ * away, since a REQ socket whose reply was lost can neither send nor receive
+ * again. The next exchange opens a fresh one. One exchange at a time.
+ *
+ * It also watches its socket's connection events (one monitor per socket,
+ * which ends when the socket closes), so that a server that is gone is
+ * noticed at once instead of after the timeout: a server killed outright has
+ * its TCP connections reset by its kernel, and ZeroMQ reports `disconnect`.
+ * Only a connection that had been established counts (its handshake
+ * succeeded): ZeroMQ also reports `disconnect` for one whose handshake failed,
+ * such as a CURVE refusal, which must keep looking like silence
+ * (docs/protocol.md §10). A server that hangs (SIGSTOP) keeps its connections
+ * open and is still noticed only by the timeout.
  */
 export class LazyPirateSocket {
+  static #monitorsRunning = 0;
+
+  /** How many socket monitors of all LazyPirateSockets are running: one per open socket, for tests of leaks. */
+  static get monitorsRunning(): number {
+    return LazyPirateSocket.#monitorsRunning;
+  }
+
   #socket: Request | undefined;
+  /** Whether the current socket's connection has completed its handshake and not been lost since. */
+  #established = false;
+  /**
+   * Whether the server dropped an established connection and none has been
+   * established since. Kept across sockets: it is what the server did, and
+   * it lets a reconnection that is refused end an exchange at once.
+   */
+  #dropped = false;
+  /** Ends the exchange in progress as `disconnected`; set only while one is. */
+  #onLost: (() => void) | undefined;
   #closed = false;
 
-  /** `curve`: the keys for a CURVE handshake with the server (docs/protocol.md §10); plaintext when absent. */
+  /**
+   * `curve`: the keys for a CURVE handshake with the server (docs/protocol.md §10); plaintext when absent.
+   * `dropped`: an earlier socket to this endpoint saw the server drop its connection (see `dropped`), so
+   * that a refused connection now ends an exchange at once.
+   */
   constructor(
     readonly endpoint: string,
     private readonly curve?: CurveClientKeys,
-  ) {}
+    options: { readonly dropped?: boolean } = {},
+  ) {
+    this.#dropped = options.dropped ?? false;
+  }
+
+  /** Whether the server dropped an established connection and none has been established since. */
+  get dropped(): boolean {
+    return this.#dropped;
+  }
 
   /**
-   * Sends one message and waits up to `timeoutMs` for its reply. A server
-   * that refuses this client's keys looks like one that does not answer: CURVE
-   * tells the refused side nothing (docs/protocol.md §10).
+   * Sends one message and waits up to `timeoutMs` for its reply, or until
+   * the server drops the connection. A server that refuses this client's
+   * keys looks like one that does not answer: CURVE tells the refused side
+   * nothing (docs/protocol.md §10).
    * @throws Error when the socket is closed during or before the exchange
    * @throws CurveUnavailableError when libzmq cannot honour `curve`
    */
   async exchange(message: Buffer, timeoutMs: number): Promise<Exchange> {
     if (this.#closed) throw new Error(`the connection to ${this.endpoint} is closed`);
+    // A socket whose server went away while it was idle would reconnect only when its reconnect
+    // timer says (up to seconds later); a fresh one connects at once, and its refusal shows that
+    // the server is still gone.
+    if (this.#dropped) this.#discard();
     let socket: Request;
     try {
       socket = this.#open();
@@ -44,14 +94,30 @@ export class LazyPirateSocket {
     }
     socket.sendTimeout = timeoutMs;
     socket.receiveTimeout = timeoutMs;
-    try {
+    const lost = new Promise<"lost">((resolve) => {
+      this.#onLost = () => resolve("lost");
+    });
+    const exchanged = (async () => {
       await socket.send(message);
-      return { kind: "reply", frames: await socket.receive() };
+      return socket.receive();
+    })();
+    // When the connection is lost first, closing the socket rejects the send or receive: nobody waits for it any more.
+    exchanged.catch(() => undefined);
+    try {
+      const outcome = await Promise.race([exchanged, lost]);
+      if (outcome === "lost") {
+        // Mid-request, a REQ socket cannot send again before it receives: throw it away (Lazy Pirate).
+        this.#discard();
+        return { kind: "no-reply", cause: "disconnected" };
+      }
+      return { kind: "reply", frames: outcome };
     } catch (error) {
       if (this.#closed) throw new Error(`the connection to ${this.endpoint} was closed`, { cause: error });
       if ((error as { code?: unknown }).code !== "EAGAIN") throw error;
       this.#discard();
-      return { kind: "no-reply" };
+      return { kind: "no-reply", cause: "timeout" };
+    } finally {
+      this.#onLost = undefined;
     }
   }
 
@@ -65,6 +131,15 @@ export class LazyPirateSocket {
     if (this.#socket === undefined) {
       // A CURVE setting libzmq refuses is not a bad endpoint: exchange() rethrows it rather than try another server.
       const socket = createClientRequest(this.curve === undefined ? undefined : { role: "client", ...this.curve });
+      // Watched before it connects, so that no event of its connection is missed; the watch ends when the socket closes.
+      LazyPirateSocket.#monitorsRunning += 1;
+      watchSocketEvents(socket, (event) => this.#onEvent(socket, event))
+        .catch(() => {
+          // The monitor failed: this socket's losses are noticed by the timeout alone.
+        })
+        .finally(() => {
+          LazyPirateSocket.#monitorsRunning -= 1;
+        });
       try {
         socket.connect(this.endpoint);
       } catch (error) {
@@ -72,12 +147,39 @@ export class LazyPirateSocket {
         throw error;
       }
       this.#socket = socket;
+      this.#established = false;
     }
     return this.#socket;
+  }
+
+  #onEvent(socket: Request, event: Event): void {
+    // Events of a socket already thrown away say nothing about the current one.
+    if (socket !== this.#socket) return;
+    switch (event.type) {
+      case "handshake":
+        this.#established = true;
+        this.#dropped = false;
+        return;
+      case "disconnect":
+        // Also reported for a connection whose handshake failed (a CURVE refusal): that is not a server going away.
+        if (!this.#established) return;
+        this.#established = false;
+        this.#dropped = true;
+        this.#onLost?.();
+        return;
+      case "connect:retry":
+        // A reconnection after a drop failed: the server is still gone.
+        if (this.#dropped) this.#onLost?.();
+        return;
+      default:
+        // connect:delay, connect, close (of a refused attempt, followed by connect:retry), handshake errors: nothing to do.
+        return;
+    }
   }
 
   #discard(): void {
     this.#socket?.close();
     this.#socket = undefined;
+    this.#established = false;
   }
 }

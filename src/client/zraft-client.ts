@@ -71,10 +71,15 @@ export interface FailoverEvent {
   /** The endpoint the client turns to. */
   readonly endpoint: string;
   /**
-   * no-reply: nothing within the request timeout; shutting-down: the server said so;
-   * bad-reply: the reply broke the protocol; bad-endpoint: the endpoint cannot be connected to.
+   * no-reply: nothing within the request timeout; disconnected: the server
+   * dropped the connection while the request was outstanding (a server that
+   * was killed, whose kernel reset its connections), or still refused it
+   * after dropping it; shutting-down: the server said so; bad-reply: the
+   * reply broke the protocol; bad-endpoint: the endpoint cannot be connected to.
+   * After no-reply, disconnected and bad-reply a write may have reached the
+   * server: it is sent on with the same client and seq.
    */
-  readonly reason: "no-reply" | "shutting-down" | "bad-reply" | "bad-endpoint";
+  readonly reason: "no-reply" | "disconnected" | "shutting-down" | "bad-reply" | "bad-endpoint";
 }
 
 /** The events a ZraftClient emits, so that a user interface can tell what is happening. */
@@ -96,9 +101,10 @@ const defaults = { requestTimeoutMs: 1000, deadlineMs: 10_000, backoffMsMin: 50,
  * A client of a zraft cluster (docs/protocol.md §9), with the Lazy Pirate pattern
  * of the ZeroMQ Guide (chapter 4): a REQ socket per attempt that is thrown
  * away after a timeout, failover to the next server in the config when one
- * does not answer, `NOT_LEADER` redirects followed to the leader, and
- * `NO_LEADER`/`TIMEOUT` retried after a jittered exponential backoff, all
- * within one deadline per operation.
+ * does not answer (at once, without waiting out the timeout, when the server
+ * drops the connection: see LazyPirateSocket), `NOT_LEADER` redirects
+ * followed to the leader, and `NO_LEADER`/`TIMEOUT` retried after a
+ * jittered exponential backoff, all within one deadline per operation.
  *
  * Writes carry this client's random session id and a sequence number that
  * grows by one per write and stays the same across the retries of one write,
@@ -114,9 +120,9 @@ const defaults = { requestTimeoutMs: 1000, deadlineMs: 10_000, backoffMsMin: 50,
  * TIMEOUT a write may or may not have taken effect; calling the method again
  * is a new write with a new seq, so read before writing again if it matters.
  * `status(id)` asks one given server once and fails at once: ZraftError
- * with the server's code, `TIMEOUT` when it does not answer, a plain Error
- * when its reply breaks the protocol. Every method rejects with a plain
- * Error after `close()`.
+ * with the server's code, `TIMEOUT` when it does not answer or drops the
+ * connection, a plain Error when its reply breaks the protocol. Every
+ * method rejects with a plain Error after `close()`.
  */
 export class ZraftClient extends EventEmitter<ZraftClientEvents> {
   /** This client's session id: 16 random hex characters. */
@@ -130,6 +136,12 @@ export class ZraftClient extends EventEmitter<ZraftClientEvents> {
   /** The server the next operation goes to first: the last one that answered successfully. */
   #current: ServerRef;
   #socket: LazyPirateSocket | undefined;
+  /**
+   * Endpoints whose server dropped this client's connection, and that have not
+   * been connected to since: a follower may still redirect to a leader that was
+   * killed, and the fresh socket to it then fails over at once when refused.
+   */
+  readonly #droppedEndpoints = new Set<string>();
   #lastSeq = 0;
   #queue: Promise<unknown> = Promise.resolve();
   #closed = false;
@@ -290,14 +302,16 @@ export class ZraftClient extends EventEmitter<ZraftClientEvents> {
     let attempt = 0;
     let backoffMs = this.#backoffMsMin;
     let redirectsInARow = 0;
+    /** Servers that dropped the connection one after the other; a full round of them means waiting before the next. */
+    let dropsInARow = 0;
     let lastProblem = "";
-    /** Whether an attempt may have reached the log: its server did not answer, broke the protocol, or answered TIMEOUT. */
+    /** Whether an attempt may have reached the log: its server did not answer, dropped the connection, broke the protocol, or answered TIMEOUT. */
     let mayHaveApplied = false;
 
     const failOver = (reason: FailoverEvent["reason"], problem: string): void => {
       lastProblem = problem;
-      if (reason === "no-reply" || reason === "bad-reply") mayHaveApplied = true;
-      if (pinned !== undefined) throw reason === "no-reply" ? new ZraftError("TIMEOUT", problem) : new Error(problem);
+      if (reason === "no-reply" || reason === "disconnected" || reason === "bad-reply") mayHaveApplied = true;
+      if (pinned !== undefined) throw reason === "no-reply" || reason === "disconnected" ? new ZraftError("TIMEOUT", problem) : new Error(problem);
       const next = this.#serverAfter(target);
       this.emit("failover", { from: target.id, to: next.id, endpoint: next.endpoint, reason });
       target = next;
@@ -310,6 +324,13 @@ export class ZraftClient extends EventEmitter<ZraftClientEvents> {
       backoffMs = Math.min(backoffMs * 2, this.#backoffMsMax);
       redirectsInARow = 0;
     };
+    /** A wait like backOff's, without a retry event: no server answered anything to retry. */
+    const pause = async (): Promise<void> => {
+      const delayMs = Math.round(backoffMs / 2 + (Math.random() * backoffMs) / 2);
+      await sleep(Math.max(0, Math.min(delayMs, deadline - performance.now())));
+      this.#assertOpen();
+      backoffMs = Math.min(backoffMs * 2, this.#backoffMsMax);
+    };
 
     for (;;) {
       const remainingMs = deadline - performance.now();
@@ -319,6 +340,15 @@ export class ZraftClient extends EventEmitter<ZraftClientEvents> {
       attempt += 1;
       const attemptTimeoutMs = Math.ceil(pinned === undefined ? Math.min(this.#requestTimeoutMs, remainingMs) : remainingMs);
       const exchange = await this.#socketFor(target).exchange(message, attemptTimeoutMs);
+      if (exchange.kind === "no-reply" && exchange.cause === "disconnected") {
+        failOver("disconnected", `${describe(target)} closed the connection`);
+        dropsInARow += 1;
+        // Each drop moves on at once. When every server drops the connection (one that closes it on a
+        // request it cannot take, say), wait between rounds rather than spin until the deadline.
+        if (dropsInARow % this.#servers.length === 0) await pause();
+        continue;
+      }
+      dropsInARow = 0;
       if (exchange.kind === "no-reply") {
         failOver("no-reply", `${describe(target)} did not answer within ${attemptTimeoutMs} ms`);
         continue;
@@ -386,8 +416,13 @@ export class ZraftClient extends EventEmitter<ZraftClientEvents> {
   /** The socket to `target`, replacing the one to any other server (only one is kept). */
   #socketFor(target: ServerRef): LazyPirateSocket {
     if (this.#socket?.endpoint !== target.endpoint) {
-      this.#socket?.close();
-      this.#socket = new LazyPirateSocket(target.endpoint, this.#curve);
+      const previous = this.#socket;
+      if (previous !== undefined) {
+        if (previous.dropped) this.#droppedEndpoints.add(previous.endpoint);
+        else this.#droppedEndpoints.delete(previous.endpoint);
+        previous.close();
+      }
+      this.#socket = new LazyPirateSocket(target.endpoint, this.#curve, { dropped: this.#droppedEndpoints.has(target.endpoint) });
     }
     return this.#socket;
   }

@@ -2,8 +2,9 @@
  * Fake zraft servers for testing clients without Raft: each is a ZeroMQ
  * Router bound on a free loopback port that answers every request as its
  * current `behaviour` says (docs/protocol.md §5), so a test can make one
- * server a leader, another a redirecting follower, a third silent, and
- * change them mid-test.
+ * server a leader, another a redirecting follower, a third silent, one
+ * that dies on receiving a request (closes its socket, as a killed server's
+ * kernel would), and change them mid-test.
  */
 import { Packr, Unpackr } from "msgpackr";
 import { Router } from "zeromq";
@@ -11,8 +12,12 @@ import { defaultClusterConfig, type ClusterConfig } from "../../src/config/clust
 
 type Fields = Record<string, unknown>;
 
-/** What a fake server does with one request: answer with a map, answer with raw bytes, or stay silent. */
-export type FakeAnswer = Fields | { readonly raw: Buffer } | "no-reply";
+/**
+ * What a fake server does with one request: answer with a map, answer with
+ * raw bytes, stay silent, or close its socket without answering, which drops
+ * every client's connection at once (the server is gone for good).
+ */
+export type FakeAnswer = Fields | { readonly raw: Buffer } | "no-reply" | "close";
 export type Behaviour = (request: Fields, server: FakeServer) => FakeAnswer;
 
 const packr = new Packr({ useRecords: false, encodeUndefinedAsNil: true });
@@ -26,6 +31,16 @@ function toFields(value: unknown): unknown {
   const object: Fields = {};
   for (const [key, item] of value) Object.defineProperty(object, key as string, { value: toFields(item), enumerable: true });
   return object;
+}
+
+export interface FakeServerOptions {
+  /**
+   * libzmq drops the connection of a client that sends a larger frame, and
+   * the server stays up (as a real server does past clientFrameBytesMax).
+   */
+  readonly maxMessageSize?: number;
+  /** CURVE (docs/protocol.md §10) with this secret key (Z85), admitting any client that knows the public key. */
+  readonly curveSecretKey?: string;
 }
 
 export class FakeServer {
@@ -44,8 +59,12 @@ export class FakeServer {
     this.#serving = this.#serve();
   }
 
-  static async start(id: number, behaviour: Behaviour): Promise<FakeServer> {
-    const router = new Router({ linger: 0 });
+  static async start(id: number, behaviour: Behaviour, options: FakeServerOptions = {}): Promise<FakeServer> {
+    const router = new Router({
+      linger: 0,
+      ...(options.maxMessageSize === undefined ? {} : { maxMessageSize: options.maxMessageSize }),
+      ...(options.curveSecretKey === undefined ? {} : { curveServer: true, curveSecretKey: options.curveSecretKey }),
+    });
     await router.bind("tcp://127.0.0.1:*");
     return new FakeServer(id, router.lastEndpoint as string, router, behaviour);
   }
@@ -55,6 +74,12 @@ export class FakeServer {
     return this.requests.filter((request) => request.op === op);
   }
 
+  /** Whether the server has closed its socket (close(), or a "close" answer). */
+  get closed(): boolean {
+    return this.#router.closed;
+  }
+
+  /** Closes the socket while idle, dropping every client's connection; idempotent. */
   async close(): Promise<void> {
     this.#router.close();
     await this.#serving;
@@ -66,6 +91,10 @@ export class FakeServer {
       this.requests.push(request);
       const answer = this.behaviour(request, this);
       if (answer === "no-reply") continue;
+      if (answer === "close") {
+        this.#router.close();
+        return;
+      }
       const bytes = "raw" in answer && Buffer.isBuffer(answer.raw) ? answer.raw : packr.pack(answer);
       await this.#router.send([routingId as Buffer, delimiter as Buffer, bytes]);
     }
@@ -167,6 +196,8 @@ export const behaviours = {
             leader: leader().endpoint,
           },
   silent: (): Behaviour => () => "no-reply",
+  /** Takes the request, then closes its socket without answering. */
+  dies: (): Behaviour => () => "close",
   noLeader: (): Behaviour => (request, server) =>
     request.op === "status"
       ? statusOf(server, "candidate", null)
@@ -180,8 +211,8 @@ export class FakeCluster {
     readonly config: ClusterConfig,
   ) {}
 
-  static async start(count: number): Promise<FakeCluster> {
-    const servers = await Promise.all(Array.from({ length: count }, (_, i) => FakeServer.start(i + 1, behaviours.silent())));
+  static async start(count: number, options: FakeServerOptions = {}): Promise<FakeCluster> {
+    const servers = await Promise.all(Array.from({ length: count }, (_, i) => FakeServer.start(i + 1, behaviours.silent(), options)));
     const config = { ...defaultClusterConfig(), servers: servers.map((server) => ({ id: server.id, client: server.endpoint })) };
     return new FakeCluster(servers, config);
   }
