@@ -83,9 +83,23 @@ function wireBody(message: Message): Record<string, unknown> {
   const { type, term, from, to } = message;
   switch (type) {
     case "RequestVote":
+      return {
+        type,
+        term,
+        from,
+        to,
+        lastLogIndex: message.lastLogIndex,
+        lastLogTerm: message.lastLogTerm,
+        // Written only when set, so that an ordinary campaign's bytes stay as they were.
+        ...(message.forced === true ? { forced: true } : {}),
+      };
+    case "PreVote":
       return { type, term, from, to, lastLogIndex: message.lastLogIndex, lastLogTerm: message.lastLogTerm };
     case "RequestVoteResponse":
+    case "PreVoteResponse":
       return { type, term, from, to, voteGranted: message.voteGranted };
+    case "TimeoutNow":
+      return { type, term, from, to };
     case "AppendEntries":
       return {
         type,
@@ -147,8 +161,11 @@ function reject(reason: string): never {
 const messageTypes: ReadonlySet<string> = new Set<MessageType>([
   "RequestVote",
   "RequestVoteResponse",
+  "PreVote",
+  "PreVoteResponse",
   "AppendEntries",
   "AppendEntriesResponse",
+  "TimeoutNow",
 ]);
 const entryTypes: ReadonlySet<string> = new Set<EntryType>(["noop", "command"]);
 
@@ -182,15 +199,22 @@ function decodeOrReject(frames: readonly Uint8Array[], selfId: NodeId, knownIds:
 
   switch (messageType) {
     case "RequestVote": {
-      const lastLogIndex = field("lastLogIndex").count();
-      const lastLogTerm = field("lastLogTerm").termAtMost(term, "the message term");
-      if ((lastLogIndex === 0) !== (lastLogTerm === 0)) {
-        reject(`RequestVote.lastLogTerm ${lastLogTerm} does not fit lastLogIndex ${lastLogIndex}`);
-      }
+      const { lastLogIndex, lastLogTerm } = lastLogPosition(field, messageType, term);
+      // Absent on an ordinary campaign; when present, only `true` means anything.
+      if (!Object.hasOwn(body, "forced")) return { type: messageType, term, from, to, lastLogIndex, lastLogTerm };
+      if (body.forced !== true) reject(`RequestVote.forced is ${preview(body.forced)}, not true`);
+      return { type: messageType, term, from, to, lastLogIndex, lastLogTerm, forced: true };
+    }
+    case "PreVote": {
+      // `term` is the term asked about, one above the sender's own (dissertation §9.6).
+      const { lastLogIndex, lastLogTerm } = lastLogPosition(field, messageType, term);
       return { type: messageType, term, from, to, lastLogIndex, lastLogTerm };
     }
     case "RequestVoteResponse":
+    case "PreVoteResponse":
       return { type: messageType, term, from, to, voteGranted: field("voteGranted").flag() };
+    case "TimeoutNow":
+      return { type: messageType, term, from, to };
     case "AppendEntries": {
       const prevLogIndex = field("prevLogIndex").count();
       const prevLogTerm = field("prevLogTerm").termAtMost(term, "the message term");
@@ -214,6 +238,14 @@ function decodeOrReject(frames: readonly Uint8Array[], selfId: NodeId, knownIds:
     default:
       return assertNever(messageType, "message type");
   }
+}
+
+/** A candidate's last log position (§5.4.1): never above the message term, and term 0 for an empty log only. */
+function lastLogPosition(field: (name: string) => FieldReader, messageType: MessageType, term: Term): { lastLogIndex: LogIndex; lastLogTerm: Term } {
+  const lastLogIndex = field("lastLogIndex").count();
+  const lastLogTerm = field("lastLogTerm").termAtMost(term, "the message term");
+  if ((lastLogIndex === 0) !== (lastLogTerm === 0)) reject(`${messageType}.lastLogTerm ${lastLogTerm} does not fit lastLogIndex ${lastLogIndex}`);
+  return { lastLogIndex, lastLogTerm };
 }
 
 /** Refuses a body that is not one well-formed MessagePack value of the peer message shape (peerShape). */

@@ -17,6 +17,27 @@ export interface RaftConfig {
   readonly inflightAppendsMax: number;
   /** Committed entries handed to the runtime in one Ready. */
   readonly entriesPerReadyMax: number;
+  /**
+   * Dissertation §9.6: a server whose timer runs out first asks for
+   * pre-votes for the next term, and campaigns only when a majority would
+   * vote for it; a pre-vote is refused by a server that heard from a current
+   * leader within electionTimeoutMsMin. A server cut off for a while then
+   * rejoins without raising anyone's term.
+   */
+  readonly preVote: boolean;
+  /**
+   * Dissertation §6.2 and §4.2.3: a leader that has not heard from a majority
+   * within electionTimeoutMsMax steps down; and a server that heard from a
+   * current leader within electionTimeoutMsMin ignores RequestVote (its term
+   * too) unless the request is forced (RaftNode.campaign, TimeoutNow).
+   */
+  readonly checkQuorum: boolean;
+  /**
+   * A new node's election timer starts at its first tick(), not when it was
+   * built: however long the runtime replays its log before ticking, the
+   * server gets a full election timeout to hear from the leader.
+   */
+  readonly electionTimerFromFirstTick: boolean;
 }
 
 export const raftConfigDefaults = {
@@ -27,6 +48,9 @@ export const raftConfigDefaults = {
   bytesPerAppendMax: 4 * 1024 * 1024,
   inflightAppendsMax: 16,
   entriesPerReadyMax: 4096,
+  preVote: true,
+  checkQuorum: true,
+  electionTimerFromFirstTick: true,
 } as const;
 
 /** Throws an Error naming the first field that is out of range. */
@@ -51,4 +75,7 @@ export function validateRaftConfig(config: RaftConfig): void {
   positiveInteger("bytesPerAppendMax", config.bytesPerAppendMax);
   positiveInteger("inflightAppendsMax", config.inflightAppendsMax);
   positiveInteger("entriesPerReadyMax", config.entriesPerReadyMax);
+  for (const name of ["preVote", "checkQuorum", "electionTimerFromFirstTick"] as const) {
+    if (typeof config[name] !== "boolean") throw new Error(`raft config: ${name} must be a boolean, got ${String(config[name])}`);
+  }
 }

@@ -8,9 +8,14 @@ export function describeMessage(message: Message): string {
   const head = `${message.from}→${message.to} ${message.type} t${message.term}`;
   switch (message.type) {
     case "RequestVote":
+      return `${head} last=(${message.lastLogIndex},${message.lastLogTerm})${message.forced === true ? " forced" : ""}`;
+    case "PreVote":
       return `${head} last=(${message.lastLogIndex},${message.lastLogTerm})`;
     case "RequestVoteResponse":
+    case "PreVoteResponse":
       return `${head} ${message.voteGranted ? "granted" : "refused"}`;
+    case "TimeoutNow":
+      return head;
     case "AppendEntries":
       return `${head} prev=(${message.prevLogIndex},${message.prevLogTerm}) n=${message.entries.length} commit=${message.leaderCommit} round=${message.readRound}`;
     case "AppendEntriesResponse":

@@ -4,7 +4,7 @@ import { nullLogger, type Logger } from "../base/logger.ts";
 import type { Random } from "./random.ts";
 import { Raft } from "./raft.ts";
 import type { Ready } from "./ready.ts";
-import type { Entry, HardState, Message, NodeStatus, ProposeResult, SoftState } from "./types.ts";
+import type { Entry, HardState, Message, NodeId, NodeStatus, ProposeResult, SoftState, TransferResult } from "./types.ts";
 
 export interface RaftNodeOptions {
   readonly config: RaftConfig;
@@ -62,6 +62,35 @@ export class RaftNode {
   /** Asks for a linearizable read; its ReadState comes in a later Ready. False when not leader. */
   readIndex(context: number): boolean {
     return this.raft.readIndex(context);
+  }
+
+  /**
+   * The controller's TIMEOUT: campaign at once, without pre-votes, with
+   * RequestVotes marked forced so that leader stickiness lets them through
+   * (dissertation §4.2.3). False, and nothing happens, when already leader.
+   */
+  campaign(): boolean {
+    return this.raft.campaignNow();
+  }
+
+  /**
+   * The controller's CONVERT_FOLLOWER: a leader becomes a follower in the same
+   * term and stands for no election (no pre-vote, no campaign) for at least
+   * one full randomized election timeout. False when not leader.
+   */
+  stepDown(): boolean {
+    return this.raft.stepDown();
+  }
+
+  /**
+   * Dissertation §3.10: the leader takes no new proposals (propose() answers
+   * "transferring"), brings `target` up to date and then sends it TimeoutNow;
+   * `target` campaigns at once. Abandoned, and proposals taken again, if not
+   * done within an election timeout. Refused when not leader, when `target`
+   * is unknown or this server, or while another transfer is under way.
+   */
+  transferLeadership(target: NodeId): TransferResult {
+    return this.raft.transferLeadership(target);
   }
 
   hasReady(): boolean {
@@ -126,6 +155,7 @@ export class RaftNode {
       lastApplied: raft.log.lastApplied,
       lastLogIndex: raft.log.lastIndex(),
       lastLogTerm: raft.log.lastTerm(),
+      transferTarget: raft.transferTarget(),
     };
   }
 

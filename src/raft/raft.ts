@@ -2,6 +2,7 @@ import { assert, assertNever } from "../base/assert.ts";
 import type { RaftConfig } from "./config.ts";
 import { RaftLog } from "./log.ts";
 import type { Logger } from "../base/logger.ts";
+import { QuorumActivity } from "./check-quorum.ts";
 import { Progress } from "./progress.ts";
 import { majority, quorumMatchIndex } from "./quorum.ts";
 import type { Random } from "./random.ts";
@@ -14,20 +15,42 @@ import type {
   LogIndex,
   Message,
   NodeId,
+  PreVote,
+  PreVoteResponse,
   ProposeResult,
   ReadState,
   RequestVote,
   RequestVoteResponse,
   Role,
   Term,
+  TimeoutNow,
+  TransferResult,
 } from "./types.ts";
 import { termMax } from "./types.ts";
 
-/** Role-specific volatile state: only a leader has progress and reads, only a candidate has votes. */
+/** A leadership transfer under way (dissertation §3.10): abandoned if not done by `deadlineMs`. */
+interface LeaderTransfer {
+  readonly target: NodeId;
+  readonly deadlineMs: number;
+}
+
+/**
+ * Role-specific volatile state: only a leader has progress, reads, quorum
+ * activity and a transfer; only a (pre-)candidate has votes. A pre-candidate
+ * (dissertation §9.6) is a follower collecting pre-votes: it shows itself as
+ * a follower, and has changed neither its term nor its vote.
+ */
 type RoleState =
   | { readonly role: "follower" }
+  | { readonly role: "pre-candidate"; readonly votes: Map<NodeId, boolean> }
   | { readonly role: "candidate"; readonly votes: Map<NodeId, boolean> }
-  | { readonly role: "leader"; readonly progress: Map<NodeId, Progress>; readonly reads: ReadIndexQueue };
+  | {
+      readonly role: "leader";
+      readonly progress: Map<NodeId, Progress>;
+      readonly reads: ReadIndexQueue;
+      readonly activity: QuorumActivity;
+      transfer: LeaderTransfer | null;
+    };
 
 /**
  * The Raft algorithm of Figure 2 as a deterministic state machine. It reads
@@ -52,7 +75,11 @@ export class Raft {
   leaderId: NodeId | null = null;
 
   private nowMs: number;
+  /** Whether tick() was called yet: with electionTimerFromFirstTick, the first one starts the election timer. */
+  private ticked = false;
   private electionDeadlineMs = 0;
+  /** When the leader of currentTerm (leaderId) was last heard from: leader stickiness (dissertation §4.2.3). */
+  private leaderContactMs = -Infinity;
   /** The term bound stopped a campaign, and that was logged (once: it lasts). */
   private termBoundReported = false;
   private heartbeatDeadlineMs = 0;
@@ -78,7 +105,12 @@ export class Raft {
   }
 
   role(): Role {
-    return this.state.role;
+    return this.state.role === "pre-candidate" ? "follower" : this.state.role;
+  }
+
+  /** The server this leader is handing leadership to, or null. */
+  transferTarget(): NodeId | null {
+    return this.state.role === "leader" ? (this.state.transfer?.target ?? null) : null;
   }
 
   hardState(): HardState {
@@ -90,7 +122,12 @@ export class Raft {
   tick(nowMs: number): void {
     assert(nowMs >= this.nowMs, `time went back from ${this.nowMs} to ${nowMs}`);
     this.nowMs = nowMs;
+    if (!this.ticked) {
+      this.ticked = true;
+      if (this.config.electionTimerFromFirstTick && this.state.role !== "leader") this.resetElectionDeadline();
+    }
     if (this.state.role === "leader") {
+      if (!this.leaderTick(this.state)) return;
       if (nowMs >= this.heartbeatDeadlineMs) {
         this.heartbeatDeadlineMs = nowMs + this.config.heartbeatMs;
         this.broadcastHeartbeat(this.state.progress, this.state.reads.currentRound(), true);
@@ -105,9 +142,37 @@ export class Raft {
         this.resetElectionDeadline();
         return;
       }
-      this.logger.info(`timeout: server ${this.id} is now candidate for term ${this.currentTerm + 1}`, { term: this.currentTerm + 1 });
-      this.campaign();
+      if (this.config.preVote) {
+        this.logger.info(`timeout: server ${this.id} asks for pre-votes for term ${this.currentTerm + 1}`, { term: this.currentTerm + 1 });
+        this.preCampaign();
+      } else {
+        this.logger.info(`timeout: server ${this.id} is now candidate for term ${this.currentTerm + 1}`, { term: this.currentTerm + 1 });
+        this.campaign(false);
+      }
     }
+  }
+
+  /**
+   * A leader's timers besides the heartbeat: a transfer that took longer than
+   * an election timeout is abandoned (dissertation §3.10), and with
+   * checkQuorum a leader that heard from no majority for an election timeout
+   * steps down (dissertation §6.2). Returns whether it still leads.
+   */
+  private leaderTick(leader: Extract<RoleState, { role: "leader" }>): boolean {
+    const transfer = leader.transfer;
+    if (transfer !== null && this.nowMs >= transfer.deadlineMs) {
+      leader.transfer = null;
+      this.logger.info(`server ${this.id} abandoned the transfer of leadership to server ${transfer.target}: not done within an election timeout; taking proposals again`, {
+        term: this.currentTerm,
+      });
+    }
+    if (!this.config.checkQuorum || !leader.activity.isDue(this.nowMs)) return true;
+    if (leader.activity.closePeriod(this.nowMs, this.config.electionTimeoutMsMax, this.config.peers.length)) return true;
+    this.logger.info(`server ${this.id} steps down in term ${this.currentTerm}: no majority heard from within an election timeout (CheckQuorum)`, {
+      term: this.currentTerm,
+    });
+    this.becomeFollower(this.currentTerm, null);
+    return false;
   }
 
   /** §5.2: a fresh random timeout on every reset spreads candidates apart in time. */
@@ -126,15 +191,35 @@ export class Raft {
     // Figure 2: a follower's timer restarts only on hearing a leader (or granting a vote). A higher
     // term in a RequestVote it refuses must not restart it, or a candidate with a stale log keeps
     // postponing the servers that could win.
-    const restartTimer = this.state.role !== "follower" || leaderId !== null;
+    const restartTimer = (this.state.role !== "follower" && this.state.role !== "pre-candidate") || leaderId !== null;
     this.state = { role: "follower" };
     this.leaderId = leaderId;
     this.appendWanted = false;
     if (restartTimer) this.resetElectionDeadline();
   }
 
-  /** §5.2: increment the term, vote for self, ask every other server for its vote. */
-  private campaign(): void {
+  /**
+   * Dissertation §9.6: ask every other server whether it would vote for us in
+   * the next term, changing neither our term nor our vote.
+   */
+  private preCampaign(): void {
+    const votes = new Map([[this.id, true]]);
+    this.state = { role: "pre-candidate", votes };
+    this.resetElectionDeadline();
+    if (this.hasQuorum(votes)) {
+      this.campaign(false);
+      return;
+    }
+    for (const peer of this.others) {
+      this.send<PreVote>({ type: "PreVote", to: peer, lastLogIndex: this.log.lastIndex(), lastLogTerm: this.log.lastTerm() }, this.currentTerm + 1);
+    }
+  }
+
+  /**
+   * §5.2: increment the term, vote for self, ask every other server for its
+   * vote. A `forced` campaign's requests pass leader stickiness.
+   */
+  private campaign(forced: boolean): void {
     if (this.state.role === "leader") this.droppedReads.push(...this.state.reads.drain());
     this.currentTerm++;
     this.votedFor = this.id;
@@ -151,6 +236,7 @@ export class Raft {
         to: peer,
         lastLogIndex: this.log.lastIndex(),
         lastLogTerm: this.log.lastTerm(),
+        ...(forced ? { forced: true } : {}),
       });
     }
   }
@@ -167,7 +253,8 @@ export class Raft {
     const votes = [...this.state.votes.values()].filter(Boolean).length;
     const progress = new Map<NodeId, Progress>();
     for (const peer of this.others) progress.set(peer, new Progress(this.log.lastIndex() + 1, this.config.inflightAppendsMax));
-    this.state = { role: "leader", progress, reads: new ReadIndexQueue() };
+    const activity = new QuorumActivity(this.nowMs + this.config.electionTimeoutMsMax);
+    this.state = { role: "leader", progress, reads: new ReadIndexQueue(), activity, transfer: null };
     this.leaderId = this.id;
     this.logger.info(`server ${this.id} elected leader for term ${this.currentTerm} with ${votes} votes`, { term: this.currentTerm });
     // §5.4.2 and §8: a no-op of the new term lets the leader commit what earlier terms left uncommitted.
@@ -179,6 +266,8 @@ export class Raft {
 
   propose(data: Uint8Array): ProposeResult {
     if (this.state.role !== "leader") return { ok: false, reason: "not-leader", leaderId: this.leaderId };
+    // Dissertation §3.10: new entries would keep the target behind; clients retry at the new leader.
+    if (this.state.transfer !== null) return { ok: false, reason: "transferring", leaderId: this.state.transfer.target };
     const entry: Entry = { index: this.log.lastIndex() + 1, term: this.currentTerm, type: "command", data };
     this.appendOwn(entry);
     return { ok: true, index: entry.index, term: entry.term };
@@ -225,11 +314,78 @@ export class Raft {
     if (this.state.role === "leader") this.maybeCommit();
   }
 
+  // ---- the controller -----------------------------------------------------
+
+  /**
+   * Campaigns at once (skipping pre-votes), with requests marked forced so
+   * that leader stickiness does not hold them back. False when leading, or
+   * when the term is at its bound.
+   */
+  campaignNow(): boolean {
+    if (this.state.role === "leader") return false;
+    if (this.currentTerm >= termMax) {
+      this.logger.error(`server ${this.id} cannot campaign: its term ${this.currentTerm} is at the bound ${termMax}, which only a forged message reaches`);
+      return false;
+    }
+    this.logger.info(`server ${this.id} campaigns at once for term ${this.currentTerm + 1}, as the controller asked`, { term: this.currentTerm + 1 });
+    this.campaign(true);
+    return true;
+  }
+
+  /**
+   * A leader becomes a follower in its term and sits out the next election:
+   * its timer is set past every other server's (electionTimeoutMsMax) plus a
+   * fresh randomized timeout, so another server campaigns first. False when
+   * not leading.
+   */
+  stepDown(): boolean {
+    if (this.state.role !== "leader") return false;
+    this.logger.info(`server ${this.id} steps down in term ${this.currentTerm}, as the controller asked`, { term: this.currentTerm });
+    this.becomeFollower(this.currentTerm, null);
+    this.electionDeadlineMs += this.config.electionTimeoutMsMax;
+    return true;
+  }
+
+  /**
+   * Dissertation §3.10: stop taking proposals, bring `target` up to date, then
+   * send it TimeoutNow (see maybeSendTimeoutNow). Abandoned after an election
+   * timeout (leaderTick).
+   */
+  transferLeadership(target: NodeId): TransferResult {
+    if (this.state.role !== "leader") return { ok: false, reason: `server ${this.id} is not the leader` };
+    if (target === this.id) return { ok: false, reason: `server ${target} is this server, which already leads` };
+    const pr = this.state.progress.get(target);
+    if (pr === undefined) return { ok: false, reason: `server ${target} is not a server of this cluster` };
+    if (this.state.transfer !== null) return { ok: false, reason: `a transfer to server ${this.state.transfer.target} is already under way` };
+    this.state.transfer = { target, deadlineMs: this.nowMs + this.config.electionTimeoutMsMax };
+    this.logger.info(`server ${this.id} hands leadership of term ${this.currentTerm} to server ${target}`, { term: this.currentTerm, target });
+    if (pr.canSend() && pr.nextIndex <= this.log.lastIndex()) this.sendAppend(target, pr, false);
+    this.maybeSendTimeoutNow(target, pr);
+    return { ok: true };
+  }
+
+  /** Dissertation §3.10: once the transfer's target holds the whole log, tell it to campaign. */
+  private maybeSendTimeoutNow(peer: NodeId, pr: Progress): void {
+    if (this.state.role !== "leader" || this.state.transfer?.target !== peer) return;
+    if (pr.matchIndex === this.log.lastIndex()) this.send<TimeoutNow>({ type: "TimeoutNow", to: peer });
+  }
+
   // ---- messages -----------------------------------------------------------
 
   step(message: Message): void {
     if (message.to !== this.id || message.from === this.id || !this.others.includes(message.from)) {
       this.logger.warn(`dropped a ${message.type} from ${message.from} to ${message.to}: not a peer message for server ${this.id}`);
+      return;
+    }
+    // Pre-votes never change a term or a vote (dissertation §9.6), so they bypass §5.1's term rule.
+    if (message.type === "PreVote") return this.onPreVote(message);
+    if (message.type === "PreVoteResponse" && message.voteGranted) return this.onPreVoteGranted(message);
+    if (message.type === "RequestVote" && message.term > this.currentTerm && message.forced !== true && this.config.checkQuorum && this.hasCurrentLeader()) {
+      // Dissertation §4.2.3: a server that hears from its leader disregards RequestVote, term included.
+      this.logger.info(`ignored RequestVote from server ${message.from} for term ${message.term}: server ${this.leaderId} leads term ${this.currentTerm}`, {
+        from: message.from,
+        term: message.term,
+      });
       return;
     }
     if (message.term > this.currentTerm) {
@@ -243,6 +399,7 @@ export class Raft {
       return;
     }
     assert(message.term === this.currentTerm, "message term equals current term after the term check");
+    if (this.state.role === "leader") this.state.activity.note(message.from);
     switch (message.type) {
       case "RequestVote":
         return this.onRequestVote(message);
@@ -252,6 +409,12 @@ export class Raft {
         return this.onAppendEntries(message);
       case "AppendEntriesResponse":
         return this.onAppendEntriesResponse(message);
+      case "PreVoteResponse":
+        // A refusal in our term; one with a higher term made us a follower above (§5.1).
+        if (this.state.role === "pre-candidate") this.state.votes.set(message.from, false);
+        return;
+      case "TimeoutNow":
+        return this.onTimeoutNow(message);
       default:
         return assertNever(message, "message");
     }
@@ -286,6 +449,57 @@ export class Raft {
     this.send<RequestVoteResponse>({ type: "RequestVoteResponse", to: message.from, voteGranted: granted });
   }
 
+  /**
+   * Whether the leader of the current term was heard from within
+   * electionTimeoutMsMin (dissertation §4.2.3); a leader hears itself.
+   */
+  private hasCurrentLeader(): boolean {
+    if (this.state.role === "leader") return true;
+    return this.leaderId !== null && this.nowMs - this.leaderContactMs < this.config.electionTimeoutMsMin;
+  }
+
+  /**
+   * Dissertation §9.6: granted for a later term, to a log at least as
+   * up-to-date (§5.4.1), when no current leader was heard from lately.
+   * Changes nothing here; a grant carries the term asked about, a refusal
+   * our own term.
+   */
+  private onPreVote(message: PreVote): void {
+    const granted = message.term > this.currentTerm && this.log.isUpToDate(message.lastLogIndex, message.lastLogTerm) && !this.hasCurrentLeader();
+    this.send<PreVoteResponse>({ type: "PreVoteResponse", to: message.from, voteGranted: granted }, granted ? message.term : this.currentTerm);
+  }
+
+  private onPreVoteGranted(message: PreVoteResponse): void {
+    if (message.term > this.currentTerm + 1) {
+      this.logger.warn(`dropped PreVoteResponse from server ${message.from}: it grants term ${message.term}, but server ${this.id} asks only about term ${this.currentTerm + 1}`, {
+        from: message.from,
+      });
+      return;
+    }
+    // Late: from an earlier round, or we have moved on.
+    if (this.state.role !== "pre-candidate" || message.term !== this.currentTerm + 1) return;
+    this.state.votes.set(message.from, true);
+    if (!this.hasQuorum(this.state.votes)) return;
+    this.logger.info(`server ${this.id} won a majority of pre-votes: now candidate for term ${this.currentTerm + 1}`, { term: this.currentTerm + 1 });
+    this.campaign(false);
+  }
+
+  /** Dissertation §3.10: the leader of our term hands over; anyone else is not believed. */
+  private onTimeoutNow(message: TimeoutNow): void {
+    if (this.state.role === "leader" || this.leaderId !== message.from) {
+      this.logger.warn(`dropped TimeoutNow from server ${message.from}: it is not the leader of term ${this.currentTerm} (leader: ${this.leaderId ?? "unknown"})`, {
+        from: message.from,
+      });
+      return;
+    }
+    if (this.currentTerm >= termMax) {
+      this.logger.error(`server ${this.id} cannot take over from server ${message.from}: its term ${this.currentTerm} is at the bound ${termMax}`);
+      return;
+    }
+    this.logger.info(`server ${message.from} hands leadership to server ${this.id}: campaigning for term ${this.currentTerm + 1}`, { term: this.currentTerm + 1 });
+    this.campaign(true);
+  }
+
   private onRequestVoteResponse(message: RequestVoteResponse): void {
     if (this.state.role !== "candidate") return;
     this.state.votes.set(message.from, message.voteGranted);
@@ -304,8 +518,9 @@ export class Raft {
       this.logger.warn(`dropped AppendEntries from server ${message.from}: ${forgery}; no honest leader sends that`, { from: message.from });
       return;
     }
-    if (this.state.role === "candidate") this.becomeFollower(message.term, message.from);
+    if (this.state.role === "candidate" || this.state.role === "pre-candidate") this.becomeFollower(message.term, message.from);
     this.leaderId = message.from;
+    this.leaderContactMs = this.nowMs;
     this.resetElectionDeadline();
 
     const reply = { type: "AppendEntriesResponse", to: message.from, readRound: message.readRound } as const;
@@ -363,6 +578,7 @@ export class Raft {
       }
       if (pr.acknowledge(message.matchIndex)) this.maybeCommit();
       if (pr.canSend() && pr.nextIndex <= this.log.lastIndex()) this.sendAppend(message.from, pr, false);
+      this.maybeSendTimeoutNow(message.from, pr);
       return;
     }
     // A rejection of an index at or below what is known to match is a late duplicate.
@@ -464,8 +680,9 @@ export class Raft {
     this.readStates.push(...this.state.reads.release(this.log.commitIndex, acknowledged));
   }
 
-  private send<M extends Message>(message: Omit<M, "term" | "from">): void {
-    this.outbox.push({ ...message, term: this.currentTerm, from: this.id } as unknown as Message);
+  /** Queues `message` from this server, in our term unless it is a pre-vote's (dissertation §9.6). */
+  private send<M extends Message>(message: Omit<M, "term" | "from">, term: Term = this.currentTerm): void {
+    this.outbox.push({ ...message, term, from: this.id } as unknown as Message);
   }
 
   // ---- inspection ---------------------------------------------------------
@@ -477,6 +694,10 @@ export class Raft {
       case "leader":
         assert(this.votedFor === this.id && this.leaderId === this.id, "a leader voted for itself and knows itself as leader");
         for (const pr of this.state.progress.values()) pr.checkInvariants(this.log.lastIndex());
+        assert(this.state.transfer === null || this.others.includes(this.state.transfer.target), "a transfer goes to another server");
+        break;
+      case "pre-candidate":
+        assert(this.leaderId !== this.id && this.state.votes.get(this.id) === true, "a pre-candidate is no leader and pre-votes for itself");
         break;
       case "candidate":
         assert(this.votedFor === this.id && this.leaderId === null, "a candidate voted for itself and knows no leader");

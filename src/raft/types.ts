@@ -57,16 +57,52 @@ interface MessageBase {
   readonly to: NodeId;
 }
 
-/** RequestVote RPC (Figure 2, §5.2, §5.4.1). */
+/**
+ * RequestVote RPC (Figure 2, §5.2, §5.4.1). `forced` marks a campaign that
+ * must not be held back by leader stickiness (dissertation §4.2.3): one the
+ * controller asked for, or one a leader handed over with TimeoutNow
+ * (dissertation §3.10). Absent on an ordinary campaign.
+ */
 export interface RequestVote extends MessageBase {
   readonly type: "RequestVote";
   readonly lastLogIndex: LogIndex;
   readonly lastLogTerm: Term;
+  readonly forced?: true;
 }
 
 export interface RequestVoteResponse extends MessageBase {
   readonly type: "RequestVoteResponse";
   readonly voteGranted: boolean;
+}
+
+/**
+ * A pre-vote request (dissertation §9.6): "would you vote for me in `term`?",
+ * where `term` is the sender's current term + 1. Neither side changes its
+ * term or vote for it. A separate type, not a flag on RequestVote, so that a
+ * forced pre-vote cannot be written down.
+ */
+export interface PreVote extends MessageBase {
+  readonly type: "PreVote";
+  readonly lastLogIndex: LogIndex;
+  readonly lastLogTerm: Term;
+}
+
+/**
+ * The answer to a PreVote. When granted, `term` is the term asked about; when
+ * refused, the refuser's current term, so that a sender behind it catches up
+ * (§5.1).
+ */
+export interface PreVoteResponse extends MessageBase {
+  readonly type: "PreVoteResponse";
+  readonly voteGranted: boolean;
+}
+
+/**
+ * The leader's go-ahead in a leadership transfer (dissertation §3.10): the
+ * receiver, whose log matches the leader's, campaigns at once.
+ */
+export interface TimeoutNow extends MessageBase {
+  readonly type: "TimeoutNow";
 }
 
 /**
@@ -103,13 +139,27 @@ export interface AppendEntriesResponse extends MessageBase {
   readonly readRound: number;
 }
 
-export type Message = RequestVote | RequestVoteResponse | AppendEntries | AppendEntriesResponse;
+export type Message =
+  | RequestVote
+  | RequestVoteResponse
+  | PreVote
+  | PreVoteResponse
+  | AppendEntries
+  | AppendEntriesResponse
+  | TimeoutNow;
 export type MessageType = Message["type"];
 
-/** The outcome of RaftNode.propose(). */
+/**
+ * The outcome of RaftNode.propose(). `transferring`: this server still leads
+ * but is handing leadership to `leaderId` (dissertation §3.10) and takes no
+ * new entries meanwhile.
+ */
 export type ProposeResult =
   | { readonly ok: true; readonly index: LogIndex; readonly term: Term }
-  | { readonly ok: false; readonly reason: "not-leader"; readonly leaderId: NodeId | null };
+  | { readonly ok: false; readonly reason: "not-leader" | "transferring"; readonly leaderId: NodeId | null };
+
+/** The outcome of RaftNode.transferLeadership(). */
+export type TransferResult = { readonly ok: true } | { readonly ok: false; readonly reason: string };
 
 /**
  * A linearizable read that the leader has confirmed (§8, ReadIndex): once the
@@ -138,4 +188,6 @@ export interface NodeStatus {
   readonly lastApplied: LogIndex;
   readonly lastLogIndex: LogIndex;
   readonly lastLogTerm: Term;
+  /** The server this leader is handing leadership to (dissertation §3.10), or null. */
+  readonly transferTarget: NodeId | null;
 }

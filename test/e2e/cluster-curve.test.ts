@@ -177,14 +177,13 @@ test("with CURVE, neither a forged publisher nor a server with another cluster k
   const wrongServerOwnLine = await loggedLine(wrongServer, /handshake with forwarder .* failed/);
   const wrongClient = new ZraftClient({ config: cluster.config, curve: { serverPublicKey: wrongKeys.publicKey, ...clientKey } });
   t.after(() => wrongClient.close());
-  // Long enough for several of its election timeouts: its RequestVotes would have reached the others by now.
-  const lonely = await waitFor(
-    async () => {
-      const status = await wrongClient.status(5, { timeoutMs: 1_000 });
-      return status.term >= 3 ? status : undefined;
-    },
-    { timeoutMs: 30_000, what: "the server with the wrong key to stand in three elections" },
-  );
+  // Long enough for several of its election timeouts: its pre-vote requests would have reached the others by now.
+  await waitFor(() => (wrongServer.output().match(/asks for pre-votes/g)?.length ?? 0) >= 3, {
+    timeoutMs: 30_000,
+    what: "the server with the wrong key to ask for pre-votes in three election timeouts",
+  });
+  const lonely = await wrongClient.status(5, { timeoutMs: 1_000 });
+  assert.equal(lonely.term, 0, "no pre-vote ever reached a majority, so it never stood for election");
   assert.equal(lonely.leaderId, null, "it never learns of a leader");
   assert.equal(lonely.lastLogIndex, 0, "it never receives an entry");
   assert.notEqual(lonely.role, "leader");

@@ -20,7 +20,7 @@ import { KvStore } from "../../src/kv/kv-store.ts";
 import { RaftNode, SeededRandom, emptyHardState, raftConfigDefaults, type Message } from "../../src/raft/index.ts";
 import { RaftServer } from "../../src/runtime/raft-server.ts";
 import { KvService } from "../../src/service/kv-service.ts";
-import { GatedStorage, turns } from "../runtime/server-harness.ts";
+import { GatedStorage, plainElections, turns } from "../runtime/server-harness.ts";
 
 export const selfId = 1;
 export const serverIds: readonly number[] = [1, 2, 3];
@@ -57,7 +57,7 @@ export function fuzzServer(seed: number): FuzzServer {
   const replies = new Map<number, (ReplyFields | string)[]>();
   const violations: string[] = [];
   const node = new RaftNode({
-    config: { ...raftConfigDefaults, id: selfId, peers: [...serverIds] },
+    config: { ...raftConfigDefaults, ...plainElections, id: selfId, peers: [...serverIds] },
     hardState: emptyHardState,
     entries: [],
     nowMs: now,

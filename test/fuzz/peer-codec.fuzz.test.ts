@@ -6,7 +6,9 @@
  * name this server, `from` is another known server, terms are at most 2^48,
  * and entries continue the log right after prevLogIndex with terms that
  * never decrease and never exceed the message's term (Raft paper §5.3, Log
- * Matching). Every valid message survives encode then decode unchanged.
+ * Matching). Every valid message survives encode then decode unchanged,
+ * the election messages of dissertation §9.6 (PreVote) and §3.10
+ * (TimeoutNow, forced RequestVote) included.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -23,6 +25,9 @@ const decode = (frames: readonly Uint8Array[]) => decodePeerMessage(frames, self
 const fieldsOfType: Readonly<Record<Message["type"], readonly string[]>> = {
   RequestVote: ["type", "term", "from", "to", "lastLogIndex", "lastLogTerm"],
   RequestVoteResponse: ["type", "term", "from", "to", "voteGranted"],
+  PreVote: ["type", "term", "from", "to", "lastLogIndex", "lastLogTerm"],
+  PreVoteResponse: ["type", "term", "from", "to", "voteGranted"],
+  TimeoutNow: ["type", "term", "from", "to"],
   AppendEntries: ["type", "term", "from", "to", "prevLogIndex", "prevLogTerm", "entries", "leaderCommit", "readRound"],
   AppendEntriesResponse: ["type", "term", "from", "to", "success", "matchIndex", "rejectedIndex", "conflictTerm", "conflictIndex", "readRound"],
 };
@@ -32,18 +37,25 @@ const isTerm = (value: unknown): value is number => isCount(value) && value <= p
 
 /** The codec's rules on an accepted message, and agreement with what the body says. */
 function checkAccepted(message: Message, body: Uint8Array): void {
-  assert.deepEqual(Object.keys(message).sort(), [...fieldsOfType[message.type]].sort(), "only the fields of its type");
+  // A RequestVote carries `forced` only when it is set (and then it is true).
+  const fields = message.type === "RequestVote" && message.forced === true ? [...fieldsOfType.RequestVote, "forced"] : fieldsOfType[message.type];
+  assert.deepEqual(Object.keys(message).sort(), [...fields].sort(), "only the fields of its type");
   assert.ok(isTerm(message.term), `term ${message.term}`);
   assert.ok(known.has(message.from) && message.from !== selfId, `from ${message.from}`);
   assert.equal(message.to, selfId);
   switch (message.type) {
     case "RequestVote":
+    case "PreVote":
       assert.ok(isCount(message.lastLogIndex));
       assert.ok(isTerm(message.lastLogTerm) && message.lastLogTerm <= message.term);
       assert.equal(message.lastLogIndex === 0, message.lastLogTerm === 0, "an empty log has term 0, and only an empty one");
+      if (message.type === "RequestVote") assert.ok(message.forced === undefined || message.forced === true);
       break;
     case "RequestVoteResponse":
+    case "PreVoteResponse":
       assert.equal(typeof message.voteGranted, "boolean");
+      break;
+    case "TimeoutNow":
       break;
     case "AppendEntries": {
       assert.ok(isCount(message.prevLogIndex) && isCount(message.leaderCommit) && isCount(message.readRound));
@@ -69,7 +81,7 @@ function checkAccepted(message: Message, body: Uint8Array): void {
   }
   // What was accepted is what the body says, read by another decoder.
   const said = unpackr.unpack(body) as Map<string, unknown>;
-  for (const name of fieldsOfType[message.type]) {
+  for (const name of fields) {
     if (name === "entries") continue;
     assert.deepEqual(normalize((message as unknown as Record<string, unknown>)[name]), normalize(said.get(name)), name);
   }
@@ -134,8 +146,13 @@ function entriesAfter(prevLogIndex: number, prevLogTerm: number, messageTerm: nu
 const validMessage: fc.Arbitrary<Message> = fc.tuple(term, from).chain(([t, f]): fc.Arbitrary<Message> => {
   const base = { term: t, from: f, to: selfId };
   return fc.oneof(
-    position(t).map(({ index, term: lastLogTerm }) => ({ ...base, type: "RequestVote" as const, lastLogIndex: index, lastLogTerm })),
+    fc
+      .tuple(position(t), fc.boolean())
+      .map(([{ index, term: lastLogTerm }, forced]) => ({ ...base, type: "RequestVote" as const, lastLogIndex: index, lastLogTerm, ...(forced ? { forced: true as const } : {}) })),
     fc.boolean().map((voteGranted) => ({ ...base, type: "RequestVoteResponse" as const, voteGranted })),
+    position(t).map(({ index, term: lastLogTerm }) => ({ ...base, type: "PreVote" as const, lastLogIndex: index, lastLogTerm })),
+    fc.boolean().map((voteGranted) => ({ ...base, type: "PreVoteResponse" as const, voteGranted })),
+    fc.constant({ ...base, type: "TimeoutNow" as const }),
     position(t).chain(({ index, term: prevLogTerm }) =>
       fc.record({ entries: entriesAfter(index, prevLogTerm, t), leaderCommit: count, readRound: count }).map((rest) => ({
         ...base,
@@ -200,7 +217,7 @@ const perturbation: fc.Arbitrary<Perturbation> = fc.oneof(
   fc.record({ kind: fc.constant("drop" as const), field: fc.nat() }),
   fc.record({ kind: fc.constant("swap" as const), field: fc.nat(), value: oddField }),
   fc.record({ kind: fc.constant("entry" as const), entry: fc.nat(), field: fc.constantFrom("index" as const, "term" as const, "type" as const, "data" as const), value: oddField, drop: fc.boolean() }),
-  fc.record({ kind: fc.constant("extra" as const), name: fc.constantFrom("__proto__", "constructor", "entries", "extra"), value: oddField }),
+  fc.record({ kind: fc.constant("extra" as const), name: fc.constantFrom("__proto__", "constructor", "entries", "extra", "forced"), value: oddField }),
 );
 
 function perturb(fields: Record<string, unknown>, change: Perturbation): Record<string, unknown> {

@@ -103,8 +103,20 @@ interface EntrySpec {
 }
 
 type PeerSpec =
-  | { readonly type: "RequestVote"; readonly from: number; readonly term: TermSpec; readonly last: IndexSpec; readonly lastTerm: TermSpec | "match" }
+  | {
+      readonly type: "RequestVote";
+      readonly from: number;
+      readonly term: TermSpec;
+      readonly last: IndexSpec;
+      readonly lastTerm: TermSpec | "match";
+      readonly forced: boolean;
+    }
   | { readonly type: "RequestVoteResponse"; readonly from: number; readonly term: TermSpec; readonly voteGranted: boolean }
+  /** Dissertation §9.6: a pre-vote asks about `term` (most often one above the server's own) without changing it. */
+  | { readonly type: "PreVote"; readonly from: number; readonly term: TermSpec; readonly last: IndexSpec; readonly lastTerm: TermSpec | "match" }
+  | { readonly type: "PreVoteResponse"; readonly from: number; readonly term: TermSpec; readonly voteGranted: boolean }
+  /** Dissertation §3.10: from the leader of the server's term, or a forgery. */
+  | { readonly type: "TimeoutNow"; readonly from: number; readonly term: TermSpec }
   | {
       readonly type: "AppendEntries";
       readonly from: number;
@@ -172,8 +184,11 @@ function peerSpec(hostility: Hostility): fc.Arbitrary<PeerSpec> {
   const from = fc.constantFrom(2, 3);
   const entry: fc.Arbitrary<EntrySpec> = fc.record({ termStep: fc.constantFrom(0, 0, 0, 1), data: fc.option(commandData(hostility), { freq: 4 }) });
   return fc.oneof(
-    fc.record({ type: fc.constant("RequestVote" as const), from, term, last: indexSpec, lastTerm: fc.oneof(fc.constant("match" as const), term) }),
+    fc.record({ type: fc.constant("RequestVote" as const), from, term, last: indexSpec, lastTerm: fc.oneof(fc.constant("match" as const), term), forced: fc.boolean() }),
     { arbitrary: fc.record({ type: fc.constant("RequestVoteResponse" as const), from, term, voteGranted: fc.boolean() }), weight: 2 },
+    fc.record({ type: fc.constant("PreVote" as const), from, term, last: indexSpec, lastTerm: fc.oneof(fc.constant("match" as const), term) }),
+    fc.record({ type: fc.constant("PreVoteResponse" as const), from, term, voteGranted: fc.boolean() }),
+    fc.record({ type: fc.constant("TimeoutNow" as const), from, term }),
     {
       arbitrary: fc.record({
         type: fc.constant("AppendEntries" as const),
@@ -218,10 +233,18 @@ function buildMessage(h: FuzzServer, spec: PeerSpec): Message {
   switch (spec.type) {
     case "RequestVote": {
       const lastLogIndex = index(spec.last);
+      const lastLogTerm = spec.lastTerm === "match" ? termAt(lastLogIndex) : term(spec.lastTerm);
+      return { ...base, type: spec.type, lastLogIndex, lastLogTerm, ...(spec.forced ? { forced: true as const } : {}) };
+    }
+    case "PreVote": {
+      const lastLogIndex = index(spec.last);
       return { ...base, type: spec.type, lastLogIndex, lastLogTerm: spec.lastTerm === "match" ? termAt(lastLogIndex) : term(spec.lastTerm) };
     }
     case "RequestVoteResponse":
+    case "PreVoteResponse":
       return { ...base, type: spec.type, voteGranted: spec.voteGranted };
+    case "TimeoutNow":
+      return { ...base, type: spec.type };
     case "AppendEntries": {
       const prevLogIndex = index(spec.prev);
       const prevLogTerm = spec.prevTerm === "match" ? termAt(prevLogIndex) : term(spec.prevTerm);

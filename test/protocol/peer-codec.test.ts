@@ -6,14 +6,26 @@
  * cases for each rule, then seeded fuzzing with random bytes, random
  * MessagePack values and mutations of valid messages. Entry rules follow the
  * Log Matching property (Raft paper §5.3): contiguous indices, terms
- * non-decreasing and never above the leader's term.
+ * non-decreasing and never above the leader's term. The election messages
+ * (PreVote, dissertation §9.6; TimeoutNow and forced RequestVote,
+ * dissertation §3.10) follow the same rules as RequestVote's.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Packr } from "msgpackr";
 import { decodePeerMessage, encodePeerMessage, peerBodyBytesMax, peerTermMax, peerTopic, type PeerDecodeResult } from "../../src/protocol/peer-codec.ts";
 import { SeededRandom } from "../../src/raft/index.ts";
-import type { AppendEntries, AppendEntriesResponse, Entry, Message, RequestVote, RequestVoteResponse } from "../../src/raft/index.ts";
+import type {
+  AppendEntries,
+  AppendEntriesResponse,
+  Entry,
+  Message,
+  PreVote,
+  PreVoteResponse,
+  RequestVote,
+  RequestVoteResponse,
+  TimeoutNow,
+} from "../../src/raft/index.ts";
 
 const known: ReadonlySet<number> = new Set([1, 2, 3, 4, 5, 10]);
 const packr = new Packr({ useRecords: false });
@@ -21,6 +33,10 @@ const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
 
 const requestVote: RequestVote = { type: "RequestVote", term: 7, from: 3, to: 1, lastLogIndex: 12, lastLogTerm: 6 };
 const requestVoteResponse: RequestVoteResponse = { type: "RequestVoteResponse", term: 7, from: 2, to: 1, voteGranted: true };
+const forcedRequestVote: RequestVote = { ...requestVote, forced: true };
+const preVote: PreVote = { type: "PreVote", term: 8, from: 3, to: 1, lastLogIndex: 12, lastLogTerm: 6 };
+const preVoteResponse: PreVoteResponse = { type: "PreVoteResponse", term: 8, from: 2, to: 1, voteGranted: false };
+const timeoutNow: TimeoutNow = { type: "TimeoutNow", term: 7, from: 2, to: 1 };
 const entries: Entry[] = [
   { index: 11, term: 5, type: "command", data: bytes("put a 1") },
   { index: 12, term: 7, type: "noop", data: new Uint8Array(0) },
@@ -50,7 +66,8 @@ const appendEntriesResponse: AppendEntriesResponse = {
   conflictIndex: 8,
   readRound: 4,
 };
-const samples: readonly Message[] = [requestVote, requestVoteResponse, appendEntries, heartbeat, appendEntriesResponse];
+/** One of each type, every field required. */
+const samples: readonly Message[] = [requestVote, requestVoteResponse, preVote, preVoteResponse, timeoutNow, appendEntries, heartbeat, appendEntriesResponse];
 
 /** Entry data comes back as a Buffer; compare it as plain bytes. */
 function plain(message: Message): unknown {
@@ -75,7 +92,7 @@ function assertRejected(result: PeerDecodeResult, reasonPart: string | RegExp): 
 }
 
 test("every message type survives a round trip", () => {
-  for (const message of samples) {
+  for (const message of [...samples, forcedRequestVote]) {
     const frames = encodePeerMessage(message);
     assert.equal(frames.length, 2);
     assert.equal(new TextDecoder().decode(frames[0]), `raft/${message.to}/`);
@@ -83,6 +100,35 @@ test("every message type survives a round trip", () => {
     assert.ok(result.ok, result.ok ? "" : result.reason);
     assert.deepEqual(plain(result.message), plain(message));
   }
+});
+
+test("forced is on the wire only when set, and only true is accepted", () => {
+  const [, plainBody] = encodePeerMessage(requestVote);
+  assert.ok(!Buffer.from(plainBody).toString("latin1").includes("forced"), "an ordinary RequestVote's bytes are unchanged");
+  const [, forcedBody] = encodePeerMessage(forcedRequestVote);
+  assert.ok(Buffer.from(forcedBody).toString("latin1").includes("forced"));
+  assertRejected(decodeAs1(framesWithBody({ ...requestVote, forced: false })), "RequestVote.forced is false, not true");
+  assertRejected(decodeAs1(framesWithBody({ ...requestVote, forced: 1 })), "RequestVote.forced is 1, not true");
+  assertRejected(decodeAs1(framesWithBody({ ...requestVote, forced: null })), "RequestVote.forced is nil");
+  // Only RequestVote has the field: elsewhere it is not read, and not kept.
+  const preVoteWithForced = decodeAs1(framesWithBody({ ...preVote, forced: true }));
+  assert.ok(preVoteWithForced.ok);
+  assert.deepEqual(preVoteWithForced.message, preVote);
+  const timeoutNowWithExtra = decodeAs1(framesWithBody({ ...timeoutNow, forced: true, lastLogIndex: 3 }));
+  assert.ok(timeoutNowWithExtra.ok);
+  assert.deepEqual(timeoutNowWithExtra.message, timeoutNow);
+});
+
+test("election messages: PreVote's log position, responses' booleans, TimeoutNow's ids and term", () => {
+  assertRejected(decodeAs1(framesWithBody({ ...preVote, lastLogTerm: 9 })), "PreVote.lastLogTerm 9 is above the message term 8");
+  assertRejected(decodeAs1(framesWithBody({ ...preVote, lastLogIndex: 0 })), "PreVote.lastLogTerm 6 does not fit lastLogIndex 0");
+  assertRejected(decodeAs1(framesWithBody({ ...preVote, term: peerTermMax + 1 })), "PreVote.term");
+  assertRejected(decodeAs1(framesWithBody({ ...preVoteResponse, voteGranted: "yes" })), 'PreVoteResponse.voteGranted is "yes", not a boolean');
+  assertRejected(decodeAs1(framesWithBody({ ...timeoutNow, from: 9 })), "TimeoutNow.from 9 is not a server of this cluster");
+  assertRejected(decodeAs1(framesWithBody({ ...timeoutNow, from: 1 })), "TimeoutNow.from is this server's own id 1");
+  assertRejected(decodeAs1(framesWithBody({ ...timeoutNow, term: -1 })), "TimeoutNow.term is -1");
+  const atBound = decodeAs1(framesWithBody({ ...preVote, term: peerTermMax }));
+  assert.ok(atBound.ok, "a pre-vote for the bound itself is well-formed; the core decides");
 });
 
 test("only the fields of the message type go on the wire", () => {
@@ -243,7 +289,7 @@ test("fuzz: random bytes never throw and never decode", () => {
 
 test("fuzz: random MessagePack values and mutated valid messages never throw", () => {
   const random = new SeededRandom(77);
-  const keys = ["type", "term", "from", "to", "entries", "index", "data", "success", "voteGranted", "__proto__", "constructor"];
+  const keys = ["type", "term", "from", "to", "entries", "index", "data", "success", "voteGranted", "forced", "__proto__", "constructor"];
   const randomValue = (depth: number): unknown => {
     switch (random.intBetween(0, depth > 3 ? 6 : 9)) {
       case 0:
@@ -255,7 +301,9 @@ test("fuzz: random MessagePack values and mutated valid messages never throw", (
       case 3:
         return [2 ** 53, 2 ** 48 + 1, -0, 0.5, Number.NaN, 2n ** 63n][random.intBetween(0, 5)];
       case 4:
-        return ["RequestVote", "AppendEntries", "AppendEntriesResponse", "RequestVoteResponse", "noop", "command", ""][random.intBetween(0, 6)];
+        return ["RequestVote", "AppendEntries", "AppendEntriesResponse", "RequestVoteResponse", "PreVote", "PreVoteResponse", "TimeoutNow", "noop", "command", ""][
+          random.intBetween(0, 9)
+        ];
       case 5:
         return new Uint8Array(random.intBetween(0, 4));
       case 6:

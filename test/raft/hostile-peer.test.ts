@@ -86,7 +86,7 @@ test("a leader drops an acknowledgement of entries it never sent, and commits no
     random: new SeededRandom(1),
     logger,
   });
-  node.tick(raftConfigDefaults.electionTimeoutMsMax + 1);
+  node.campaign();
   drain(node);
   node.step({ type: "RequestVoteResponse", term: 1, from: 2, to: 1, voteGranted: true });
   drain(node);

@@ -27,6 +27,9 @@ import type { RaftState, RaftStorage } from "../../src/storage/storage.ts";
  * (A save of a new commit index alone is not: Raft needs no durable commit
  * index, and the server writes it off the answer's path.)
  */
+/** PreVote, CheckQuorum and the first-tick timer off: a harness elects by ticking, then granting the RequestVote. */
+export const plainElections = { preVote: false, checkQuorum: false, electionTimerFromFirstTick: false } as const;
+
 export class GatedStorage implements RaftStorage {
   readonly saved: { hardState: HardState | null; entries: readonly Entry[] }[] = [];
   private gates: { readonly critical: boolean; readonly open: () => void }[] = [];
@@ -93,7 +96,8 @@ export function harness() {
   const violations: string[] = [];
   const fatals: unknown[] = [];
   const node = new RaftNode({
-    config: { ...raftConfigDefaults, id: 1, peers: [1, 2, 3] },
+    // Plain elections (tick, then grant the RequestVote): these tests are about the runtime; the election rules have their own (test/raft, test/sim).
+    config: { ...raftConfigDefaults, ...plainElections, id: 1, peers: [1, 2, 3] },
     hardState: emptyHardState,
     entries: [],
     nowMs: now,

@@ -47,10 +47,10 @@ function internalsOf(node: RaftNode): CommitInternals {
 
 /** The broken cores, by name (ZRAFT_BROKEN=<name> replays a seed with one). */
 export const brokenCores = {
-  /** §5.4.1 broken: a vote is granted whatever the candidate's log holds. */
+  /** §5.4.1 broken: a vote (and a pre-vote, dissertation §9.6) is granted whatever the candidate's log holds. */
   "vote-without-log-check": (options) =>
     rewritingNode(options, (message) =>
-      message.type === "RequestVote" ? { ...message, lastLogIndex: Number.MAX_SAFE_INTEGER, lastLogTerm: message.term } : message,
+      message.type === "RequestVote" || message.type === "PreVote" ? { ...message, lastLogIndex: Number.MAX_SAFE_INTEGER, lastLogTerm: message.term } : message,
     ),
 
   /** §5.2 broken: a candidate counts a refusal as a vote. */

@@ -10,6 +10,7 @@ export type CheckerName =
   | "state machine safety"
   | "persistence"
   | "read linearizability"
+  | "election rules"
   | "node invariants"
   | "liveness";
 

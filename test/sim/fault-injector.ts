@@ -3,8 +3,9 @@ import type { SimCluster } from "./sim-cluster.ts";
 import type { SwarmOptions } from "./swarm.ts";
 
 /**
- * Partitions and crashes at the rates a seed drew, every choice from the
- * cluster's seeded Random. Half the partitions cut the current leader off
+ * Partitions, crashes and the controller's operations (forced campaigns,
+ * step-downs, leadership transfers) at the rates a seed drew, every choice
+ * from the cluster's seeded Random. Half the partitions cut the current leader off
  * (alone or with one follower), because that is where Raft's hard cases
  * live; the rest split the nodes into random groups.
  */
@@ -21,6 +22,7 @@ export class FaultInjector {
     if (this.options.partitions === "figure8") this.dance({ step: "cut-a-leader-with-uncommitted-entries" }, this.cluster.nowMs);
     else if (this.options.partitionEveryMs !== null) this.schedulePartition(this.options.partitionEveryMs);
     if (this.options.crashEveryMs !== null) this.scheduleCrash(this.options.crashEveryMs);
+    if (this.options.controllerEveryMs !== null) this.scheduleControl(this.options.controllerEveryMs);
   }
 
   /** No new faults; restarts already scheduled still happen. */
@@ -121,6 +123,37 @@ export class FaultInjector {
       this.crashOne();
       this.scheduleCrash(everyMs);
     });
+  }
+
+  private scheduleControl(everyMs: number): void {
+    this.cluster.schedule(this.pauseMs(everyMs), () => {
+      if (!this.running) return;
+      this.controlOne();
+      this.scheduleControl(everyMs);
+    });
+  }
+
+  /** One of the controller's operations, as the runtime would pass it on (docs/architecture.md §2). */
+  private controlOne(): void {
+    const { cluster } = this;
+    const random = cluster.random;
+    const up = cluster.ids.filter((id) => cluster.isUp(id));
+    if (up.length === 0) return;
+    const leader = cluster.leader();
+    const choice = random.next();
+    if (choice < 0.3 || leader === null) {
+      const id = up[random.intBetween(0, up.length - 1)]!;
+      const done = cluster.withNode(id, (node) => node.campaign());
+      cluster.trace.note(cluster.nowMs, `controller: campaign at node ${id}${done ? "" : " (refused: it leads)"}`);
+    } else if (choice < 0.55) {
+      cluster.withNode(leader, (node) => node.stepDown());
+      cluster.trace.note(cluster.nowMs, `controller: step-down at node ${leader}`);
+    } else {
+      // Any server, the leader itself and downed or cut-off ones included: refusals and aborted transfers are exercised too.
+      const target = cluster.ids[random.intBetween(0, cluster.ids.length - 1)]!;
+      const result = cluster.withNode(leader, (node) => node.transferLeadership(target));
+      cluster.trace.note(cluster.nowMs, `controller: transfer from node ${leader} to node ${target}${result.ok ? "" : ` refused: ${result.reason}`}`);
+    }
   }
 
   private crashOne(): void {

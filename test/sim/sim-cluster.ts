@@ -17,6 +17,7 @@ import { isDeepStrictEqual } from "node:util";
 import { KvStore } from "../../src/kv/kv-store.ts";
 import { MemoryStorage } from "../../src/storage/memory-storage.ts";
 import { type CheckerName, ReadIndexChecker, SafetyChecker, SimulationViolation } from "./checkers.ts";
+import { ElectionChecker } from "./election-checker.ts";
 import { SimNetwork } from "./sim-network.ts";
 import { Simulator } from "./simulator.ts";
 import { Trace } from "./trace.ts";
@@ -24,7 +25,19 @@ import { Trace } from "./trace.ts";
 /** What the simulator drives: RaftNode's public surface, so that a test can hand in a wrapped or broken core. */
 export type SimNode = Pick<
   RaftNode,
-  "tick" | "step" | "propose" | "readIndex" | "hasReady" | "ready" | "advance" | "status" | "logEntries" | "checkInvariants"
+  | "tick"
+  | "step"
+  | "propose"
+  | "readIndex"
+  | "campaign"
+  | "stepDown"
+  | "transferLeadership"
+  | "hasReady"
+  | "ready"
+  | "advance"
+  | "status"
+  | "logEntries"
+  | "checkInvariants"
 >;
 
 /** Builds the node of one server at start and at each restart. */
@@ -34,6 +47,14 @@ export const realNodeFactory: NodeFactory = (options) => new RaftNode(options);
 
 /** The timing and limits of every node's RaftConfig (id and peers come from the cluster). */
 export type SimRaftSettings = Omit<RaftConfig, "id" | "peers">;
+
+/**
+ * What the simulator runs unless told otherwise: the core's defaults with
+ * the election guards a production server runs with (dissertation §9.6
+ * PreVote, §6.2 CheckQuorum and §4.2.3 stickiness, the timer started at the
+ * first tick).
+ */
+export const simRaftDefaults: SimRaftSettings = { ...raftConfigDefaults, preVote: true, checkQuorum: true, electionTimerFromFirstTick: true };
 
 export interface SimClusterOptions {
   readonly seed: number;
@@ -93,6 +114,7 @@ export class SimCluster {
   readonly network: SimNetwork;
   readonly checker: SafetyChecker;
   readonly reads: ReadIndexChecker;
+  readonly elections: ElectionChecker;
   readonly settings: SimRaftSettings;
   private readonly simulator: Simulator<SimEvent>;
   private readonly servers = new Map<NodeId, SimServer>();
@@ -111,10 +133,11 @@ export class SimCluster {
     this.traceTailLines = options.traceTailLines ?? 60;
     this.replayCommand = options.replayCommand ?? null;
     this.tickMs = options.tickMs ?? 10;
-    this.settings = { ...raftConfigDefaults, ...options.raft };
+    this.settings = { ...simRaftDefaults, ...options.raft };
     this.createNode = options.createNode ?? realNodeFactory;
     this.checker = new SafetyChecker((checker, details) => this.fail(checker, details));
     this.reads = new ReadIndexChecker((checker, details) => this.fail(checker, details));
+    this.elections = new ElectionChecker(this.settings, (checker, details) => this.fail(checker, details));
     this.simulator = new Simulator((event) => this.handle(event));
     this.network = new SimNetwork(this.random, {
       deliverAfter: (delayMs, message) => this.simulator.schedule(delayMs, { kind: "deliver", message }),
@@ -260,20 +283,25 @@ export class SimCluster {
     this.trace.note(this.nowMs, `node ${id} crashed`);
   }
 
-  /** Starts server `id` again from what its disk holds. */
-  restart(id: NodeId): void {
+  /**
+   * Starts server `id` again from what its disk holds. Its first tick comes
+   * within one tick interval, or `firstTickAfterMs` later (a runtime that
+   * takes long to replay its log before it ticks).
+   */
+  restart(id: NodeId, firstTickAfterMs?: number): void {
     const server = this.server(id);
     if (server.node !== null) throw new Error(`restart: node ${id} is up`);
-    this.start(server);
+    this.start(server, firstTickAfterMs);
     this.guard(id, () => this.settle(server));
   }
 
-  private start(server: SimServer): void {
+  private start(server: SimServer, firstTickAfterMs?: number): void {
     const { hardState, entries } = server.storage.loadSync();
     server.durableLog = entries.slice();
     server.durableCommitIndex = hardState.commitIndex;
     server.lastApplied = 0;
     server.stateMachine = new KvStore();
+    this.elections.started(server.id);
     const config: RaftConfig = { ...this.settings, id: server.id, peers: this.ids };
     server.node = this.guard(server.id, () =>
       this.createNode({
@@ -289,7 +317,8 @@ export class SimCluster {
       this.nowMs,
       `node ${server.id} started: term=${hardState.currentTerm} voted=${hardState.votedFor ?? "-"} commit=${hardState.commitIndex} entries=${entries.length}`,
     );
-    this.simulator.schedule(this.random.intBetween(1, this.tickMs), { kind: "tick", id: server.id, incarnation: server.incarnation });
+    const firstTickMs = firstTickAfterMs ?? this.random.intBetween(1, this.tickMs);
+    this.simulator.schedule(firstTickMs, { kind: "tick", id: server.id, incarnation: server.incarnation });
   }
 
   private coreLogger(id: NodeId): Logger {
@@ -301,7 +330,12 @@ export class SimCluster {
 
   /** Proposes `data` at node `id` (which must be up) and handles the resulting Ready at once. */
   propose(id: NodeId, data: Uint8Array): ProposeResult {
-    return this.withNode(id, (node) => node.propose(data));
+    return this.withNode(id, (node) => {
+      const before = node.status();
+      const result = node.propose(data);
+      this.elections.proposed(id, before, result);
+      return result;
+    });
   }
 
   /**
@@ -341,6 +375,7 @@ export class SimCluster {
         if (server.node === null || server.incarnation !== event.incarnation) return;
         this.simulator.schedule(this.tickMs, event);
         const node = server.node;
+        this.elections.ticked(server.id, this.nowMs);
         this.guard(server.id, () => {
           node.tick(this.nowMs);
           this.settle(server);
@@ -361,8 +396,10 @@ export class SimCluster {
         this.trace.add({ kind: "message", atMs: this.nowMs, message, fate: "delivered" });
         const node = server.node;
         this.guard(server.id, () => {
+          const before = node.status();
           node.step(message);
           this.settle(server);
+          this.elections.stepped(message, before, node.status());
         });
         return;
       }
@@ -415,6 +452,7 @@ export class SimCluster {
       server.durableCommitIndex = ready.hardState.commitIndex;
       this.trace.add({ kind: "commit", atMs: this.nowMs, node: server.id, commitIndex: server.durableCommitIndex });
     }
+    this.elections.sent(server.id, ready.messages, this.nowMs);
     for (const message of ready.messages) this.network.send(message);
     for (const entry of ready.committedEntries) {
       this.checker.checkApplied(server.id, entry, server.lastApplied + 1, status.commitIndex);

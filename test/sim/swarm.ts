@@ -27,6 +27,12 @@ export interface SwarmOptions {
    */
   readonly partitions: "random" | "figure8";
   readonly downtimeMs: readonly [number, number];
+  /**
+   * Mean pause between the controller's operations (a forced campaign at a
+   * random node, a leader's step-down, a leadership transfer to a random
+   * server), or null for none.
+   */
+  readonly controllerEveryMs: number | null;
   readonly clients: number;
   readonly client: SimClientOptions;
 }
@@ -47,6 +53,11 @@ export function drawSwarmOptions(seed: number): SwarmOptions {
   const delayMsMin = random.intBetween(0, 10);
   const heartbeatMs = pick(random, [20, 50]);
   const electionTimeoutMsMin = pick(random, [100, 150, 200].filter((ms) => ms > 2 * heartbeatMs));
+  // Drawn from a stream of their own, so that adding them moved none of the draws above.
+  const guards = new SeededRandom(seed ^ 0x3c3c3c3c);
+  const guardOn = (): boolean => guards.next() < 0.85;
+  const electionGuards = { preVote: guardOn(), checkQuorum: guardOn(), electionTimerFromFirstTick: guardOn() };
+  const controllerEveryMs = guards.next() < 0.3 ? null : logUniform(guards, 200, 3000);
   return {
     clusterSize: pick(random, [1, 2, 3, 3, 3, 4, 5, 5, 5, 5, 7]),
     raft: {
@@ -57,6 +68,7 @@ export function drawSwarmOptions(seed: number): SwarmOptions {
       entriesPerAppendMax: pick(random, [1, 2, 3, 16, 1024]),
       inflightAppendsMax: pick(random, [1, 2, 16]),
       entriesPerReadyMax: pick(random, [1, 7, 4096]),
+      ...electionGuards,
     },
     faults: {
       dropRate: chance(0.2) ? 0 : random.next() * 0.3,
@@ -69,6 +81,7 @@ export function drawSwarmOptions(seed: number): SwarmOptions {
     partitionMs: [random.intBetween(50, 300), random.intBetween(300, 2000)],
     crashEveryMs: chance(0.3) ? null : logUniform(random, 50, 3000),
     downtimeMs: [random.intBetween(5, 100), random.intBetween(100, 2000)],
+    controllerEveryMs,
     clients: random.intBetween(1, 4),
     client: {
       pauseMsMin: random.intBetween(1, 20),
@@ -78,6 +91,8 @@ export function drawSwarmOptions(seed: number): SwarmOptions {
     },
   };
 }
+
+const onOff = (flag: boolean | undefined): string => (flag === true ? "on" : "off");
 
 /** One line that says what a seed's world is like. */
 export function describeSwarm(options: SwarmOptions): string {
@@ -92,6 +107,8 @@ export function describeSwarm(options: SwarmOptions): string {
     `for ${options.downtimeMs[0]}-${options.downtimeMs[1]}ms; ${options.clients} clients pausing ` +
     `${options.client.pauseMsMin}-${options.client.pauseMsMax}ms, ${percent(options.client.readProbability)} reads; ` +
     `heartbeat ${raft.heartbeatMs}ms, election ${raft.electionTimeoutMsMin}-${raft.electionTimeoutMsMax}ms, ` +
-    `${raft.entriesPerAppendMax} entries/append, ${raft.inflightAppendsMax} in flight, ${raft.entriesPerReadyMax} entries/ready`
+    `${raft.entriesPerAppendMax} entries/append, ${raft.inflightAppendsMax} in flight, ${raft.entriesPerReadyMax} entries/ready; ` +
+    `pre-vote ${onOff(raft.preVote)}, check-quorum ${onOff(raft.checkQuorum)}, timer from first tick ${onOff(raft.electionTimerFromFirstTick)}; ` +
+    `controller ${every(options.controllerEveryMs)}`
   );
 }
