@@ -26,6 +26,7 @@ export type DeleteReply = DecodedReply<"delete">;
 export type CasReply = DecodedReply<"cas">;
 export type ListReply = DecodedReply<"list">;
 export type StatusReply = DecodedReply<"status">;
+export type AdminReply = DecodedReply<"admin">;
 
 /** A failure reply; `leader` is the leader's client endpoint with NOT_LEADER, when known. */
 export interface FailureReply {
@@ -44,6 +45,7 @@ export interface ReplyByOp {
   readonly cas: CasReply;
   readonly list: ListReply;
   readonly status: StatusReply;
+  readonly admin: AdminReply;
 }
 
 export type ClientOp = keyof ReplyByOp;

@@ -35,6 +35,7 @@ export const replyFieldsByOp = {
     lastApplied: "count",
     lastLogIndex: "count",
     votedFor: "optional-id",
+    uptimeMs: "count",
   },
   admin: { action: "text" },
 } as const satisfies { readonly [op in Op]: Readonly<Record<string, ReplyFieldKind>> };

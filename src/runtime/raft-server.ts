@@ -1,4 +1,4 @@
-import type { Entry, HardState, Message, NodeStatus, RaftNode, Ready } from "../raft/index.ts";
+import type { Entry, HardState, Message, NodeId, NodeStatus, RaftNode, Ready } from "../raft/index.ts";
 import type { StateMachine } from "../state-machine/state-machine.ts";
 import type { RaftStorage } from "../storage/storage.ts";
 import { PendingRequests, type Waiter } from "./pending-requests.ts";
@@ -33,6 +33,15 @@ export type ProposalOutcome<Result> =
    */
   | { readonly kind: "unknown"; readonly reason: "timeout" | "leadership-lost" | "shutting-down" }
   /** Never taken on, or never became a command in the log: another leader's entry took its index. */
+  | Refusal;
+
+/** How a leadership transfer (dissertation §3.10) ended. */
+export type TransferOutcome =
+  | { readonly kind: "done"; readonly leaderId: NodeId }
+  /** The core would not start it: the reason says why (the target is this server, unknown, or a transfer is under way). */
+  | { readonly kind: "refused"; readonly reason: string }
+  /** The target did not take over in time (down, cut off or far behind); this server leads on. */
+  | { readonly kind: "aborted" }
   | Refusal;
 
 /** How a linearizable read ended. */
@@ -80,6 +89,8 @@ export class RaftServer<Query, Answer, Result> {
   private wasLeader = false;
   /** The term of the last Ready handled: proposals from before it belong to an earlier leadership. */
   private leadershipTerm = 0;
+  /** The transfer under way, answered when the target leads or the core gives up. */
+  private transferring: ({ readonly target: NodeId } & Waiter<TransferOutcome>) | null = null;
   /** Proposals whose index a proposal of a later leadership took over, to be answered in the Ready loop. */
   private displacedWrites: Waiter<ProposalOutcome<Result>>[] = [];
   /** The hard state of the last save (at start-up, what was loaded). */
@@ -103,6 +114,18 @@ export class RaftServer<Query, Answer, Result> {
     return { ...this.options.node.status(), lastApplied: this.options.stateMachine.lastApplied };
   }
 
+  /**
+   * Applies what the log already holds as committed (a restart's replay) and
+   * whatever else the core has ready; resolves when nothing is left. Called
+   * once, before ticks, peers and clients come in.
+   */
+  async catchUp(): Promise<void> {
+    this.readyLoop = this.runReadyLoop().finally(() => {
+      this.readyLoop = null;
+    });
+    await this.readyLoop;
+  }
+
   /** Timer input: elections, heartbeats and request deadlines. */
   tick(): void {
     const nowMs = this.options.nowMs();
@@ -110,6 +133,7 @@ export class RaftServer<Query, Answer, Result> {
     const expired = this.pending.takeExpired(nowMs);
     for (const write of expired.writes) write.settle({ kind: "unknown", reason: "timeout" });
     for (const read of expired.reads) read.settle({ kind: "timeout" });
+    if (this.transferring !== null && this.transferring.deadlineMs <= nowMs) this.settleTransfer({ kind: "aborted" });
     this.scheduleReady();
   }
 
@@ -153,6 +177,32 @@ export class RaftServer<Query, Answer, Result> {
     this.scheduleReady();
   }
 
+  /** The controller's TIMEOUT: campaign now, past PreVote and leader stickiness. False when this server already leads. */
+  campaign(): boolean {
+    if (this.stopping) return false;
+    const started = this.options.node.campaign();
+    this.scheduleReady();
+    return started;
+  }
+
+  /** The controller's CONVERT_FOLLOWER: a leader becomes follower and does not stand for one election timeout. False when not leading. */
+  stepDown(): boolean {
+    if (this.stopping) return false;
+    const steppedDown = this.options.node.stepDown();
+    this.scheduleReady();
+    return steppedDown;
+  }
+
+  /** Hands leadership to `target` (dissertation §3.10); `settle` hears how it ended, once the target leads or the transfer gave up. */
+  transfer(target: NodeId, settle: (outcome: TransferOutcome) => void): void {
+    if (this.stopping) return settle({ kind: "shutting-down" });
+    if (this.transferring !== null) return settle({ kind: "refused", reason: `a transfer to server ${this.transferring.target} is under way` });
+    const started = this.options.node.transferLeadership(target);
+    if (!started.ok) return settle(this.options.node.status().role === "leader" ? { kind: "refused", reason: started.reason } : { kind: "not-leader" });
+    this.transferring = { target, ...this.waiter(settle) };
+    this.scheduleReady();
+  }
+
   /** Answers `query` from this server's own state at once: possibly behind the leader. */
   readStale(query: Query): Answer {
     return this.options.stateMachine.query(query);
@@ -164,6 +214,7 @@ export class RaftServer<Query, Answer, Result> {
    */
   async stop(): Promise<void> {
     this.isStopping = true;
+    this.settleTransfer({ kind: "shutting-down" });
     // Writes in the log may still commit under another leader: their outcome is unknown. Reads had no effect.
     for (const write of [...this.pending.takeWrites(), ...this.displacedWrites]) write.settle({ kind: "unknown", reason: "shutting-down" });
     this.displacedWrites = [];
@@ -220,6 +271,7 @@ export class RaftServer<Query, Answer, Result> {
       if (ready.hardState !== null) this.savedHardState = ready.hardState;
       if (ready.messages.length > 0) peers.send(ready.messages);
       this.settleLostLeadership(ready);
+      if (this.transferring !== null) this.checkTransfer();
       this.apply(ready.committedEntries);
       for (const read of ready.readStates) this.pending.confirmRead(read.context, read.index);
       for (const context of ready.droppedReads) this.pending.takeUnconfirmedRead(context)?.settle({ kind: "not-leader" });
@@ -254,6 +306,20 @@ export class RaftServer<Query, Answer, Result> {
     for (const write of [...lost, ...displaced]) write.settle({ kind: "unknown", reason: "leadership-lost" });
     this.wasLeader = isLeader;
     this.leadershipTerm = term;
+  }
+
+  /** A transfer ends when the target leads, or when the core gave it up while this server still leads. */
+  private checkTransfer(): void {
+    const status = this.options.node.status();
+    const target = this.transferring?.target;
+    if (status.leaderId !== null && status.leaderId !== this.options.node.status().id) this.settleTransfer({ kind: "done", leaderId: status.leaderId });
+    else if (status.role === "leader" && status.transferTarget === null && target !== undefined) this.settleTransfer({ kind: "aborted" });
+  }
+
+  private settleTransfer(outcome: TransferOutcome): void {
+    const transferring = this.transferring;
+    this.transferring = null;
+    transferring?.settle(outcome);
   }
 
   private apply(entries: readonly Entry[]): void {

@@ -130,8 +130,12 @@ async function main(argv: readonly string[]): Promise<void> {
     void closeLogger(logger).finally(() => process.exit(1));
   };
   const server = new RaftServer({ node, storage, stateMachine: kv, peers: transport, nowMs: () => performance.now(), onFatal: fatal });
-  const service = new KvService({ id, pid: process.pid, cluster, runtime: server, sessions: kv.sessions, clients: endpoint, logger: baseLogger, wallClockMs: Date.now });
 
+  // A restart applies the committed log before it ticks or listens, so that its election timer starts
+  // afterwards with a full timeout to hear from the leader, however long the replay takes.
+  const replayStartedMs = performance.now();
+  await server.catchUp();
+  const replayMs = Math.round(performance.now() - replayStartedMs);
   const ticker = setInterval(() => server.tick(), tickIntervalMs);
   const shutdown = async (reason: string): Promise<void> => {
     if (exiting) return;
@@ -148,6 +152,19 @@ async function main(argv: readonly string[]): Promise<void> {
   };
   process.on("SIGINT", () => void shutdown("SIGINT").catch(fatal));
   process.on("SIGTERM", () => void shutdown("SIGTERM").catch(fatal));
+  const service = new KvService({
+    id,
+    pid: process.pid,
+    uptimeMs: () => process.uptime() * 1000,
+    cluster,
+    runtime: server,
+    sessions: kv.sessions,
+    clients: endpoint,
+    logger: baseLogger,
+    wallClockMs: Date.now,
+    // Answered first: the reply is queued, and closing the endpoint sends what is queued.
+    onShutdownRequested: () => void shutdown("an admin shutdown request").catch(fatal),
+  });
   watchParentProcess(() => void shutdown("the launcher is gone").catch(fatal));
 
   transport.listen((message) => server.receivePeerMessage(message)).catch(fatal);
@@ -160,7 +177,7 @@ async function main(argv: readonly string[]): Promise<void> {
   const status = node.status();
   logger.info(
     `serving clients on ${self.client}; data in ${dataDir}/server-${id}: term ${status.term}, ` +
-      `${status.lastLogIndex} log entries, ${status.commitIndex} committed`,
+      `${status.lastLogIndex} log entries, ${status.commitIndex} committed, ${kv.lastApplied} applied in ${replayMs} ms`,
     { term: status.term },
   );
 }

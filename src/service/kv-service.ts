@@ -13,10 +13,10 @@ import type { KvAnswer, KvQuery } from "../kv/kv-query.ts";
 import type { KvResult } from "../kv/kv-result.ts";
 import type { SessionReader } from "../kv/sessions.ts";
 import { encodeReply, errorReply, okReply, type Reply, type ReplyContext } from "../protocol/client-reply.ts";
-import { parseRequest, type Request, type WriteRequest } from "../protocol/client-request.ts";
+import { parseRequest, type AdminRequest, type Request, type WriteRequest } from "../protocol/client-request.ts";
 import type { ErrorCode } from "../protocol/errors.ts";
 import type { NodeId } from "../raft/index.ts";
-import type { ProposalOutcome, RaftServer, ReadOutcome, Refusal } from "../runtime/raft-server.ts";
+import type { ProposalOutcome, RaftServer, ReadOutcome, Refusal, TransferOutcome } from "../runtime/raft-server.ts";
 import { commandOf, queryOf, replyOfAnswer, replyOfResult, type ReadRequest } from "./kv-mapping.ts";
 
 /** Where replies go: the client endpoint. `Handle` says which client asked. */
@@ -28,12 +28,16 @@ export interface KvServiceOptions<Handle> {
   readonly id: NodeId;
   /** This server's process id, for status replies (so that an operator can signal exactly the leader). */
   readonly pid: number;
+  /** How long this server has run, in ms, for status replies. */
+  readonly uptimeMs: () => number;
   readonly cluster: ClusterConfig;
   readonly runtime: RaftServer<KvQuery, KvAnswer, KvResult>;
   /** The store's sessions, to answer a retry of an applied write without proposing it again. */
   readonly sessions: SessionReader;
   readonly clients: ClientReplier<Handle>;
   readonly logger: Logger;
+  /** An admin `shutdown` was answered: the process should stop as on SIGTERM. */
+  readonly onShutdownRequested: () => void;
   /** The wall clock (ms since the epoch), stamped on each proposed command as the store's leader time. */
   readonly wallClockMs: () => number;
 }
@@ -68,12 +72,50 @@ export class KvService<Handle> {
       case "cas":
         return this.write(handle, request);
       case "admin":
-        return this.send(
-          handle,
-          errorReply("BAD_REQUEST", `admin action "${request.action}" is not supported yet by this server`, this.context(request.rid)),
-        );
+        return this.admin(handle, request);
       default:
         return assertNever(request, "request");
+    }
+  }
+
+  /**
+   * The controller's actions (docs/protocol.md §4, admin). Anyone who may
+   * send requests may send these: with CURVE and curve.clients, only the
+   * admitted clients.
+   */
+  private admin(handle: Handle, request: AdminRequest): void {
+    const { runtime, id } = this.options;
+    const done = (): void => this.send(handle, okReply({ op: "admin", action: request.action }, this.context(request.rid)));
+    switch (request.action) {
+      case "timeout":
+        return runtime.campaign() ? done() : this.replyError(handle, request, "BAD_REQUEST", `server ${id} is already the leader`);
+      case "step-down":
+        return runtime.stepDown() ? done() : this.redirect(handle, request);
+      case "shutdown":
+        done();
+        return this.options.onShutdownRequested();
+      case "transfer":
+        return runtime.transfer(request.target, (outcome: TransferOutcome) => {
+          switch (outcome.kind) {
+            case "done":
+              return outcome.leaderId === request.target
+                ? done()
+                : this.replyError(handle, request, "TIMEOUT", `server ${outcome.leaderId}, not server ${request.target}, took over leadership`);
+            case "refused":
+              return this.replyError(handle, request, "BAD_REQUEST", `server ${id} cannot hand leadership to server ${request.target}: ${outcome.reason}`);
+            case "aborted":
+              return this.replyError(
+                handle,
+                request,
+                "TIMEOUT",
+                `server ${request.target} did not take over within an election timeout (is it down, cut off or far behind?); server ${id} leads on`,
+              );
+            default:
+              return this.refuse(handle, request, outcome);
+          }
+        });
+      default:
+        return assertNever(request, "admin action");
     }
   }
 
@@ -95,6 +137,7 @@ export class KvService<Handle> {
       lastApplied: status.lastApplied,
       lastLogIndex: status.lastLogIndex,
       votedFor: status.votedFor,
+      uptimeMs: Math.round(this.options.uptimeMs()),
     } as const;
     this.send(handle, okReply(fields, this.context(request.rid)));
   }

@@ -4,7 +4,7 @@
  * `keygen --config-out FILE` writes a copy of the current config with a new
  * cluster key pair (other fields and `curve.clients` kept), readable by its
  * owner only, that every program accepts, and never overwrites a file;
- * `--help` lists the commands; any other command is a usage error (exit 2)
+ * `--help` lists every command; an unknown command or server id is a usage error (exit 2)
  * naming the only command there is.
  */
 import { test } from "node:test";
@@ -61,15 +61,27 @@ test("keygen --config-out writes the config with a new cluster key pair, private
   assert.equal(validateClusterConfig(JSON.parse(readFileSync(builtIn, "utf8")), builtIn).servers.length, 5, "a copy of the built-in cluster");
 });
 
-test("--help lists the commands; any other command is a usage error naming keygen", async () => {
-  const [help, status, none, stray] = await Promise.all([ctl("--help"), ctl("status"), ctl(), ctl("keygen", "--config", "x.json")]);
+test("--help lists every command; an unknown command or server id is a usage error (exit 2)", async () => {
+  const [help, unknown, none, stray, badId, missingId] = await Promise.all([
+    ctl("--help"),
+    ctl("frobnicate"),
+    ctl(),
+    ctl("keygen", "--config", "x.json"),
+    ctl("step-down", "9"),
+    ctl("transfer"),
+  ]);
   assert.equal(help.code, 0);
-  assert.match(help.stdout, /keygen --config-out FILE/);
-  assert.match(help.stdout, /only keygen; status, leader, timeout, step-down, shutdown and transfer come in a later release/);
-  assert.equal(status.code, 2);
-  assert.match(status.stderr, /^zraft ctl: unknown command "status": this release has only keygen/);
+  for (const command of ["status [--watch] [--json]", "leader", "timeout N", "step-down N", "shutdown N", "transfer N", "keygen --config-out FILE"]) {
+    assert.ok(help.stdout.includes(command), `--help lists ${command}`);
+  }
+  assert.equal(unknown.code, 2);
+  assert.match(unknown.stderr, /^zraft ctl: unknown command "frobnicate"; the commands are status, leader, timeout, step-down, shutdown, transfer, keygen/);
   assert.equal(none.code, 2);
   assert.match(none.stderr, /^zraft ctl: no command given/);
   assert.equal(stray.code, 2);
   assert.match(stray.stderr, /--config goes with --config-out/);
+  assert.equal(badId.code, 2);
+  assert.match(badId.stderr, /step-down 9: the config has no such server \(ids: 1, 2, 3, 4, 5\)/);
+  assert.equal(missingId.code, 2);
+  assert.match(missingId.stderr, /transfer needs a server id/);
 });

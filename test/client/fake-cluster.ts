@@ -176,6 +176,7 @@ export function statusOf(server: FakeServer, role: string, leaderId: number | nu
     lastApplied: 0,
     lastLogIndex: 0,
     votedFor: leaderId,
+    uptimeMs: 1000,
   };
 }
 

@@ -60,6 +60,7 @@ const okModel: fc.Arbitrary<Model> = fc.oneof(
       lastApplied: count,
       lastLogIndex: count,
       votedFor: fc.option(serverId),
+      uptimeMs: count,
     })
     .map((status) => ({ fields: { op: "status" as const, ...status }, values: {} })),
   text.map((action) => ({ fields: { op: "admin" as const, action }, values: {} })),

@@ -81,6 +81,8 @@ export function fuzzServer(seed: number): FuzzServer {
   const serviceOptions = {
     id: selfId,
     pid: process.pid,
+    uptimeMs: () => now,
+    onShutdownRequested: () => {},
     cluster: { ...defaultClusterConfig(), servers: defaultClusterConfig().servers.slice(0, serverIds.length) },
     runtime: server,
     sessions: kv.sessions,

@@ -360,11 +360,11 @@ describe("encodeReply", () => {
       ok: true, action: "step-down", term: 7, leaderId: null,
     });
     const status = okReply(
-      { op: "status", id: 3, pid: 4242, role: "follower", commitIndex: 9, lastApplied: 8, lastLogIndex: 10, votedFor: null },
+      { op: "status", id: 3, pid: 4242, role: "follower", commitIndex: 9, lastApplied: 8, lastLogIndex: 10, votedFor: null, uptimeMs: 5 },
       context,
     );
     assert.deepEqual(decode(encodeReply(status)), {
-      ok: true, id: 3, pid: 4242, role: "follower", commitIndex: 9, lastApplied: 8, lastLogIndex: 10, votedFor: null, term: 7, leaderId: 2,
+      ok: true, id: 3, pid: 4242, role: "follower", commitIndex: 9, lastApplied: 8, lastLogIndex: 10, votedFor: null, uptimeMs: 5, term: 7, leaderId: 2,
     });
   });
 

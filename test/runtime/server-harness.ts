@@ -123,6 +123,8 @@ export function harness() {
   const service = new KvService<number>({
     id: 1,
     pid: process.pid,
+    uptimeMs: () => now,
+    onShutdownRequested: () => {},
     cluster: { ...defaultClusterConfig(), servers: defaultClusterConfig().servers.slice(0, 3) },
     runtime: server,
     sessions: kv.sessions,

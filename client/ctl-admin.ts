@@ -1,0 +1,56 @@
+/**
+ * The controller's actions on one server (docs/protocol.md §4, `admin`):
+ * `timeout N` (campaign now), `step-down N`, `shutdown N` and `transfer N`
+ * (hand leadership to N). Each reports what happened in one line and exits
+ * 0 on success, 1 when the cluster refused or a server did not answer.
+ */
+import type { ClusterConfig, ServerConfig } from "../src/config/cluster-config.ts";
+import type { CurveClientKeys } from "../src/net/curve-security.ts";
+import { sendAdmin, type AdminOutcome } from "../src/client/admin-request.ts";
+import { leaderOf, surveyCluster } from "./ctl-status.ts";
+
+export type ServerAction = "timeout" | "step-down" | "shutdown" | "transfer";
+
+export interface ActionResult {
+  readonly ok: boolean;
+  /** One line for a person. */
+  readonly line: string;
+  /** What --json prints. */
+  readonly json: unknown;
+}
+
+/** How long a server gets to answer an action; a transfer is answered once it is done, within an election timeout or two. */
+const actionTimeoutMs = 5_000;
+
+const describeOutcome = (outcome: AdminOutcome): string =>
+  outcome.kind === "refused" ? `${outcome.code}: ${outcome.message}` : outcome.kind === "no-reply" ? outcome.message : "done";
+
+export async function runServerAction(action: ServerAction, target: ServerConfig, config: ClusterConfig, curve: CurveClientKeys | undefined): Promise<ActionResult> {
+  const options = { timeoutMs: actionTimeoutMs, ...(curve === undefined ? {} : { curve }) };
+  if (action !== "transfer") {
+    const outcome = await sendAdmin(target, { action }, options);
+    const line =
+      outcome.kind !== "done"
+        ? `server ${target.id}: ${describeOutcome(outcome)}`
+        : {
+            timeout: `server ${target.id} is campaigning for leadership now`,
+            "step-down": `server ${target.id} stepped down and will not stand for one election timeout`,
+            shutdown: `server ${target.id} is shutting down`,
+          }[action];
+    return { ok: outcome.kind === "done", line, json: outcome };
+  }
+  // A transfer is the leader's to make: ask the servers who leads, then ask the leader.
+  const views = await surveyCluster(config, curve);
+  const leader = leaderOf(views);
+  if (leader === null) return { ok: false, line: "no leader is known, so there is no leadership to transfer; retry shortly", json: { kind: "no-leader" } };
+  if (leader.id === target.id) return { ok: false, line: `server ${target.id} is already the leader (term ${leader.term})`, json: { kind: "already-leader" } };
+  const leaderServer = config.servers.find((server) => server.id === leader.id) as ServerConfig;
+  const started = performance.now();
+  const outcome = await sendAdmin(leaderServer, { action: "transfer", target: target.id }, options);
+  const elapsedMs = Math.round(performance.now() - started);
+  const line =
+    outcome.kind === "done"
+      ? `leadership moved from server ${leader.id} to server ${target.id} in ${elapsedMs} ms`
+      : `transfer from server ${leader.id} to server ${target.id} failed: ${describeOutcome(outcome)}`;
+  return { ok: outcome.kind === "done", line, json: { ...outcome, from: leader.id, to: target.id, elapsedMs } };
+}

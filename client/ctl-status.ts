@@ -1,0 +1,84 @@
+/**
+ * `ctl status` and `ctl leader`: every server of the config asked for its
+ * status at once (docs/protocol.md §5), shown as one table, or as JSON.
+ */
+import type { ClusterConfig, ServerConfig } from "../src/config/cluster-config.ts";
+import type { CurveClientKeys } from "../src/net/curve-security.ts";
+import { ZraftClient, type StatusReply } from "../src/client/zraft-client.ts";
+
+/** How long each server gets to answer. */
+const statusTimeoutMs = 500;
+
+export type ServerView = { readonly server: ServerConfig; readonly status: StatusReply } | { readonly server: ServerConfig; readonly down: string };
+
+/** Every server's status, in config order; a server that does not answer is "down" with the reason. */
+export async function surveyCluster(config: ClusterConfig, curve: CurveClientKeys | undefined): Promise<ServerView[]> {
+  const client = new ZraftClient({ config, ...(curve === undefined ? {} : { curve }) });
+  try {
+    return await Promise.all(
+      config.servers.map(async (server) => {
+        try {
+          return { server, status: await client.status(server.id, { timeoutMs: statusTimeoutMs }) };
+        } catch (error) {
+          return { server, down: error instanceof Error ? error.message : String(error) };
+        }
+      }),
+    );
+  } finally {
+    client.close();
+  }
+}
+
+/** The leader most servers that answer agree on, in the highest term any of them knows. */
+export function leaderOf(views: readonly ServerView[]): { readonly id: number; readonly term: number } | null {
+  const statuses = views.flatMap((view) => ("status" in view ? [view.status] : []));
+  const term = Math.max(-1, ...statuses.filter((status) => status.leaderId !== null).map((status) => status.term));
+  const named = statuses.find((status) => status.term === term && status.leaderId !== null);
+  return named?.leaderId === undefined || named.leaderId === null ? null : { id: named.leaderId, term };
+}
+
+const formatUptime = (ms: number): string => {
+  const seconds = Math.floor(ms / 1000);
+  if (seconds < 120) return `${seconds}s`;
+  const minutes = Math.floor(seconds / 60);
+  return minutes < 120 ? `${minutes}m${seconds % 60}s` : `${Math.floor(minutes / 60)}h${minutes % 60}m`;
+};
+
+/** The table a person reads: one row per server, how far each follower's log is behind the leader's. */
+export function statusTable(views: readonly ServerView[]): string {
+  const leader = leaderOf(views);
+  const leaderView = views.find((view) => "status" in view && view.status.id === leader?.id);
+  const leaderLast = leaderView !== undefined && "status" in leaderView ? leaderView.status.lastLogIndex : null;
+  const header = ["SERVER", "STATE", "ROLE", "TERM", "LEADER", "COMMIT", "APPLIED", "LAST LOG", "BEHIND", "PID", "UPTIME"];
+  const rows = views.map((view): string[] => {
+    if (!("status" in view)) return [String(view.server.id), "down", "-", "-", "-", "-", "-", "-", "-", "-", "-"];
+    const { status } = view;
+    const behind = status.role === "leader" || leaderLast === null ? "-" : String(Math.max(0, leaderLast - status.lastLogIndex));
+    return [
+      String(status.id),
+      "up",
+      status.role,
+      String(status.term),
+      status.leaderId === null ? "none" : String(status.leaderId),
+      String(status.commitIndex),
+      String(status.lastApplied),
+      String(status.lastLogIndex),
+      behind,
+      String(status.pid),
+      formatUptime(status.uptimeMs),
+    ];
+  });
+  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => (row[column] as string).length)));
+  const line = (cells: readonly string[]): string => cells.map((cell, column) => cell.padEnd(widths[column] as number)).join("  ").trimEnd();
+  const up = views.filter((view) => "status" in view).length;
+  const summary = leader === null ? `no leader known; ${up} of ${views.length} servers answer` : `server ${leader.id} leads term ${leader.term}; ${up} of ${views.length} servers answer`;
+  return [line(header), ...rows.map(line), summary].join("\n");
+}
+
+/** The survey as one JSON object, for scripts. */
+export function statusJson(views: readonly ServerView[]): unknown {
+  return {
+    leader: leaderOf(views),
+    servers: views.map((view) => ("status" in view ? { ...view.status, endpoint: view.server.client, up: true } : { id: view.server.id, endpoint: view.server.client, up: false, error: view.down })),
+  };
+}

@@ -1,0 +1,44 @@
+/**
+ * One `admin` request to one server (docs/protocol.md §4, §5): the
+ * controller asks exactly the server it names, once, and reports what that
+ * server said; it never retries elsewhere, since an admin action is about
+ * that server.
+ */
+import type { ServerConfig } from "../config/cluster-config.ts";
+import type { CurveClientKeys } from "../net/curve-security.ts";
+import type { AdminAction } from "../protocol/client-request.ts";
+import { isErrorCode, type ErrorCode } from "../protocol/errors.ts";
+import { decodeReply, encodeRequest } from "./client-codec.ts";
+import { LazyPirateSocket } from "./lazy-pirate-socket.ts";
+import { checkReply, type AdminReply, type FailureReply } from "./reply-shapes.ts";
+
+export type AdminOutcome =
+  | { readonly kind: "done"; readonly reply: AdminReply }
+  /** The server refused: its code, sentence, and the leader it knows of. */
+  | { readonly kind: "refused"; readonly code: ErrorCode; readonly message: string; readonly leaderId: number | null }
+  /** Nothing came back in time: the server is down, paused or unreachable. */
+  | { readonly kind: "no-reply"; readonly message: string };
+
+export async function sendAdmin(
+  server: ServerConfig,
+  request: { readonly action: AdminAction; readonly target?: number },
+  options: { readonly timeoutMs: number; readonly curve?: CurveClientKeys },
+): Promise<AdminOutcome> {
+  const socket = new LazyPirateSocket(server.client, options.curve);
+  try {
+    const exchange = await socket.exchange(encodeRequest({ op: "admin", ...request }), options.timeoutMs);
+    if (exchange.kind !== "reply") {
+      const why = exchange.kind === "no-reply" ? `did not answer within ${options.timeoutMs} ms` : `cannot be reached: ${exchange.problem}`;
+      return { kind: "no-reply", message: `server ${server.id} (${server.client}) ${why}` };
+    }
+    const decoded = decodeReply(exchange.frames);
+    const reply = typeof decoded === "string" ? decoded : checkReply("admin", decoded);
+    if (typeof reply === "string") return { kind: "no-reply", message: `server ${server.id} broke the protocol: ${reply}` };
+    if (reply.ok) return { kind: "done", reply };
+    const failure: FailureReply = reply;
+    const code = isErrorCode(failure.error) ? failure.error : "BAD_REQUEST";
+    return { kind: "refused", code, message: failure.message, leaderId: failure.leaderId ?? null };
+  } finally {
+    socket.close();
+  }
+}
