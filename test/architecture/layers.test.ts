@@ -31,6 +31,7 @@ const allowed: Readonly<Record<string, readonly string[]>> = {
   "src/local-cluster": ["src/base", "src/config", "src/cli", "src/client"],
   "src/linearizability": ["src/base"],
   "src/chaos": ["src/base", "src/config", "src/cli", "src/client", "src/local-cluster", "src/linearizability", "src/protocol"],
+  "src/failover": ["src/config", "src/cli", "src/net", "src/client", "src/local-cluster"],
   "src/server": [
     "src/base",
     "src/raft",

@@ -1,0 +1,73 @@
+/**
+ * The command line of `npm run demo:failover` (see demo-main.ts).
+ */
+import { UsageError, integerOption, parseCommandLine } from "../cli/args.ts";
+import { parseTimeoutRange, type TimeoutRange } from "./timeout-ranges.ts";
+
+export const failoverModes = ["kill", "pause", "step-down", "transfer"] as const;
+export type FailoverMode = (typeof failoverModes)[number];
+
+export interface FailoverOptions {
+  readonly rounds: number;
+  readonly mode: FailoverMode;
+  /** Write the rounds as JSON here. */
+  readonly jsonFile: string | undefined;
+  /** Attach to the running cluster this file describes instead of starting one. */
+  readonly configPath: string | undefined;
+  /** The client's CURVE key pair, for an attached cluster with a curve section. */
+  readonly keyFile: string | undefined;
+  /** The election timeout of the cluster this tool starts (default: the local cluster's 150-300). */
+  readonly timeout: TimeoutRange | undefined;
+  /** Concurrent writers. */
+  readonly writers: number;
+  readonly seed: number;
+}
+
+export const failoverUsage = `usage: npm run demo:failover -- [--rounds N] [--mode MODE] [--json FILE] [--config F [--key K]] [--timeout LOW-HIGH]
+  --rounds N          faults to inject, one per round (default 5)
+  --mode MODE         what happens to the leader each round (default kill):
+                        kill       SIGKILL; restarted at the end of the round
+                        pause      SIGSTOP; SIGCONT at the end of the round
+                        step-down  the admin action step-down
+                        transfer   the admin action transfer, to a random follower
+  --json FILE         also write every round's timeline as JSON to FILE
+  --config F          attach to the running cluster F describes instead of starting one
+                      (kill and pause signal the pids the servers report in status)
+  --key K             the client's CURVE key pair, when F has a curve section (default: $ZRAFT_CLIENT_KEY)
+  --timeout LOW-HIGH  election timeout of the cluster the demo starts, in ms (default 150-300)
+  --writers N         concurrent writing clients (default 4)
+  --seed N            seed for the random choices (default: drawn, and printed)`;
+
+const limits = { rounds: [1, 1000], writers: [1, 64] } as const;
+
+function bounded(args: ReturnType<typeof parseCommandLine>, name: keyof typeof limits, fallback: number): number {
+  const value = integerOption(args, name, fallback);
+  const [min, max] = limits[name];
+  if (value < min || value > max) throw new UsageError(`--${name} must be from ${min} to ${max}, got ${value}`);
+  return value;
+}
+
+/** Parses argv (without node and script); "help" for --help. Throws UsageError. */
+export function parseFailoverOptions(argv: readonly string[], drawSeed: () => number = () => Math.floor(Math.random() * 1_000_000)): FailoverOptions | "help" {
+  const args = parseCommandLine(argv, { flags: ["help"], values: ["rounds", "mode", "json", "config", "key", "timeout", "writers", "seed"] });
+  if (args.flags.has("help")) return "help";
+  if (args.positionals.length > 0) throw new UsageError(`unexpected argument "${args.positionals[0]}"`);
+  const mode = args.values.get("mode") ?? "kill";
+  if (!(failoverModes as readonly string[]).includes(mode)) throw new UsageError(`--mode must be one of ${failoverModes.join(", ")}, got "${mode}"`);
+  const configPath = args.values.get("config");
+  const timeoutText = args.values.get("timeout");
+  if (configPath !== undefined && timeoutText !== undefined) {
+    throw new UsageError("--timeout sets the election timeout of a cluster the demo starts; an attached cluster (--config) keeps its own");
+  }
+  if (configPath === undefined && args.values.has("key")) throw new UsageError("--key goes with --config (the demo's own cluster has no CURVE)");
+  return {
+    rounds: bounded(args, "rounds", 5),
+    mode: mode as FailoverMode,
+    jsonFile: args.values.get("json"),
+    configPath,
+    keyFile: args.values.get("key") ?? (configPath === undefined ? undefined : process.env.ZRAFT_CLIENT_KEY || undefined),
+    timeout: timeoutText === undefined ? undefined : parseTimeoutRange(timeoutText),
+    writers: bounded(args, "writers", 4),
+    seed: args.values.has("seed") ? integerOption(args, "seed", 0) : drawSeed(),
+  };
+}
