@@ -1,0 +1,70 @@
+/**
+ * Elections only when needed, on real processes (dissertation §9.6): a
+ * follower paused with SIGSTOP for many election timeouts, then resumed,
+ * raises no term and deposes no one (PreVote); a paused leader is replaced,
+ * and once resumed it follows the new leader without raising the term; a
+ * leader whose followers are all paused steps down (CheckQuorum), so that a
+ * client is told NO_LEADER or NOT_LEADER at once instead of waiting out
+ * TIMEOUT.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { setTimeout as sleep } from "node:timers/promises";
+import { TestCluster, waitFor } from "./harness.ts";
+import { clientEndpointOf, requestOnce } from "./cluster-wire.ts";
+
+/** Sends `name` to server `id` without waiting for it to exit (SIGSTOP and SIGCONT do not end it). */
+function signal(cluster: TestCluster, id: number, name: NodeJS.Signals): void {
+  const server = cluster.process(`server-${id}`);
+  if (server?.running === true) process.kill(server.pid, name);
+}
+
+test("a paused follower rejoins without disrupting; a paused leader is replaced and then follows", async (t) => {
+  const cluster = await TestCluster.start(t, { electionTimeoutMs: [300, 600], heartbeatMs: 50 });
+  const leader = await cluster.findLeader();
+  const follower = cluster.serverIds.find((id) => id !== leader.id) as number;
+
+  signal(cluster, follower, "SIGSTOP");
+  await sleep(3_000); // several election timeouts
+  signal(cluster, follower, "SIGCONT");
+  await waitFor(async () => (await cluster.status(follower))?.leaderId === leader.id, {
+    timeoutMs: 10_000,
+    what: `server ${follower} to follow server ${leader.id} again`,
+  });
+  await sleep(1_000);
+  for (const status of (await cluster.statuses()).values()) {
+    assert.equal(status.term, leader.term, `server ${status.id} kept term ${leader.term}`);
+    assert.equal(status.leaderId, leader.id);
+  }
+
+  signal(cluster, leader.id, "SIGSTOP");
+  const successor = await waitFor(
+    async () => {
+      const now = await cluster.findLeader({ timeoutMs: 500 }).catch(() => undefined);
+      return now !== undefined && now.id !== leader.id ? now : undefined;
+    },
+    { timeoutMs: 15_000, what: "a new leader while the old one is paused" },
+  );
+  signal(cluster, leader.id, "SIGCONT");
+  await waitFor(async () => (await cluster.status(leader.id))?.leaderId === successor.id, { timeoutMs: 10_000, what: "the old leader to follow the new one" });
+  const after = await cluster.findLeader();
+  assert.equal(after.id, successor.id);
+  assert.equal(after.term, successor.term, "the resumed server raised no term");
+});
+
+test("a leader that loses its majority steps down: a client hears NO_LEADER or NOT_LEADER at once, not TIMEOUT", async (t) => {
+  const cluster = await TestCluster.start(t, { electionTimeoutMs: [300, 600], heartbeatMs: 50 });
+  const leader = await cluster.findLeader();
+  const followers = cluster.serverIds.filter((id) => id !== leader.id);
+  for (const id of followers) signal(cluster, id, "SIGSTOP");
+  t.after(() => {
+    for (const id of followers) signal(cluster, id, "SIGCONT");
+  });
+  await waitFor(async () => (await cluster.status(leader.id))?.role === "follower", { timeoutMs: 5_000, what: "the isolated leader to step down" });
+  const started = performance.now();
+  const reply = await requestOnce(clientEndpointOf(cluster, leader.id), { op: "put", key: "k", value: "v" }, 2_000);
+  const elapsedMs = Math.round(performance.now() - started);
+  assert.equal(reply.ok, false);
+  assert.ok(reply.error === "NO_LEADER" || reply.error === "NOT_LEADER", `answered ${String(reply.error)}: ${String(reply.message)}`);
+  t.diagnostic(`the deposed leader answered ${String(reply.error)} in ${elapsedMs} ms`);
+});
