@@ -10,49 +10,21 @@
  * Exit codes: 0 when every round was measured; 1 when one could not be
  * (the cluster's folder is kept); 2 on a bad command line.
  */
-import { reportCommandLineError } from "../cli/args.ts";
-import { electionBenchUsage, parseElectionBenchOptions, type ElectionBenchOptions } from "./bench-options.ts";
+import { runTool } from "../cli/run-tool.ts";
+import { electionBenchUsage, parseElectionBenchOptions } from "./bench-options.ts";
 import { runElectionBench } from "./run-bench.ts";
 
 /** A round is a kill, an election and a restart: a few seconds. Beyond this per round plus a start, the run is stuck. */
 const perRoundBudgetMs = 60_000;
 const perRangeBudgetMs = 60_000;
 
-async function main(argv: readonly string[]): Promise<number> {
-  let options: ElectionBenchOptions | "help";
-  try {
-    options = parseElectionBenchOptions(argv);
-  } catch (error) {
-    const exitCode = reportCommandLineError("bench:election", error, electionBenchUsage);
-    if (exitCode === undefined) throw error;
-    return exitCode;
-  }
-  if (options === "help") {
-    process.stdout.write(`${electionBenchUsage}\n`);
+runTool({
+  name: "bench:election",
+  usage: electionBenchUsage,
+  parse: parseElectionBenchOptions,
+  budgetMs: (options) => options.ranges.length * (perRangeBudgetMs + options.rounds * perRoundBudgetMs),
+  run: async (options, say) => {
+    await runElectionBench(options, say);
     return 0;
-  }
-  const budgetMs = options.ranges.length * (perRangeBudgetMs + options.rounds * perRoundBudgetMs);
-  const watchdog = setTimeout(() => {
-    process.stderr.write(`bench:election: the run took more than ${budgetMs / 1000} s; stopping every process\n`);
-    process.exit(1);
-  }, budgetMs);
-  watchdog.unref();
-  try {
-    await runElectionBench(options, (line) => void process.stdout.write(`${line}\n`));
-    return 0;
-  } finally {
-    clearTimeout(watchdog);
-  }
-}
-
-// Ctrl-C or a kill: exit through process.exit, so that the exit hook of src/local-cluster kills the cluster's processes.
-process.on("SIGINT", () => process.exit(130));
-process.on("SIGTERM", () => process.exit(143));
-
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    process.stderr.write(`bench:election: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-    process.exit(1);
   },
-);
+});
