@@ -4,7 +4,7 @@ import { nullLogger, type Logger } from "../base/logger.ts";
 import type { Random } from "./random.ts";
 import { Raft } from "./raft.ts";
 import type { Ready } from "./ready.ts";
-import type { Entry, HardState, Message, NodeId, NodeStatus, ProposeResult, SoftState, TransferResult } from "./types.ts";
+import { isHeartbeat, type Entry, type HardState, type Message, type NodeId, type NodeStatus, type ProposeResult, type SoftState, type TransferResult } from "./types.ts";
 
 export interface RaftNodeOptions {
   readonly config: RaftConfig;
@@ -15,6 +15,8 @@ export interface RaftNodeOptions {
   readonly random: Random;
   readonly logger?: Logger;
 }
+
+const sameTermAndVote = (a: HardState, b: HardState): boolean => a.currentTerm === b.currentTerm && a.votedFor === b.votedFor;
 
 const sameHardState = (a: HardState, b: HardState): boolean =>
   a.currentTerm === b.currentTerm && a.votedFor === b.votedFor && a.commitIndex === b.commitIndex;
@@ -91,6 +93,22 @@ export class RaftNode {
    */
   transferLeadership(target: NodeId): TransferResult {
     return this.raft.transferLeadership(target);
+  }
+
+  /**
+   * Heartbeats (ReadIndex rounds included) that may leave now, while the
+   * runtime still saves the previous Ready: they carry no entry and this
+   * node's term and vote are already on disk, so the persistence rule does
+   * not hold them back (docs/architecture.md §4). They are taken out of the
+   * next Ready.
+   */
+  takeHeartbeats(): Message[] {
+    const raft = this.raft;
+    if (!sameTermAndVote(raft.hardState(), this.persistedHardState)) return [];
+    raft.flushReadRound();
+    const heartbeats = raft.outbox.filter(isHeartbeat);
+    if (heartbeats.length > 0) raft.outbox = raft.outbox.filter((message) => !isHeartbeat(message));
+    return heartbeats;
   }
 
   hasReady(): boolean {

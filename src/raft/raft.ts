@@ -293,16 +293,20 @@ export class Raft {
    */
   flush(): void {
     if (this.state.role !== "leader") return;
-    const { progress, reads } = this.state;
+    const { progress } = this.state;
     if (this.appendWanted) {
       this.appendWanted = false;
       for (const [peer, pr] of progress) if (pr.canSend()) this.sendAppend(peer, pr, false);
     }
-    if (reads.needsRound()) {
-      reads.startRound();
-      this.broadcastHeartbeat(progress, reads.currentRound(), false);
-      this.releaseReads();
-    }
+    this.flushReadRound();
+  }
+
+  /** Starts the heartbeat round that confirms the reads waiting for one (ReadIndex, §8). */
+  flushReadRound(): void {
+    if (this.state.role !== "leader" || !this.state.reads.needsRound()) return;
+    this.state.reads.startRound();
+    this.broadcastHeartbeat(this.state.progress, this.state.reads.currentRound(), false);
+    this.releaseReads();
   }
 
   hasPendingFlush(): boolean {

@@ -171,6 +171,15 @@ export interface ReadState {
   readonly index: LogIndex;
 }
 
+/**
+ * A heartbeat: an AppendEntries without entries (ReadIndex rounds are
+ * heartbeats too). It asks a follower to store nothing, so it depends on no
+ * entry of the leader's being on disk.
+ */
+export function isHeartbeat(message: Message): boolean {
+  return message.type === "AppendEntries" && message.entries.length === 0;
+}
+
 /** The volatile state a runtime shows to operators (the status reply, docs/protocol.md §5). */
 export interface SoftState {
   readonly role: Role;

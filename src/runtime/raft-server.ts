@@ -1,4 +1,4 @@
-import type { Entry, HardState, Message, NodeId, NodeStatus, RaftNode, Ready } from "../raft/index.ts";
+import { isHeartbeat, type Entry, type HardState, type Message, type NodeId, type NodeStatus, type RaftNode, type Ready } from "../raft/index.ts";
 import type { StateMachine } from "../state-machine/state-machine.ts";
 import type { RaftStorage } from "../storage/storage.ts";
 import { PendingRequests, type Waiter } from "./pending-requests.ts";
@@ -130,6 +130,7 @@ export class RaftServer<Query, Answer, Result> {
   tick(): void {
     const nowMs = this.options.nowMs();
     this.options.node.tick(nowMs);
+    this.sendHeartbeatsDuringSave();
     const expired = this.pending.takeExpired(nowMs);
     for (const write of expired.writes) write.settle({ kind: "unknown", reason: "timeout" });
     for (const read of expired.reads) read.settle({ kind: "timeout" });
@@ -174,6 +175,7 @@ export class RaftServer<Query, Answer, Result> {
     const context = this.nextReadContext++;
     if (!this.options.node.readIndex(context)) return settle({ kind: "not-leader" });
     this.pending.addRead(context, { query, ...this.waiter(settle) });
+    this.sendHeartbeatsDuringSave();
     this.scheduleReady();
   }
 
@@ -238,6 +240,17 @@ export class RaftServer<Query, Answer, Result> {
     this.options.onFatal(error);
   }
 
+  /**
+   * Heartbeats and ReadIndex rounds never wait behind a disk write: while a
+   * save is in flight, those the core can hand out now leave at once
+   * (dissertation §10.2.1 lets what depends on nothing unsaved go early).
+   */
+  private sendHeartbeatsDuringSave(): void {
+    if (this.readyLoop === null || this.failed) return;
+    const heartbeats = this.options.node.takeHeartbeats();
+    if (heartbeats.length > 0) this.options.peers.send(heartbeats);
+  }
+
   /** Runs the Ready loop once per event-loop turn, after that turn's inputs: the batching point. */
   private scheduleReady(): void {
     if (this.readyScheduled || this.readyLoop !== null || this.failed) return;
@@ -259,6 +272,9 @@ export class RaftServer<Query, Answer, Result> {
     const { node, storage, peers } = this.options;
     while (node.hasReady()) {
       const ready = node.ready();
+      // Heartbeats in a Ready that changes neither term nor vote depend on nothing this save writes: they leave first.
+      const early = this.sameTermAndVote(ready) ? ready.messages.filter(isHeartbeat) : [];
+      if (early.length > 0) peers.send(early);
       // The persistence rule (Figure 2): durable before any message leaves, a vote is granted or a client is answered.
       if (this.onlyCommitIndexChanged(ready)) {
         // Raft needs no durable commit index (a restarted server relearns it from the leader): it is kept
@@ -269,7 +285,8 @@ export class RaftServer<Query, Answer, Result> {
         await storage.save(ready.hardState, ready.entries);
       }
       if (ready.hardState !== null) this.savedHardState = ready.hardState;
-      if (ready.messages.length > 0) peers.send(ready.messages);
+      const rest = early.length === 0 ? ready.messages : ready.messages.filter((message) => !isHeartbeat(message));
+      if (rest.length > 0) peers.send(rest);
       this.settleLostLeadership(ready);
       if (this.transferring !== null) this.checkTransfer();
       this.apply(ready.committedEntries);
@@ -281,13 +298,13 @@ export class RaftServer<Query, Answer, Result> {
   }
 
   private onlyCommitIndexChanged(ready: Ready): boolean {
+    return ready.hardState !== null && ready.entries.length === 0 && this.sameTermAndVote(ready);
+  }
+
+  /** Whether the Ready leaves the saved term and vote as they are. */
+  private sameTermAndVote(ready: Ready): boolean {
     const hardState = ready.hardState;
-    return (
-      hardState !== null &&
-      ready.entries.length === 0 &&
-      hardState.currentTerm === this.savedHardState.currentTerm &&
-      hardState.votedFor === this.savedHardState.votedFor
-    );
+    return hardState === null || (hardState.currentTerm === this.savedHardState.currentTerm && hardState.votedFor === this.savedHardState.votedFor);
   }
 
   /**

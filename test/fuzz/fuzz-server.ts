@@ -70,7 +70,8 @@ export function fuzzServer(seed: number): FuzzServer {
     stateMachine: kv,
     peers: {
       send: (messages) => {
-        if (storage.criticalInFlight() > 0) violations.push(`sent ${messages.map((m) => m.type).join(", ")} while a save was in flight`);
+        const held = storage.heldBack(messages);
+        if (held.length > 0) violations.push(`sent ${held.map((m) => m.type).join(", ")} while a save was in flight`);
         sent.push(...messages);
       },
     },

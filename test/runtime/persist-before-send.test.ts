@@ -9,7 +9,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { pack } from "msgpackr";
-import type { Entry } from "../../src/raft/index.ts";
+import { raftConfigDefaults, type Entry } from "../../src/raft/index.ts";
 import { becomeLeader, harness, turns } from "./server-harness.ts";
 
 test("a vote is granted only after votedFor is durable", async () => {
@@ -57,4 +57,22 @@ test("a client's write is answered only after it is durable on a majority", asyn
   assert.deepEqual(h.replies, [{ ok: true, index: 2, term: 1, leaderId: 1, rid: 9 }], "committed on a majority: answered without waiting for the commit index write");
   assert.equal(h.storage.criticalInFlight(), 0);
   assert.deepEqual(h.violations, []);
+});
+
+test("heartbeats and ReadIndex rounds do not wait behind a save of entries", async () => {
+  const h = harness();
+  await becomeLeader(h);
+  h.service.receive(42, [pack({ op: "put", key: "k", value: "v", rid: 1 })]);
+  await turns();
+  assert.equal(h.storage.criticalInFlight(), 1, "the leader is writing the entry");
+  h.sent.length = 0;
+  h.advanceTime(raftConfigDefaults.heartbeatMs + 1);
+  assert.ok(h.sent.some((m) => m.type === "AppendEntries" && m.entries.length === 0), "a heartbeat left during the save");
+  assert.ok(!h.sent.some((m) => m.type === "AppendEntries" && m.entries.length > 0), "the entry itself waits for its save");
+  h.sent.length = 0;
+  h.service.receive(43, [pack({ op: "get", key: "k", rid: 2 })]);
+  assert.ok(h.sent.some((m) => m.type === "AppendEntries" && m.entries.length === 0 && m.readRound > 0), "the read's heartbeat round left during the save");
+  assert.deepEqual(h.violations, []);
+  h.storage.releaseAll();
+  await turns();
 });
