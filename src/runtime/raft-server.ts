@@ -91,6 +91,8 @@ export class RaftServer<Query, Answer, Result> {
   private leadershipTerm = 0;
   /** The transfer under way, answered when the target leads or the core gives up. */
   private transferring: ({ readonly target: NodeId } & Waiter<TransferOutcome>) | null = null;
+  /** Proposals that arrived during the transfer (dissertation §3.10: the leader takes none): proposed again, or redirected, when it ends. */
+  private heldDuringTransfer: { readonly data: Uint8Array; readonly settle: (outcome: ProposalOutcome<Result>) => void }[] = [];
   /** Proposals whose index a proposal of a later leadership took over, to be answered in the Ready loop. */
   private displacedWrites: Waiter<ProposalOutcome<Result>>[] = [];
   /** The hard state of the last save (at start-up, what was loaded). */
@@ -157,6 +159,11 @@ export class RaftServer<Query, Answer, Result> {
     const refusal = this.admit();
     if (refusal !== null) return settle(refusal);
     const proposal = this.options.node.propose(data);
+    if (!proposal.ok && proposal.reason === "transferring" && this.transferring !== null) {
+      // Held, not refused: once the target leads the client is sent straight to it, and if the transfer fails this server takes it.
+      this.heldDuringTransfer.push({ data, settle });
+      return;
+    }
     if (!proposal.ok) return settle({ kind: "not-leader" });
     // An earlier proposal at this index belongs to a leadership this server lost in between; the Ready loop answers it.
     const displaced = this.pending.addWrite(proposal.index, proposal.term, this.waiter(settle));
@@ -337,6 +344,9 @@ export class RaftServer<Query, Answer, Result> {
     const transferring = this.transferring;
     this.transferring = null;
     transferring?.settle(outcome);
+    const held = this.heldDuringTransfer;
+    this.heldDuringTransfer = [];
+    for (const { data, settle } of held) this.propose(data, settle);
   }
 
   private apply(entries: readonly Entry[]): void {
