@@ -17,7 +17,8 @@ import { loadClusterConfig, type ClusterConfig } from "../config/cluster-config.
 import { loadKeyPairFile } from "../config/key-pair-file.ts";
 import { isProcessAlive, repoRoot, waitFor } from "../local-cluster/index.ts";
 import type { CurveClientKeys } from "../net/curve-security.ts";
-import { askStatus, type ClusterTarget } from "./cluster-target.ts";
+import { statusOnce } from "../client/status-once.ts";
+import type { ClusterTarget } from "./cluster-target.ts";
 
 export class AttachedTarget implements ClusterTarget {
   readonly config: ClusterConfig;
@@ -68,7 +69,7 @@ export class AttachedTarget implements ClusterTarget {
   }
 
   status(id: number, timeoutMs = 500): ReturnType<ClusterTarget["status"]> {
-    return askStatus(this.config, this.curve, id, timeoutMs);
+    return statusOnce(this.config, this.curve, id, timeoutMs);
   }
 
   async kill(id: number, pid: number): Promise<void> {

@@ -76,15 +76,3 @@ export async function waitUntilCaughtUp(target: ClusterTarget, id: number, timeo
   );
   return performance.now() - startMs;
 }
-
-/** A status client for one request: what `status` of both targets uses. */
-export async function askStatus(config: ClusterConfig, curve: CurveClientKeys | undefined, id: number, timeoutMs: number): Promise<StatusReply | undefined> {
-  const client = new ZraftClient({ config, ...(curve === undefined ? {} : { curve }) });
-  try {
-    return await client.status(id, { timeoutMs });
-  } catch {
-    return undefined;
-  } finally {
-    client.close();
-  }
-}

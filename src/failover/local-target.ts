@@ -6,7 +6,8 @@
  */
 import type { ZraftClientOptions } from "../client/zraft-client.ts";
 import { startLocalCluster, type LocalCluster } from "../local-cluster/index.ts";
-import { askStatus, type ClusterTarget } from "./cluster-target.ts";
+import { statusOnce } from "../client/status-once.ts";
+import type { ClusterTarget } from "./cluster-target.ts";
 import { heartbeatFor, type TimeoutRange } from "./timeout-ranges.ts";
 
 export class LocalTarget implements ClusterTarget {
@@ -42,7 +43,7 @@ export class LocalTarget implements ClusterTarget {
   }
 
   status(id: number, timeoutMs = 500): ReturnType<ClusterTarget["status"]> {
-    return askStatus(this.config, undefined, id, timeoutMs);
+    return statusOnce(this.config, undefined, id, timeoutMs);
   }
 
   async kill(id: number): Promise<void> {

@@ -20,6 +20,7 @@ import { join } from "node:path";
 import type { ClusterConfig } from "../config/cluster-config.ts";
 import type { CurveKeyPair } from "../config/curve-keys.ts";
 import { ZraftClient, type StatusReply, type ZraftClientOptions } from "../client/zraft-client.ts";
+import { statusOnce } from "../client/status-once.ts";
 import { createClusterDirectory, type ClusterDirectory, type ClusterLayout } from "./cluster-directory.ts";
 import { FaultControl } from "./fault-control.ts";
 import { ManagedProcess, type ProcessExit } from "./managed-process.ts";
@@ -126,14 +127,7 @@ export class LocalCluster {
 
   /** Server `id`'s status, or undefined if it does not answer within `timeoutMs`. */
   async status(id: number, timeoutMs = 500): Promise<StatusReply | undefined> {
-    const client = new ZraftClient({ config: this.config, ...this.#clientCurve() });
-    try {
-      return await client.status(id, { timeoutMs });
-    } catch {
-      return undefined;
-    } finally {
-      client.close();
-    }
+    return statusOnce(this.config, this.#clientCurve().curve, id, timeoutMs);
   }
 
   /** The statuses of every server that answers, by id. */
