@@ -68,3 +68,19 @@ test("a leader that loses its majority steps down: a client hears NO_LEADER or N
   assert.ok(reply.error === "NO_LEADER" || reply.error === "NOT_LEADER", `answered ${String(reply.error)}: ${String(reply.message)}`);
   t.diagnostic(`the deposed leader answered ${String(reply.error)} in ${elapsedMs} ms`);
 });
+
+test("a restarted follower replays its log and rejoins without an election (the restart rule)", async (t) => {
+  const cluster = await TestCluster.start(t, { electionTimeoutMs: [300, 600], heartbeatMs: 50 });
+  const client = cluster.client();
+  for (let i = 0; i < 200; i++) await client.put(`k${i % 20}`, i);
+  const leader = await cluster.findLeader();
+  const follower = cluster.serverIds.find((id) => id !== leader.id) as number;
+  await cluster.kill(follower);
+  await cluster.restart(follower);
+  await waitFor(async () => (await cluster.status(follower))?.leaderId === leader.id, { timeoutMs: 10_000, what: `server ${follower} to follow server ${leader.id}` });
+  await sleep(1_000);
+  const after = await cluster.findLeader();
+  assert.equal(after.id, leader.id);
+  assert.equal(after.term, leader.term, "the restart caused no election");
+  assert.match(cluster.process(`server-${follower}`)?.output() ?? "", /\d+ applied in \d+ ms/, "it says what it replayed");
+});
