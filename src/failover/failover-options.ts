@@ -18,12 +18,14 @@ export interface FailoverOptions {
   readonly keyFile: string | undefined;
   /** The election timeout of the cluster this tool starts (default: the local cluster's 150-300). */
   readonly timeout: TimeoutRange | undefined;
+  /** Its heartbeat interval, with --timeout (default: well below the timeout's low end, see heartbeatFor). */
+  readonly heartbeatMs: number | undefined;
   /** Concurrent writers. */
   readonly writers: number;
   readonly seed: number;
 }
 
-export const failoverUsage = `usage: npm run demo:failover -- [--rounds N] [--mode MODE] [--json FILE] [--config F [--key K]] [--timeout LOW-HIGH]
+export const failoverUsage = `usage: npm run demo:failover -- [--rounds N] [--mode MODE] [--json FILE] [--config F [--key K]] [--timeout LOW-HIGH [--heartbeat MS]]
   --rounds N          faults to inject, one per round (default 5)
   --mode MODE         what happens to the leader each round (default kill):
                         kill       SIGKILL; restarted at the end of the round
@@ -35,10 +37,12 @@ export const failoverUsage = `usage: npm run demo:failover -- [--rounds N] [--mo
                       (kill and pause signal the pids the servers report in status)
   --key K             the client's CURVE key pair, when F has a curve section (default: $ZRAFT_CLIENT_KEY)
   --timeout LOW-HIGH  election timeout of the cluster the demo starts, in ms (default 150-300)
+  --heartbeat MS      its heartbeat interval (default: a third of LOW, at most 50; the fast profile is
+                      --timeout 50-100 --heartbeat 10)
   --writers N         concurrent writing clients (default 4)
   --seed N            seed for the random choices (default: drawn, and printed)`;
 
-const limits = { rounds: [1, 1000], writers: [1, 64] } as const;
+const limits = { rounds: [1, 1000], writers: [1, 64], heartbeat: [1, 1000] } as const;
 
 function bounded(args: ReturnType<typeof parseCommandLine>, name: keyof typeof limits, fallback: number): number {
   const value = integerOption(args, name, fallback);
@@ -49,7 +53,7 @@ function bounded(args: ReturnType<typeof parseCommandLine>, name: keyof typeof l
 
 /** Parses argv (without node and script); "help" for --help. Throws UsageError. */
 export function parseFailoverOptions(argv: readonly string[], drawSeed: () => number = () => Math.floor(Math.random() * 1_000_000)): FailoverOptions | "help" {
-  const args = parseCommandLine(argv, { flags: ["help"], values: ["rounds", "mode", "json", "config", "key", "timeout", "writers", "seed"] });
+  const args = parseCommandLine(argv, { flags: ["help"], values: ["rounds", "mode", "json", "config", "key", "timeout", "heartbeat", "writers", "seed"] });
   if (args.flags.has("help")) return "help";
   if (args.positionals.length > 0) throw new UsageError(`unexpected argument "${args.positionals[0]}"`);
   const mode = args.values.get("mode") ?? "kill";
@@ -59,6 +63,7 @@ export function parseFailoverOptions(argv: readonly string[], drawSeed: () => nu
   if (configPath !== undefined && timeoutText !== undefined) {
     throw new UsageError("--timeout sets the election timeout of a cluster the demo starts; an attached cluster (--config) keeps its own");
   }
+  if (args.values.has("heartbeat") && timeoutText === undefined) throw new UsageError("--heartbeat goes with --timeout");
   if (configPath === undefined && args.values.has("key")) throw new UsageError("--key goes with --config (the demo's own cluster has no CURVE)");
   return {
     rounds: bounded(args, "rounds", 5),
@@ -67,6 +72,7 @@ export function parseFailoverOptions(argv: readonly string[], drawSeed: () => nu
     configPath,
     keyFile: args.values.get("key") ?? (configPath === undefined ? undefined : process.env.ZRAFT_CLIENT_KEY || undefined),
     timeout: timeoutText === undefined ? undefined : parseTimeoutRange(timeoutText),
+    heartbeatMs: args.values.has("heartbeat") ? bounded(args, "heartbeat", 50) : undefined,
     writers: bounded(args, "writers", 4),
     seed: args.values.has("seed") ? integerOption(args, "seed", 0) : drawSeed(),
   };

@@ -17,8 +17,8 @@ export class LocalTarget implements ClusterTarget {
   private constructor(readonly cluster: LocalCluster) {}
 
   /** Starts a 5-server cluster; with `range`, its election timeout and a heartbeat below it. */
-  static async start(range?: TimeoutRange): Promise<LocalTarget> {
-    const timing = range === undefined ? {} : { electionTimeoutMs: range, heartbeatMs: heartbeatFor(range) };
+  static async start(range?: TimeoutRange, heartbeatMs?: number): Promise<LocalTarget> {
+    const timing = range === undefined ? {} : { electionTimeoutMs: range, heartbeatMs: heartbeatMs ?? heartbeatFor(range) };
     return new LocalTarget(await startLocalCluster(timing));
   }
 

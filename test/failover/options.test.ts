@@ -27,6 +27,7 @@ test("demo:failover options", () => {
     configPath: undefined,
     keyFile: undefined,
     timeout: undefined,
+    heartbeatMs: undefined,
     writers: 4,
     seed: 7,
   });
@@ -41,6 +42,9 @@ test("demo:failover options", () => {
   assert.throws(() => parseFailoverOptions(["--rounds", "0"]), UsageError);
   assert.throws(() => parseFailoverOptions(["--config", "c.json", "--timeout", "150-300"]), /an attached cluster/);
   assert.throws(() => parseFailoverOptions(["--key", "k.json"]), /--key goes with --config/);
+  const fast = parseFailoverOptions(["--timeout", "50-100", "--heartbeat", "10"]);
+  assert.ok(fast !== "help" && fast.heartbeatMs === 10);
+  assert.throws(() => parseFailoverOptions(["--heartbeat", "10"]), /--heartbeat goes with --timeout/);
 });
 
 test("bench:election options", () => {
