@@ -8,8 +8,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
-import { isProcessAlive, runCommand } from "../e2e/harness.ts";
+import { liveProcessesMentioning, runCommand } from "../e2e/harness.ts";
 
 const summaryPattern =
   /^ops=(?<ops>\d+) ok=(?<ok>\d+) unknown=(?<unknown>\d+) faults=(?<faults>\d+) linearizable=(?<linearizable>yes|no|unknown) lost=(?<lost>\d+) duplicated=(?<duplicated>\d+) checker_ms=(?<checkerMs>\d+)$/m;
@@ -40,10 +39,5 @@ test("a 20 s chaos run with every fault kind is linearizable, loses nothing and 
   // Nothing left running: every process the run started is gone.
   const clusterDir = /in (\/\S+zraft-cluster-\S+);/.exec(result.stdout)?.[1];
   assert.ok(clusterDir !== undefined, output);
-  const leftovers = execFileSync("ps", ["-eo", "pid,args"], { encoding: "utf8" })
-    .split("\n")
-    .filter((line) => line.includes(clusterDir))
-    .map((line) => Number(line.trim().split(/\s+/)[0]))
-    .filter((pid) => isProcessAlive(pid));
-  assert.deepEqual(leftovers, [], "no forwarder or server of the run is still alive");
+  assert.deepEqual(liveProcessesMentioning(clusterDir), [], "no forwarder or server of the run is still alive");
 });

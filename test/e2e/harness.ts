@@ -35,6 +35,8 @@ import { createClusterDirectory } from "../../src/local-cluster/cluster-director
 import { LocalCluster, type LocalClusterOptions } from "../../src/local-cluster/local-cluster.ts";
 import type { ProcessExit } from "../../src/local-cluster/managed-process.ts";
 import { spawnProjectProcess } from "../../src/local-cluster/project-process.ts";
+import { isProcessAlive } from "../../src/local-cluster/process-alive.ts";
+import { execFileSync } from "node:child_process";
 
 export { ManagedProcess, type ProcessExit } from "../../src/local-cluster/managed-process.ts";
 export { freeLoopbackPorts } from "../../src/local-cluster/ports.ts";
@@ -69,6 +71,15 @@ export function runCommand(args: readonly string[], options: { readonly env?: No
       resolve({ code, signal, stdout, stderr });
     });
   });
+}
+
+/** The live processes whose command line mentions `text` (a cluster's folder, say): what a run must not leave behind. */
+export function liveProcessesMentioning(text: string): number[] {
+  return execFileSync("ps", ["-eo", "pid,args"], { encoding: "utf8" })
+    .split("\n")
+    .filter((line) => line.includes(text))
+    .map((line) => Number(line.trim().split(/\s+/)[0]))
+    .filter((pid) => isProcessAlive(pid));
 }
 
 // ---------------------------------------------------------------------------

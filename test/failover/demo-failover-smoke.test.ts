@@ -6,8 +6,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
-import { isProcessAlive, runCommand } from "../e2e/harness.ts";
+import { liveProcessesMentioning, runCommand } from "../e2e/harness.ts";
 
 const summaryPattern =
   /^rounds=(?<rounds>\d+) mode=kill failed=(?<failed>\d+) acknowledged=(?<acknowledged>\d+) lost=(?<lost>\d+) election_median_ms=(?<election>-?\d+) unavailable_median_ms=(?<unavailable>-?\d+)$/;
@@ -34,10 +33,5 @@ test("two rounds of kill -9 of the leader: a timeline per round, nothing lost, e
 
   const clusterDir = /servers in (\/\S+zraft-cluster-\S+);/.exec(result.stdout)?.[1];
   assert.ok(clusterDir !== undefined, output);
-  const leftovers = execFileSync("ps", ["-eo", "pid,args"], { encoding: "utf8" })
-    .split("\n")
-    .filter((line) => line.includes(clusterDir))
-    .map((line) => Number(line.trim().split(/\s+/)[0]))
-    .filter((pid) => isProcessAlive(pid));
-  assert.deepEqual(leftovers, [], "no forwarder or server of the run is still alive");
+  assert.deepEqual(liveProcessesMentioning(clusterDir), [], "no forwarder or server of the run is still alive");
 });

@@ -11,16 +11,13 @@
  * depend on is in flight (docs/architecture.md §4), a second reply to one
  * request, and a reply the client library cannot read (docs/protocol.md §5).
  */
-import { nullLogger } from "../../src/base/logger.ts";
 import { decodeReply, type ReplyFields } from "../../src/client/client-codec.ts";
-import { defaultClusterConfig } from "../../src/config/cluster-config.ts";
 import type { KvAnswer, KvQuery } from "../../src/kv/kv-query.ts";
 import type { KvResult } from "../../src/kv/kv-result.ts";
 import { KvStore } from "../../src/kv/kv-store.ts";
-import { RaftNode, SeededRandom, emptyHardState, raftConfigDefaults, type Message } from "../../src/raft/index.ts";
-import { RaftServer } from "../../src/runtime/raft-server.ts";
-import { KvService } from "../../src/service/kv-service.ts";
-import { GatedStorage, plainElections, turns } from "../runtime/server-harness.ts";
+import type { Message, RaftNode } from "../../src/raft/index.ts";
+import type { RaftServer } from "../../src/runtime/raft-server.ts";
+import { assembleServer, type GatedStorage, turns } from "../runtime/server-harness.ts";
 
 export const selfId = 1;
 export const serverIds: readonly number[] = [1, 2, 3];
@@ -52,55 +49,22 @@ const describe = (error: unknown): string => (error instanceof Error ? (error.st
 export function fuzzServer(seed: number): FuzzServer {
   let now = 0;
   let nextHandle = 1;
-  const storage = new GatedStorage();
-  const sent: Message[] = [];
   const replies = new Map<number, (ReplyFields | string)[]>();
   const violations: string[] = [];
-  const node = new RaftNode({
-    config: { ...raftConfigDefaults, ...plainElections, id: selfId, peers: [...serverIds] },
-    hardState: emptyHardState,
-    entries: [],
-    nowMs: now,
-    random: new SeededRandom(seed),
-  });
-  const kv = new KvStore();
-  const server = new RaftServer({
-    node,
-    storage,
-    stateMachine: kv,
-    peers: {
-      send: (messages) => {
-        const held = storage.heldBack(messages);
-        if (held.length > 0) violations.push(`sent ${held.map((m) => m.type).join(", ")} while a save was in flight`);
-        sent.push(...messages);
-      },
-    },
+  const { storage, sent, node, kv, server, service } = assembleServer({
+    seed,
     nowMs: () => now,
-    onFatal: (error) => violations.push(`fatal: ${describe(error)}`),
-  });
-  // Built as a variable, so that the harness follows the service's options as they grow.
-  const serviceOptions = {
-    id: selfId,
-    pid: process.pid,
-    uptimeMs: () => now,
-    onShutdownRequested: () => {},
-    cluster: { ...defaultClusterConfig(), servers: defaultClusterConfig().servers.slice(0, serverIds.length) },
-    runtime: server,
-    sessions: kv.sessions,
-    clients: {
-      reply: (handle: number, bytes: Uint8Array): void => {
-        const decoded = decodeReply([Buffer.from(bytes)]);
-        if (typeof decoded === "string") violations.push(`request ${handle} got a reply the client cannot read: ${decoded}`);
-        const list = replies.get(handle) ?? [];
-        list.push(decoded);
-        replies.set(handle, list);
-        if (list.length > 1) violations.push(`request ${handle} got ${list.length} replies`);
-      },
+    reply: (handle, bytes) => {
+      const decoded = decodeReply([Buffer.from(bytes)]);
+      if (typeof decoded === "string") violations.push(`request ${handle} got a reply the client cannot read: ${decoded}`);
+      const list = replies.get(handle) ?? [];
+      list.push(decoded);
+      replies.set(handle, list);
+      if (list.length > 1) violations.push(`request ${handle} got ${list.length} replies`);
     },
-    logger: nullLogger,
-    wallClockMs: () => 1_700_000_000_000 + now,
-  };
-  const service = new KvService<number>(serviceOptions);
+    onFatal: (error) => violations.push(`fatal: ${describe(error)}`),
+    violations,
+  });
   return {
     node,
     server,

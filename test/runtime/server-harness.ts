@@ -97,20 +97,32 @@ export const turns = async (count = 5): Promise<void> => {
   for (let i = 0; i < count; i++) await new Promise((resolve) => setImmediate(resolve));
 };
 
-export function harness() {
-  let now = 0;
+/** What a harness gives to assembleServer: its clock, where replies and failures go, and where broken rules are recorded. */
+export interface AssemblyOptions {
+  readonly seed: number;
+  readonly nowMs: () => number;
+  readonly reply: (handle: number, bytes: Uint8Array) => void;
+  readonly onFatal: (error: unknown) => void;
+  /** Every broken persistence rule is pushed here. */
+  readonly violations: string[];
+}
+
+/**
+ * Server 1 of 3: a real RaftNode (plain elections: tick, then grant the
+ * RequestVote; these harnesses test the runtime, the election rules have
+ * their own tests), a real KvStore, the RaftServer and the KvService, with
+ * gated storage, a recording peer sender and the harness's own replies.
+ */
+export function assembleServer(options: AssemblyOptions) {
+  const { nowMs, violations } = options;
   const storage = new GatedStorage();
   const sent: Message[] = [];
-  const replies: Record<string, unknown>[] = [];
-  const violations: string[] = [];
-  const fatals: unknown[] = [];
   const node = new RaftNode({
-    // Plain elections (tick, then grant the RequestVote): these tests are about the runtime; the election rules have their own (test/raft, test/sim).
     config: { ...raftConfigDefaults, ...plainElections, id: 1, peers: [1, 2, 3] },
     hardState: emptyHardState,
     entries: [],
-    nowMs: now,
-    random: new SeededRandom(7),
+    nowMs: nowMs(),
+    random: new SeededRandom(options.seed),
   });
   const kv = new KvStore();
   const server = new RaftServer({
@@ -124,28 +136,41 @@ export function harness() {
         sent.push(...messages);
       },
     },
-    nowMs: () => now,
-    onFatal: (error) => {
-      fatals.push(error);
-      violations.push(`fatal: ${String(error)}`);
-    },
+    nowMs,
+    onFatal: options.onFatal,
   });
   const service = new KvService<number>({
     id: 1,
     pid: process.pid,
-    uptimeMs: () => now,
+    uptimeMs: nowMs,
     onShutdownRequested: () => {},
     cluster: { ...defaultClusterConfig(), servers: defaultClusterConfig().servers.slice(0, 3) },
     runtime: server,
     sessions: kv.sessions,
-    clients: {
-      reply: (_handle, bytes) => {
-        if (storage.criticalInFlight() > 0) violations.push("answered a client during a save");
-        replies.push(replyDecoder.unpack(bytes) as Record<string, unknown>);
-      },
-    },
+    clients: { reply: options.reply },
     logger: nullLogger,
-    wallClockMs: () => 1_700_000_000_000 + now,
+    wallClockMs: () => 1_700_000_000_000 + nowMs(),
+  });
+  return { storage, sent, node, kv, server, service };
+}
+
+export function harness() {
+  let now = 0;
+  const replies: Record<string, unknown>[] = [];
+  const violations: string[] = [];
+  const fatals: unknown[] = [];
+  const { storage, sent, node, server, service } = assembleServer({
+    seed: 7,
+    nowMs: () => now,
+    reply: (_handle, bytes) => {
+      if (storage.criticalInFlight() > 0) violations.push("answered a client during a save");
+      replies.push(replyDecoder.unpack(bytes) as Record<string, unknown>);
+    },
+    onFatal: (error) => {
+      fatals.push(error);
+      violations.push(`fatal: ${String(error)}`);
+    },
+    violations,
   });
   const advanceTime = (ms: number): void => {
     now += ms;
