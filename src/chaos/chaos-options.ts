@@ -3,7 +3,7 @@
  * how many clients and keys, which faults, which seed, where to keep the
  * evidence.
  */
-import { UsageError, integerOption, parseCommandLine } from "../cli/args.ts";
+import { UsageError, integerOption, integerOptionWithin, parseCommandLine } from "../cli/args.ts";
 
 export const faultKinds = ["kill", "pause", "partition", "majority", "restart-all", "forwarder"] as const;
 export type FaultKind = (typeof faultKinds)[number];
@@ -31,12 +31,8 @@ export const chaosUsage = `usage: npm run chaos -- [--seconds S] [--clients N] [
 /** Bounds that keep a run sane on one machine. */
 const limits = { seconds: [1, 3600], clients: [1, 200], keys: [1, 1000] } as const;
 
-function boundedInteger(args: ReturnType<typeof parseCommandLine>, name: keyof typeof limits, fallback: number): number {
-  const value = integerOption(args, name, fallback);
-  const [min, max] = limits[name];
-  if (value < min || value > max) throw new UsageError(`--${name} must be from ${min} to ${max}, got ${value}`);
-  return value;
-}
+const boundedInteger = (args: ReturnType<typeof parseCommandLine>, name: keyof typeof limits, fallback: number): number =>
+  integerOptionWithin(args, name, fallback, limits[name]);
 
 function parseFaults(text: string | undefined): FaultKind[] {
   if (text === undefined) return [...faultKinds];

@@ -81,6 +81,13 @@ export function integerOption(args: ParsedArgs, name: string, fallback: number):
   return Number(text);
 }
 
+/** `--name N` as integerOption reads it, refused (usage error) outside `[min, max]`. */
+export function integerOptionWithin(args: ParsedArgs, name: string, fallback: number, [min, max]: readonly [number, number]): number {
+  const value = integerOption(args, name, fallback);
+  if (value < min || value > max) throw new UsageError(`--${name} must be from ${min} to ${max}, got ${value}`);
+  return value;
+}
+
 /**
  * The cluster configuration named by `--config`, else by ZRAFT_CONFIG, else
  * the built-in default. Throws ConfigError (exit code 2) on a bad file.

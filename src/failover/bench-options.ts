@@ -1,7 +1,7 @@
 /**
  * The command line of `npm run bench:election` (see bench-main.ts).
  */
-import { UsageError, integerOption, parseCommandLine } from "../cli/args.ts";
+import { UsageError, integerOption, integerOptionWithin, parseCommandLine } from "../cli/args.ts";
 import { parseTimeoutRanges, type TimeoutRange } from "./timeout-ranges.ts";
 
 export interface ElectionBenchOptions {
@@ -25,8 +25,7 @@ export function parseElectionBenchOptions(argv: readonly string[], drawSeed: () 
   const args = parseCommandLine(argv, { flags: ["help"], values: ["timeout", "rounds", "svg", "json", "seed"] });
   if (args.flags.has("help")) return "help";
   if (args.positionals.length > 0) throw new UsageError(`unexpected argument "${args.positionals[0]}"`);
-  const rounds = integerOption(args, "rounds", 100);
-  if (rounds < 1 || rounds > 10_000) throw new UsageError(`--rounds must be from 1 to 10000, got ${rounds}`);
+  const rounds = integerOptionWithin(args, "rounds", 100, [1, 10_000]);
   return {
     ranges: parseTimeoutRanges(args.values.get("timeout") ?? "150-300"),
     rounds,

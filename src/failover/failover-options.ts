@@ -1,7 +1,7 @@
 /**
  * The command line of `npm run demo:failover` (see demo-main.ts).
  */
-import { UsageError, integerOption, parseCommandLine } from "../cli/args.ts";
+import { UsageError, integerOption, integerOptionWithin, parseCommandLine } from "../cli/args.ts";
 import { parseTimeoutRange, type TimeoutRange } from "./timeout-ranges.ts";
 
 export const failoverModes = ["kill", "pause", "step-down", "transfer"] as const;
@@ -44,12 +44,8 @@ export const failoverUsage = `usage: npm run demo:failover -- [--rounds N] [--mo
 
 const limits = { rounds: [1, 1000], writers: [1, 64], heartbeat: [1, 1000] } as const;
 
-function bounded(args: ReturnType<typeof parseCommandLine>, name: keyof typeof limits, fallback: number): number {
-  const value = integerOption(args, name, fallback);
-  const [min, max] = limits[name];
-  if (value < min || value > max) throw new UsageError(`--${name} must be from ${min} to ${max}, got ${value}`);
-  return value;
-}
+const bounded = (args: ReturnType<typeof parseCommandLine>, name: keyof typeof limits, fallback: number): number =>
+  integerOptionWithin(args, name, fallback, limits[name]);
 
 /** Parses argv (without node and script); "help" for --help. Throws UsageError. */
 export function parseFailoverOptions(argv: readonly string[], drawSeed: () => number = () => Math.floor(Math.random() * 1_000_000)): FailoverOptions | "help" {
