@@ -7,6 +7,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { RaftNode, SeededRandom, emptyHardState, raftConfigDefaults, type Message } from "../../src/raft/index.ts";
+import { drain } from "./election-helpers.ts";
 
 function leaderOfTerm1(): RaftNode {
   const node = new RaftNode({ config: { ...raftConfigDefaults, id: 1, peers: [1, 2, 3] }, hardState: emptyHardState, entries: [], nowMs: 0, random: new SeededRandom(3) });
@@ -16,13 +17,13 @@ function leaderOfTerm1(): RaftNode {
   const ready = node.ready();
   node.advance(ready);
   node.step({ type: "RequestVoteResponse", term: 1, from: 2, to: 1, voteGranted: true });
-  while (node.hasReady()) node.advance(node.ready());
+  drain(node);
   assert.equal(node.status().role, "leader");
   // Both followers hold the leader's no-op: they replicate now, and a heartbeat to them carries no entries.
   for (const from of [2, 3]) {
     node.step({ type: "AppendEntriesResponse", term: 1, from, to: 1, success: true, matchIndex: 1, rejectedIndex: 0, conflictTerm: 0, conflictIndex: 0, readRound: 0 });
   }
-  while (node.hasReady()) node.advance(node.ready());
+  drain(node);
   return node;
 }
 

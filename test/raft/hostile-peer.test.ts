@@ -10,6 +10,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { RaftNode, SeededRandom, emptyHardState, raftConfigDefaults, type Entry, type Message } from "../../src/raft/index.ts";
 import { RecordingLogger } from "../logging/recording-logger.ts";
+import { drain } from "./election-helpers.ts";
 
 const command = (index: number, term: number, data = Uint8Array.of(index)): Entry => ({ index, term, type: "command", data });
 
@@ -34,15 +35,6 @@ function heartbeat(from: number, term: number, prevLogIndex: number, leaderCommi
   return { type: "AppendEntries", term, from, to: 1, prevLogIndex, prevLogTerm: prevLogIndex === 0 ? 0 : 2, entries, leaderCommit, readRound: 0 };
 }
 
-function drain(node: RaftNode): Message[] {
-  const sent: Message[] = [];
-  while (node.hasReady()) {
-    const ready = node.ready();
-    sent.push(...ready.messages);
-    node.advance(ready);
-  }
-  return sent;
-}
 
 test("an AppendEntries that rewrites a committed entry is dropped and logged, in the same term or a higher one", () => {
   for (const term of [2, 9]) {
