@@ -335,9 +335,8 @@ export class RaftServer<Query, Answer, Result> {
   /** A transfer ends when the target leads, or when the core gave it up while this server still leads. */
   private checkTransfer(): void {
     const status = this.options.node.status();
-    const target = this.transferring?.target;
-    if (status.leaderId !== null && status.leaderId !== this.options.node.status().id) this.settleTransfer({ kind: "done", leaderId: status.leaderId });
-    else if (status.role === "leader" && status.transferTarget === null && target !== undefined) this.settleTransfer({ kind: "aborted" });
+    if (status.leaderId !== null && status.leaderId !== status.id) this.settleTransfer({ kind: "done", leaderId: status.leaderId });
+    else if (status.role === "leader" && status.transferTarget === null) this.settleTransfer({ kind: "aborted" });
   }
 
   private settleTransfer(outcome: TransferOutcome): void {
