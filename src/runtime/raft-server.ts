@@ -323,7 +323,8 @@ export class RaftServer<Query, Answer, Result> {
    */
   private settleLostLeadership(ready: Ready): void {
     const isLeader = ready.softState === null ? this.wasLeader : ready.softState.role === "leader";
-    const term = ready.hardState?.currentTerm ?? this.savedHardState.currentTerm;
+    // The Ready's term is saved by now (savedHardState follows every save).
+    const term = this.savedHardState.currentTerm;
     const lost = this.wasLeader && !isLeader ? this.pending.takeWrites() : term > this.leadershipTerm ? this.pending.takeWritesBefore(term) : [];
     const displaced = this.displacedWrites;
     this.displacedWrites = [];
