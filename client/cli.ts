@@ -21,6 +21,7 @@ import { ZraftError } from "../src/protocol/errors.ts";
 import { assertNever } from "../src/base/assert.ts";
 import { UsageError, type OptionSpec, type ParsedArgs } from "../src/cli/args.ts";
 import type { CurveClientKeys } from "../src/net/curve-security.ts";
+import { surveyServers } from "./ctl-status.ts";
 import { toJsonText } from "./json-text.ts";
 import { ZraftClient, type StatusReply } from "../src/client/zraft-client.ts";
 
@@ -128,23 +129,13 @@ function statusLine(status: StatusReply): string {
   );
 }
 
-/** How long `status` without an id waits for each server. */
-const statusProbeTimeoutMs = 500;
-
 /**
  * `status` with no id: every server of the config, one line each (like
  * `etcdctl endpoint status --cluster`); succeeds when all of them answer.
  */
 async function clusterStatus(client: ZraftClient, config: ClusterConfig): Promise<{ reply: unknown; human: string; success: boolean }> {
-  const answers = await Promise.all(
-    config.servers.map(async (server) => {
-      try {
-        return await client.status(server.id, { timeoutMs: statusProbeTimeoutMs });
-      } catch (error) {
-        const message = error instanceof Error ? error.message : String(error);
-        return { ok: false as const, id: server.id, endpoint: server.client, error: error instanceof ZraftError ? error.code : "ERROR", message };
-      }
-    }),
+  const answers = (await surveyServers(client, config.servers)).map((view) =>
+    "status" in view ? view.status : { ok: false as const, id: view.server.id, endpoint: view.server.client, error: view.code, message: view.down },
   );
   const human = answers.map((answer) => ("pid" in answer ? statusLine(answer) : `server ${answer.id} (${answer.endpoint}): not answering`));
   return { reply: { ok: answers.every((answer) => answer.ok), servers: answers }, human: human.join("\n"), success: answers.every((answer) => answer.ok) };

@@ -5,25 +5,34 @@
 import type { ClusterConfig, ServerConfig } from "../src/config/cluster-config.ts";
 import type { CurveClientKeys } from "../src/net/curve-security.ts";
 import { ZraftClient, type StatusReply } from "../src/client/zraft-client.ts";
+import { ZraftError } from "../src/protocol/errors.ts";
 
 /** How long each server gets to answer. */
 const statusTimeoutMs = 500;
 
-export type ServerView = { readonly server: ServerConfig; readonly status: StatusReply } | { readonly server: ServerConfig; readonly down: string };
+/** A server that answered, or one that did not: `code` the protocol's (TIMEOUT when silent) or ERROR, `down` the reason. */
+export type ServerView =
+  | { readonly server: ServerConfig; readonly status: StatusReply }
+  | { readonly server: ServerConfig; readonly down: string; readonly code: string };
 
-/** Every server's status, in config order; a server that does not answer is "down" with the reason. */
+/** Every server's status asked through `client`, at once, in config order. */
+export function surveyServers(client: ZraftClient, servers: readonly ServerConfig[]): Promise<ServerView[]> {
+  return Promise.all(
+    servers.map(async (server): Promise<ServerView> => {
+      try {
+        return { server, status: await client.status(server.id, { timeoutMs: statusTimeoutMs }) };
+      } catch (error) {
+        return { server, down: error instanceof Error ? error.message : String(error), code: error instanceof ZraftError ? error.code : "ERROR" };
+      }
+    }),
+  );
+}
+
+/** Every server's status, with a client of its own. */
 export async function surveyCluster(config: ClusterConfig, curve: CurveClientKeys | undefined): Promise<ServerView[]> {
   const client = new ZraftClient({ config, ...(curve === undefined ? {} : { curve }) });
   try {
-    return await Promise.all(
-      config.servers.map(async (server) => {
-        try {
-          return { server, status: await client.status(server.id, { timeoutMs: statusTimeoutMs }) };
-        } catch (error) {
-          return { server, down: error instanceof Error ? error.message : String(error) };
-        }
-      }),
-    );
+    return await surveyServers(client, config.servers);
   } finally {
     client.close();
   }
