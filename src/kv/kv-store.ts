@@ -138,14 +138,7 @@ export class KvStore implements StateMachine<KvQuery, KvAnswer, KvResult> {
    * order of the keys' UTF-8, at most `limit` of them.
    */
   list(prefix = "", limit = Number.POSITIVE_INFINITY): KvEntry[] {
-    const entries: KvEntry[] = [];
-    if (limit <= 0) return entries;
-    for (const key of this.#keys.from(prefix)) {
-      if (!key.startsWith(prefix)) break;
-      entries.push([key, this.#values.get(key) as Uint8Array]);
-      if (entries.length >= limit) break;
-    }
-    return entries;
+    return this.#page(prefix, undefined, limit, Number.POSITIVE_INFINITY).entries;
   }
 
   /** The sessions, least recently used first (for comparing replicas). */
