@@ -148,7 +148,7 @@ export class RaftServer<Query, Answer, Result> {
 
   /** Whether leader work can be taken on now: only a leader takes it, and only while it has room. */
   admit(): Refusal | null {
-    if (this.isStopping || this.failed) return { kind: "shutting-down" };
+    if (this.stopping) return { kind: "shutting-down" };
     if (this.options.node.status().role !== "leader") return { kind: "not-leader" };
     if (this.pending.isFull()) return { kind: "overloaded", pending: this.pending.size() };
     return null;
