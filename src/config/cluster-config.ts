@@ -1,4 +1,5 @@
 import { readJsonFile } from "./json-file.ts";
+import { closestName } from "./closest-name.ts";
 import { curvePublicKeyOf, decodeCurveKey, type CurveKeyPair } from "./curve-keys.ts";
 
 /**
@@ -78,6 +79,40 @@ export class ConfigError extends Error {
 
 type Json = unknown;
 
+/**
+ * A field the configuration does not have, most likely a typo: named with
+ * where it is, and the known field it was probably meant to be (or, when none
+ * is close, the fields that are allowed there). Exit code 2, like any
+ * ConfigError.
+ */
+export class UnknownFieldError extends ConfigError {
+  constructor(file: string, field: string, suggestion: string | undefined, known: readonly string[]) {
+    super(file, field, "is not a known field");
+    const hint = suggestion === undefined ? `the fields here are ${known.join(", ")}` : `did you mean ${JSON.stringify(suggestion)}?`;
+    this.message = `config ${file}: unknown field ${JSON.stringify(field)} (${hint})`;
+  }
+}
+
+/** The field names of `T`, listed once: the Record type makes the compiler refuse a list that misses one. */
+const fieldsOf = <T>(fields: Readonly<Record<keyof T, true>>): readonly string[] => Object.keys(fields);
+
+const clusterFields = fieldsOf<ClusterConfig>({ forwarders: true, servers: true, electionTimeoutMs: true, heartbeatMs: true, dataDir: true, curve: true });
+const forwarderFields = fieldsOf<ForwarderConfig>({ pub: true, sub: true });
+const serverFields = fieldsOf<ServerConfig>({ id: true, client: true });
+const curveFields = fieldsOf<CurveConfig>({ publicKey: true, secretKey: true, clients: true });
+
+/**
+ * Refuses a field of `section` that is not in `known`: a misspelt field would
+ * otherwise be ignored and its default used without a word (a misspelt
+ * `curve.clients` would even admit every client). `where` is the section's
+ * path ("" at the top level).
+ */
+function rejectUnknownFields(section: Readonly<Record<string, Json>>, known: readonly string[], where: string, file: string): void {
+  for (const name of Object.keys(section)) {
+    if (!known.includes(name)) throw new UnknownFieldError(file, where === "" ? name : `${where}.${name}`, closestName(name, known), known);
+  }
+}
+
 const isRecord = (value: Json): value is Record<string, Json> =>
   typeof value === "object" && value !== null && !Array.isArray(value);
 
@@ -85,7 +120,8 @@ const endpointPattern = /^(tcp:\/\/[^\s:]+:\d{1,5}|ipc:\/\/\S+|inproc:\/\/\S+)$/
 
 /**
  * Checks a parsed JSON document and fills in defaults. Throws ConfigError on
- * the first field of the wrong type or range.
+ * the first field of the wrong type or range, UnknownFieldError on the first
+ * field that the config does not have, at any level.
  */
 export function validateClusterConfig(document: Json, file: string): ClusterConfig {
   const fail = (field: string, problem: string): never => {
@@ -93,6 +129,7 @@ export function validateClusterConfig(document: Json, file: string): ClusterConf
   };
   if (!isRecord(document)) fail("(top level)", "must be a JSON object");
   const doc = document as Record<string, Json>;
+  rejectUnknownFields(doc, clusterFields, "", file);
   const defaults = defaultClusterConfig();
   const endpoint = (field: string, value: Json): string => {
     if (typeof value !== "string" || !endpointPattern.test(value)) {
@@ -116,6 +153,7 @@ export function validateClusterConfig(document: Json, file: string): ClusterConf
       ? defaults.forwarders
       : nonEmptyArray("forwarders", doc.forwarders).map((item, i) => {
           if (!isRecord(item)) return fail(`forwarders[${i}]`, "must be an object with pub and sub");
+          rejectUnknownFields(item, forwarderFields, `forwarders[${i}]`, file);
           return { pub: endpoint(`forwarders[${i}].pub`, item.pub), sub: endpoint(`forwarders[${i}].sub`, item.sub) };
         });
 
@@ -124,6 +162,7 @@ export function validateClusterConfig(document: Json, file: string): ClusterConf
       ? defaults.servers
       : nonEmptyArray("servers", doc.servers).map((item, i) => {
           if (!isRecord(item)) return fail(`servers[${i}]`, "must be an object with id and client");
+          rejectUnknownFields(item, serverFields, `servers[${i}]`, file);
           return { id: positiveInteger(`servers[${i}].id`, item.id), client: endpoint(`servers[${i}].client`, item.client) };
         });
 
@@ -166,28 +205,25 @@ export function validateClusterConfig(document: Json, file: string): ClusterConf
     dataDir = doc.dataDir as string;
   }
 
-  const curve = doc.curve === undefined ? undefined : validateCurve(doc.curve, fail);
+  const curve = doc.curve === undefined ? undefined : validateCurve(doc.curve, file, fail);
 
   return { forwarders, servers, electionTimeoutMs, heartbeatMs, dataDir, ...(curve ? { curve } : {}) };
 }
 
 /**
- * The `curve` section: every key 40 characters of Z85 that decode to 32
- * bytes, and `secretKey`, when present, the one that belongs to
- * `publicKey`, so that a typo stops the program at start-up instead of
- * leaving every handshake to fail later.
+ * The `curve` section: no field but its own, every key 40 characters of Z85
+ * that decode to 32 bytes, and `secretKey`, when present, the one that
+ * belongs to `publicKey`, so that a typo stops the program at start-up
+ * instead of leaving every handshake to fail later.
  */
-function validateCurve(section: Json, fail: (field: string, problem: string) => never): CurveConfig {
+function validateCurve(section: Json, file: string, fail: (field: string, problem: string) => never): CurveConfig {
   if (!isRecord(section)) return fail("curve", "must be an object with publicKey and secretKey (and optionally clients)");
+  rejectUnknownFields(section, curveFields, "curve", file);
   const key = (field: string, value: Json): string => {
     const bytes = decodeCurveKey(value);
     if (typeof bytes === "string") return fail(field, bytes);
     return value as string;
   };
-  // A misspelt "clients" must not quietly admit every client.
-  for (const name of Object.keys(section)) {
-    if (!["publicKey", "secretKey", "clients"].includes(name)) fail(`curve.${name}`, "is not a field of curve (publicKey, secretKey, clients)");
-  }
   const publicKey = key("curve.publicKey", section.publicKey);
   const secretKey = section.secretKey === undefined ? undefined : key("curve.secretKey", section.secretKey);
   if (secretKey !== undefined && curvePublicKeyOf(secretKey) !== publicKey) {

@@ -72,7 +72,7 @@ test("a curve section is accepted only with well-formed keys and a secret that m
   assert.equal(curveError({ ...cluster, publicKey: "tooShort" }).message, "config c.json: curve.publicKey: must be 40 Z85 characters, got 8");
   assert.match(curveError({ ...cluster, secretKey: `${cluster.secretKey.slice(0, 39)}"` }).message, /curve\.secretKey: is not a Z85 key/);
   assert.match(curveError({ publicKey: cluster.publicKey, secretKey: client.secretKey }).message, /curve\.secretKey: does not belong to curve\.publicKey/);
-  assert.match(curveError({ ...cluster, client: [client.publicKey] }).message, /curve\.client: is not a field of curve/);
+  assert.match(curveError({ ...cluster, client: [client.publicKey] }).message, /unknown field "curve\.client" \(did you mean "clients"\?\)/);
   assert.match(curveError({ ...cluster, clients: [] }).message, /curve\.clients: must be a non-empty array/);
   assert.match(curveError({ ...cluster, clients: [client.publicKey, "x"] }).message, /curve\.clients\[1\]: must be 40 Z85 characters/);
   assert.match(curveError({ ...cluster, clients: [client.publicKey, client.publicKey] }).message, /curve\.clients\[1\]: duplicate key/);
