@@ -1,6 +1,7 @@
 import { isHeartbeat, type Entry, type HardState, type Message, type NodeId, type NodeStatus, type RaftNode, type Ready } from "../raft/index.ts";
 import type { StateMachine } from "../state-machine/state-machine.ts";
 import type { RaftStorage } from "../storage/storage.ts";
+import { LeaderWatch, type LeaderWatchTiming } from "./leader-watch.ts";
 import { PendingRequests, type Waiter } from "./pending-requests.ts";
 
 /** Where Raft messages go: the peer transport. */
@@ -57,6 +58,8 @@ export interface RaftServerOptions<Query, Answer, Result> {
   readonly stateMachine: StateMachine<Query, Answer, Result>;
   readonly peers: PeerSender;
   readonly limits?: RaftServerLimits;
+  /** Hold requests that arrive while the leadership is in doubt (see LeaderWatch); absent: never hold. */
+  readonly leaderWatch?: LeaderWatchTiming;
   /** The monotonic clock, in milliseconds. */
   readonly nowMs: () => number;
   /** Called when storage fails: the server cannot go on without durability. */
@@ -97,6 +100,7 @@ export class RaftServer<Query, Answer, Result> {
   private displacedWrites: Waiter<ProposalOutcome<Result>>[] = [];
   /** The hard state of the last save (at start-up, what was loaded). */
   private savedHardState: HardState;
+  private readonly leaderWatch: LeaderWatch | null;
 
   constructor(options: RaftServerOptions<Query, Answer, Result>) {
     this.options = options;
@@ -104,6 +108,7 @@ export class RaftServer<Query, Answer, Result> {
     this.pending = new PendingRequests(this.limits.pendingRequestsMax);
     const { term, votedFor, commitIndex } = options.node.status();
     this.savedHardState = { currentTerm: term, votedFor, commitIndex };
+    this.leaderWatch = options.leaderWatch === undefined ? null : new LeaderWatch(options.leaderWatch, this.limits.pendingRequestsMax);
   }
 
   /** Whether stop() was called or a save failed: nothing new is taken on. */
@@ -137,13 +142,36 @@ export class RaftServer<Query, Answer, Result> {
     for (const write of expired.writes) write.settle({ kind: "unknown", reason: "timeout" });
     for (const read of expired.reads) read.settle({ kind: "timeout" });
     if (this.transferring !== null && this.transferring.deadlineMs <= nowMs) this.settleTransfer({ kind: "aborted" });
+    this.releaseHeld();
     this.scheduleReady();
   }
 
   /** A validated message from a peer. */
   receivePeerMessage(message: Message): void {
-    this.options.node.step(message);
+    const node = this.options.node;
+    node.step(message);
+    if (this.leaderWatch !== null) {
+      this.leaderWatch.heardFrom(message.from, node.status(), this.options.nowMs());
+      this.releaseHeld();
+    }
     this.scheduleReady();
+  }
+
+  /**
+   * Whether a request this server cannot take should wait for the
+   * leadership to settle before it is answered: no leader is known, or the
+   * one it follows has gone silent (see LeaderWatch).
+   */
+  leaderInDoubt(): boolean {
+    return this.leaderWatch !== null && !this.stopping && !this.leaderWatch.isSettled(this.options.node.status(), this.options.nowMs());
+  }
+
+  /**
+   * Calls `wake` once, when the leadership settles, this server stops, or the
+   * hold time passes. False, and `wake` is never called, when nothing may be held.
+   */
+  awaitLeader(wake: () => void): boolean {
+    return this.leaderWatch?.hold(this.options.nowMs(), wake) ?? false;
   }
 
   /** Whether leader work can be taken on now: only a leader takes it, and only while it has room. */
@@ -228,6 +256,7 @@ export class RaftServer<Query, Answer, Result> {
     for (const write of [...this.pending.takeWrites(), ...this.displacedWrites]) write.settle({ kind: "unknown", reason: "shutting-down" });
     this.displacedWrites = [];
     for (const read of this.pending.takeReads()) read.settle({ kind: "shutting-down" });
+    this.releaseHeld();
     await this.readyLoop;
   }
 
@@ -301,7 +330,13 @@ export class RaftServer<Query, Answer, Result> {
       for (const context of ready.droppedReads) this.pending.takeUnconfirmedRead(context)?.settle({ kind: "not-leader" });
       this.serveReads();
       node.advance(ready);
+      this.releaseHeld();
     }
+  }
+
+  private releaseHeld(): void {
+    if (this.leaderWatch?.holding !== true) return;
+    this.leaderWatch.check(this.options.node.status(), this.options.nowMs(), this.stopping);
   }
 
   private onlyCommitIndexChanged(ready: Ready): boolean {

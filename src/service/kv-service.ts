@@ -48,6 +48,8 @@ export class KvService<Handle> {
   private readonly options: KvServiceOptions<Handle>;
   private readonly endpointById: ReadonlyMap<NodeId, string>;
   private readonly serverIds: ReadonlySet<NodeId>;
+  /** Requests that already waited for the leadership to settle: they are answered with what is known then. */
+  private readonly held = new WeakSet<Request>();
 
   constructor(options: KvServiceOptions<Handle>) {
     this.options = options;
@@ -59,7 +61,10 @@ export class KvService<Handle> {
   receive(handle: Handle, frames: readonly Uint8Array[]): void {
     const parsed = parseRequest(frames, { serverIds: this.serverIds });
     if (!parsed.ok) return this.send(handle, errorReply("BAD_REQUEST", parsed.message, this.context(parsed.rid)));
-    const request = parsed.request;
+    this.serve(handle, parsed.request);
+  }
+
+  private serve(handle: Handle, request: Request): void {
     if (this.options.runtime.stopping) return this.refuse(handle, request, { kind: "shutting-down" });
     switch (request.op) {
       case "status":
@@ -199,6 +204,13 @@ export class KvService<Handle> {
   }
 
   private redirect(handle: Handle, request: Request): void {
+    const runtime = this.options.runtime;
+    // docs/protocol.md §9: while an election may be under way the request waits for it, once, and is then
+    // served afresh: taken on if this server won, sent to the new leader, or answered NO_LEADER.
+    if (!this.held.has(request) && runtime.leaderInDoubt() && runtime.awaitLeader(() => this.serve(handle, request))) {
+      this.held.add(request);
+      return;
+    }
     const context = this.context(request.rid);
     if (context.leaderId === null) {
       return this.send(handle, errorReply("NO_LEADER", "no leader is known: an election is under way; retry shortly", context));

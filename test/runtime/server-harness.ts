@@ -19,6 +19,7 @@ import {
   type Message,
 } from "../../src/raft/index.ts";
 import { RaftServer } from "../../src/runtime/raft-server.ts";
+import type { LeaderWatchTiming } from "../../src/runtime/leader-watch.ts";
 import { KvService } from "../../src/service/kv-service.ts";
 import type { RaftState, RaftStorage } from "../../src/storage/storage.ts";
 
@@ -105,6 +106,8 @@ export interface AssemblyOptions {
   readonly onFatal: (error: unknown) => void;
   /** Every broken persistence rule is pushed here. */
   readonly violations: string[];
+  /** Hold requests while the leadership is in doubt (absent: never). */
+  readonly leaderWatch?: LeaderWatchTiming;
 }
 
 /**
@@ -138,6 +141,7 @@ export function assembleServer(options: AssemblyOptions) {
     },
     nowMs,
     onFatal: options.onFatal,
+    ...(options.leaderWatch === undefined ? {} : { leaderWatch: options.leaderWatch }),
   });
   const service = new KvService<number>({
     id: 1,
@@ -154,7 +158,7 @@ export function assembleServer(options: AssemblyOptions) {
   return { storage, sent, node, kv, server, service };
 }
 
-export function harness() {
+export function harness(options: { readonly leaderWatch?: LeaderWatchTiming } = {}) {
   let now = 0;
   const replies: Record<string, unknown>[] = [];
   const violations: string[] = [];
@@ -171,6 +175,7 @@ export function harness() {
       violations.push(`fatal: ${String(error)}`);
     },
     violations,
+    ...options,
   });
   const advanceTime = (ms: number): void => {
     now += ms;
