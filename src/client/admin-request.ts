@@ -9,14 +9,14 @@ import type { CurveClientKeys } from "../net/curve-security.ts";
 import type { AdminAction } from "../protocol/client-request.ts";
 import { isErrorCode, type ErrorCode } from "../protocol/errors.ts";
 import { decodeReply, encodeRequest } from "./client-codec.ts";
-import { LazyPirateSocket } from "./lazy-pirate-socket.ts";
+import { LazyPirateSocket, type Exchange } from "./lazy-pirate-socket.ts";
 import { checkReply, type AdminReply, type FailureReply } from "./reply-shapes.ts";
 
 export type AdminOutcome =
   | { readonly kind: "done"; readonly reply: AdminReply }
   /** The server refused: its code, sentence, and the leader it knows of. */
   | { readonly kind: "refused"; readonly code: ErrorCode; readonly message: string; readonly leaderId: number | null }
-  /** Nothing came back in time: the server is down, paused or unreachable. */
+  /** Nothing came back: the server is not running (it refused the connection at once), or down, paused or unreachable (nothing in time). */
   | { readonly kind: "no-reply"; readonly message: string };
 
 export async function sendAdmin(
@@ -24,12 +24,12 @@ export async function sendAdmin(
   request: { readonly action: AdminAction; readonly target?: number },
   options: { readonly timeoutMs: number; readonly curve?: CurveClientKeys },
 ): Promise<AdminOutcome> {
-  const socket = new LazyPirateSocket(server.client, options.curve);
+  // A server that is not running says so at once rather than after the timeout (docs/protocol.md §9).
+  const socket = new LazyPirateSocket(server.client, options.curve, { refusalEndsExchange: true });
   try {
     const exchange = await socket.exchange(encodeRequest({ op: "admin", ...request }), options.timeoutMs);
     if (exchange.kind !== "reply") {
-      const why = exchange.kind === "no-reply" ? `did not answer within ${options.timeoutMs} ms` : `cannot be reached: ${exchange.problem}`;
-      return { kind: "no-reply", message: `server ${server.id} (${server.client}) ${why}` };
+      return { kind: "no-reply", message: `server ${server.id} (${server.client}) ${whyNoReply(exchange, options.timeoutMs)}` };
     }
     const decoded = decodeReply(exchange.frames);
     const reply = typeof decoded === "string" ? decoded : checkReply("admin", decoded);
@@ -40,5 +40,17 @@ export async function sendAdmin(
     return { kind: "refused", code, message: failure.message, leaderId: failure.leaderId ?? null };
   } finally {
     socket.close();
+  }
+}
+
+function whyNoReply(exchange: Exclude<Exchange, { readonly kind: "reply" }>, timeoutMs: number): string {
+  if (exchange.kind === "bad-endpoint") return `cannot be reached: ${exchange.problem}`;
+  switch (exchange.cause) {
+    case "refused":
+      return "refused the connection: it is not running";
+    case "disconnected":
+      return "closed the connection";
+    case "timeout":
+      return `did not answer within ${timeoutMs} ms`;
   }
 }

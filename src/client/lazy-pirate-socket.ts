@@ -10,9 +10,11 @@ export type Exchange =
    * hung or unreachable); `disconnected` when the server dropped the
    * connection while the request was outstanding, or, having dropped it,
    * still refuses to be connected to. Either way the request may have
-   * reached the server.
+   * reached the server. `refused` (only with `refusalEndsExchange`): the
+   * connection was refused, nothing listens at the endpoint, so the request
+   * never left this process.
    */
-  | { readonly kind: "no-reply"; readonly cause: "timeout" | "disconnected" }
+  | { readonly kind: "no-reply"; readonly cause: "timeout" | "disconnected" | "refused" }
   /** The endpoint cannot even be connected to (malformed, unknown protocol). */
   | { readonly kind: "bad-endpoint"; readonly problem: string };
 
@@ -31,6 +33,12 @@ export type Exchange =
  * such as a CURVE refusal, which must keep looking like silence
  * (docs/protocol.md §10). A server that hangs (SIGSTOP) keeps its connections
  * open and is still noticed only by the timeout.
+ *
+ * A server that is not running at all refuses the connection. ZeroMQ then
+ * retries it quietly every so often and reports only `connect:retry`; with
+ * `refusalEndsExchange` a retry that follows no TCP connection at all ends
+ * the exchange as `refused` at once (a CURVE refusal always connects first,
+ * so it still looks like silence).
  */
 export class LazyPirateSocket {
   static #monitorsRunning = 0;
@@ -43,27 +51,34 @@ export class LazyPirateSocket {
   #socket: Request | undefined;
   /** Whether the current socket's connection has completed its handshake and not been lost since. */
   #established = false;
+  /** Whether the current socket made a TCP connection since ZeroMQ last scheduled a retry: a retry without one is a refusal. */
+  #connectedSinceRetry = false;
   /**
    * Whether the server dropped an established connection and none has been
    * established since. Kept across sockets: it is what the server did, and
    * it lets a reconnection that is refused end an exchange at once.
    */
   #dropped = false;
-  /** Ends the exchange in progress as `disconnected`; set only while one is. */
-  #onLost: (() => void) | undefined;
+  /** Ends the exchange in progress with this cause; set only while one is. */
+  #onLost: ((cause: "disconnected" | "refused") => void) | undefined;
+  readonly #refusalEndsExchange: boolean;
   #closed = false;
 
   /**
    * `curve`: the keys for a CURVE handshake with the server (docs/protocol.md §10); plaintext when absent.
    * `dropped`: an earlier socket to this endpoint saw the server drop its connection (see `dropped`), so
    * that a refused connection now ends an exchange at once.
+   * `refusalEndsExchange`: a refused connection ends an exchange at once as `refused`, for a client that
+   * fails over to another server (docs/protocol.md §9). Without it a refusal is waited out to the timeout,
+   * for a caller that waits for a process still starting.
    */
   constructor(
     readonly endpoint: string,
     private readonly curve?: CurveClientKeys,
-    options: { readonly dropped?: boolean } = {},
+    options: { readonly dropped?: boolean; readonly refusalEndsExchange?: boolean } = {},
   ) {
     this.#dropped = options.dropped ?? false;
+    this.#refusalEndsExchange = options.refusalEndsExchange ?? false;
   }
 
   /** Whether the server dropped an established connection and none has been established since. */
@@ -94,8 +109,8 @@ export class LazyPirateSocket {
     }
     socket.sendTimeout = timeoutMs;
     socket.receiveTimeout = timeoutMs;
-    const lost = new Promise<"lost">((resolve) => {
-      this.#onLost = () => resolve("lost");
+    const lost = new Promise<{ readonly lost: "disconnected" | "refused" }>((resolve) => {
+      this.#onLost = (cause) => resolve({ lost: cause });
     });
     const exchanged = (async () => {
       await socket.send(message);
@@ -105,10 +120,11 @@ export class LazyPirateSocket {
     exchanged.catch(() => undefined);
     try {
       const outcome = await Promise.race([exchanged, lost]);
-      if (outcome === "lost") {
+      if ("lost" in outcome) {
         // Mid-request, a REQ socket cannot send again before it receives: throw it away (Lazy Pirate).
+        // Refused, it would deliver the queued request whenever the server came up: throw it away too.
         this.#discard();
-        return { kind: "no-reply", cause: "disconnected" };
+        return { kind: "no-reply", cause: outcome.lost };
       }
       return { kind: "reply", frames: outcome };
     } catch (error) {
@@ -148,6 +164,7 @@ export class LazyPirateSocket {
       }
       this.#socket = socket;
       this.#established = false;
+      this.#connectedSinceRetry = false;
     }
     return this.#socket;
   }
@@ -156,6 +173,9 @@ export class LazyPirateSocket {
     // Events of a socket already thrown away say nothing about the current one.
     if (socket !== this.#socket) return;
     switch (event.type) {
+      case "connect":
+        this.#connectedSinceRetry = true;
+        return;
       case "handshake":
         this.#established = true;
         this.#dropped = false;
@@ -165,14 +185,20 @@ export class LazyPirateSocket {
         if (!this.#established) return;
         this.#established = false;
         this.#dropped = true;
-        this.#onLost?.();
+        this.#onLost?.("disconnected");
         return;
-      case "connect:retry":
+      case "connect:retry": {
+        // Reported when ZeroMQ schedules the next attempt: after a refused one (no TCP connection since the
+        // last retry), and after a connection that was lost (a drop, a failed handshake).
+        const refused = !this.#connectedSinceRetry;
+        this.#connectedSinceRetry = false;
         // A reconnection after a drop failed: the server is still gone.
-        if (this.#dropped) this.#onLost?.();
+        if (this.#dropped) this.#onLost?.("disconnected");
+        else if (refused && this.#refusalEndsExchange) this.#onLost?.("refused");
         return;
+      }
       default:
-        // connect:delay, connect, close (of a refused attempt, followed by connect:retry), handshake errors: nothing to do.
+        // connect:delay, close (of a refused attempt, followed by connect:retry), handshake errors: nothing to do.
         return;
     }
   }
