@@ -71,13 +71,14 @@ export interface FailoverEvent {
   /** The endpoint the client turns to. */
   readonly endpoint: string;
   /**
-   * no-reply: nothing within the request timeout; disconnected: the server
-   * dropped the connection while the request was outstanding (a server that
-   * was killed, whose kernel reset its connections), or still refused it
-   * after dropping it; shutting-down: the server said so; bad-reply: the
-   * reply broke the protocol; bad-endpoint: the endpoint cannot be connected to.
-   * After no-reply, disconnected and bad-reply a write may have reached the
-   * server: it is sent on with the same client and seq.
+   * no-reply: nothing within the request timeout, or at once when the
+   * connection was refused (nothing listens there: the server is not
+   * running); disconnected: the server dropped the connection while the
+   * request was outstanding (a server that was killed, whose kernel reset
+   * its connections), or still refused it after dropping it; shutting-down:
+   * the server said so; bad-reply: the reply broke the protocol;
+   * bad-endpoint: the endpoint cannot be connected to. A write is sent on
+   * with the same client and seq whatever the reason.
    */
   readonly reason: "no-reply" | "disconnected" | "shutting-down" | "bad-reply" | "bad-endpoint";
 }
@@ -114,15 +115,26 @@ const defaults = { requestTimeoutMs: 1000, deadlineMs: 10_000, backoffMsMin: 50,
  * time; calls made while one is running wait in a FIFO queue. Use several
  * clients for parallel requests.
  *
+ * A server that refuses the connection (nothing listens there) is left at
+ * once, like one that drops it. A client that has never had a reply from
+ * the cluster and finds every server refusing, one after the other, fails
+ * at once: the cluster is not running. Once it has heard from the cluster,
+ * it takes such a round for a restart and keeps trying, paced, until the
+ * deadline.
+ *
  * Failures reject with ZraftError: `BAD_REQUEST` as the server said it, or
  * for a value MessagePack cannot hold (an integer beyond 64 bits); `TIMEOUT`
- * when the deadline passes (the last problem is in the message). After a
- * TIMEOUT a write may or may not have taken effect; calling the method again
- * is a new write with a new seq, so read before writing again if it matters.
+ * when the deadline passes or the cluster is not running. Its message says
+ * why, from what each server did during the operation: no server runs (with
+ * a hint to start the cluster), or fewer than a majority answer, which
+ * ones do and what the others did, so no leader can be elected; else the
+ * last problem. After a TIMEOUT a write may or may not have taken effect;
+ * calling the method again is a new write with a new seq, so read before
+ * writing again if it matters.
  * `status(id)` asks one given server once and fails at once: ZraftError
- * with the server's code, `TIMEOUT` when it does not answer or drops the
- * connection, a plain Error when its reply breaks the protocol. Every
- * method rejects with a plain Error after `close()`.
+ * with the server's code, `TIMEOUT` when it does not answer, refuses or
+ * drops the connection, a plain Error when its reply breaks the protocol.
+ * Every method rejects with a plain Error after `close()`.
  */
 export class ZraftClient extends EventEmitter<ZraftClientEvents> {
   /** This client's session id: 16 random hex characters. */
@@ -142,6 +154,8 @@ export class ZraftClient extends EventEmitter<ZraftClientEvents> {
    * killed, and the fresh socket to it then fails over at once when refused.
    */
   readonly #droppedEndpoints = new Set<string>();
+  /** Whether any server has ever replied to this client: until then, every server refusing means the cluster is not running. */
+  #heardFromCluster = false;
   #lastSeq = 0;
   #queue: Promise<unknown> = Promise.resolve();
   #closed = false;
@@ -302,15 +316,18 @@ export class ZraftClient extends EventEmitter<ZraftClientEvents> {
     let attempt = 0;
     let backoffMs = this.#backoffMsMin;
     let redirectsInARow = 0;
-    /** Servers that dropped the connection one after the other; a full round of them means waiting before the next. */
-    let dropsInARow = 0;
+    /** Servers that dropped or refused the connection one after the other; a full round of them means waiting before the next. */
+    let goneInARow = 0;
     let lastProblem = "";
     /** Whether an attempt may have reached the log: its server did not answer, dropped the connection, broke the protocol, or answered TIMEOUT. */
     let mayHaveApplied = false;
+    /** What each server of the config did last in this operation, to say why it failed. */
+    const outcomes = new ServerOutcomes(this.#servers, this.#requestTimeoutMs);
 
-    const failOver = (reason: FailoverEvent["reason"], problem: string): void => {
+    /** `reached`: whether the request may have reached the server (not when it refused the connection). */
+    const failOver = (reason: FailoverEvent["reason"], problem: string, reached = reason === "no-reply" || reason === "disconnected" || reason === "bad-reply"): void => {
       lastProblem = problem;
-      if (reason === "no-reply" || reason === "disconnected" || reason === "bad-reply") mayHaveApplied = true;
+      if (reached) mayHaveApplied = true;
       if (pinned !== undefined) throw reason === "no-reply" || reason === "disconnected" ? new ZraftError("TIMEOUT", problem) : new Error(problem);
       const next = this.#serverAfter(target);
       this.emit("failover", { from: target.id, to: next.id, endpoint: next.endpoint, reason });
@@ -335,40 +352,61 @@ export class ZraftClient extends EventEmitter<ZraftClientEvents> {
     for (;;) {
       const remainingMs = deadline - performance.now();
       if (remainingMs <= 0) {
-        throw new ZraftError("TIMEOUT", `no answer within ${this.#deadlineMs} ms after ${attempt} attempts (last: ${lastProblem})`);
+        throw new ZraftError("TIMEOUT", outcomes.whyNoLeader() ?? `no final answer within ${this.#deadlineMs} ms after ${attempt} attempts (last: ${lastProblem})`);
       }
       attempt += 1;
+      /** Whether the deadline leaves this attempt less than its usual time (`pinned` has only the one). */
+      const cutShort = pinned === undefined && remainingMs < this.#requestTimeoutMs;
       const attemptTimeoutMs = Math.ceil(pinned === undefined ? Math.min(this.#requestTimeoutMs, remainingMs) : remainingMs);
       const exchange = await this.#socketFor(target).exchange(message, attemptTimeoutMs);
-      if (exchange.kind === "no-reply" && exchange.cause === "disconnected") {
-        failOver("disconnected", `${describe(target)} closed the connection`);
-        dropsInARow += 1;
-        // Each drop moves on at once. When every server drops the connection (one that closes it on a
-        // request it cannot take, say), wait between rounds rather than spin until the deadline.
-        if (dropsInARow % this.#servers.length === 0) await pause();
+      if (exchange.kind === "no-reply" && exchange.cause !== "timeout") {
+        if (exchange.cause === "refused") {
+          outcomes.record(target, "refused");
+          // The request never left this process: not reached. Reported as no-reply, the reason a user sees as "not answering".
+          failOver("no-reply", `${describe(target)} refused the connection (nothing listens there)`, false);
+          if (!this.#heardFromCluster && outcomes.everyServerRefused()) throw new ZraftError("TIMEOUT", outcomes.notRunning());
+        } else {
+          outcomes.record(target, "dropped");
+          failOver("disconnected", `${describe(target)} closed the connection`);
+        }
+        goneInARow += 1;
+        // Each refusal or drop moves on at once. When every server does it (a cluster restarting, or one that
+        // closes the connection on a request it cannot take), wait between rounds rather than spin until the deadline.
+        if (goneInARow % this.#servers.length === 0) await pause();
         continue;
       }
-      dropsInARow = 0;
+      goneInARow = 0;
       if (exchange.kind === "no-reply") {
-        failOver("no-reply", `${describe(target)} did not answer within ${attemptTimeoutMs} ms`);
+        if (cutShort) {
+          // The deadline cut this attempt short: that says nothing about the server, and the last real problem stands.
+          failOver("no-reply", lastProblem || `${describe(target)} had not answered when the deadline passed`);
+        } else {
+          outcomes.record(target, "silent");
+          failOver("no-reply", `${describe(target)} did not answer within ${attemptTimeoutMs} ms`);
+        }
         continue;
       }
       if (exchange.kind === "bad-endpoint") {
+        outcomes.record(target, "bad-endpoint");
         failOver("bad-endpoint", `cannot connect to ${target.endpoint}: ${exchange.problem}`);
         continue;
       }
       const decoded = decodeReply(exchange.frames);
       const reply = typeof decoded === "string" ? decoded : checkReply(op, decoded);
       if (typeof reply === "string") {
+        outcomes.record(target, "broken");
         failOver("bad-reply", `${describe(target)} broke the protocol: ${reply}`);
         continue;
       }
+      this.#heardFromCluster = true;
+      outcomes.record(target, !reply.ok && reply.error === "SHUTTING_DOWN" ? "shutting-down" : "answers");
       if (reply.ok) {
         if (pinned === undefined) this.#current = target;
         return reply;
       }
       lastProblem = `${describe(target)} answered ${reply.error}: ${reply.message}`;
       if (!isErrorCode(reply.error)) {
+        outcomes.record(target, "broken");
         failOver("bad-reply", `${describe(target)} answered with an unknown error code ${JSON.stringify(reply.error)}`);
         continue;
       }
@@ -422,7 +460,7 @@ export class ZraftClient extends EventEmitter<ZraftClientEvents> {
         else this.#droppedEndpoints.delete(previous.endpoint);
         previous.close();
       }
-      this.#socket = new LazyPirateSocket(target.endpoint, this.#curve, { dropped: this.#droppedEndpoints.has(target.endpoint) });
+      this.#socket = new LazyPirateSocket(target.endpoint, this.#curve, { dropped: this.#droppedEndpoints.has(target.endpoint), refusalEndsExchange: true });
     }
     return this.#socket;
   }
@@ -448,6 +486,72 @@ class SessionExpired extends ZraftError {
   ) {
     super("SESSION_EXPIRED", message);
   }
+}
+
+/** What a server did at its last attempt of an operation. */
+type Outcome = "answers" | "refused" | "dropped" | "silent" | "shutting-down" | "broken" | "bad-endpoint";
+
+/**
+ * What each server of the config did last during one operation, so that an
+ * operation that fails says why: the cluster is not running, or too few
+ * servers answer to elect a leader (Raft needs a majority, paper §5.2), and
+ * which.
+ */
+class ServerOutcomes {
+  /** By server id; endpoints outside the config (a leader named by a redirect) do not count towards a majority. */
+  readonly #last = new Map<number, Outcome>();
+
+  constructor(
+    private readonly servers: readonly ServerRef[],
+    private readonly requestTimeoutMs: number,
+  ) {}
+
+  record(server: ServerRef, outcome: Outcome): void {
+    if (server.id !== null) this.#last.set(server.id, outcome);
+  }
+
+  everyServerRefused(): boolean {
+    return this.servers.every((server) => server.id !== null && this.#last.get(server.id) === "refused");
+  }
+
+  /** The cluster is not running: every server refused the connection. */
+  notRunning(): string {
+    const endpoints = this.servers.map((server) => server.endpoint).join(", ");
+    return `no server is running: all ${this.servers.length} refused the connection (${endpoints}); start the cluster with npm start`;
+  }
+
+  /** Why no leader can answer, when the outcomes show it: no server runs, or fewer than a majority answer. */
+  whyNoLeader(): string | undefined {
+    if (this.everyServerRefused()) return this.notRunning();
+    const count = this.servers.length;
+    const majority = Math.floor(count / 2) + 1;
+    const ids = (outcome: Outcome | undefined): number[] => this.servers.flatMap((server) => (server.id !== null && this.#last.get(server.id) === outcome ? [server.id] : []));
+    const answering = ids("answers");
+    if (answering.length >= majority) return undefined;
+    const others = outcomeWords.flatMap(([outcome, words]) => {
+      const which = ids(outcome);
+      return which.length === 0 ? [] : [`${serverList(which)} ${words.replace("%timeout%", String(this.requestTimeoutMs))}`];
+    });
+    const answered = answering.length === 0 ? "" : ` (${answering.join(", ")})`;
+    return `no leader: ${answering.length} of ${count} servers answer${answered}; a majority needs ${majority}: ${others.join(", ")}`;
+  }
+}
+
+/** How the message names each way of not answering, in the order it lists them; undefined: not asked before the deadline. */
+const outcomeWords: readonly (readonly [Outcome | undefined, string])[] = [
+  ["refused", "refused the connection (not running)"],
+  ["dropped", "closed the connection"],
+  ["silent", "did not answer within %timeout% ms"],
+  ["shutting-down", "is shutting down"],
+  ["broken", "broke the protocol"],
+  ["bad-endpoint", "cannot be connected to"],
+  [undefined, "not asked before the deadline"],
+];
+
+/** "server 2", "servers 2 and 4", "servers 2, 4 and 5". */
+function serverList(ids: readonly number[]): string {
+  if (ids.length === 1) return `server ${ids[0]}`;
+  return `servers ${ids.slice(0, -1).join(", ")} and ${ids.at(-1)}`;
 }
 
 function describe(server: ServerRef): string {

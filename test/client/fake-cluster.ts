@@ -6,6 +6,7 @@
  * that dies on receiving a request (closes its socket, as a killed server's
  * kernel would), and change them mid-test.
  */
+import { createServer, type AddressInfo } from "node:net";
 import { Packr, Unpackr } from "msgpackr";
 import { Router } from "zeromq";
 import { defaultClusterConfig, type ClusterConfig } from "../../src/config/cluster-config.ts";
@@ -41,6 +42,8 @@ export interface FakeServerOptions {
   readonly maxMessageSize?: number;
   /** CURVE (docs/protocol.md §10) with this secret key (Z85), admitting any client that knows the public key. */
   readonly curveSecretKey?: string;
+  /** Bind here (a server started again where it was) instead of on a free loopback port. */
+  readonly endpoint?: string;
 }
 
 export class FakeServer {
@@ -65,7 +68,7 @@ export class FakeServer {
       ...(options.maxMessageSize === undefined ? {} : { maxMessageSize: options.maxMessageSize }),
       ...(options.curveSecretKey === undefined ? {} : { curveServer: true, curveSecretKey: options.curveSecretKey }),
     });
-    await router.bind("tcp://127.0.0.1:*");
+    await router.bind(options.endpoint ?? "tcp://127.0.0.1:*");
     return new FakeServer(id, router.lastEndpoint as string, router, behaviour);
   }
 
@@ -235,4 +238,23 @@ export class FakeCluster {
   async close(): Promise<void> {
     await Promise.all(this.servers.map((server) => server.close()));
   }
+}
+
+/**
+ * An endpoint on a loopback port that nothing listens on now: a server that
+ * is not running, which refuses connections (a closed fake could still
+ * accept one while libzmq closes it).
+ */
+export async function notRunningEndpoint(): Promise<string> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return `tcp://127.0.0.1:${port}`;
+}
+
+/** `config` with the servers in `ids` moved to endpoints where nothing runs. */
+export async function withServersNotRunning(config: ClusterConfig, ids: readonly number[]): Promise<ClusterConfig> {
+  const servers = await Promise.all(config.servers.map(async (server) => (ids.includes(server.id) ? { ...server, client: await notRunningEndpoint() } : server)));
+  return { ...config, servers };
 }
