@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import type { Event, Request } from "zeromq";
 import { CurveUnavailableError, type CurveClientKeys } from "../net/curve-security.ts";
 import { createClientRequest, watchSocketEvents } from "../net/sockets.ts";
@@ -17,6 +18,9 @@ export type Exchange =
   | { readonly kind: "no-reply"; readonly cause: "timeout" | "disconnected" | "refused" }
   /** The endpoint cannot even be connected to (malformed, unknown protocol). */
   | { readonly kind: "bad-endpoint"; readonly problem: string };
+
+/** How long a reply may still be read after its connection was seen lost (see exchange()). */
+const lateReplyGraceMs = 20;
 
 /**
  * A REQ socket used the Lazy Pirate way (ZeroMQ Guide, chapter 4; docs/protocol.md
@@ -120,6 +124,12 @@ export class LazyPirateSocket {
     exchanged.catch(() => undefined);
     try {
       const outcome = await Promise.race([exchanged, lost]);
+      if ("lost" in outcome && outcome.lost === "disconnected") {
+        // The connection's events and its messages arrive by different paths: a server that answers, then
+        // stops (admin shutdown, docs/protocol.md §4), may be seen gone just before its reply is read.
+        const late = await Promise.race([exchanged.catch(() => undefined), sleep(lateReplyGraceMs)]);
+        if (late !== undefined) return { kind: "reply", frames: late };
+      }
       if ("lost" in outcome) {
         // Mid-request, a REQ socket cannot send again before it receives: throw it away (Lazy Pirate).
         // Refused, it would deliver the queued request whenever the server came up: throw it away too.

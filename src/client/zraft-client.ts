@@ -528,24 +528,28 @@ class ServerOutcomes {
     const ids = (outcome: Outcome | undefined): number[] => this.servers.flatMap((server) => (server.id !== null && this.#last.get(server.id) === outcome ? [server.id] : []));
     const answering = ids("answers");
     if (answering.length >= majority) return undefined;
-    const others = outcomeWords.flatMap(([outcome, words]) => {
+    const others = outcomeWords(this.requestTimeoutMs).flatMap(([outcome, words]) => {
       const which = ids(outcome);
-      return which.length === 0 ? [] : [`${serverList(which)} ${words.replace("%timeout%", String(this.requestTimeoutMs))}`];
+      return which.length === 0 ? [] : [`${serverList(which)} ${words}`];
     });
     const answered = answering.length === 0 ? "" : ` (${answering.join(", ")})`;
     return `no leader: ${answering.length} of ${count} servers answer${answered}; a majority needs ${majority}: ${others.join(", ")}`;
   }
 }
 
-/** How the message names each way of not answering, in the order it lists them; undefined: not asked before the deadline. */
-const outcomeWords: readonly (readonly [Outcome | undefined, string])[] = [
+/**
+ * How the message names each way of not answering, in the order it lists
+ * them, in words that fit one server or several; undefined: not asked before
+ * the deadline.
+ */
+const outcomeWords = (requestTimeoutMs: number): readonly (readonly [Outcome | undefined, string])[] => [
   ["refused", "refused the connection (not running)"],
   ["dropped", "closed the connection"],
-  ["silent", "did not answer within %timeout% ms"],
-  ["shutting-down", "is shutting down"],
+  ["silent", `did not answer within ${requestTimeoutMs} ms`],
+  ["shutting-down", "answered SHUTTING_DOWN"],
   ["broken", "broke the protocol"],
-  ["bad-endpoint", "cannot be connected to"],
-  [undefined, "not asked before the deadline"],
+  ["bad-endpoint", "could not be connected to"],
+  [undefined, "had no turn before the deadline"],
 ];
 
 /** "server 2", "servers 2 and 4", "servers 2, 4 and 5". */
