@@ -9,28 +9,44 @@ import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { parentPidVariable } from "../../src/cli/parent-watchdog.ts";
 import { repoRoot, waitFor, type ProcessExit, type WaitOptions } from "./harness.ts";
 
-/** Forks the program on a pty sized 160x40 and copies bytes both ways until it exits; exits with its code. */
+/**
+ * Forks the program on a pty sized 160x40 and copies bytes both ways until it
+ * exits; exits with its code. Keys wait in `pending` and go to the pty only
+ * when it can take them: a blocking write of a long paste would stop this
+ * loop from reading what the program draws, and a program whose terminal
+ * output is full stops reading keys, so both would wait for ever.
+ */
 const ptyRelay = `
 import fcntl, os, pty, select, struct, sys, termios
 pid, fd = pty.fork()
 if pid == 0:
     fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 160, 0, 0))
     os.execv(sys.argv[1], sys.argv[1:])
+fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) | os.O_NONBLOCK)
 reading_keys = True
+pending = b""
 while True:
-    readable, _, _ = select.select([fd] + ([0] if reading_keys else []), [], [])
+    readable, writable, _ = select.select([fd] + ([0] if reading_keys and not pending else []), [fd] if pending else [], [])
     if fd in readable:
         try:
             data = os.read(fd, 65536)
+        except BlockingIOError:
+            data = None
         except OSError:
             break
-        if not data:
+        if data == b"":
             break
-        os.write(1, data)
+        if data:
+            os.write(1, data)
+    if fd in writable:
+        try:
+            pending = pending[os.write(fd, pending):]
+        except BlockingIOError:
+            pass
     if 0 in readable:
         keys = os.read(0, 65536)
         if keys:
-            os.write(fd, keys)
+            pending += keys
         else:
             reading_keys = False
 _, status = os.waitpid(pid, 0)
