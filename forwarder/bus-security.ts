@@ -10,7 +10,8 @@
 import type winston from "winston";
 import type { Socket } from "zeromq";
 import { decodeCurveKey, z85Encode, type CurveKeyPair } from "../src/config/curve-keys.ts";
-import { LogThrottle, loggerFrom } from "../src/logging/logging.ts";
+import { LogThrottle } from "../src/logging/log-throttle.ts";
+import { loggerFrom } from "../src/logging/logging.ts";
 import type { CurveServerSecurity } from "../src/net/curve-security.ts";
 import { describeHandshakeFailure, handshakeFailureKind, isHandshakeFailure } from "../src/net/handshake-failure.ts";
 import { watchSocketEvents } from "../src/net/sockets.ts";

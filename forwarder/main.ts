@@ -1,5 +1,5 @@
 /**
- * `npm run forwarder -- [--config F] [--index I]`: one forwarder device in
+ * `npm run forwarder -- [--config F] [--index I] [--log-level L] [--log-json F]`: one forwarder device in
  * the foreground (docs/protocol.md §1, §2). It binds `forwarders[I].pub` with an
  * XSUB socket (servers publish there) and `forwarders[I].sub` with an XPUB
  * socket (servers subscribe there) and relays between them.
@@ -19,32 +19,44 @@ import type { CurveKeyPair } from "../src/config/curve-keys.ts";
 import { closeLogger, createLogger } from "../src/logging/logging.ts";
 import { createForwarderXPublisher, createForwarderXSubscriber } from "../src/net/sockets.ts";
 import { UsageError, configFromArgs, integerOption, parseCommandLine, reportCommandLineError } from "../src/cli/args.ts";
-import { MessageRelay, type RelayCounters } from "./message-relay.ts";
+import { logOptions, logSettingsFrom, type LogSettings } from "../src/cli/log-options.ts";
+import { configOption, helpText, optionSpecOf, usageLine, type ProgramOption } from "../src/cli/program-options.ts";
+import { MessageRelay } from "./message-relay.ts";
+import { TrafficReport } from "./traffic-report.ts";
 import { startBusSecurity, type BusSecurity } from "./bus-security.ts";
 import { FaultRules, faultFilter } from "./fault-rules.ts";
 import { ControlSocket } from "./control-socket.ts";
 import { parentPidVariable, watchParentProcess } from "../src/cli/parent-watchdog.ts";
 
-const usage = `usage: npm run forwarder -- [--config FILE] [--index I] [--allow-faults --control ENDPOINT]
-  --config FILE  cluster configuration (default: $ZRAFT_CONFIG, else the built-in cluster)
-  --index I      which entry of "forwarders" to run (default 0)
-  --allow-faults --control ENDPOINT
-                 testing only: bind ENDPOINT (REP) to take fault rules (docs/protocol.md §11)`;
+const command = "npm run forwarder --";
 
-const rateLogIntervalMs = 5_000;
+const options: readonly ProgramOption[] = [
+  configOption,
+  { name: "index", value: "I", help: 'which entry of the config\'s "forwarders" to run', fallback: "0" },
+  ...logOptions,
+  {
+    name: "allow-faults",
+    help: "testing only: with --control, take fault rules that drop or delay messages (docs/protocol.md §11)",
+    fallback: "off: no fault can be injected",
+  },
+  { name: "control", value: "ENDPOINT", help: "testing only, with --allow-faults: bind ENDPOINT (REP) to take fault rules", fallback: "none" },
+];
 
-function describeRate(now: RelayCounters, before: RelayCounters, seconds: number): string {
-  const messages = now.messages - before.messages;
-  const kib = (now.bytes - before.bytes) / 1024;
-  const subscriptions = now.subscriptionChanges - before.subscriptionChanges;
-  return (
-    `relayed ${messages} messages in ${seconds} s (${(messages / seconds).toFixed(1)}/s, ${(kib / seconds).toFixed(1)} KiB/s)` +
-    (subscriptions > 0 ? `, ${subscriptions} subscription changes` : "") +
-    (now.dropped > before.dropped ? `, ${now.dropped - before.dropped} dropped by fault rules` : "") +
-    (now.delayed > before.delayed ? `, ${now.delayed - before.delayed} delayed by fault rules` : "") +
-    `; ${now.messages} in all`
-  );
-}
+const usage = usageLine(command, options);
+
+const help = helpText(
+  command,
+  [
+    "One forwarder in the foreground: servers publish to its pub endpoint (XSUB) and subscribe at its sub",
+    "endpoint (XPUB); it relays between the two. It logs at info when a server joins or leaves the bus and when",
+    "traffic stops or starts again; the message rate every 5 s at debug.",
+    "Exit codes: 0 after SIGINT or SIGTERM; 1 when an endpoint cannot be bound; 2 on a usage or config error.",
+  ],
+  options,
+);
+
+/** How often the forwarder looks at its relay: who is on the bus, and (every 5 s) the traffic. */
+const reportIntervalMs = 1_000;
 
 /**
  * Binds both sockets (their limits and CURVE settings live in
@@ -81,10 +93,11 @@ async function main(argv: readonly string[]): Promise<number> {
   let controlEndpoint: string | undefined;
   let serverIds: number[];
   let curve: CurveKeyPair | undefined;
+  let logSettings: LogSettings;
   try {
-    const args = parseCommandLine(argv, { flags: ["help", "allow-faults"], values: ["config", "index", "control"] });
+    const args = parseCommandLine(argv, optionSpecOf(options));
     if (args.flags.has("help")) {
-      process.stdout.write(`${usage}\n`);
+      process.stdout.write(`${help}\n`);
       return 0;
     }
     if (args.positionals.length > 0) throw new UsageError(`unexpected argument "${args.positionals[0]}"`);
@@ -104,6 +117,7 @@ async function main(argv: readonly string[]): Promise<number> {
       throw new UsageError(`--index ${index} is out of range: the config has ${config.forwarders.length} forwarder(s)`);
     }
     endpoints = chosen;
+    logSettings = logSettingsFrom(args);
   } catch (error) {
     const exitCode = reportCommandLineError("forwarder", error, usage);
     if (exitCode === undefined) throw error;
@@ -111,7 +125,7 @@ async function main(argv: readonly string[]): Promise<number> {
   }
 
   // The logger comes before the sockets: with CURVE, refusals are logged from the first connection on.
-  const logger = createLogger({ serverName: `forwarder ${index}`, level: "info", showName: process.env[parentPidVariable] === undefined });
+  const logger = createLogger({ serverName: `forwarder ${index}`, ...logSettings, showName: process.env[parentPidVariable] === undefined });
   let bus: BusSecurity;
   let sockets: { publishers: XSubscriber; subscribers: XPublisher };
   try {
@@ -139,13 +153,10 @@ async function main(argv: readonly string[]): Promise<number> {
   if (controlEndpoint !== undefined) logger.warn(`fault injection is on (testing only): control socket on ${controlEndpoint}`);
 
   const relay = new MessageRelay(sockets.publishers, sockets.subscribers, rules === undefined ? undefined : faultFilter(rules));
-  let reported = relay.counters;
-  const rateTimer = setInterval(() => {
-    const now = relay.counters;
-    if (now.messages === reported.messages && now.subscriptionChanges === reported.subscriptionChanges) return;
-    logger.info(describeRate(now, reported, rateLogIntervalMs / 1000));
-    reported = now;
-  }, rateLogIntervalMs);
+  const report = new TrafficReport(performance.now(), relay.counters);
+  const reportTimer = setInterval(() => {
+    for (const line of report.next(performance.now(), relay.counters, relay.subscribedServers)) logger.log(line.level, line.text);
+  }, reportIntervalMs);
 
   const stopRequested = new Promise<string>((resolve) => {
     // `on`, not `once`: a second Ctrl-C while stopping must not kill the process with the default action.
@@ -157,7 +168,7 @@ async function main(argv: readonly string[]): Promise<number> {
   const controlling = control?.run(logger) ?? Promise.resolve();
   // A failed ZAP handler would admit no one: bus.failed rejects, and the forwarder stops with the error.
   const reason = await Promise.race([stopRequested, running.then(() => "its sockets closed"), bus.failed]);
-  clearInterval(rateTimer);
+  clearInterval(reportTimer);
   relay.stop();
   control?.stop();
   await Promise.all([running, controlling]);

@@ -1,5 +1,6 @@
 import type { XPublisher, XSubscriber } from "zeromq";
 import type { RelayVerdict } from "./fault-rules.ts";
+import { receiverOf } from "./peer-addressing.ts";
 
 /**
  * Decides what happens to each published message (fault injection,
@@ -38,6 +39,8 @@ export class MessageRelay {
   #subscriptionChanges = 0;
   #dropped = 0;
   #delayed = 0;
+  /** The servers whose topic `raft/<id>/` is subscribed: who is on the bus through this forwarder. */
+  readonly #subscribed = new Set<number>();
   #stopping = false;
   /** Delayed messages not yet sent: their timers, and how many sends are waiting or in flight. */
   readonly #delayTimers = new Set<NodeJS.Timeout>();
@@ -59,6 +62,15 @@ export class MessageRelay {
       dropped: this.#dropped,
       delayed: this.#delayed,
     };
+  }
+
+  /**
+   * The servers subscribed to their topic now. XPUB passes on only a topic's
+   * first subscription and its last unsubscription, so this is exact however
+   * many connections a restarted server has had.
+   */
+  get subscribedServers(): ReadonlySet<number> {
+    return new Set(this.#subscribed);
   }
 
   /**
@@ -122,8 +134,17 @@ export class MessageRelay {
   async #forwardSubscriptions(): Promise<void> {
     await this.#pump(this.subscribers, async (frames) => {
       this.#subscriptionChanges += 1;
+      this.#noteSubscription(frames[0]);
       await this.publishers.send(frames);
     });
+  }
+
+  /** A subscription message is one frame: 1 (subscribe) or 0 (unsubscribe), then the topic. */
+  #noteSubscription(frame: Buffer | undefined): void {
+    const receiver = receiverOf(frame?.subarray(1));
+    if (receiver === null) return;
+    if (frame?.[0] === 1) this.#subscribed.add(receiver);
+    else if (frame?.[0] === 0) this.#subscribed.delete(receiver);
   }
 
   /** Receives from `source` and hands each message on, one at a time (a socket allows one send in flight). */

@@ -1,33 +1,21 @@
 import { createWriteStream, openSync, type WriteStream } from "node:fs";
 import { inspect } from "node:util";
 import winston from "winston";
+import { logLevels, type LogLevel } from "../base/log-levels.ts";
 import type { Logger } from "../base/logger.ts";
 
 /**
  * Server logs: one readable line per event on the console, e.g.
  *
- *   12:00:01.234 info  server 3 elected leader for term 7 {term: 7, votes: 4}
+ *   12:00:01.234 info  server 3 elected leader for term 7 with 4 of 5 votes
  *
  * and, with `--log-json FILE`, the same events as JSON lines in FILE for
  * tools. Colour only on a terminal (and never with NO_COLOR set), so that
  * `npm start`'s prefixed output and files stay plain.
  */
 
-/** The levels, most severe first (winston's numbering: lower is more severe). */
-export const logLevels = ["error", "warn", "info", "debug"] as const;
-export type LogLevel = (typeof logLevels)[number];
-
-const levelNumbers: Record<LogLevel, number> = { error: 0, warn: 1, info: 2, debug: 3 };
-
-export function isLogLevel(text: string): text is LogLevel {
-  return (logLevels as readonly string[]).includes(text);
-}
-
-/** For `--log-level`: throws an Error naming the valid levels. */
-export function parseLogLevel(text: string): LogLevel {
-  if (!isLogLevel(text)) throw new Error(`log level "${text}" is not one of ${logLevels.join(", ")}`);
-  return text;
-}
+/** Winston's numbering: lower is more severe, as in logLevels. */
+const levelNumbers = Object.fromEntries(logLevels.map((level, i) => [level, i])) as Record<LogLevel, number>;
 
 export interface LoggerOptions {
   /** Shown on every console line and stored as `server` in JSON lines, e.g. "server 3". */
@@ -136,42 +124,6 @@ function safeFields(fields: Record<string, unknown>): Record<string, unknown> {
     safe[`${key}_`] = fields[key];
   }
   return safe ?? fields;
-}
-
-/**
- * Logs at most once per interval for each kind of event and says how many
- * were left out, so that a peer or client flooding bad input cannot flood
- * the log (or slow the server down by logging).
- */
-export class LogThrottle {
-  private readonly kinds = new Map<string, { lastMs: number; suppressed: number }>();
-
-  constructor(
-    private readonly logger: Logger,
-    private readonly intervalMs = 5_000,
-    private readonly nowMs: () => number = () => performance.now(),
-  ) {}
-
-  /** `kind` is a fixed name for the event; the message may vary between occurrences. */
-  warn(kind: string, message: string, fields?: Record<string, unknown>): void {
-    this.log("warn", kind, message, fields);
-  }
-
-  info(kind: string, message: string, fields?: Record<string, unknown>): void {
-    this.log("info", kind, message, fields);
-  }
-
-  private log(level: "warn" | "info", kind: string, message: string, fields: Record<string, unknown> | undefined): void {
-    const now = this.nowMs();
-    const state = this.kinds.get(kind);
-    if (state !== undefined && now - state.lastMs < this.intervalMs) {
-      state.suppressed++;
-      return;
-    }
-    const suppressed = state?.suppressed ?? 0;
-    this.kinds.set(kind, { lastMs: now, suppressed: 0 });
-    this.logger[level](suppressed === 0 ? message : `${message} (and ${suppressed} more like it since the last one)`, fields);
-  }
 }
 
 type Info = winston.Logform.TransformableInfo;

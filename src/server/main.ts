@@ -9,6 +9,8 @@ import { randomInt } from "node:crypto";
 import { resolve } from "node:path";
 import { performance } from "node:perf_hooks";
 import { configFromArgs, integerOption, parseCommandLine, reportCommandLineError, UsageError } from "../cli/args.ts";
+import { logSettingsFrom, logOptions } from "../cli/log-options.ts";
+import { configOption, helpText, optionSpecOf, usageLine, type ProgramOption } from "../cli/program-options.ts";
 import { parentPidVariable, watchParentProcess } from "../cli/parent-watchdog.ts";
 import { clusterKeyPair, configNameOf, type ClusterConfig } from "../config/cluster-config.ts";
 import { KvStore } from "../kv/kv-store.ts";
@@ -16,14 +18,31 @@ import { RaftNode, SeededRandom, raftConfigDefaults, type RaftConfig } from "../
 import { LmdbStorage } from "../storage/lmdb-storage.ts";
 import { StorageError, StorageWriteError } from "../storage/storage-error.ts";
 import { ClientEndpoint, CurveUnavailableError, EndpointBindError } from "../transport/client-endpoint.ts";
-import type winston from "winston";
-import { closeLogger, createLogger, parseLogLevel, loggerFrom, type LogLevel } from "../logging/logging.ts";
+import { closeLogger, createLogger, loggerFrom } from "../logging/logging.ts";
 import { PeerTransport } from "../transport/peer-transport.ts";
 import { RaftServer, raftServerLimitsDefaults } from "../runtime/raft-server.ts";
 import type { LeaderWatchTiming } from "../runtime/leader-watch.ts";
 import { KvService } from "../service/kv-service.ts";
 
-const usage = "usage: npm run server -- --id N [--config FILE] [--log-level error|warn|info|debug] [--log-json FILE]";
+const command = "npm run server --";
+
+const options: readonly ProgramOption[] = [
+  { name: "id", value: "N", help: "which server of the configuration to run", fallback: "required" },
+  configOption,
+  ...logOptions,
+];
+
+const usage = usageLine(command, options);
+
+const help = helpText(
+  command,
+  [
+    "One zraft server in the foreground: it keeps its log and state in the config's dataDir (server-N),",
+    "answers clients on its client endpoint and reaches the other servers through the forwarders.",
+    "Exit codes: 0 after SIGINT, SIGTERM or an admin shutdown; 1 when it cannot start; 2 on a usage or config error.",
+  ],
+  options,
+);
 
 /**
  * How often the ticker runs: a fifth of the heartbeat, from 2 to 10 ms, so
@@ -55,9 +74,9 @@ function raftConfigFor(cluster: ClusterConfig, id: number): RaftConfig {
 }
 
 async function main(argv: readonly string[]): Promise<void> {
-  const args = parseCommandLine(argv, { flags: ["help"], values: ["config", "id", "log-level", "log-json"] });
+  const args = parseCommandLine(argv, optionSpecOf(options));
   if (args.flags.has("help")) {
-    console.log(usage);
+    console.log(help);
     return;
   }
   if (args.positionals.length > 0) throw new UsageError(`unexpected argument "${args.positionals[0]}"`);
@@ -70,21 +89,8 @@ async function main(argv: readonly string[]): Promise<void> {
   if (self === undefined) {
     throw new UsageError(`--id ${id}: the config has no such server (ids: ${cluster.servers.map((s) => s.id).join(", ")})`);
   }
-  let level: LogLevel;
-  try {
-    level = parseLogLevel(args.values.get("log-level") ?? "info");
-  } catch (error) {
-    throw new UsageError(`--log-level: ${(error as Error).message}`);
-  }
-  const jsonFile = args.values.get("log-json");
   // Under a launcher every line already carries the process name as a prefix.
-  const showName = process.env[parentPidVariable] === undefined;
-  let logger: winston.Logger;
-  try {
-    logger = createLogger({ serverName: `server ${id}`, level, showName, ...(jsonFile === undefined ? {} : { jsonFile }) });
-  } catch (error) {
-    throw new UsageError(`--log-json: ${(error as Error).message}`);
-  }
+  const logger = createLogger({ serverName: `server ${id}`, ...logSettingsFrom(args), showName: process.env[parentPidVariable] === undefined });
   const baseLogger = loggerFrom(logger);
 
   const dataDir = resolve(cluster.dataDir);

@@ -4,7 +4,7 @@ import { decodePeerMessage, encodePeerMessage, peerTopicText } from "../protocol
 import { assert } from "../base/assert.ts";
 import type { Logger } from "../base/logger.ts";
 import type { Message, NodeId } from "../raft/index.ts";
-import { LogThrottle } from "../logging/logging.ts";
+import { LogThrottle } from "../logging/log-throttle.ts";
 import { receiveUntilClosed } from "../net/receive-loop.ts";
 import { SocketOutbox } from "../net/socket-outbox.ts";
 import type { CurveClientKeys, CurveClientSecurity } from "../net/curve-security.ts";

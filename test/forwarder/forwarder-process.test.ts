@@ -1,16 +1,17 @@
 /**
  * Proves `npm run forwarder` as a process (docs/protocol.md §1, §2): it relays
- * published messages to subscribers across its two bound endpoints and logs
- * the message rate while there is traffic; SIGTERM and SIGINT stop it with
+ * published messages to subscribers across its two bound endpoints, logs at
+ * info when a server joins the bus and the message rate only at debug (also
+ * to a --log-json file); --help lists every option with its default; SIGTERM and SIGINT stop it with
  * exit code 0; a bad config gets one line naming the file and the field and
  * exit code 2, a bad command line exit 2 with usage, a port in use exit 1;
  * and it stops by itself when the process that started it is SIGKILLed
  * (ZRAFT_PARENT_PID).
  */
-import { test } from "node:test";
+import { test, type TestContext } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -29,17 +30,12 @@ async function configOnFreePorts(): Promise<{ path: string; pub: string; sub: st
   return { path, pub, sub };
 }
 
-function startForwarder(name: string, configPath: string): ManagedProcess {
-  return ManagedProcess.spawn(name, ["forwarder/main.ts", "--config", configPath], { logFile: join(dir, `${name}.log`) });
+function startForwarder(name: string, configPath: string, extraArgs: readonly string[] = []): ManagedProcess {
+  return ManagedProcess.spawn(name, ["forwarder/main.ts", "--config", configPath, ...extraArgs], { logFile: join(dir, `${name}.log`) });
 }
 
-test("relays between its endpoints, logs the rate, and exits 0 on SIGTERM", async (t) => {
-  const { path, pub, sub } = await configOnFreePorts();
-  const forwarder = startForwarder("relaying", path);
-  t.after(() => forwarder.kill());
-  await forwarder.waitForOutput(/publishers connect to/);
-  assert.match(forwarder.output(), new RegExp(`${pub}.*XSUB.*${sub}.*XPUB`));
-
+/** Connects a publisher and a subscriber of `raft/1/` and publishes until a message comes through. */
+async function relayOneMessage(t: TestContext, pub: string, sub: string): Promise<{ publisher: Publisher; received: Buffer[] }> {
   const publisher = new Publisher({ linger: 0 });
   const subscriber = new Subscriber({ linger: 0, receiveTimeout: 100 });
   t.after(() => {
@@ -56,12 +52,51 @@ test("relays between its endpoints, logs the rate, and exits 0 on SIGTERM", asyn
     },
     { what: "a message relayed by the forwarder process" },
   );
+  return { publisher, received };
+}
+
+test("relays between its endpoints, logs the rate at debug and to --log-json, and exits 0 on SIGTERM", async (t) => {
+  const { path, pub, sub } = await configOnFreePorts();
+  const jsonFile = join(dir, "relaying.jsonl");
+  const forwarder = startForwarder("relaying", path, ["--log-level", "debug", "--log-json", jsonFile]);
+  t.after(() => forwarder.kill());
+  await forwarder.waitForOutput(/publishers connect to/);
+  assert.match(forwarder.output(), new RegExp(`${pub}.*XSUB.*${sub}.*XPUB`));
+
+  const { received } = await relayOneMessage(t, pub, sub);
   assert.deepEqual(received.map((frame) => frame.toString()), ["raft/1/", "ping"]);
-  await forwarder.waitForOutput(/relayed \d+ messages in 5 s/, { timeoutMs: 15_000 });
+  await forwarder.waitForOutput(/debug +relayed \d+ messages in 5 s/, { timeoutMs: 15_000 });
+  assert.match(forwarder.output(), /info +server 1 joined: 1 on the bus \(1\)/);
 
   const exit = await forwarder.kill("SIGTERM");
   assert.deepEqual(exit, { code: 0, signal: null });
   assert.match(forwarder.output(), /stopped \(SIGTERM\) after relaying [1-9]\d* messages/);
+  const records = readFileSync(jsonFile, "utf8").trim().split("\n").map((line) => JSON.parse(line) as { level: string; message: string; server: string });
+  assert.ok(records.some((record) => record.level === "debug" && record.message.startsWith("relayed ") && record.server === "forwarder 0"));
+});
+
+test("steady traffic logs nothing at info: the rate is for debug (issue 13)", async (t) => {
+  const { path, pub, sub } = await configOnFreePorts();
+  const forwarder = startForwarder("steady", path);
+  t.after(() => forwarder.kill());
+  await forwarder.waitForOutput(/publishers connect to/);
+  const { publisher } = await relayOneMessage(t, pub, sub);
+  await forwarder.waitForOutput(/server 1 joined/);
+  const settledAt = forwarder.output().length;
+  // Longer than the 5 s rate interval, with a message every 50 ms, like a cluster's heartbeats.
+  for (const start = Date.now(); Date.now() - start < 6_500; ) {
+    await publisher.send(["raft/1/", "heartbeat"]);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  assert.equal(forwarder.output().slice(settledAt), "", "no line while the traffic goes on as before");
+});
+
+test("--help lists every option with its default, and exits 0", async () => {
+  const result = await runCommand(["forwarder/main.ts", "--help"]);
+  assert.equal(result.code, 0);
+  for (const option of ["config FILE", "index I", "log-level LEVEL", "log-json FILE", "allow-faults", "control ENDPOINT"]) {
+    assert.match(result.stdout, new RegExp(`^  --${option} .*\n +default: \\S`, "m"), option);
+  }
 });
 
 test("SIGINT stops it with exit code 0", async (t) => {
@@ -88,7 +123,7 @@ test("a bad config gets one line naming the file and the field, and exit code 2"
 });
 
 test("a bad command line gets usage and exit code 2", async () => {
-  for (const args of [["--bogus"], ["--index", "7"], ["--index", "x"], ["extra"]]) {
+  for (const args of [["--bogus"], ["--index", "7"], ["--index", "x"], ["extra"], ["--log-level", "loud"]]) {
     const result = await runCommand(["forwarder/main.ts", ...args]);
     assert.equal(result.code, 2, args.join(" "));
     assert.match(result.stderr, /usage: npm run forwarder/);

@@ -3,7 +3,8 @@
  * proxy): subscriptions travel from subscribers to publishers, so only
  * subscribed topics are delivered; every message passes through relay(),
  * frames intact and in order; counters count messages, bytes and
- * subscription changes; stop() ends run().
+ * subscription changes; the servers whose topic is subscribed are known;
+ * stop() ends run().
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -56,9 +57,11 @@ test("the relay delivers subscribed topics only, frames intact, and counts what 
     assert.equal(counters.messages, relay.seen.length);
     assert.ok(counters.bytes >= counters.messages * "raft/2/".length);
     assert.ok(counters.subscriptionChanges >= 1);
+    assert.deepEqual([...relay.subscribedServers], [2], "server 2's topic is subscribed: it is on the bus");
 
     subscriber.unsubscribe("raft/2/");
     await waitUntil(() => relay.counters.subscriptionChanges >= counters.subscriptionChanges + 1);
+    assert.deepEqual([...relay.subscribedServers], [], "and after the unsubscription it is not");
   } finally {
     publisher.close();
     subscriber.close();
