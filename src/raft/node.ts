@@ -4,7 +4,19 @@ import { nullLogger, type Logger } from "../base/logger.ts";
 import type { Random } from "./random.ts";
 import { Raft } from "./raft.ts";
 import type { Ready } from "./ready.ts";
-import { isHeartbeat, type Entry, type HardState, type Message, type NodeId, type NodeStatus, type ProposeResult, type SoftState, type TransferResult } from "./types.ts";
+import {
+  isHeartbeat,
+  type Entry,
+  type FollowerProgress,
+  type HardState,
+  type LogIndex,
+  type Message,
+  type NodeId,
+  type NodeStatus,
+  type ProposeResult,
+  type SoftState,
+  type TransferResult,
+} from "./types.ts";
 
 export interface RaftNodeOptions {
   readonly config: RaftConfig;
@@ -175,6 +187,24 @@ export class RaftNode {
       lastLogTerm: raft.log.lastTerm(),
       transferTarget: raft.transferTarget(),
     };
+  }
+
+  /**
+   * A leader's view of each follower (what it is known to hold, when it was
+   * last heard from), so that the server can log a follower that went
+   * silent, came back and caught up. Empty when not leading.
+   */
+  followers(): readonly FollowerProgress[] {
+    return this.raft.followers();
+  }
+
+  /**
+   * The leader's commit index as this server last heard it announced in an
+   * AppendEntries of the current term (its own when it leads; 0 when no
+   * leader is known): a follower that has applied up to it has caught up.
+   */
+  leaderCommitIndex(): LogIndex {
+    return this.raft.leaderCommitIndex();
   }
 
   /** The whole in-memory log (for the simulator's checkers; do not mutate). */

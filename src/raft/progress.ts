@@ -27,6 +27,8 @@ export class Progress {
   stalledHeartbeats = 0;
   /** The highest index any AppendEntries to this follower reached in the leader's term: no honest acknowledgement goes beyond it. */
   sentIndexMax = 0;
+  /** The tick time of the last message from this follower in the leader's term; null before the first. */
+  lastHeardMs: number | null = null;
 
   constructor(
     nextIndex: LogIndex,

@@ -17,6 +17,7 @@ import type {
   NodeId,
   PreVote,
   PreVoteResponse,
+  FollowerProgress,
   ProposeResult,
   ReadState,
   RequestVote,
@@ -80,6 +81,8 @@ export class Raft {
   private electionDeadlineMs = 0;
   /** When the leader of currentTerm (leaderId) was last heard from: leader stickiness (dissertation §4.2.3). */
   private leaderContactMs = -Infinity;
+  /** The highest commit index the leader of currentTerm announced to this follower; 0 when none did. */
+  private announcedCommit: LogIndex = 0;
   /** The term bound stopped a campaign, and that was logged (once: it lasts). */
   private termBoundReported = false;
   private heartbeatDeadlineMs = 0;
@@ -117,6 +120,18 @@ export class Raft {
     return { currentTerm: this.currentTerm, votedFor: this.votedFor, commitIndex: this.log.commitIndex };
   }
 
+  /** A leader's view of each follower; empty when not leading. */
+  followers(): FollowerProgress[] {
+    if (this.state.role !== "leader") return [];
+    return [...this.state.progress].map(([id, pr]) => ({ id, matchIndex: pr.matchIndex, lastHeardMs: pr.lastHeardMs }));
+  }
+
+  /** The commit index of the leader of currentTerm as this server knows it: its own when leading, 0 when no leader is known. */
+  leaderCommitIndex(): LogIndex {
+    if (this.state.role === "leader") return this.log.commitIndex;
+    return this.leaderId === null ? 0 : this.announcedCommit;
+  }
+
   // ---- time ---------------------------------------------------------------
 
   tick(nowMs: number): void {
@@ -136,17 +151,18 @@ export class Raft {
       if (this.currentTerm >= termMax) {
         // Its peers would refuse the next term: only a forged message brings a server here (docs/architecture.md §6).
         if (!this.termBoundReported) {
-          this.logger.error(`server ${this.id} cannot campaign: its term ${this.currentTerm} is at the bound ${termMax}, which only a forged message reaches`);
+          this.logger.error(`cannot campaign: the term ${this.currentTerm} is at the bound ${termMax}, which only a forged message reaches`);
           this.termBoundReported = true;
         }
         this.resetElectionDeadline();
         return;
       }
+      // Debug: without a majority this repeats every election timeout; the server logs the leaderless state once instead.
       if (this.config.preVote) {
-        this.logger.info(`timeout: server ${this.id} asks for pre-votes for term ${this.currentTerm + 1}`, { term: this.currentTerm + 1 });
+        this.logger.debug(`election timeout: asking for pre-votes for term ${this.currentTerm + 1}`);
         this.preCampaign();
       } else {
-        this.logger.info(`timeout: server ${this.id} is now candidate for term ${this.currentTerm + 1}`, { term: this.currentTerm + 1 });
+        this.logger.debug(`election timeout: campaigning for term ${this.currentTerm + 1}`);
         this.campaign(false);
       }
     }
@@ -162,15 +178,11 @@ export class Raft {
     const transfer = leader.transfer;
     if (transfer !== null && this.nowMs >= transfer.deadlineMs) {
       leader.transfer = null;
-      this.logger.info(`server ${this.id} abandoned the transfer of leadership to server ${transfer.target}: not done within an election timeout; taking proposals again`, {
-        term: this.currentTerm,
-      });
+      this.logger.info(`abandoned the transfer of leadership to server ${transfer.target}: not done within an election timeout; taking proposals again`);
     }
     if (!this.config.checkQuorum || !leader.activity.isDue(this.nowMs)) return true;
     if (leader.activity.closePeriod(this.nowMs, this.config.electionTimeoutMsMax, this.config.peers.length)) return true;
-    this.logger.info(`server ${this.id} steps down in term ${this.currentTerm}: no majority heard from within an election timeout (CheckQuorum)`, {
-      term: this.currentTerm,
-    });
+    this.logger.info(`stepped down in term ${this.currentTerm}: no majority heard from within an election timeout (CheckQuorum)`);
     this.becomeFollower(this.currentTerm, null);
     return false;
   }
@@ -186,6 +198,7 @@ export class Raft {
     if (term > this.currentTerm) {
       this.currentTerm = term;
       this.votedFor = null;
+      this.announcedCommit = 0;
     }
     if (this.state.role === "leader") this.droppedReads.push(...this.state.reads.drain());
     // Figure 2: a follower's timer restarts only on hearing a leader (or granting a vote). A higher
@@ -224,6 +237,7 @@ export class Raft {
     this.currentTerm++;
     this.votedFor = this.id;
     this.leaderId = null;
+    this.announcedCommit = 0;
     this.state = { role: "candidate", votes: new Map([[this.id, true]]) };
     this.resetElectionDeadline();
     if (this.hasQuorum(this.state.votes)) {
@@ -256,7 +270,7 @@ export class Raft {
     const activity = new QuorumActivity(this.nowMs + this.config.electionTimeoutMsMax);
     this.state = { role: "leader", progress, reads: new ReadIndexQueue(), activity, transfer: null };
     this.leaderId = this.id;
-    this.logger.info(`server ${this.id} elected leader for term ${this.currentTerm} with ${votes} votes`, { term: this.currentTerm });
+    this.logger.info(`elected leader for term ${this.currentTerm} with ${votes} of ${this.config.peers.length} votes`);
     // §5.4.2 and §8: a no-op of the new term lets the leader commit what earlier terms left uncommitted.
     this.appendOwn({ index: this.log.lastIndex() + 1, term: this.currentTerm, type: "noop", data: new Uint8Array(0) });
     this.heartbeatDeadlineMs = this.nowMs + this.config.heartbeatMs;
@@ -328,10 +342,10 @@ export class Raft {
   campaignNow(): boolean {
     if (this.state.role === "leader") return false;
     if (this.currentTerm >= termMax) {
-      this.logger.error(`server ${this.id} cannot campaign: its term ${this.currentTerm} is at the bound ${termMax}, which only a forged message reaches`);
+      this.logger.error(`cannot campaign: the term ${this.currentTerm} is at the bound ${termMax}, which only a forged message reaches`);
       return false;
     }
-    this.logger.info(`server ${this.id} campaigns at once for term ${this.currentTerm + 1}, as the controller asked`, { term: this.currentTerm + 1 });
+    this.logger.info(`campaigning at once for term ${this.currentTerm + 1}, as the controller asked`);
     this.campaign(true);
     return true;
   }
@@ -344,7 +358,7 @@ export class Raft {
    */
   stepDown(): boolean {
     if (this.state.role !== "leader") return false;
-    this.logger.info(`server ${this.id} steps down in term ${this.currentTerm}, as the controller asked`, { term: this.currentTerm });
+    this.logger.info(`stepped down in term ${this.currentTerm}, as the controller asked`);
     this.becomeFollower(this.currentTerm, null);
     this.electionDeadlineMs += this.config.electionTimeoutMsMax;
     return true;
@@ -362,7 +376,7 @@ export class Raft {
     if (pr === undefined) return { ok: false, reason: `server ${target} is not a server of this cluster` };
     if (this.state.transfer !== null) return { ok: false, reason: `a transfer to server ${this.state.transfer.target} is already under way` };
     this.state.transfer = { target, deadlineMs: this.nowMs + this.config.electionTimeoutMsMax };
-    this.logger.info(`server ${this.id} hands leadership of term ${this.currentTerm} to server ${target}`, { term: this.currentTerm, target });
+    this.logger.info(`handing leadership of term ${this.currentTerm} to server ${target}`);
     if (pr.canSend() && pr.nextIndex <= this.log.lastIndex()) this.sendAppend(target, pr, false);
     this.maybeSendTimeoutNow(target, pr);
     return { ok: true };
@@ -378,7 +392,7 @@ export class Raft {
 
   step(message: Message): void {
     if (message.to !== this.id || message.from === this.id || !this.others.includes(message.from)) {
-      this.logger.warn(`dropped a ${message.type} from ${message.from} to ${message.to}: not a peer message for server ${this.id}`);
+      this.logger.warn(`dropped a ${message.type} from ${message.from} to ${message.to}: not a peer message for this server`);
       return;
     }
     // Pre-votes never change a term or a vote (dissertation §9.6), so they bypass §5.1's term rule.
@@ -386,16 +400,13 @@ export class Raft {
     if (message.type === "PreVoteResponse" && message.voteGranted) return this.onPreVoteGranted(message);
     if (message.type === "RequestVote" && message.term > this.currentTerm && message.forced !== true && this.config.checkQuorum && this.hasCurrentLeader()) {
       // Dissertation §4.2.3: a server that hears from its leader disregards RequestVote, term included.
-      this.logger.info(`ignored RequestVote from server ${message.from} for term ${message.term}: server ${this.leaderId} leads term ${this.currentTerm}`, {
-        from: message.from,
-        term: message.term,
-      });
+      this.logger.debug(`ignored RequestVote from server ${message.from} for term ${message.term}: server ${this.leaderId} leads term ${this.currentTerm}`);
       return;
     }
     if (message.term > this.currentTerm) {
       // §5.1: a higher term makes any server a follower. Only an AppendEntries names the new leader.
       if (this.state.role === "leader") {
-        this.logger.info(`stepped down: saw term ${message.term} from server ${message.from}`, { term: message.term, from: message.from });
+        this.logger.info(`stepped down: saw term ${message.term} from server ${message.from}`);
       }
       this.becomeFollower(message.term, message.type === "AppendEntries" ? message.from : null);
     } else if (message.term < this.currentTerm) {
@@ -403,7 +414,11 @@ export class Raft {
       return;
     }
     assert(message.term === this.currentTerm, "message term equals current term after the term check");
-    if (this.state.role === "leader") this.state.activity.note(message.from);
+    if (this.state.role === "leader") {
+      this.state.activity.note(message.from);
+      const pr = this.state.progress.get(message.from);
+      if (pr !== undefined) pr.lastHeardMs = this.nowMs;
+    }
     switch (message.type) {
       case "RequestVote":
         return this.onRequestVote(message);
@@ -475,32 +490,28 @@ export class Raft {
 
   private onPreVoteGranted(message: PreVoteResponse): void {
     if (message.term > this.currentTerm + 1) {
-      this.logger.warn(`dropped PreVoteResponse from server ${message.from}: it grants term ${message.term}, but server ${this.id} asks only about term ${this.currentTerm + 1}`, {
-        from: message.from,
-      });
+      this.logger.warn(`dropped PreVoteResponse from server ${message.from}: it grants term ${message.term}, but this server asks only about term ${this.currentTerm + 1}`);
       return;
     }
     // Late: from an earlier round, or we have moved on.
     if (this.state.role !== "pre-candidate" || message.term !== this.currentTerm + 1) return;
     this.state.votes.set(message.from, true);
     if (!this.hasQuorum(this.state.votes)) return;
-    this.logger.info(`server ${this.id} won a majority of pre-votes: now candidate for term ${this.currentTerm + 1}`, { term: this.currentTerm + 1 });
+    this.logger.debug(`won a majority of pre-votes: campaigning for term ${this.currentTerm + 1}`);
     this.campaign(false);
   }
 
   /** Dissertation §3.10: the leader of our term hands over; anyone else is not believed. */
   private onTimeoutNow(message: TimeoutNow): void {
     if (this.state.role === "leader" || this.leaderId !== message.from) {
-      this.logger.warn(`dropped TimeoutNow from server ${message.from}: it is not the leader of term ${this.currentTerm} (leader: ${this.leaderId ?? "unknown"})`, {
-        from: message.from,
-      });
+      this.logger.warn(`dropped TimeoutNow from server ${message.from}: it is not the leader of term ${this.currentTerm} (leader: ${this.leaderId ?? "unknown"})`);
       return;
     }
     if (this.currentTerm >= termMax) {
-      this.logger.error(`server ${this.id} cannot take over from server ${message.from}: its term ${this.currentTerm} is at the bound ${termMax}`);
+      this.logger.error(`cannot take over from server ${message.from}: the term ${this.currentTerm} is at the bound ${termMax}`);
       return;
     }
-    this.logger.info(`server ${message.from} hands leadership to server ${this.id}: campaigning for term ${this.currentTerm + 1}`, { term: this.currentTerm + 1 });
+    this.logger.info(`server ${message.from} hands leadership to this server: campaigning for term ${this.currentTerm + 1}`);
     this.campaign(true);
   }
 
@@ -519,12 +530,13 @@ export class Raft {
     }
     const forgery = this.forgedAppendProblem(message);
     if (forgery !== null) {
-      this.logger.warn(`dropped AppendEntries from server ${message.from}: ${forgery}; no honest leader sends that`, { from: message.from });
+      this.logger.warn(`dropped AppendEntries from server ${message.from}: ${forgery}; no honest leader sends that`);
       return;
     }
     if (this.state.role === "candidate" || this.state.role === "pre-candidate") this.becomeFollower(message.term, message.from);
     this.leaderId = message.from;
     this.leaderContactMs = this.nowMs;
+    this.announcedCommit = Math.max(this.announcedCommit, message.leaderCommit);
     this.resetElectionDeadline();
 
     const reply = { type: "AppendEntriesResponse", to: message.from, readRound: message.readRound } as const;
@@ -576,7 +588,6 @@ export class Raft {
         this.logger.warn(
           `dropped AppendEntriesResponse from server ${message.from}: it acknowledges up to ${message.matchIndex}, ` +
             `but only entries up to ${pr.sentIndexMax} were sent to it in term ${this.currentTerm}`,
-          { from: message.from },
         );
         return;
       }

@@ -200,3 +200,15 @@ export interface NodeStatus {
   /** The server this leader is handing leadership to (dissertation §3.10), or null. */
   readonly transferTarget: NodeId | null;
 }
+
+/**
+ * A leader's view of one follower, for the server's log of a follower that
+ * went silent, came back and caught up (the core itself logs nothing of it).
+ */
+export interface FollowerProgress {
+  readonly id: NodeId;
+  /** Figure 2's matchIndex: the highest entry known to be on the follower, learnt in this leader's term. */
+  readonly matchIndex: LogIndex;
+  /** The tick time (tick's `nowMs`) of the last message from it in this leader's term; null before the first. */
+  readonly lastHeardMs: number | null;
+}

@@ -149,7 +149,8 @@ function forgeries(targets: readonly StatusReply[], from: number, term: number, 
 async function startWrongKeyServer(t: TestContext, cluster: TestCluster, id: number, wrongKeys: CurveKeyPair): Promise<ManagedProcess> {
   const configPath = join(cluster.dir, "wrong-key.json");
   writeJson(configPath, { ...cluster.config, curve: wrongKeys });
-  const server = ManagedProcess.spawn(`server-${id}-wrong-key`, ["src/server/main.ts", "--id", String(id), "--config", configPath], {
+  // At debug, so that each of its election attempts is logged (at info it says once that it has no leader).
+  const server = ManagedProcess.spawn(`server-${id}-wrong-key`, ["src/server/main.ts", "--id", String(id), "--config", configPath, "--log-level", "debug"], {
     logFile: join(cluster.dir, `server-${id}-wrong-key.log`),
   });
   t.after(() => server.kill("SIGKILL"));
@@ -178,7 +179,7 @@ test("with CURVE, neither a forged publisher nor a server with another cluster k
   const wrongClient = new ZraftClient({ config: cluster.config, curve: { serverPublicKey: wrongKeys.publicKey, ...clientKey } });
   t.after(() => wrongClient.close());
   // Long enough for several of its election timeouts: its pre-vote requests would have reached the others by now.
-  await waitFor(() => (wrongServer.output().match(/asks for pre-votes/g)?.length ?? 0) >= 3, {
+  await waitFor(() => (wrongServer.output().match(/asking for pre-votes/g)?.length ?? 0) >= 3, {
     timeoutMs: 30_000,
     what: "the server with the wrong key to ask for pre-votes in three election timeouts",
   });

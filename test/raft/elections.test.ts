@@ -230,7 +230,7 @@ test("TimeoutNow from the leader of our term makes a follower campaign at once, 
   node.step({ type: "TimeoutNow", term: 1, from: 2, to: 1 });
   const votes = ofType(drain(node), "RequestVote");
   assert.deepEqual(votes.map((m) => [m.to, m.term, m.forced]), [[2, 2, true], [3, 2, true]]);
-  assert.ok(logger.has("info", "hands leadership to server 1"));
+  assert.ok(logger.has("info", "server 2 hands leadership to this server"));
 });
 
 test("restart: a node does not campaign before a full election timeout after its first tick, however late that tick", () => {
