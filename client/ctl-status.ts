@@ -1,6 +1,7 @@
 /**
- * `ctl status` and `ctl leader`: every server of the config asked for its
- * status at once (docs/protocol.md §5), shown as one table, or as JSON.
+ * `zraft status` and `zraft leader`: every server of the config asked for
+ * its status at once (docs/protocol.md §5), shown as one table, or as JSON;
+ * and one server's status as a line.
  */
 import type { ClusterConfig, ServerConfig } from "../src/config/cluster-config.ts";
 import type { CurveClientKeys } from "../src/net/curve-security.ts";
@@ -16,7 +17,7 @@ export type ServerView =
   | { readonly server: ServerConfig; readonly down: string; readonly code: string };
 
 /** Every server's status asked through `client`, at once, in config order. */
-export function surveyServers(client: ZraftClient, servers: readonly ServerConfig[]): Promise<ServerView[]> {
+function surveyServers(client: ZraftClient, servers: readonly ServerConfig[]): Promise<ServerView[]> {
   return Promise.all(
     servers.map(async (server): Promise<ServerView> => {
       try {
@@ -44,6 +45,15 @@ export function leaderOf(views: readonly ServerView[]): { readonly id: number; r
   const term = Math.max(-1, ...statuses.filter((status) => status.leaderId !== null).map((status) => status.term));
   const named = statuses.find((status) => status.term === term && status.leaderId !== null);
   return named?.leaderId === undefined || named.leaderId === null ? null : { id: named.leaderId, term };
+}
+
+/** One server's status as a line for a person. */
+export function statusLine(status: StatusReply): string {
+  const leader = status.leaderId === null ? "unknown" : `server ${status.leaderId}`;
+  return (
+    `server ${status.id} (pid ${status.pid}): ${status.role}, term ${status.term}, leader ${leader}, ` +
+    `commit ${status.commitIndex}, applied ${status.lastApplied}, last log ${status.lastLogIndex}`
+  );
 }
 
 const formatUptime = (ms: number): string => {

@@ -102,7 +102,7 @@ export function configFromArgs(args: ParsedArgs): ClusterConfig {
  * error) on stderr. Returns the exit code, or undefined when `error` is
  * neither, for the caller to handle.
  */
-export function reportCommandLineError(program: string, error: unknown, usage: string, stderr: NodeJS.WritableStream = process.stderr): number | undefined {
+export function reportCommandLineError(program: string, error: unknown, usage: string, stderr: { write(text: string): unknown } = process.stderr): number | undefined {
   if (error instanceof UsageError) {
     stderr.write(`${program}: ${error.message}\n${usage}\n`);
     return error.exitCode;

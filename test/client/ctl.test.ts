@@ -4,8 +4,9 @@
  * `keygen --config-out FILE` writes a copy of the current config with a new
  * cluster key pair (other fields and `curve.clients` kept), readable by its
  * owner only, that every program accepts, and never overwrites a file;
- * `--help` lists every command; an unknown command or server id is a usage error (exit 2)
- * naming the only command there is.
+ * `--help` lists every command; an unknown command or server id is a usage
+ * error (exit 2). `client/ctl.ts` and `npm run ctl --` are `zraft ctl`: the
+ * zraft command with messages that start "zraft ctl:".
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -71,17 +72,17 @@ test("--help lists every command; an unknown command or server id is a usage err
     ctl("transfer"),
   ]);
   assert.equal(help.code, 0);
-  for (const command of ["status [--watch] [--json]", "leader", "timeout N", "step-down N", "shutdown N", "transfer N", "keygen --config-out FILE"]) {
+  for (const command of ["status [ID]", "leader", "timeout N", "step-down N", "shutdown N", "transfer N", "keygen", "--config-out FILE", "--watch"]) {
     assert.ok(help.stdout.includes(command), `--help lists ${command}`);
   }
   assert.equal(unknown.code, 2);
-  assert.match(unknown.stderr, /^zraft ctl: unknown command "frobnicate"; the commands are status, leader, timeout, step-down, shutdown, transfer, keygen/);
+  assert.match(unknown.stderr, /^zraft ctl: unknown command "frobnicate"; the commands are get, put, delete, list, cas, status, leader, timeout, step-down, shutdown, transfer, keygen, completion\n/);
   assert.equal(none.code, 2);
-  assert.match(none.stderr, /^zraft ctl: no command given/);
+  assert.match(none.stderr, /^zraft ctl: no command given\nusage: zraft/);
   assert.equal(stray.code, 2);
   assert.match(stray.stderr, /--config goes with --config-out/);
   assert.equal(badId.code, 2);
-  assert.match(badId.stderr, /step-down 9: the config has no such server \(ids: 1, 2, 3, 4, 5\)/);
+  assert.match(badId.stderr, /^zraft ctl: step-down 9: the config has no such server \(ids: 1, 2, 3, 4, 5\)\nusage: zraft step-down N/);
   assert.equal(missingId.code, 2);
-  assert.match(missingId.stderr, /transfer needs a server id/);
+  assert.match(missingId.stderr, /^zraft ctl: transfer takes 1 operand \(N\), got 0/);
 });

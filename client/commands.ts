@@ -1,0 +1,168 @@
+/**
+ * The subcommands of `zraft`: their operands, what they do, and which
+ * options each takes. Help texts (help.ts), the dispatcher (zraft.ts) and
+ * the shell completions (completion.ts) are made from this table.
+ */
+import { clusterOptions, dataOptions, type OptionName } from "./options.ts";
+
+/** Which part of the help a command is listed in. */
+export type CommandGroup = "data" | "cluster" | "shell";
+
+export interface CommandDoc {
+  readonly name: string;
+  /** The operands, as the usage line shows them. */
+  readonly operands: string;
+  /** The smallest and largest number of operands. */
+  readonly arity: readonly [number, number];
+  /** One line for the command list. */
+  readonly summary: string;
+  /** More lines for the command's own --help. */
+  readonly details: readonly string[];
+  /** The options it takes (--help aside, which every command takes). */
+  readonly options: readonly OptionName[];
+  readonly group: CommandGroup;
+}
+
+const adminDetails = ["exits 0 when done, 1 when the server refused (with its sentence) or did not answer"];
+
+export const commandDocs: readonly CommandDoc[] = [
+  {
+    name: "get",
+    operands: "KEY",
+    arity: [1, 1],
+    summary: "print KEY's value; exit 1 when it is absent",
+    details: [
+      "prints the value on stdout: a string as it is, anything else as JSON;",
+      "a KEY that is absent exits 1 with a line on stderr (with --json, the reply still goes to stdout)",
+      "zraft get KEY --raw > FILE gives back exactly the bytes a put from a file or stdin stored",
+    ],
+    options: [...dataOptions, "raw"],
+    group: "data",
+  },
+  {
+    name: "put",
+    operands: "KEY [VALUE | -]",
+    arity: [1, 2],
+    summary: "set KEY to VALUE, or to standard input (VALUE - or left out), or to --file",
+    details: [
+      "prints OK (index N), N the log index of the write",
+      "from standard input or --file the value is byte-exact: a string when the bytes are valid UTF-8, else binary;",
+      "at most 1,048,571 bytes (1 MiB of MessagePack, less its 5-byte header)",
+    ],
+    options: [...dataOptions, "json-value", "file"],
+    group: "data",
+  },
+  {
+    name: "delete",
+    operands: "KEY",
+    arity: [1, 1],
+    summary: "remove KEY",
+    details: ["prints deleted (index N), or (not found, index N) when KEY was absent: both exit 0"],
+    options: dataOptions,
+    group: "data",
+  },
+  {
+    name: "list",
+    operands: "[PREFIX]",
+    arity: [0, 1],
+    summary: "the keys under PREFIX (every key without one) and their values, in key order",
+    details: [
+      "one line per key: KEY  VALUE, the value as JSON cut to the terminal's width (80 columns when stdout is not a terminal),",
+      "followed by its size when cut; with --json, the whole values",
+    ],
+    options: [...dataOptions, "limit"],
+    group: "data",
+  },
+  {
+    name: "cas",
+    operands: "KEY EXPECTED NEW",
+    arity: [3, 3],
+    summary: "set KEY to NEW if it holds EXPECTED (null: if it is absent); exit 1 when it did not",
+    details: ["prints swapped (index N); when KEY holds something else, exits 1 and says what it holds (with --json, the reply still goes to stdout)"],
+    options: [...dataOptions, "json-value"],
+    group: "data",
+  },
+  {
+    name: "status",
+    operands: "[ID]",
+    arity: [0, 1],
+    summary: "a table of every server: up or down, role, term, leader, log indexes, lag, pid, uptime; with ID, that server's status",
+    details: ["exits 1 when a server does not answer"],
+    options: [...clusterOptions, "json", "watch"],
+    group: "cluster",
+  },
+  {
+    name: "leader",
+    operands: "",
+    arity: [0, 0],
+    summary: "which server leads, in which term",
+    details: ["exits 1 when no leader is known"],
+    options: [...clusterOptions, "json"],
+    group: "cluster",
+  },
+  {
+    name: "timeout",
+    operands: "N",
+    arity: [1, 1],
+    summary: "server N campaigns for leadership now",
+    details: adminDetails,
+    options: [...clusterOptions, "json"],
+    group: "cluster",
+  },
+  {
+    name: "step-down",
+    operands: "N",
+    arity: [1, 1],
+    summary: "leader N becomes a follower and does not stand for one election timeout",
+    details: adminDetails,
+    options: [...clusterOptions, "json"],
+    group: "cluster",
+  },
+  {
+    name: "shutdown",
+    operands: "N",
+    arity: [1, 1],
+    summary: "server N answers what it has in flight, stops and exits 0",
+    details: adminDetails,
+    options: [...clusterOptions, "json"],
+    group: "cluster",
+  },
+  {
+    name: "transfer",
+    operands: "N",
+    arity: [1, 1],
+    summary: "the leader hands leadership to server N, and this says how long it took",
+    details: adminDetails,
+    options: [...clusterOptions, "json"],
+    group: "cluster",
+  },
+  {
+    name: "keygen",
+    operands: "",
+    arity: [0, 0],
+    summary: "a new CURVE key pair as JSON, or with --config-out a config with a new cluster key pair",
+    details: ["zraft keygen > client-key.json makes a client's key pair; an existing --config-out FILE is never overwritten"],
+    options: ["config", "config-out"],
+    group: "cluster",
+  },
+  {
+    name: "completion",
+    operands: "bash|zsh",
+    arity: [1, 1],
+    summary: "print a shell completion script",
+    details: [
+      "bash: add  source <(zraft completion bash)  to ~/.bashrc, or",
+      "      zraft completion bash > ~/.local/share/bash-completion/completions/zraft",
+      "zsh:  zraft completion zsh > ~/.zfunc/_zraft, with  fpath=(~/.zfunc $fpath)  before compinit in ~/.zshrc",
+    ],
+    options: [],
+    group: "shell",
+  },
+];
+
+/** The interactive client, which runs when no command is given, takes these. */
+export const interactiveOptions: readonly OptionName[] = clusterOptions;
+
+export function commandDoc(name: string): CommandDoc | undefined {
+  return commandDocs.find((doc) => doc.name === name);
+}
