@@ -6,8 +6,8 @@
  * something new: a server went away (said once until it answers again), no
  * leader is known (said once per request), the client was redirected to a
  * leader it had not been sent to, a write was not confirmed in time. A
- * request that needed more than one round ends with a summary of what the
- * servers did, and, when it failed for want of a majority, says so.
+ * request that was retried ends with how many attempts it took and how
+ * long; why one failed is ZraftClient's error message to say.
  */
 import type { ClusterConfig } from "../src/config/cluster-config.ts";
 import type { FailoverEvent, RedirectEvent, RetryEvent } from "../src/client/zraft-client.ts";
@@ -26,9 +26,6 @@ export function serverName(config: ClusterConfig, id: number | null, endpoint?: 
   return `server ${id} (${where(server?.client ?? endpoint ?? "?")})`;
 }
 
-/** What one request's attempts last found of each server, for its summary. */
-type Finding = "not answering" | "no leader";
-
 export class OperationNotices {
   /** What was said of each server that went away, across requests until it answers again; null for one outside the config. */
   readonly #gone = new Map<number | null, FailoverEvent["reason"]>();
@@ -37,7 +34,6 @@ export class OperationNotices {
   #attempts = 0;
   #retried = false;
   readonly #said = new Set<string>();
-  readonly #findings = new Map<number, Finding>();
 
   constructor(private readonly config: ClusterConfig) {}
 
@@ -47,14 +43,12 @@ export class OperationNotices {
     this.#attempts = 1;
     this.#retried = false;
     this.#said.clear();
-    this.#findings.clear();
   }
 
   /** The client turned away from a server: a notice when that server's going away is news. */
   failover(event: FailoverEvent): string | undefined {
     this.#attempts += 1;
     this.#retried = true;
-    if (event.from !== null && event.reason !== "shutting-down" && event.reason !== "bad-reply") this.#findings.set(event.from, "not answering");
     const said = this.#gone.get(event.from);
     // A server that closed the connection and then does not answer is the same server gone, told once.
     if (said === event.reason || (said === "disconnected" && event.reason === "no-reply")) return undefined;
@@ -66,10 +60,8 @@ export class OperationNotices {
   retry(event: RetryEvent): string | undefined {
     this.#attempts += 1;
     this.#retried = true;
-    if (event.server !== null) {
-      this.#gone.delete(event.server);
-      if (event.reason === "NO_LEADER") this.#findings.set(event.server, "no leader");
-    }
+    // The server answered: a later failure of it is news again.
+    if (event.server !== null) this.#gone.delete(event.server);
     if (!this.#once(event.reason)) return undefined;
     return event.reason === "NO_LEADER"
       ? `  … no leader yet (${serverName(this.config, event.server)} knows none): waiting for an election…`
@@ -79,10 +71,7 @@ export class OperationNotices {
   /** The client was sent to the leader: said once per request and leader. */
   redirect(event: RedirectEvent): string | undefined {
     this.#attempts += 1;
-    if (event.from !== null) {
-      this.#gone.delete(event.from);
-      this.#findings.delete(event.from);
-    }
+    if (event.from !== null) this.#gone.delete(event.from);
     if (!this.#once(`redirect to ${event.endpoint}`)) return undefined;
     return `  ↪ redirected from ${serverName(this.config, event.from)} to the leader, ${serverName(this.config, event.to, event.endpoint)}`;
   }
@@ -92,20 +81,11 @@ export class OperationNotices {
     if (id !== null) this.#gone.delete(id);
   }
 
-  /** The request ended; a summary when it took more than redirects, undefined otherwise. */
+  /** The request ended; how many attempts it took when it was retried, undefined otherwise. */
   end(outcome: "succeeded" | "failed", nowMs: number): string | undefined {
     if (!this.#retried) return undefined;
     const seconds = ((nowMs - this.#startedAtMs) / 1000).toFixed(1);
-    const parts = [`${this.#attempts} attempts in ${seconds} s`];
-    const notAnswering = this.#serversFound("not answering");
-    const noLeader = this.#serversFound("no leader");
-    if (notAnswering.length > 0) parts.push(`${listOfServers(notAnswering)} did not answer`);
-    if (noLeader.length > 0) parts.push(`${listOfServers(noLeader)} knew no leader`);
-    const summary = `  ${outcome === "succeeded" ? "done after" : "gave up after"} ${parts.join("; ")}`;
-    const servers = this.config.servers.length;
-    const majority = Math.floor(servers / 2) + 1;
-    if (outcome === "succeeded" || servers - notAnswering.length >= majority) return summary;
-    return `${summary}.\n  A leader needs a majority, ${majority} of ${servers} servers, and only ${servers - notAnswering.length} can answer: start the servers that are down.`;
+    return `  ${outcome === "succeeded" ? "done after" : "gave up after"} ${this.#attempts} attempts in ${seconds} s`;
   }
 
   #once(what: string): boolean {
@@ -113,16 +93,6 @@ export class OperationNotices {
     this.#said.add(what);
     return true;
   }
-
-  #serversFound(finding: Finding): number[] {
-    return [...this.#findings].filter(([, found]) => found === finding).map(([id]) => id).sort((a, b) => a - b);
-  }
-}
-
-/** "server 3", "servers 1 and 4", "servers 1, 2 and 4". */
-function listOfServers(ids: readonly number[]): string {
-  if (ids.length === 1) return `server ${ids[0]}`;
-  return `servers ${ids.slice(0, -1).join(", ")} and ${ids.at(-1)}`;
 }
 
 function failoverReason(config: ClusterConfig, event: FailoverEvent): string {

@@ -71,7 +71,8 @@ function cutTo(text: string, columns: number): string {
 /** "12 bytes", "130 KiB", "1.0 MiB". */
 export function formatSize(bytes: number): string {
   if (bytes < 1024) return bytes === 1 ? "1 byte" : `${bytes} bytes`;
-  if (bytes < 1024 * 1024) return `${Math.round(bytes / 1024)} KiB`;
+  // Compared after rounding, so that 1,048,571 bytes are "1.0 MiB", not "1024 KiB".
+  if (Math.round(bytes / 1024) < 1024) return `${Math.round(bytes / 1024)} KiB`;
   return `${(bytes / (1024 * 1024)).toFixed(1)} MiB`;
 }
 

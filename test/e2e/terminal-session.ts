@@ -56,7 +56,7 @@ sys.exit(os.WEXITSTATUS(status) if os.WIFEXITED(status) else 128 + os.WTERMSIG(s
 const ansiEscape = /\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07]*\x07|\x1b[()][0-9A-Za-z]|\x1b[=>78]/g;
 
 /** Keys as a terminal sends them. */
-export const keys = { enter: "\r", down: "\x1b[B", up: "\x1b[A", ctrlC: "\x03", backspace: "\x7f" } as const;
+export const keys = { enter: "\r", down: "\x1b[B", up: "\x1b[A", ctrlC: "\x03", ctrlU: "\x15", backspace: "\x7f" } as const;
 
 export class TerminalSession {
   readonly exited: Promise<ProcessExit>;
