@@ -16,13 +16,11 @@
  * Usage errors are thrown as UsageError for the dispatcher (zraft.ts) to
  * report with exit code 2.
  */
-import type { ClusterConfig } from "../src/config/cluster-config.ts";
 import { keyBytesMax } from "../src/protocol/limits.ts";
 import { assertNever } from "../src/base/assert.ts";
 import { UsageError, type ParsedArgs } from "../src/cli/args.ts";
-import type { CurveClientKeys } from "../src/net/curve-security.ts";
 import { ZraftClient } from "../src/client/zraft-client.ts";
-import type { CommandIo } from "./command-io.ts";
+import type { CommandIo, Invocation } from "./command-io.ts";
 import { toJsonText } from "./json-text.ts";
 import { reportRequestFailure } from "./request-failure.ts";
 import { startingPoint } from "./start-server.ts";
@@ -126,7 +124,7 @@ function shown(value: unknown): string {
 function kindOf(value: unknown): string {
   if (value === null) return "null";
   if (Array.isArray(value)) return "an array";
-  if (value instanceof Map || typeof value === "object") return "a map";
+  if (typeof value === "object") return "a map";
   return `a ${typeof value === "bigint" ? "number" : typeof value}`;
 }
 
@@ -165,19 +163,10 @@ async function execute(client: ZraftClient, command: DataCommand, lineWidth: num
 }
 
 /**
- * Runs data command `name` with `operands` against the cluster and returns
- * the exit code; `curve` holds the keys when the config has a curve section
- * (client-key.ts).
+ * Runs a data command against the cluster and returns the exit code.
  * @throws UsageError for bad operands or options, before anything is sent
  */
-export async function runDataCommand(
-  name: string,
-  operands: readonly string[],
-  args: ParsedArgs,
-  config: ClusterConfig,
-  io: CommandIo,
-  curve?: CurveClientKeys,
-): Promise<number> {
+export async function runDataCommand({ name, operands, args, config, curve, io }: Invocation): Promise<number> {
   const json = args.flags.has("json");
   const command = await parseDataCommand(name, operands, args, io);
   const start = startingPoint(args, config);

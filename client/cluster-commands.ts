@@ -22,7 +22,7 @@ import { validateClusterConfig, type ClusterConfig, type ServerConfig } from "..
 import type { CurveClientKeys } from "../src/net/curve-security.ts";
 import { generateCurveKeyPair } from "../src/net/curve-security.ts";
 import { ZraftClient } from "../src/client/zraft-client.ts";
-import type { CommandIo } from "./command-io.ts";
+import type { CommandIo, Invocation } from "./command-io.ts";
 import { runServerAction, type ServerAction } from "./ctl-admin.ts";
 import { leaderOf, statusJson, statusLine, statusTable, surveyCluster } from "./ctl-status.ts";
 import { toJsonText } from "./json-text.ts";
@@ -127,18 +127,10 @@ const serverActions = ["timeout", "step-down", "shutdown", "transfer"] as const 
 const isServerAction = (name: string): name is ServerAction => (serverActions as readonly string[]).includes(name);
 
 /**
- * Runs cluster command `name` (keygen aside) with `operands`, already
- * counted against its arity, and returns the exit code.
+ * Runs a cluster command (keygen aside) and returns the exit code.
  * @throws UsageError for a server id not in the config, or options that do not go together
  */
-export async function runClusterCommand(
-  name: string,
-  operands: readonly string[],
-  args: ParsedArgs,
-  config: ClusterConfig,
-  io: CommandIo,
-  curve?: CurveClientKeys,
-): Promise<number> {
+export async function runClusterCommand({ name, operands, args, config, curve, io }: Invocation): Promise<number> {
   if (name === "status") return status(operands, args, config, curve, io);
   if (name === "leader") return leader(args, config, curve, io);
   if (!isServerAction(name)) throw new UsageError(`unknown cluster command "${name}"`);

@@ -23,7 +23,18 @@ export interface CommandDoc {
   readonly group: CommandGroup;
 }
 
-const adminDetails = ["exits 0 when done, 1 when the server refused (with its sentence) or did not answer"];
+/** The controller's actions on server N, which differ only in what they do. */
+function serverAction(name: string, summary: string): CommandDoc {
+  return {
+    name,
+    operands: "N",
+    arity: [1, 1],
+    summary,
+    details: ["exits 0 when done, 1 when the server refused (with its sentence) or did not answer"],
+    options: [...clusterOptions, "json"],
+    group: "cluster",
+  };
+}
 
 export const commandDocs: readonly CommandDoc[] = [
   {
@@ -100,42 +111,10 @@ export const commandDocs: readonly CommandDoc[] = [
     options: [...clusterOptions, "json"],
     group: "cluster",
   },
-  {
-    name: "timeout",
-    operands: "N",
-    arity: [1, 1],
-    summary: "server N campaigns for leadership now",
-    details: adminDetails,
-    options: [...clusterOptions, "json"],
-    group: "cluster",
-  },
-  {
-    name: "step-down",
-    operands: "N",
-    arity: [1, 1],
-    summary: "leader N becomes a follower and does not stand for one election timeout",
-    details: adminDetails,
-    options: [...clusterOptions, "json"],
-    group: "cluster",
-  },
-  {
-    name: "shutdown",
-    operands: "N",
-    arity: [1, 1],
-    summary: "server N answers what it has in flight, stops and exits 0",
-    details: adminDetails,
-    options: [...clusterOptions, "json"],
-    group: "cluster",
-  },
-  {
-    name: "transfer",
-    operands: "N",
-    arity: [1, 1],
-    summary: "the leader hands leadership to server N, and this says how long it took",
-    details: adminDetails,
-    options: [...clusterOptions, "json"],
-    group: "cluster",
-  },
+  serverAction("timeout", "server N campaigns for leadership now"),
+  serverAction("step-down", "leader N becomes a follower and does not stand for one election timeout"),
+  serverAction("shutdown", "server N answers what it has in flight, stops and exits 0"),
+  serverAction("transfer", "the leader hands leadership to server N, and this says how long it took"),
   {
     name: "keygen",
     operands: "",

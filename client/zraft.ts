@@ -46,7 +46,8 @@ async function runCommand(doc: CommandDoc, operands: readonly string[], args: Pa
   if (doc.name === "keygen") return keygen(args, io);
   const config = configFromArgs(args);
   const curve = clientCurveKeys(args, config);
-  return doc.group === "data" ? runDataCommand(doc.name, operands, args, config, io, curve) : runClusterCommand(doc.name, operands, args, config, io, curve);
+  const invocation = { name: doc.name, operands, args, config, curve, io };
+  return doc.group === "data" ? runDataCommand(invocation) : runClusterCommand(invocation);
 }
 
 /** The interactive client, loaded only when it runs: its prompt library takes a while to load. */
