@@ -23,6 +23,8 @@ import { PeerTransport } from "../transport/peer-transport.ts";
 import { RaftServer, raftServerLimitsDefaults } from "../runtime/raft-server.ts";
 import type { LeaderWatchTiming } from "../runtime/leader-watch.ts";
 import { KvService } from "../service/kv-service.ts";
+import { PeerContacts } from "./peer-contacts.ts";
+import { ReplicationLog, replicationCheckEveryMs } from "./replication-log.ts";
 
 const command = "npm run server --";
 
@@ -167,11 +169,22 @@ async function main(argv: readonly string[]): Promise<void> {
   await server.catchUp();
   const replayMs = Math.round(performance.now() - replayStartedMs);
   const ticker = setInterval(() => server.tick(), tickIntervalFor(cluster));
+  const contacts = new PeerContacts();
+  const replicationLog = new ReplicationLog(
+    cluster,
+    leaderWatchFor(cluster).silenceMs,
+    { appliedIndex: kv.lastApplied, startedMs: replayStartedMs },
+    { status: () => server.status(), followers: () => node.followers(), leaderCommitIndex: () => node.leaderCommitIndex() },
+    contacts,
+    baseLogger,
+  );
+  const replicationTimer = setInterval(() => replicationLog.check(performance.now()), replicationCheckEveryMs);
   const shutdown = async (reason: string): Promise<void> => {
     if (exiting) return;
     exiting = true;
     logger.info(`shutting down (${reason})`);
     clearInterval(ticker);
+    clearInterval(replicationTimer);
     await server.stop();
     await endpoint.close();
     await transport.close();
@@ -197,7 +210,12 @@ async function main(argv: readonly string[]): Promise<void> {
   });
   watchParentProcess(() => void shutdown("the launcher is gone").catch(fatal));
 
-  transport.listen((message) => server.receivePeerMessage(message)).catch(fatal);
+  transport
+    .listen((message) => {
+      contacts.heard(message.from, performance.now());
+      server.receivePeerMessage(message);
+    })
+    .catch(fatal);
   endpoint
     .listen((request) =>
       request.overLimit ? service.refuseOverloaded(request.replyTo, request.frames) : service.receive(request.replyTo, request.frames),
@@ -208,7 +226,6 @@ async function main(argv: readonly string[]): Promise<void> {
   logger.info(
     `serving clients on ${self.client}; data in ${dataDir}/server-${id}: term ${status.term}, ` +
       `${status.lastLogIndex} log entries, ${status.commitIndex} committed, ${kv.lastApplied} applied in ${replayMs} ms`,
-    { term: status.term },
   );
 }
 
