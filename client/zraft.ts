@@ -102,6 +102,11 @@ export async function runZraft(argv: readonly string[], io: Omit<CommandIo, "pro
 
 /** Runs `zraft` as this process, with `argv`, and sets the process's exit code. */
 export function runZraftProcess(argv: readonly string[]): void {
+  // A reader that stops early (zraft list | head) is no failure: stop quietly, as a program that SIGPIPE ends would.
+  process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+    if (error.code !== "EPIPE") throw error;
+    process.exit(process.exitCode ?? 0);
+  });
   runZraft(argv, { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin }).then(
     (code) => {
       process.exitCode = code;

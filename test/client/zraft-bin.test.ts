@@ -2,12 +2,14 @@
  * Proves that the `zraft` command (package.json "bin": bin/zraft.mjs) runs
  * compiled JavaScript, and builds it when needed: in a copy of the project
  * with no dist/, the first start builds it and runs; the next start runs the
- * same build; a changed source file makes the next start build again; and
- * `npm run client --` and `npm run ctl --` go through the launcher.
+ * same build; a changed source file makes the next start build again;
+ * `npm run client --` and `npm run ctl --` go through the launcher; and a
+ * reader that closes the pipe early gets no stack trace.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
+import { once } from "node:events";
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, utimesSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -42,6 +44,15 @@ test("bin/zraft.mjs builds the command when dist/ is missing or stale, and runs 
   utimesSync(join(copy, "client", "help.ts"), later, later);
   assert.match((await zraft("--help")).stdout, /^usage: zraft /);
   assert.notEqual(currentBuild(), built, "an edited source is compiled again");
+});
+
+test("a reader that stops early (zraft ... | head) ends the command quietly", async () => {
+  const child = spawn(process.execPath, [join(repoRoot, "bin", "zraft.mjs"), "completion", "bash"], { stdio: ["ignore", "pipe", "pipe"] });
+  child.stdout.destroy();
+  let stderr = "";
+  child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
+  const [code] = (await once(child, "close")) as [number | null];
+  assert.deepEqual([code, stderr], [0, ""]);
 });
 
 test("npm run client -- and npm run ctl -- run the launcher", () => {
