@@ -41,13 +41,14 @@ export class TrafficReport {
   }
 
   #membership(servers: ReadonlySet<number>): ReportLine[] {
-    const lines: ReportLine[] = [];
     const now = [...servers].sort((a, b) => a - b);
-    const onBus = `${now.length} on the bus${now.length === 0 ? "" : ` (${now.join(", ")})`}`;
-    for (const id of now) if (!this.#servers.has(id)) lines.push({ level: "info", text: `server ${id} joined: ${onBus}` });
-    for (const id of this.#servers) if (!servers.has(id)) lines.push({ level: "info", text: `server ${id} left: ${onBus}` });
+    const joined = now.filter((id) => !this.#servers.has(id));
+    const left = [...this.#servers].filter((id) => !servers.has(id)).sort((a, b) => a - b);
     this.#servers = new Set(servers);
-    return lines;
+    const onBus = `${now.length} on the bus${now.length === 0 ? "" : ` (${now.join(", ")})`}`;
+    const line = (ids: readonly number[], verb: string): ReportLine[] =>
+      ids.length === 0 ? [] : [{ level: "info", text: `${ids.length === 1 ? "server" : "servers"} ${ids.join(", ")} ${verb}: ${onBus}` }];
+    return [...line(joined, "joined"), ...line(left, "left")];
   }
 
   #traffic(nowMs: number, counters: RelayCounters): ReportLine[] {

@@ -1,8 +1,10 @@
 /**
- * `npm start` (= `npm run cluster`) `-- [--config F]`: every forwarder and
+ * `npm start` (= `npm run cluster`) `-- [--config F] [--log-level L] [--log-json F]`: every forwarder and
  * every server of the config as child processes in one terminal, each
  * output line prefixed with the process's name (`forwarder │ …`,
- * `server-3 │ …`), coloured on a terminal unless NO_COLOR is set.
+ * `server-3 │ …`), coloured on a terminal unless NO_COLOR is set. The log
+ * options pass on to every child; the launcher's own lines follow the level
+ * too (start and stop at info, a child's exit at warn).
  *
  * Children are spawned as `node --import tsx …` directly (no npm wrapper),
  * each in its own process group so that Ctrl-C reaches the launcher only and
@@ -23,10 +25,27 @@ import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import type { ClusterConfig } from "../src/config/cluster-config.ts";
 import { UsageError, configFromArgs, parseCommandLine, reportCommandLineError } from "../src/cli/args.ts";
+import { isShownAt, logArgumentsOf, logOptions, logSettingsFrom, type LogLevel } from "../src/cli/log-options.ts";
 import { parentPidVariable } from "../src/cli/parent-watchdog.ts";
+import { configOption, helpText, optionSpecOf, usageLine, type ProgramOption } from "../src/cli/program-options.ts";
 
-const usage = `usage: npm start -- [--config FILE]
-  --config FILE  cluster configuration (default: $ZRAFT_CONFIG, else the built-in cluster)`;
+const command = "npm start --";
+
+const options: readonly ProgramOption[] = [configOption, ...logOptions];
+
+const usage = usageLine(command, options);
+
+const help = helpText(
+  command,
+  [
+    "Every forwarder and every server of the configuration, in this terminal, each line prefixed with the",
+    "process's name; --log-level and --log-json pass on to each of them (one JSON file for all, each line",
+    "naming its process). Ctrl-C stops them all; a second Ctrl-C kills them at once.",
+    "Exit codes: 0 after Ctrl-C (SIGINT, SIGTERM, SIGHUP); 1 when a process fails during start-up or every",
+    "process has exited; 2 on a usage or config error. (npm run cluster -- is the same command.)",
+  ],
+  options,
+);
 
 const repoRoot = fileURLToPath(new URL("../", import.meta.url));
 /** How long children get to stop after SIGTERM before SIGKILL. */
@@ -52,14 +71,15 @@ interface RunningChild {
   exit?: { code: number | null; signal: NodeJS.Signals | null };
 }
 
-function childSpecs(config: ClusterConfig, configArgs: readonly string[]): ChildSpec[] {
+/** `commonArgs`: the config and log options every child takes. */
+function childSpecs(config: ClusterConfig, commonArgs: readonly string[]): ChildSpec[] {
   const forwarders = config.forwarders.map((_, index) => ({
     name: config.forwarders.length === 1 ? "forwarder" : `forwarder-${index}`,
-    args: ["forwarder/main.ts", ...configArgs, "--index", String(index)],
+    args: ["forwarder/main.ts", ...commonArgs, "--index", String(index)],
   }));
   const servers = config.servers.map((server) => ({
     name: `server-${server.id}`,
-    args: ["src/server/main.ts", "--id", String(server.id), ...configArgs],
+    args: ["src/server/main.ts", "--id", String(server.id), ...commonArgs],
   }));
   return [...forwarders, ...servers];
 }
@@ -72,12 +92,15 @@ class Launcher {
   #stopReason: "signal" | "start-up failure" | undefined;
   #stopRequestedAtMs = 0;
 
-  constructor(private readonly specs: readonly ChildSpec[]) {
+  constructor(
+    private readonly specs: readonly ChildSpec[],
+    private readonly level: LogLevel,
+  ) {
     this.#prefixWidth = Math.max("cluster".length, ...specs.map((spec) => spec.name.length));
   }
 
   start(): void {
-    this.say("cluster", `starting ${this.specs.length} processes (launcher pid ${process.pid}); Ctrl-C stops them all`);
+    this.note("info", `starting ${this.specs.length} processes (launcher pid ${process.pid}); Ctrl-C stops them all`);
     this.specs.forEach((spec, i) => this.#spawn(spec, colours[i % colours.length] as string));
   }
 
@@ -86,7 +109,7 @@ class Launcher {
     if (this.#stopping !== undefined) {
       // One Ctrl-C under `npm start` arrives twice: from the terminal and relayed by npm. Only a later one is a second press.
       if (performance.now() - this.#stopRequestedAtMs < repeatedSignalWindowMs) return;
-      this.say("cluster", `${signal} again: killing every process now`);
+      this.note("warn", `${signal} again: killing every process now`);
       this.#signalAll("SIGKILL");
       return;
     }
@@ -103,8 +126,13 @@ class Launcher {
   async finished(): Promise<number> {
     await Promise.all(this.#children.map((child) => child.exited));
     await this.#stopping;
-    if (this.#stopReason === undefined) this.say("cluster", "every process has exited");
+    if (this.#stopReason === undefined) this.note("warn", "every process has exited");
     return this.#stopReason === "signal" ? 0 : 1;
+  }
+
+  /** One of the launcher's own lines, shown when `level` passes --log-level. */
+  note(level: LogLevel, line: string): void {
+    if (isShownAt(level, this.level)) this.say("cluster", line);
   }
 
   say(name: string, line: string, stream: NodeJS.WriteStream = process.stdout, colour = ""): void {
@@ -114,16 +142,16 @@ class Launcher {
 
   /** SIGTERM to every child, SIGKILL to those still running after the grace period. */
   #stop(reason: string): void {
-    this.say("cluster", `${reason}: stopping every process`);
+    this.note("info", `${reason}: stopping every process`);
     this.#signalAll("SIGTERM");
     const timer = setTimeout(() => {
       const left = this.#children.filter((child) => child.exit === undefined).map((child) => child.name);
-      this.say("cluster", `still running after ${stopGraceMs} ms: ${left.join(", ")}; killing them`);
+      this.note("warn", `still running after ${stopGraceMs} ms: ${left.join(", ")}; killing them`);
       this.#signalAll("SIGKILL");
     }, stopGraceMs);
     this.#stopping = Promise.all(this.#children.map((child) => child.exited)).then(() => {
       clearTimeout(timer);
-      this.say("cluster", "all stopped");
+      this.note("info", "all stopped");
     });
   }
 
@@ -148,12 +176,13 @@ class Launcher {
       this.#onExit(running, colour);
       resolveExited();
     });
-    this.say("cluster", `started ${spec.name} (pid ${child.pid ?? "?"})`);
+    this.note("info", `started ${spec.name} (pid ${child.pid ?? "?"})`);
   }
 
   #onExit(child: RunningChild, colour: string): void {
     const how = child.exit?.signal ? `killed by ${child.exit.signal}` : `exited with code ${child.exit?.code}`;
-    this.say(child.name, `(${how})`, process.stdout, colour);
+    // Expected while stopping; otherwise a process went away on its own, which an operator must see.
+    if (isShownAt(this.#stopping === undefined ? "warn" : "info", this.level)) this.say(child.name, `(${how})`, process.stdout, colour);
     if (this.#stopping === undefined && performance.now() - this.#startedAtMs < startupWindowMs) {
       this.#stopReason = "start-up failure";
       this.#stop(`${child.name} stopped during start-up`);
@@ -169,24 +198,28 @@ class Launcher {
 
 async function main(argv: readonly string[]): Promise<number> {
   let specs: ChildSpec[];
+  let level: LogLevel;
   try {
-    const args = parseCommandLine(argv, { flags: ["help"], values: ["config"] });
+    const args = parseCommandLine(argv, optionSpecOf(options));
     if (args.flags.has("help")) {
-      process.stdout.write(`${usage}\n`);
+      process.stdout.write(`${help}\n`);
       return 0;
     }
     if (args.positionals.length > 0) throw new UsageError(`unexpected argument "${args.positionals[0]}"`);
     const config = configFromArgs(args);
     const configPath = args.values.get("config") ?? process.env.ZRAFT_CONFIG;
+    const logSettings = logSettingsFrom(args);
+    level = logSettings.level;
     // Children run from the project root, so a relative path must be resolved here.
-    specs = childSpecs(config, configPath === undefined || configPath === "" ? [] : ["--config", resolve(configPath)]);
+    const configArgs = configPath === undefined || configPath === "" ? [] : ["--config", resolve(configPath)];
+    specs = childSpecs(config, [...configArgs, ...logArgumentsOf(logSettings)]);
   } catch (error) {
     const exitCode = reportCommandLineError("cluster", error, usage);
     if (exitCode === undefined) throw error;
     return exitCode;
   }
 
-  const launcher = new Launcher(specs);
+  const launcher = new Launcher(specs, level);
   for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) process.on(signal, () => launcher.requestStop(signal));
   launcher.start();
   return launcher.finished();

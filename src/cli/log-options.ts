@@ -4,6 +4,9 @@ import { isLogLevel, logLevels, type LogLevel } from "../base/log-levels.ts";
 import { UsageError, type ParsedArgs } from "./args.ts";
 import type { ProgramOption } from "./program-options.ts";
 
+// For the launcher, whose own lines follow --log-level and which reaches src/base only through here (docs/architecture.md §1).
+export { isShownAt, type LogLevel } from "../base/log-levels.ts";
+
 /**
  * `--log-level` and `--log-json`, which every long-running program takes
  * (the server, the forwarder, and the launcher, which passes them on to its
