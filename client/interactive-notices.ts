@@ -3,7 +3,7 @@
  * one notice per change, not one per retry. ZraftClient emits an event per
  * attempt (with three of five servers down, one PUT emitted 15, each
  * printed); this keeps what was already said and speaks only when there is
- * something new: a server went away (said once until it answers again), no
+ * something new: a server went away (said once until it answers again, however it fails meanwhile), no
  * leader is known (said once per request), the client was redirected to a
  * leader it had not been sent to, a write was not confirmed in time. A
  * request that was retried ends with how many attempts it took and how
@@ -27,8 +27,12 @@ export function serverName(config: ClusterConfig, id: number | null, endpoint?: 
 }
 
 export class OperationNotices {
-  /** What was said of each server that went away, across requests until it answers again; null for one outside the config. */
-  readonly #gone = new Map<number | null, FailoverEvent["reason"]>();
+  /**
+   * The servers said to have gone away, across requests until they answer
+   * again; null for one outside the config. However a gone server fails next
+   * (closing the connection, then silence, then refusing it), it is still gone.
+   */
+  readonly #gone = new Set<number | null>();
   /** Per request: */
   #startedAtMs = 0;
   #attempts = 0;
@@ -49,10 +53,8 @@ export class OperationNotices {
   failover(event: FailoverEvent): string | undefined {
     this.#attempts += 1;
     this.#retried = true;
-    const said = this.#gone.get(event.from);
-    // A server that closed the connection and then does not answer is the same server gone, told once.
-    if (said === event.reason || (said === "disconnected" && event.reason === "no-reply")) return undefined;
-    this.#gone.set(event.from, event.reason);
+    if (this.#gone.has(event.from)) return undefined;
+    this.#gone.add(event.from);
     return `  ✗ ${failoverReason(this.config, event)}, trying ${serverName(this.config, event.to, event.endpoint)}`;
   }
 
