@@ -349,11 +349,12 @@ export class ZraftClient extends EventEmitter<ZraftClientEvents> {
       backoffMs = Math.min(backoffMs * 2, this.#backoffMsMax);
     };
 
+    const gaveUp = (): ZraftError =>
+      new ZraftError("TIMEOUT", outcomes.whyNoLeader() ?? `no final answer within ${this.#deadlineMs} ms after ${attempt} attempts (last: ${lastProblem})`);
+
     for (;;) {
       const remainingMs = deadline - performance.now();
-      if (remainingMs <= 0) {
-        throw new ZraftError("TIMEOUT", outcomes.whyNoLeader() ?? `no final answer within ${this.#deadlineMs} ms after ${attempt} attempts (last: ${lastProblem})`);
-      }
+      if (remainingMs <= 0) throw gaveUp();
       attempt += 1;
       /** Whether the deadline leaves this attempt less than its usual time (`pinned` has only the one). */
       const cutShort = pinned === undefined && remainingMs < this.#requestTimeoutMs;
@@ -378,12 +379,12 @@ export class ZraftClient extends EventEmitter<ZraftClientEvents> {
       goneInARow = 0;
       if (exchange.kind === "no-reply") {
         if (cutShort) {
-          // The deadline cut this attempt short: that says nothing about the server, and the last real problem stands.
-          failOver("no-reply", lastProblem || `${describe(target)} had not answered when the deadline passed`);
-        } else {
-          outcomes.record(target, "silent");
-          failOver("no-reply", `${describe(target)} did not answer within ${attemptTimeoutMs} ms`);
+          // The deadline cut this attempt short (it has passed, give or take libzmq's timer): that says nothing
+          // about the server, no other server is tried (so no failover event), and the last real problem stands.
+          throw gaveUp();
         }
+        outcomes.record(target, "silent");
+        failOver("no-reply", `${describe(target)} did not answer within ${attemptTimeoutMs} ms`);
         continue;
       }
       if (exchange.kind === "bad-endpoint") {
@@ -539,8 +540,8 @@ class ServerOutcomes {
 
 /**
  * How the message names each way of not answering, in the order it lists
- * them, in words that fit one server or several; undefined: not asked before
- * the deadline.
+ * them, in words that fit one server or several; undefined: not asked, or
+ * asked only as the deadline passed.
  */
 const outcomeWords = (requestTimeoutMs: number): readonly (readonly [Outcome | undefined, string])[] => [
   ["refused", "refused the connection (not running)"],
@@ -549,7 +550,7 @@ const outcomeWords = (requestTimeoutMs: number): readonly (readonly [Outcome | u
   ["shutting-down", "answered SHUTTING_DOWN"],
   ["broken", "broke the protocol"],
   ["bad-endpoint", "could not be connected to"],
-  [undefined, "had no turn before the deadline"],
+  [undefined, "gave no answer before the deadline"],
 ];
 
 /** "server 2", "servers 2 and 4", "servers 2, 4 and 5". */

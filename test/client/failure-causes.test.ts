@@ -22,7 +22,7 @@ import { ZraftClient, type ZraftClientOptions } from "../../src/client/zraft-cli
 import { sendAdmin } from "../../src/client/admin-request.ts";
 import { LazyPirateSocket } from "../../src/client/lazy-pirate-socket.ts";
 import { defaultClusterConfig } from "../../src/config/cluster-config.ts";
-import { FakeCluster, FakeServer, behaviours, withServersNotRunning } from "./fake-cluster.ts";
+import { FakeCluster, FakeServer, behaviours, untilRefused, withServersNotRunning } from "./fake-cluster.ts";
 
 /** What "at once" is held to here: generous for a loaded machine, where it takes a few ms (the target is 2 s). */
 const promptlyMs = 5_000;
@@ -96,12 +96,21 @@ test("servers that hang are named with the request timeout, never with an attemp
   const cluster = await startCluster(3);
   cluster.server(1).behaviour = behaviours.noLeader();
   // Servers 2 and 3 stay silent: connected, never answering (a SIGSTOPped server).
-  for (const deadlineMs of [700, 750, 800]) {
+  const deadlines = [700, 750, 800];
+  let failovers = 0;
+  for (const deadlineMs of deadlines) {
     const client = newClient({ config: cluster.config, requestTimeoutMs: 200, deadlineMs, backoffMsMin: 5, backoffMsMax: 20 });
+    client.on("failover", () => (failovers += 1));
     const { error } = await failure(`a majority hung, deadline ${deadlineMs} ms`, () => client.get("k"));
     assert.equal(error.code, "TIMEOUT");
     assert.equal(error.message, "no leader: 1 of 3 servers answer (1); a majority needs 2: servers 2 and 3 did not answer within 200 ms");
   }
+  // Each silent attempt but one the deadline cut short moved on to the next server. A cut-short one did not:
+  // no other server was tried, so no failover event. (Wait for the last requests to arrive.)
+  await sleep(100);
+  const unanswered = cluster.server(2).requests.length + cluster.server(3).requests.length;
+  const cutShort = unanswered - failovers;
+  assert.ok(cutShort >= 1 && cutShort <= deadlines.length, `${unanswered} requests unanswered, ${failovers} failovers`);
 });
 
 test("a majority answering without a leader until the deadline: the last problem is reported", async () => {
@@ -140,6 +149,7 @@ test("a client that has heard from the cluster rides out a restart of every serv
   cluster.server(2).behaviour = behaviours.silent();
   await assert.rejects(client.status(2, { timeoutMs: 50 }));
   await cluster.close();
+  await Promise.all(cluster.servers.map((server) => untilRefused(server.endpoint)));
 
   const failovers: string[] = [];
   client.on("failover", (event) => failovers.push(event.reason));

@@ -6,7 +6,7 @@
  * that dies on receiving a request (closes its socket, as a killed server's
  * kernel would), and change them mid-test.
  */
-import { createServer, type AddressInfo } from "node:net";
+import { connect, createServer, type AddressInfo } from "node:net";
 import { Packr, Unpackr } from "msgpackr";
 import { Router } from "zeromq";
 import { defaultClusterConfig, type ClusterConfig } from "../../src/config/cluster-config.ts";
@@ -99,7 +99,13 @@ export class FakeServer {
         return;
       }
       const bytes = "raw" in answer && Buffer.isBuffer(answer.raw) ? answer.raw : packr.pack(answer);
-      await this.#router.send([routingId as Buffer, delimiter as Buffer, bytes]);
+      try {
+        await this.#router.send([routingId as Buffer, delimiter as Buffer, bytes]);
+      } catch (error) {
+        // Closed (close()) while this reply was on its way: the server is gone, as a killed one would be.
+        if (this.#router.closed) return;
+        throw error;
+      }
     }
   }
 }
@@ -237,6 +243,23 @@ export class FakeCluster {
 
   async close(): Promise<void> {
     await Promise.all(this.servers.map((server) => server.close()));
+  }
+}
+
+/** Resolves once a TCP connection to `endpoint` is refused: a closed fake's port is free only a moment after close(). */
+export async function untilRefused(endpoint: string): Promise<void> {
+  const { hostname, port } = new URL(endpoint);
+  for (;;) {
+    const refused = await new Promise<boolean>((resolve) => {
+      const socket = connect(Number(port), hostname);
+      socket.once("connect", () => {
+        socket.destroy();
+        resolve(false);
+      });
+      socket.once("error", () => resolve(true));
+    });
+    if (refused) return;
+    await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }
 
