@@ -96,6 +96,9 @@ interface ServerRef {
   readonly endpoint: string;
 }
 
+/** How often an operation asks a server again that names a leader known to have dropped the connection, before it follows the redirect. */
+const staleRedirectsMax = 10;
+
 const defaults = { requestTimeoutMs: 1000, deadlineMs: 10_000, backoffMsMin: 50, backoffMsMax: 1000 } as const;
 
 /**
@@ -316,6 +319,8 @@ export class ZraftClient extends EventEmitter<ZraftClientEvents> {
     let attempt = 0;
     let backoffMs = this.#backoffMsMin;
     let redirectsInARow = 0;
+    /** Redirects to a leader this client saw drop its connection, answered by asking the same server again. */
+    let staleRedirects = 0;
     /** Servers that dropped or refused the connection one after the other; a full round of them means waiting before the next. */
     let goneInARow = 0;
     let lastProblem = "";
@@ -415,6 +420,16 @@ export class ZraftClient extends EventEmitter<ZraftClientEvents> {
       switch (reply.error) {
         case "NOT_LEADER": {
           const leader = reply.leader;
+          if (leader !== undefined && this.#droppedEndpoints.has(leader) && staleRedirects < staleRedirectsMax) {
+            // The leader it names dropped this client's connection: the server has not noticed yet, and once it
+            // has it holds the request until a leader is elected (docs/protocol.md §5). Ask it again shortly,
+            // at the first backoff step: a growing backoff would sleep through the election.
+            staleRedirects += 1;
+            this.emit("retry", { reason: "NO_LEADER", attempt, delayMs: this.#backoffMsMin, server: target.id });
+            await sleep(Math.max(0, Math.min(this.#backoffMsMin, deadline - performance.now())));
+            this.#assertOpen();
+            continue;
+          }
           // A redirect to itself, or an endless chain of redirects, means no leader is settled yet.
           if (leader !== undefined && leader !== target.endpoint && redirectsInARow < this.#servers.length) {
             const to = this.#refFor(leader, reply.leaderId ?? null);

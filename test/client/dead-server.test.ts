@@ -121,7 +121,7 @@ test("a leader that goes away while the client is idle: the next write fails ove
   assert.deepEqual(failovers.at(-1), { from: 2, to: 3, endpoint: cluster.server(3).endpoint, reason: "disconnected" });
 });
 
-test("a follower that still redirects to the dead leader does not cost a request timeout", async () => {
+test("a follower that still names the dead leader is asked again at the first backoff step until it names the new one", async () => {
   const cluster = await startCluster();
   const store = new FakeStore();
   cluster.server(1).behaviour = behaviours.dies();
@@ -129,19 +129,23 @@ test("a follower that still redirects to the dead leader does not cost a request
   cluster.server(2).behaviour = behaviours.follower(() => cluster.server(1));
   cluster.server(3).behaviour = behaviours.follower(() => cluster.server(1));
   const electLater = setInterval(() => {
-    if (cluster.server(2).requestsOf("put").length >= 2) {
+    if (cluster.server(2).requestsOf("put").length >= 4) {
       cluster.elect(3, store);
       clearInterval(electLater);
     }
   }, 1);
   try {
-    const { client, failovers } = newClient(cluster, { serverId: 1 });
+    const { client, failovers } = newClient(cluster, { serverId: 1, backoffMsMin: 5, backoffMsMax: 1_000 });
     const redirects: unknown[] = [];
+    const delays: number[] = [];
     client.on("redirect", (event) => redirects.push([event.from, event.to]));
-    const { elapsedMs } = await timed("redirected back to the dead leader, then elected elsewhere", () => client.put("k", "v"));
+    client.on("retry", (event) => delays.push(event.delayMs));
+    const { elapsedMs } = await timed("asked the follower again until it named the new leader", () => client.put("k", "v"));
     assert.ok(elapsedMs < promptlyMs, `took ${elapsedMs.toFixed(0)} ms`);
-    assert.ok(failovers.length >= 2 && failovers.every((event) => event.reason === "disconnected"), JSON.stringify(failovers));
-    assert.deepEqual(redirects[0], [2, 1]);
+    assert.deepEqual(failovers.map((event) => [event.from, event.reason]), [[1, "disconnected"]]);
+    // Never sent back to the server that dropped the connection, and no backoff that grows past the election.
+    assert.deepEqual(redirects, [[2, 3]]);
+    assert.ok(delays.length >= 3 && delays.every((delayMs) => delayMs === 5), JSON.stringify(delays));
     assert.equal(store.applied, 1);
   } finally {
     clearInterval(electLater);
