@@ -1,4 +1,4 @@
-import { isHeartbeat, type Entry, type HardState, type Message, type NodeId, type NodeStatus, type RaftNode, type Ready } from "../raft/index.ts";
+import { type Entry, type HardState, type Message, type NodeId, type NodeStatus, type RaftNode, type Ready } from "../raft/index.ts";
 import type { StateMachine } from "../state-machine/state-machine.ts";
 import type { RaftStorage } from "../storage/storage.ts";
 import { LeaderWatch, type LeaderWatchTiming } from "./leader-watch.ts";
@@ -308,8 +308,10 @@ export class RaftServer<Query, Answer, Result> {
     const { node, storage, peers } = this.options;
     while (node.hasReady()) {
       const ready = node.ready();
-      // Heartbeats in a Ready that changes neither term nor vote depend on nothing this save writes: they leave first.
-      const early = this.sameTermAndVote(ready) ? ready.messages.filter(isHeartbeat) : [];
+      // A leader's AppendEntries in a Ready that changes neither term nor vote vouch for nothing this save writes:
+      // they leave first, and the leader's own disk write runs alongside its followers' (dissertation §10.2.1).
+      // The core counts the leader towards a majority only once its entries are stable (advance() below).
+      const early = this.sameTermAndVote(ready) ? ready.messages.filter(isAppendEntries) : [];
       if (early.length > 0) peers.send(early);
       // The persistence rule (Figure 2): durable before any message leaves, a vote is granted or a client is answered.
       if (this.onlyCommitIndexChanged(ready)) {
@@ -321,7 +323,7 @@ export class RaftServer<Query, Answer, Result> {
         await storage.save(ready.hardState, ready.entries);
       }
       if (ready.hardState !== null) this.savedHardState = ready.hardState;
-      const rest = early.length === 0 ? ready.messages : ready.messages.filter((message) => !isHeartbeat(message));
+      const rest = early.length === 0 ? ready.messages : ready.messages.filter((message) => !isAppendEntries(message));
       if (rest.length > 0) peers.send(rest);
       this.settleLostLeadership(ready);
       if (this.transferring !== null) this.checkTransfer();
@@ -400,4 +402,9 @@ export class RaftServer<Query, Answer, Result> {
       read.settle({ kind: "answered", answer: stateMachine.query(read.query) });
     }
   }
+}
+
+/** Only a leader sends AppendEntries; a heartbeat or ReadIndex round is one without entries. */
+function isAppendEntries(message: Message): boolean {
+  return message.type === "AppendEntries";
 }

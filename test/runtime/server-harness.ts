@@ -15,7 +15,6 @@ import {
   raftConfigDefaults,
   type Entry,
   type HardState,
-  isHeartbeat,
   type Message,
 } from "../../src/raft/index.ts";
 import { RaftServer } from "../../src/runtime/raft-server.ts";
@@ -30,8 +29,9 @@ export const plainElections = { preVote: false, checkQuorum: false, electionTime
  * Saves that stay in flight until released. A save is "critical" when it
  * carries entries, a term or a vote: what messages and answers depend on.
  * (A save of a new commit index alone is not: Raft needs no durable commit
- * index, and the server writes it off the answer's path.) Heartbeats depend
- * only on the term and vote: they may leave while entries alone are saved.
+ * index, and the server writes it off the answer's path.) A leader's
+ * AppendEntries depend only on its term and vote: they may leave while
+ * entries alone are saved.
  */
 export class GatedStorage implements RaftStorage {
   readonly saved: { hardState: HardState | null; entries: readonly Entry[] }[] = [];
@@ -52,10 +52,14 @@ export class GatedStorage implements RaftStorage {
     return this.gates.filter((gate) => gate.critical).length;
   }
 
-  /** The messages of `messages` that the saves in flight hold back: all of them during a term or vote save, all but heartbeats during an entries save. */
+  /**
+   * The messages of `messages` that the saves in flight hold back: all of them during a term or vote save;
+   * during an entries save all but a leader's AppendEntries, which vouch for nothing of the leader's own
+   * disk (dissertation §10.2.1: the leader writes in parallel with its followers).
+   */
   heldBack(messages: readonly Message[]): Message[] {
     if (this.gates.some((gate) => gate.termOrVote)) return [...messages];
-    return this.criticalInFlight() > 0 ? messages.filter((message) => !isHeartbeat(message)) : [];
+    return this.criticalInFlight() > 0 ? messages.filter((message) => message.type !== "AppendEntries") : [];
   }
 
   async load(): Promise<RaftState> {

@@ -2,6 +2,9 @@ import type { NodeId } from "../../src/raft/index.ts";
 import type { SimCluster } from "./sim-cluster.ts";
 import type { SwarmOptions } from "./swarm.ts";
 
+/** The chance that a leader's Ready with entries crashes its server between sending them and saving them. */
+const crashBeforeSaveChance = 0.02;
+
 /**
  * Partitions, crashes and the controller's operations (forced campaigns,
  * step-downs, leadership transfers) at the rates a seed drew, every choice
@@ -21,7 +24,16 @@ export class FaultInjector {
     this.running = true;
     if (this.options.partitions === "figure8") this.dance({ step: "cut-a-leader-with-uncommitted-entries" }, this.cluster.nowMs);
     else if (this.options.partitionEveryMs !== null) this.schedulePartition(this.options.partitionEveryMs);
-    if (this.options.crashEveryMs !== null) this.scheduleCrash(this.options.crashEveryMs);
+    if (this.options.crashEveryMs !== null) {
+      this.scheduleCrash(this.options.crashEveryMs);
+      // Now and then a leader dies between sending entries and saving them (dissertation §10.2.1).
+      this.cluster.crashBeforeSave = (id) => {
+        if (!this.running || this.cluster.random.next() >= crashBeforeSaveChance) return false;
+        this.cluster.trace.note(this.cluster.nowMs, `node ${id} crashes after sending entries it has not saved`);
+        this.scheduleRestart(id);
+        return true;
+      };
+    }
     if (this.options.controllerEveryMs !== null) this.scheduleControl(this.options.controllerEveryMs);
   }
 
@@ -165,9 +177,14 @@ export class FaultInjector {
     const leader = cluster.leader();
     const victim = leader !== null && random.next() < 0.3 ? leader : up[random.intBetween(0, up.length - 1)]!;
     cluster.crash(victim);
+    this.scheduleRestart(victim);
+  }
+
+  private scheduleRestart(id: NodeId): void {
+    const { cluster } = this;
     const [shortest, longest] = this.options.downtimeMs;
-    cluster.schedule(random.intBetween(shortest, longest), () => {
-      if (!cluster.isUp(victim)) cluster.restart(victim);
+    cluster.schedule(cluster.random.intBetween(shortest, longest), () => {
+      if (!cluster.isUp(id)) cluster.restart(id);
     });
   }
 }

@@ -258,6 +258,31 @@ describe("log replication (§5.3)", () => {
     awaitCommitted(cluster, cluster.ids, index);
   });
 
+  // Dissertation §10.2.1: a leader sends its entries while it writes them. If it dies before its own write, the
+  // followers that stored them may still commit them under the next leader; the old leader comes back without them.
+  test("a leader that crashes between sending its entries and saving them", () => {
+    const cluster = fiveNodes(12);
+    const leader = awaitLeader(cluster);
+    awaitCommitted(cluster, cluster.ids, cluster.status(leader)!.lastLogIndex);
+    const onDiskBefore = cluster.durableLog(leader).length;
+    let crashed = false;
+    cluster.crashBeforeSave = (id) => {
+      if (id !== leader || crashed) return false;
+      crashed = true;
+      return true;
+    };
+    const { index } = proposeAt(cluster, leader);
+    cluster.crashBeforeSave = null;
+    expectThat(cluster, crashed && !cluster.isUp(leader), "the leader crashed before its save");
+    expectThat(cluster, cluster.durableLog(leader).length === onDiskBefore, "its disk does not hold the entry");
+    const others = cluster.ids.filter((id) => id !== leader);
+    awaitLeader(cluster, others);
+    awaitCommitted(cluster, others, index);
+    cluster.restart(leader);
+    awaitCommitted(cluster, cluster.ids, index);
+    expectSameLogs(cluster, cluster.ids);
+  });
+
   // §5.3 under an unreliable network: lost, duplicated and reordered messages delay commits but never break agreement.
   test("unreliable network: 10% drops, duplicates and reordering still agree", () => {
     const cluster = fiveNodes(12);

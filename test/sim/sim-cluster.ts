@@ -92,6 +92,8 @@ class SimServer {
   /** A mirror of what `storage` holds, kept to check the log without copying it on every event. */
   durableLog: Entry[] = [];
   durableCommitIndex = 0;
+  /** The term and vote on disk: a leader's AppendEntries leave before a save that keeps them (see handleReady). */
+  durableTermVote: { readonly term: number; readonly votedFor: NodeId | null } = { term: 0, votedFor: null };
   lastApplied = 0;
   /** Volatile, as in a real server: rebuilt at each start by re-applying the committed log. */
   stateMachine = new KvStore();
@@ -123,6 +125,12 @@ export class SimCluster {
   private readonly replayCommand: string | null;
   private readonly createNode: NodeFactory;
   private readonly readyObservers = new Set<ReadyObserver>();
+  /**
+   * Asked when a leader's AppendEntries have left ahead of its own save of
+   * their entries (as the runtime sends them, dissertation §10.2.1): true
+   * crashes the server there, before the save. Set by the fault injector.
+   */
+  crashBeforeSave: ((id: NodeId) => boolean) | null = null;
 
   constructor(options: SimClusterOptions) {
     if (!Number.isInteger(options.size) || options.size < 1) throw new RangeError(`cluster size must be a positive integer, got ${options.size}`);
@@ -299,6 +307,7 @@ export class SimCluster {
     const { hardState, entries } = server.storage.loadSync();
     server.durableLog = entries.slice();
     server.durableCommitIndex = hardState.commitIndex;
+    server.durableTermVote = { term: hardState.currentTerm, votedFor: hardState.votedFor };
     server.lastApplied = 0;
     server.stateMachine = new KvStore();
     this.elections.started(server.id);
@@ -427,17 +436,35 @@ export class SimCluster {
   private settle(server: SimServer): void {
     const node = server.node;
     if (node === null) return;
-    while (node.hasReady()) this.handleReady(server, node, node.ready());
+    while (node.hasReady()) {
+      if (!this.handleReady(server, node, node.ready())) return;
+    }
     node.checkInvariants();
     const log = node.logEntries();
     this.checker.checkNode(node.status(), log);
     this.checker.checkLogPersisted(server.id, log, server.durableLog, this.eventCount % fullCheckEveryEvents === 0);
   }
 
-  /** The persistence rule of src/raft/ready.ts: persist, then send, then apply, then advance. */
-  private handleReady(server: SimServer, node: SimNode, ready: Ready): void {
+  /**
+   * The persistence rule of src/raft/ready.ts as the runtime carries it out:
+   * a leader's AppendEntries first when the term and vote on disk stay as
+   * they are, then persist, send the rest, apply, advance. False when the
+   * server crashed before its save (and nothing after the early sends happened).
+   */
+  private handleReady(server: SimServer, node: SimNode, ready: Ready): boolean {
     const status = node.status();
+    const hardState = ready.hardState;
+    const keepsTermVote =
+      hardState === null || (hardState.currentTerm === server.durableTermVote.term && hardState.votedFor === server.durableTermVote.votedFor);
+    const early = keepsTermVote ? ready.messages.filter((message) => message.type === "AppendEntries") : [];
+    this.elections.sent(server.id, early, this.nowMs);
+    for (const message of early) this.network.send(message);
+    if (early.length > 0 && ready.entries.length > 0 && this.crashBeforeSave?.(server.id) === true) {
+      this.crash(server.id);
+      return false;
+    }
     server.storage.saveSync(ready.hardState, ready.entries);
+    if (hardState !== null) server.durableTermVote = { term: hardState.currentTerm, votedFor: hardState.votedFor };
     const first = ready.entries[0];
     if (first !== undefined) {
       const previousLength = server.durableLog.length;
@@ -452,8 +479,9 @@ export class SimCluster {
       server.durableCommitIndex = ready.hardState.commitIndex;
       this.trace.add({ kind: "commit", atMs: this.nowMs, node: server.id, commitIndex: server.durableCommitIndex });
     }
-    this.elections.sent(server.id, ready.messages, this.nowMs);
-    for (const message of ready.messages) this.network.send(message);
+    const rest = early.length === 0 ? ready.messages : ready.messages.filter((message) => message.type !== "AppendEntries");
+    this.elections.sent(server.id, rest, this.nowMs);
+    for (const message of rest) this.network.send(message);
     for (const entry of ready.committedEntries) {
       this.checker.checkApplied(server.id, entry, server.lastApplied + 1, status.commitIndex);
       server.stateMachine.apply(entry);
@@ -462,5 +490,6 @@ export class SimCluster {
     this.reads.check(server.id, ready.readStates, ready.droppedReads);
     for (const observer of this.readyObservers) observer(server.id, ready);
     node.advance(ready);
+    return true;
   }
 }
