@@ -8,7 +8,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { pack } from "msgpackr";
 import { raftConfigDefaults } from "../../src/raft/index.ts";
-import { harness, turns } from "./server-harness.ts";
+import { harness, turns, winElection } from "./server-harness.ts";
 
 const leaderWatch = { silenceMs: 30, holdMs: 300 } as const;
 const put = (rid: string) => [pack({ op: "put", key: "k", value: "v", client: "c", seq: 1, rid })];
@@ -77,15 +77,7 @@ test("a request held by a server that then wins the election is taken on by it",
   // Held longer than the election takes here.
   const h = harness({ leaderWatch: { ...leaderWatch, holdMs: 2 * raftConfigDefaults.electionTimeoutMsMax } });
   h.service.receive(1, put("a"));
-  h.advanceTime(raftConfigDefaults.electionTimeoutMsMax + 1);
-  await turns();
-  h.storage.releaseAll();
-  await turns();
-  for (const from of [2, 3]) h.server.receivePeerMessage({ type: "RequestVoteResponse", term: 1, from, to: 1, voteGranted: true });
-  await turns();
-  h.storage.releaseAll();
-  await turns();
-  assert.equal(h.node.status().role, "leader");
+  await winElection(h);
   assert.equal(h.replies.length, 0, "taken on as a write, not redirected");
   assert.equal(h.node.status().lastLogIndex, 2, "the no-op and the held write");
   h.server.receivePeerMessage({ type: "AppendEntriesResponse", term: 1, from: 2, to: 1, success: true, matchIndex: 2, rejectedIndex: 0, conflictTerm: 0, conflictIndex: 0, readRound: 0 });

@@ -190,9 +190,9 @@ export function harness(options: { readonly leaderWatch?: LeaderWatchTiming } = 
 
 export type ServerHarness = ReturnType<typeof harness>;
 
-/** Makes server 1 leader of term 1 with its no-op committed (servers 2 and 3 vote; 2 acknowledges). */
-export async function becomeLeader(h: ServerHarness): Promise<void> {
-  // Win an election in term 1: the vote for self is written before RequestVote leaves.
+/** Makes server 1 leader of term 1 (servers 2 and 3 vote), its no-op saved but not yet acknowledged. */
+export async function winElection(h: ServerHarness): Promise<void> {
+  // The vote for self is written before RequestVote leaves.
   h.advanceTime(raftConfigDefaults.electionTimeoutMsMax + 1);
   await turns();
   h.storage.releaseAll();
@@ -202,6 +202,11 @@ export async function becomeLeader(h: ServerHarness): Promise<void> {
   h.storage.releaseAll(); // the leader's no-op
   await turns();
   assert.equal(h.node.status().role, "leader");
+}
+
+/** Makes server 1 leader of term 1 with its no-op committed (servers 2 and 3 vote; 2 acknowledges). */
+export async function becomeLeader(h: ServerHarness): Promise<void> {
+  await winElection(h);
   h.server.receivePeerMessage({ type: "AppendEntriesResponse", term: 1, from: 2, to: 1, success: true, matchIndex: 1, rejectedIndex: 0, conflictTerm: 0, conflictIndex: 0, readRound: 0 });
   await turns();
   h.storage.releaseAll();
