@@ -5,6 +5,9 @@ import type { Logger } from "../base/logger.ts";
 import { QuorumActivity } from "./check-quorum.ts";
 import { Progress } from "./progress.ts";
 import { majority, quorumMatchIndex } from "./quorum.ts";
+import { forgedAppendProblem, nextIndexAfterRejection } from "./append-checks.ts";
+import { VoteTally, atTermBound, disregardsRequestVote, grantsPreVote, grantsVote, heardFromLeaderLately, termBoundError } from "./election.ts";
+import { LeaderTransfer } from "./transfer.ts";
 import type { Random } from "./random.ts";
 import { ReadIndexQueue } from "./read-index.ts";
 import type {
@@ -29,12 +32,6 @@ import type {
 } from "./types.ts";
 import { termMax } from "./types.ts";
 
-/** A leadership transfer under way (dissertation §3.10): abandoned if not done by `deadlineMs`. */
-interface LeaderTransfer {
-  readonly target: NodeId;
-  readonly deadlineMs: number;
-}
-
 /**
  * Role-specific volatile state: only a leader has progress, reads, quorum
  * activity and a transfer; only a (pre-)candidate has votes. A pre-candidate
@@ -43,8 +40,8 @@ interface LeaderTransfer {
  */
 type RoleState =
   | { readonly role: "follower" }
-  | { readonly role: "pre-candidate"; readonly votes: Map<NodeId, boolean> }
-  | { readonly role: "candidate"; readonly votes: Map<NodeId, boolean> }
+  | { readonly role: "pre-candidate"; readonly votes: VoteTally }
+  | { readonly role: "candidate"; readonly votes: VoteTally }
   | {
       readonly role: "leader";
       readonly progress: Map<NodeId, Progress>;
@@ -148,10 +145,9 @@ export class Raft {
         this.broadcastHeartbeat(this.state.progress, this.state.reads.currentRound(), true);
       }
     } else if (nowMs >= this.electionDeadlineMs) {
-      if (this.currentTerm >= termMax) {
-        // Its peers would refuse the next term: only a forged message brings a server here (docs/architecture.md §6).
+      if (atTermBound(this.currentTerm)) {
         if (!this.termBoundReported) {
-          this.logger.error(`cannot campaign: the term ${this.currentTerm} is at the bound ${termMax}, which only a forged message reaches`);
+          this.logger.error(termBoundError(this.currentTerm));
           this.termBoundReported = true;
         }
         this.resetElectionDeadline();
@@ -176,7 +172,7 @@ export class Raft {
    */
   private leaderTick(leader: Extract<RoleState, { role: "leader" }>): boolean {
     const transfer = leader.transfer;
-    if (transfer !== null && this.nowMs >= transfer.deadlineMs) {
+    if (transfer !== null && transfer.expired(this.nowMs)) {
       leader.transfer = null;
       this.logger.info(`abandoned the transfer of leadership to server ${transfer.target}: not done within an election timeout; taking proposals again`);
     }
@@ -216,10 +212,10 @@ export class Raft {
    * the next term, changing neither our term nor our vote.
    */
   private preCampaign(): void {
-    const votes = new Map([[this.id, true]]);
+    const votes = new VoteTally(this.id);
     this.state = { role: "pre-candidate", votes };
     this.resetElectionDeadline();
-    if (this.hasQuorum(votes)) {
+    if (votes.won(this.config.peers.length)) {
       this.campaign(false);
       return;
     }
@@ -238,9 +234,9 @@ export class Raft {
     this.votedFor = this.id;
     this.leaderId = null;
     this.announcedCommit = 0;
-    this.state = { role: "candidate", votes: new Map([[this.id, true]]) };
+    this.state = { role: "candidate", votes: new VoteTally(this.id) };
     this.resetElectionDeadline();
-    if (this.hasQuorum(this.state.votes)) {
+    if (this.state.votes.won(this.config.peers.length)) {
       this.becomeLeader();
       return;
     }
@@ -255,16 +251,10 @@ export class Raft {
     }
   }
 
-  private hasQuorum(votes: Map<NodeId, boolean>): boolean {
-    let granted = 0;
-    for (const vote of votes.values()) if (vote) granted++;
-    return granted >= majority(this.config.peers.length);
-  }
-
   private becomeLeader(): void {
     assert(this.state.role === "candidate", `became leader from ${this.state.role}`);
     assert(this.votedFor === this.id, "a leader voted for itself in its term");
-    const votes = [...this.state.votes.values()].filter(Boolean).length;
+    const votes = this.state.votes.granted();
     const progress = new Map<NodeId, Progress>();
     for (const peer of this.others) progress.set(peer, new Progress(this.log.lastIndex() + 1, this.config.inflightAppendsMax));
     const activity = new QuorumActivity(this.nowMs + this.config.electionTimeoutMsMax);
@@ -341,8 +331,8 @@ export class Raft {
    */
   campaignNow(): boolean {
     if (this.state.role === "leader") return false;
-    if (this.currentTerm >= termMax) {
-      this.logger.error(`cannot campaign: the term ${this.currentTerm} is at the bound ${termMax}, which only a forged message reaches`);
+    if (atTermBound(this.currentTerm)) {
+      this.logger.error(termBoundError(this.currentTerm));
       return false;
     }
     this.logger.info(`campaigning at once for term ${this.currentTerm + 1}, as the controller asked`);
@@ -371,11 +361,10 @@ export class Raft {
    */
   transferLeadership(target: NodeId): TransferResult {
     if (this.state.role !== "leader") return { ok: false, reason: `server ${this.id} is not the leader` };
-    if (target === this.id) return { ok: false, reason: `server ${target} is this server, which already leads` };
-    const pr = this.state.progress.get(target);
-    if (pr === undefined) return { ok: false, reason: `server ${target} is not a server of this cluster` };
-    if (this.state.transfer !== null) return { ok: false, reason: `a transfer to server ${this.state.transfer.target} is already under way` };
-    this.state.transfer = { target, deadlineMs: this.nowMs + this.config.electionTimeoutMsMax };
+    const refusal = LeaderTransfer.refusal(this.id, target, this.state.progress, this.state.transfer);
+    if (refusal !== null) return { ok: false, reason: refusal };
+    const pr = this.state.progress.get(target)!;
+    this.state.transfer = new LeaderTransfer(target, this.nowMs + this.config.electionTimeoutMsMax);
     this.logger.info(`handing leadership of term ${this.currentTerm} to server ${target}`);
     if (pr.canSend() && pr.nextIndex <= this.log.lastIndex()) this.sendAppend(target, pr, false);
     this.maybeSendTimeoutNow(target, pr);
@@ -384,8 +373,8 @@ export class Raft {
 
   /** Dissertation §3.10: once the transfer's target holds the whole log, tell it to campaign. */
   private maybeSendTimeoutNow(peer: NodeId, pr: Progress): void {
-    if (this.state.role !== "leader" || this.state.transfer?.target !== peer) return;
-    if (pr.matchIndex === this.log.lastIndex()) this.send<TimeoutNow>({ type: "TimeoutNow", to: peer });
+    if (this.state.role !== "leader" || this.state.transfer === null) return;
+    if (this.state.transfer.readyForTimeoutNow(peer, pr.matchIndex, this.log.lastIndex())) this.send<TimeoutNow>({ type: "TimeoutNow", to: peer });
   }
 
   // ---- messages -----------------------------------------------------------
@@ -398,8 +387,7 @@ export class Raft {
     // Pre-votes never change a term or a vote (dissertation §9.6), so they bypass §5.1's term rule.
     if (message.type === "PreVote") return this.onPreVote(message);
     if (message.type === "PreVoteResponse" && message.voteGranted) return this.onPreVoteGranted(message);
-    if (message.type === "RequestVote" && message.term > this.currentTerm && message.forced !== true && this.config.checkQuorum && this.hasCurrentLeader()) {
-      // Dissertation §4.2.3: a server that hears from its leader disregards RequestVote, term included.
+    if (message.type === "RequestVote" && disregardsRequestVote(message, this.currentTerm, this.config.checkQuorum, this.hasCurrentLeader())) {
       this.logger.debug(`ignored RequestVote from server ${message.from} for term ${message.term}: server ${this.leaderId} leads term ${this.currentTerm}`);
       return;
     }
@@ -430,7 +418,7 @@ export class Raft {
         return this.onAppendEntriesResponse(message);
       case "PreVoteResponse":
         // A refusal in our term; one with a higher term made us a follower above (§5.1).
-        if (this.state.role === "pre-candidate") this.state.votes.set(message.from, false);
+        if (this.state.role === "pre-candidate") this.state.votes.record(message.from, false);
         return;
       case "TimeoutNow":
         return this.onTimeoutNow(message);
@@ -457,10 +445,8 @@ export class Raft {
     }
   }
 
-  /** §5.2 and §5.4.1: one vote per term, only for a candidate whose log is at least as up-to-date. */
   private onRequestVote(message: RequestVote): void {
-    const canVote = this.votedFor === null || this.votedFor === message.from;
-    const granted = canVote && this.log.isUpToDate(message.lastLogIndex, message.lastLogTerm);
+    const granted = grantsVote(message, this.votedFor, this.log);
     if (granted) {
       this.votedFor = message.from;
       this.resetElectionDeadline();
@@ -468,23 +454,15 @@ export class Raft {
     this.send<RequestVoteResponse>({ type: "RequestVoteResponse", to: message.from, voteGranted: granted });
   }
 
-  /**
-   * Whether the leader of the current term was heard from within
-   * electionTimeoutMsMin (dissertation §4.2.3); a leader hears itself.
-   */
+  /** Leader stickiness (dissertation §4.2.3); a leader hears itself. */
   private hasCurrentLeader(): boolean {
     if (this.state.role === "leader") return true;
-    return this.leaderId !== null && this.nowMs - this.leaderContactMs < this.config.electionTimeoutMsMin;
+    return heardFromLeaderLately(this.leaderId, this.leaderContactMs, this.nowMs, this.config.electionTimeoutMsMin);
   }
 
-  /**
-   * Dissertation §9.6: granted for a later term, to a log at least as
-   * up-to-date (§5.4.1), when no current leader was heard from lately.
-   * Changes nothing here; a grant carries the term asked about, a refusal
-   * our own term.
-   */
+  /** Dissertation §9.6: changes nothing here; a grant carries the term asked about, a refusal our own term. */
   private onPreVote(message: PreVote): void {
-    const granted = message.term > this.currentTerm && this.log.isUpToDate(message.lastLogIndex, message.lastLogTerm) && !this.hasCurrentLeader();
+    const granted = grantsPreVote(message, this.currentTerm, this.log, this.hasCurrentLeader());
     this.send<PreVoteResponse>({ type: "PreVoteResponse", to: message.from, voteGranted: granted }, granted ? message.term : this.currentTerm);
   }
 
@@ -495,8 +473,8 @@ export class Raft {
     }
     // Late: from an earlier round, or we have moved on.
     if (this.state.role !== "pre-candidate" || message.term !== this.currentTerm + 1) return;
-    this.state.votes.set(message.from, true);
-    if (!this.hasQuorum(this.state.votes)) return;
+    this.state.votes.record(message.from, true);
+    if (!this.state.votes.won(this.config.peers.length)) return;
     this.logger.debug(`won a majority of pre-votes: campaigning for term ${this.currentTerm + 1}`);
     this.campaign(false);
   }
@@ -507,7 +485,7 @@ export class Raft {
       this.logger.warn(`dropped TimeoutNow from server ${message.from}: it is not the leader of term ${this.currentTerm} (leader: ${this.leaderId ?? "unknown"})`);
       return;
     }
-    if (this.currentTerm >= termMax) {
+    if (atTermBound(this.currentTerm)) {
       this.logger.error(`cannot take over from server ${message.from}: the term ${this.currentTerm} is at the bound ${termMax}`);
       return;
     }
@@ -517,8 +495,8 @@ export class Raft {
 
   private onRequestVoteResponse(message: RequestVoteResponse): void {
     if (this.state.role !== "candidate") return;
-    this.state.votes.set(message.from, message.voteGranted);
-    if (this.hasQuorum(this.state.votes)) this.becomeLeader();
+    this.state.votes.record(message.from, message.voteGranted);
+    if (this.state.votes.won(this.config.peers.length)) this.becomeLeader();
   }
 
   /** §5.3: the consistency check on (prevLogIndex, prevLogTerm), then append and advance commit. */
@@ -528,7 +506,7 @@ export class Raft {
       this.logger.error(`dropped AppendEntries from server ${message.from}: this server leads term ${this.currentTerm}`);
       return;
     }
-    const forgery = this.forgedAppendProblem(message);
+    const forgery = forgedAppendProblem(message, this.leaderId, this.currentTerm, this.log, this.config.entriesPerAppendMax);
     if (forgery !== null) {
       this.logger.warn(`dropped AppendEntries from server ${message.from}: ${forgery}; no honest leader sends that`);
       return;
@@ -549,28 +527,6 @@ export class Raft {
     // Figure 2: commitIndex = min(leaderCommit, index of last new entry); only what is known to match.
     this.log.commitTo(Math.min(message.leaderCommit, matchIndex));
     this.send<AppendEntriesResponse>({ ...reply, success: true, matchIndex, rejectedIndex: 0, conflictTerm: 0, conflictIndex: 0 });
-  }
-
-  /**
-   * What makes `message` impossible from an honest leader, or null. A forged
-   * message that passed the codec's shape checks must not reach the log's
-   * assertions (docs/architecture.md §6): Election Safety (§5.2) allows one
-   * leader per term, a leader sends at most entriesPerAppendMax entries at
-   * once, and Leader Completeness (§5.4) means no leader's log conflicts
-   * with a committed entry.
-   */
-  private forgedAppendProblem(message: AppendEntries): string | null {
-    if (this.leaderId !== null && this.leaderId !== message.from) {
-      return `server ${this.leaderId} already leads term ${this.currentTerm}`;
-    }
-    if (message.entries.length > this.config.entriesPerAppendMax) {
-      return `it carries ${message.entries.length} entries, more than the ${this.config.entriesPerAppendMax} a leader sends at once`;
-    }
-    if (!this.log.matchTerm(message.prevLogIndex, message.prevLogTerm)) {
-      return message.prevLogIndex < this.log.commitIndex ? `its prevLogTerm conflicts with committed entry ${message.prevLogIndex}` : null;
-    }
-    const conflict = this.log.firstConflict(message.entries);
-    return conflict !== 0 && conflict <= this.log.commitIndex ? `it rewrites entry ${conflict}, which is committed` : null;
   }
 
   private onAppendEntriesResponse(message: AppendEntriesResponse): void {
@@ -598,21 +554,8 @@ export class Raft {
     }
     // A rejection of an index at or below what is known to match is a late duplicate.
     if (message.rejectedIndex <= pr.matchIndex || message.rejectedIndex >= pr.nextIndex) return;
-    pr.probeFrom(this.nextIndexAfterRejection(message, pr.matchIndex));
+    pr.probeFrom(nextIndexAfterRejection(message, pr.matchIndex, this.log));
     this.sendAppend(message.from, pr, true);
-  }
-
-  /**
-   * Fast log repair (§5.3): if we hold the follower's conflicting term, resume
-   * after our last entry of it; otherwise skip the follower's whole term.
-   */
-  private nextIndexAfterRejection(message: AppendEntriesResponse, matchIndex: LogIndex): LogIndex {
-    let next = message.conflictIndex;
-    if (message.conflictTerm > 0) {
-      const last = this.log.lastIndexOfTerm(message.conflictTerm);
-      if (last > 0) next = last + 1;
-    }
-    return Math.max(matchIndex + 1, Math.min(next, message.rejectedIndex));
   }
 
   // ---- leader internals ---------------------------------------------------
@@ -712,7 +655,7 @@ export class Raft {
         assert(this.state.transfer === null || this.others.includes(this.state.transfer.target), "a transfer goes to another server");
         break;
       case "pre-candidate":
-        assert(this.leaderId !== this.id && this.state.votes.get(this.id) === true, "a pre-candidate is no leader and pre-votes for itself");
+        assert(this.leaderId !== this.id && this.state.votes.grantedBy(this.id), "a pre-candidate is no leader and pre-votes for itself");
         break;
       case "candidate":
         assert(this.votedFor === this.id && this.leaderId === null, "a candidate voted for itself and knows no leader");
