@@ -1,0 +1,27 @@
+/**
+ * `npm run bench -- [--clients 1,8,32,128] [--seconds N] [--mix put|get|mixed|cas] [--keys N] [--value-size B] [--stale] [--config F] [--json FILE]`
+ *
+ * Closed-loop clients against a zraft cluster, one step per concurrency
+ * level: throughput, latency percentiles, errors by code, and each
+ * process's CPU and peak memory; then every acknowledged write is read
+ * back (docs: issue 14).
+ *
+ * Exit codes: 0 when the run finished and lost nothing; 1 when a write was
+ * lost or the run failed (the cluster's folder is kept); 2 on a bad
+ * command line.
+ */
+import { runTool } from "../cli/run-tool.ts";
+import { benchUsage, parseBenchOptions } from "./bench-options.ts";
+import { runBench } from "./run-bench.ts";
+
+/** A start, a preload, the final reads, and per step its settling: generous, but a stuck run ends. */
+const fixedBudgetMs = 180_000;
+const perStepBudgetMs = 90_000;
+
+runTool({
+  name: "bench",
+  usage: benchUsage,
+  parse: parseBenchOptions,
+  budgetMs: (options) => fixedBudgetMs + options.clients.length * (perStepBudgetMs + options.seconds * 1000),
+  run: runBench,
+});

@@ -1,0 +1,67 @@
+/**
+ * The command line of `npm run bench` (see bench-main.ts).
+ */
+import { UsageError, integerOptionWithin, parseCommandLine } from "../cli/args.ts";
+
+export const workloadMixes = ["put", "get", "mixed", "cas"] as const;
+export type WorkloadMix = (typeof workloadMixes)[number];
+
+export interface BenchOptions {
+  /** The concurrency of each step, in order. */
+  readonly clients: readonly number[];
+  readonly seconds: number;
+  readonly mix: WorkloadMix;
+  readonly keys: number;
+  readonly valueSize: number;
+  /** Gets may be answered by a follower from its own state. */
+  readonly stale: boolean;
+  /** Attach to the running cluster of this config; undefined: start a fresh one. */
+  readonly configPath: string | undefined;
+  readonly jsonFile: string | undefined;
+}
+
+export const benchUsage = `usage: npm run bench -- [--clients LIST] [--seconds N] [--mix put|get|mixed|cas] [--keys N] [--value-size B] [--stale] [--config FILE] [--json FILE]
+  --clients LIST    concurrency of each step, comma-separated closed-loop clients (default 1,8,32,128)
+  --seconds N       length of each step in seconds (default 10)
+  --mix MIX         put: puts only; get: gets only; mixed: half each; cas: compare-and-set of the value read last (default put)
+  --keys N          size of the key space, at least the largest --clients: each client owns its own keys (default 1000)
+  --value-size B    bytes per value (default 100)
+  --stale           gets read stale (a follower may answer); default linearizable
+  --config FILE     measure the running cluster of FILE (ZRAFT_CLIENT_KEY names the client key pair for a CURVE cluster);
+                    default: start a forwarder and five servers in a temporary directory and stop them after
+  --json FILE       also write every step's figures as JSON to FILE (default: none)`;
+
+/** Parses "1,8,32": positive integers, each at most 10,000. */
+function parseClientList(text: string): number[] {
+  const parts = text.split(",");
+  return parts.map((part) => {
+    if (!/^\d{1,5}$/.test(part) || Number(part) < 1 || Number(part) > 10_000) {
+      throw new UsageError(`--clients must be a comma-separated list of integers from 1 to 10000, got "${text}"`);
+    }
+    return Number(part);
+  });
+}
+
+/** Parses argv (without node and script); "help" for --help. Throws UsageError. */
+export function parseBenchOptions(argv: readonly string[]): BenchOptions | "help" {
+  const args = parseCommandLine(argv, { flags: ["help", "stale"], values: ["clients", "seconds", "mix", "keys", "value-size", "config", "json"] });
+  if (args.flags.has("help")) return "help";
+  if (args.positionals.length > 0) throw new UsageError(`unexpected argument "${args.positionals[0]}"`);
+  const clients = parseClientList(args.values.get("clients") ?? "1,8,32,128");
+  const mixText = args.values.get("mix") ?? "put";
+  const mix = workloadMixes.find((candidate) => candidate === mixText);
+  if (mix === undefined) throw new UsageError(`--mix must be one of ${workloadMixes.join(", ")}, got "${mixText}"`);
+  const keys = integerOptionWithin(args, "keys", 1000, [1, 10_000_000]);
+  const mostClients = Math.max(...clients);
+  if (keys < mostClients) throw new UsageError(`--keys (${keys}) must be at least the largest --clients (${mostClients}): each client owns its keys`);
+  return {
+    clients,
+    seconds: integerOptionWithin(args, "seconds", 10, [1, 86_400]),
+    mix,
+    keys,
+    valueSize: integerOptionWithin(args, "value-size", 100, [16, 1_000_000]),
+    stale: args.flags.has("stale"),
+    configPath: args.values.get("config"),
+    jsonFile: args.values.get("json"),
+  };
+}

@@ -1,0 +1,34 @@
+/**
+ * What the workload needs of a key-value store, so that a second system
+ * (etcd, for `--vs-etcd`, later) can run the same steps: one connection per
+ * closed-loop client (`KvTarget`), and the system around them
+ * (`KvSystem`): its processes to measure, a wait for its backlog between
+ * steps, and how to name a failure.
+ */
+import type { WatchedProcess } from "./process-sampler.ts";
+
+/** One client's connection. Values are strings; a missing key reads as null. */
+export interface KvTarget {
+  put(key: string, value: string): Promise<void>;
+  get(key: string, options: { readonly stale: boolean }): Promise<string | null>;
+  /** Sets `key` to `value` if it holds `expected` (null: absent); whether it did. */
+  cas(key: string, expected: string | null, value: string): Promise<boolean>;
+  close(): void;
+}
+
+export interface KvSystem {
+  /** As in reports: "zraft". */
+  readonly name: string;
+  /** One line for the start of a run. */
+  readonly description: string;
+  /** A new connection, closed by the caller (or by `cleanup` at the latest). */
+  connect(): KvTarget;
+  /** The processes whose CPU and memory each step reports. */
+  processes(): Promise<WatchedProcess[]>;
+  /** Waits until the work of the last step is done everywhere, so that it does not slow the next. */
+  settle(): Promise<void>;
+  /** A short name for a failed operation's error: a protocol error code, or the error's name. */
+  errorCode(error: unknown): string;
+  /** Stops what the run started; closes every connection. Idempotent. */
+  cleanup(options?: { readonly keepDir?: boolean }): Promise<void>;
+}

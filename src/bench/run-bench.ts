@@ -1,0 +1,73 @@
+/**
+ * `npm run bench`: opens the system (a fresh local zraft cluster, or the
+ * running one of --config), preloads the keys when the mix reads, runs one
+ * step per concurrency level (settling the cluster between steps), reads
+ * every acknowledged write back, and reports. Resolves to the exit code:
+ * 0, or 1 when a write was lost (the cluster's folder is then kept).
+ */
+import { writeFileSync } from "node:fs";
+import { availableParallelism } from "node:os";
+import type { BenchOptions } from "./bench-options.ts";
+import { benchJson, formatStep, formatSummary, formatVerification } from "./bench-report.ts";
+import type { KvSystem } from "./kv-target.ts";
+import { showProgress } from "./progress.ts";
+import { preload, runStep, ValueMaker, type StepResult } from "./workload.ts";
+import { WriteLedger } from "./write-ledger.ts";
+import { ZraftSystem } from "./zraft-system.ts";
+
+export async function runBench(options: BenchOptions, say: (line: string) => void): Promise<number> {
+  const startedAt = new Date();
+  const system = await ZraftSystem.open(options.configPath);
+  let keep = true;
+  try {
+    const code = await benchSystem(system, options, startedAt, say);
+    keep = code !== 0;
+    return code;
+  } finally {
+    await system.cleanup({ keepDir: keep });
+    if (keep && system.clusterDir !== undefined) say(`the cluster's folder, with every process's log, is kept: ${system.clusterDir}`);
+  }
+}
+
+async function benchSystem(system: KvSystem, options: BenchOptions, startedAt: Date, say: (line: string) => void): Promise<number> {
+  const { mix, keys, valueSize, stale } = options;
+  const shape = { mix, keys, valueSize, stale };
+  say(`bench: ${system.name}, ${system.description}`);
+  say(
+    `workload: ${mix}${mix === "put" ? "" : stale ? " (stale gets)" : " (linearizable gets)"}, ${keys} keys, ${valueSize}-byte values, ` +
+      `${options.seconds} s per step, clients ${options.clients.join(", ")}; ${availableParallelism()} CPUs, node ${process.version}`,
+  );
+  const ledger = new WriteLedger();
+  const values = new ValueMaker(valueSize);
+  if (mix !== "put") {
+    say(`preload: one put to each of the ${keys} keys`);
+    await preload(system, ledger, values, keys);
+    await system.settle();
+  }
+  const steps: StepResult[] = [];
+  for (const [index, clients] of options.clients.entries()) {
+    say("");
+    say(`step ${index + 1}/${options.clients.length}: ${clients} client${clients === 1 ? "" : "s"} for ${options.seconds} s`);
+    const progress = { ops: 0, errors: 0 };
+    const hide = showProgress(process.stdout, options.seconds, progress);
+    let step: StepResult;
+    try {
+      step = await runStep(system, ledger, values, shape, { clients, seconds: options.seconds }, progress);
+    } finally {
+      hide();
+    }
+    steps.push(step);
+    for (const line of formatStep(step, mix)) say(line);
+    await system.settle();
+  }
+  say("");
+  for (const line of formatSummary(steps)) say(line);
+  const verification = await ledger.verify(() => system.connect());
+  for (const line of formatVerification(verification)) say(line);
+  if (options.jsonFile !== undefined) {
+    const machine = { cpus: availableParallelism(), node: process.version, platform: `${process.platform} ${process.arch}` };
+    writeFileSync(options.jsonFile, `${JSON.stringify(benchJson(system.name, startedAt, machine, options, steps, verification), null, 2)}\n`);
+    say(`figures written to ${options.jsonFile}`);
+  }
+  return verification.lost.length === 0 ? 0 : 1;
+}
