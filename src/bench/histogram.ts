@@ -45,6 +45,9 @@ export class LatencyHistogram {
   quantile(q: number): number {
     if (this.#count === 0) return Number.NaN;
     const rank = Math.min(this.#count, Math.max(1, Math.ceil(q * this.#count)));
+    // The first and last ranks are the exact min and max.
+    if (rank === 1) return this.#min;
+    if (rank === this.#count) return this.#max;
     let seen = 0;
     for (let bucket = 0; bucket < this.#counts.length; bucket++) {
       seen += this.#counts[bucket] ?? 0;

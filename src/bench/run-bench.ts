@@ -34,7 +34,7 @@ async function benchSystem(system: KvSystem, options: BenchOptions, startedAt: D
   const shape = { mix, keys, valueSize, stale };
   say(`bench: ${system.name}, ${system.description}`);
   say(
-    `workload: ${mix}${mix === "put" ? "" : stale ? " (stale gets)" : " (linearizable gets)"}, ${keys} keys, ${valueSize}-byte values, ` +
+    `workload: ${mix}${mix === "put" || mix === "cas" ? "" : stale ? " (stale gets)" : " (linearizable gets)"}, ${keys} keys, ${valueSize}-byte values, ` +
       `${options.seconds} s per step, clients ${options.clients.join(", ")}; ${availableParallelism()} CPUs, node ${process.version}`,
   );
   const ledger = new WriteLedger();

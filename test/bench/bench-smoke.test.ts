@@ -1,0 +1,58 @@
+/**
+ * `npm run bench` as a user runs it (src/bench/bench-main.ts), briefly:
+ * two steps against a fresh cluster. It must exit 0, print a table per
+ * step and the read-back, write JSON of the expected shape, and leave no
+ * process behind; a bad option exits 2 with one line and the usage.
+ */
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { liveProcessesMentioning, runCommand } from "../e2e/harness.ts";
+
+test("two short steps against a fresh cluster: figures for every step and process, nothing lost", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "zraft-bench-test-"));
+  try {
+    const jsonFile = join(dir, "bench.json");
+    const result = await runCommand(["src/bench/bench-main.ts", "--clients", "1,2", "--seconds", "1", "--keys", "10", "--json", jsonFile], { timeoutMs: 30_000 });
+    const output = `${result.stdout}\n${result.stderr}`;
+    assert.equal(result.code, 0, output);
+    assert.match(result.stdout, /^1 client, put: \d+ ops\/s/m, output);
+    assert.match(result.stdout, /^2 clients, put: \d+ ops\/s/m, output);
+    assert.match(result.stdout, /^verified: all \d+ keys hold their last acknowledged write; lost=0$/m, output);
+    assert.doesNotMatch(result.stdout, /\r/, "no progress line when stdout is not a terminal");
+
+    const json = JSON.parse(readFileSync(jsonFile, "utf8"));
+    assert.equal(json.system, "zraft");
+    assert.deepEqual(json.options.clients, [1, 2]);
+    assert.equal(json.verification.lost, 0);
+    assert.ok(json.verification.checked > 0);
+    assert.equal(json.steps.length, 2);
+    for (const [index, step] of json.steps.entries()) {
+      assert.equal(step.clients, [1, 2][index]);
+      assert.ok(step.ops > 0 && step.opsPerSecond > 0, JSON.stringify(step));
+      const { min, p50, p90, p99, max } = step.latencyMs;
+      assert.ok(0 < min && min <= p50 && p50 <= p90 && p90 <= p99 && p99 <= max, JSON.stringify(step.latencyMs));
+      assert.deepEqual(step.errors, {});
+      assert.deepEqual(step.processes.map((process: { name: string }) => process.name), ["forwarder-0", "server-1", "server-2", "server-3", "server-4", "server-5"]);
+      for (const process of step.processes) {
+        assert.ok(Number.isInteger(process.pid) && process.cpuSeconds >= 0 && process.peakRssBytes > 1_000_000, JSON.stringify(process));
+      }
+      assert.ok(step.processes.some((process: { cpuSeconds: number }) => process.cpuSeconds > 0), "the cluster used some CPU");
+    }
+
+    const clusterDir = /servers in (\/\S+zraft-cluster-\S+);/.exec(result.stdout)?.[1];
+    assert.ok(clusterDir !== undefined, output);
+    assert.deepEqual(liveProcessesMentioning(clusterDir), [], "no forwarder or server of the run is still alive");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("a bad option exits 2 with one line and the usage", async () => {
+  const result = await runCommand(["src/bench/bench-main.ts", "--vs-etcd"], { timeoutMs: 15_000 });
+  assert.equal(result.code, 2, result.stderr);
+  assert.equal(result.stderr.split("\n")[0], "bench: unknown option --vs-etcd");
+  assert.match(result.stderr, /^usage: npm run bench/m);
+});

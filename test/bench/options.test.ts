@@ -1,0 +1,69 @@
+/**
+ * The command line of `npm run bench` (src/bench/bench-options.ts):
+ * defaults, every option, and the mistakes refused with a usage error;
+ * --vs-etcd is not built yet, so it is an unknown option.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { UsageError } from "../../src/cli/args.ts";
+import { benchUsage, parseBenchOptions } from "../../src/bench/bench-options.ts";
+
+test("defaults", () => {
+  assert.deepEqual(parseBenchOptions([]), {
+    clients: [1, 8, 32, 128],
+    seconds: 10,
+    mix: "put",
+    keys: 1000,
+    valueSize: 100,
+    stale: false,
+    configPath: undefined,
+    jsonFile: undefined,
+  });
+  assert.equal(parseBenchOptions(["--help"]), "help");
+  assert.equal(parseBenchOptions(["-h"]), "help");
+});
+
+test("every option", () => {
+  const argv = ["--clients", "2,4", "--seconds=3", "--mix", "cas", "--keys", "50", "--value-size", "256", "--stale", "--config", "c.json", "--json", "out.json"];
+  assert.deepEqual(parseBenchOptions(argv), {
+    clients: [2, 4],
+    seconds: 3,
+    mix: "cas",
+    keys: 50,
+    valueSize: 256,
+    stale: true,
+    configPath: "c.json",
+    jsonFile: "out.json",
+  });
+  for (const mix of ["put", "get", "mixed", "cas"]) assert.equal((parseBenchOptions(["--mix", mix]) as { mix: string }).mix, mix);
+});
+
+test("mistakes are usage errors", () => {
+  const bad = [
+    ["--clients", "1,,8"],
+    ["--clients", "0"],
+    ["--clients", "a"],
+    ["--clients", "20000"],
+    ["--seconds", "0"],
+    ["--seconds", "-1"],
+    ["--mix", "delete"],
+    ["--keys", "0"],
+    ["--keys", "10", "--clients", "1,32"],
+    ["--value-size", "1"],
+    ["--json"],
+    ["--stale=yes"],
+    ["--vs-etcd"],
+    ["--clients", "1", "--clients", "2"],
+    ["extra"],
+  ];
+  for (const argv of bad) assert.throws(() => parseBenchOptions(argv), UsageError, argv.join(" "));
+});
+
+test("the usage names every option with its default", () => {
+  for (const option of ["--clients", "--seconds", "--mix", "--keys", "--value-size", "--stale", "--config", "--json"]) {
+    assert.ok(benchUsage.includes(`  ${option} `), `${option} is described`);
+  }
+  for (const fallback of ["default 1,8,32,128", "default 10", "default put", "default 1000", "default 100", "default linearizable", "default: none"]) {
+    assert.ok(benchUsage.includes(fallback), fallback);
+  }
+});
