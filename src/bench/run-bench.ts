@@ -3,11 +3,13 @@
  * running one of --config), preloads the keys when the mix reads, runs one
  * step per concurrency level (settling the cluster between steps), reads
  * every acknowledged write back, and reports. Resolves to the exit code:
- * 0, or 1 when a write was lost (the cluster's folder is then kept).
+ * 0; 1 when a write was lost (the cluster's folder is then kept); 2 when
+ * the --config file is bad.
  */
 import { writeFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
-import type { BenchOptions } from "./bench-options.ts";
+import { reportCommandLineError } from "../cli/args.ts";
+import { benchUsage, type BenchOptions } from "./bench-options.ts";
 import { benchJson, formatStep, formatSummary, formatVerification } from "./bench-report.ts";
 import type { KvSystem } from "./kv-target.ts";
 import { showProgress } from "./progress.ts";
@@ -17,7 +19,15 @@ import { ZraftSystem } from "./zraft-system.ts";
 
 export async function runBench(options: BenchOptions, say: (line: string) => void): Promise<number> {
   const startedAt = new Date();
-  const system = await ZraftSystem.open(options.configPath);
+  let system: ZraftSystem;
+  try {
+    system = await ZraftSystem.open(options.configPath);
+  } catch (error) {
+    // A --config file that cannot be read or is not a valid config: one line, exit 2, as every zraft program.
+    const exitCode = reportCommandLineError("bench", error, benchUsage);
+    if (exitCode === undefined) throw error;
+    return exitCode;
+  }
   let keep = true;
   try {
     const code = await benchSystem(system, options, startedAt, say);
