@@ -32,6 +32,7 @@ const allowed: Readonly<Record<string, readonly string[]>> = {
   "src/linearizability": ["src/base"],
   "src/chaos": ["src/base", "src/config", "src/cli", "src/client", "src/local-cluster", "src/linearizability", "src/protocol"],
   "src/failover": ["src/config", "src/cli", "src/net", "src/client", "src/local-cluster"],
+  "src/bench": ["src/cli", "src/client", "src/local-cluster", "src/protocol", "src/failover"],
   "src/server": [
     "src/base",
     "src/raft",
