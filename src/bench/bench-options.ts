@@ -18,9 +18,11 @@ export interface BenchOptions {
   /** Attach to the running cluster of this config; undefined: start a fresh one. */
   readonly configPath: string | undefined;
   readonly jsonFile: string | undefined;
+  /** Then run the same steps against a local five-member etcd cluster, when `etcd` is on PATH. */
+  readonly vsEtcd: boolean;
 }
 
-export const benchUsage = `usage: npm run bench -- [--clients LIST] [--seconds N] [--mix put|get|mixed|cas] [--keys N] [--value-size B] [--stale] [--config FILE] [--json FILE]
+export const benchUsage = `usage: npm run bench -- [--clients LIST] [--seconds N] [--mix put|get|mixed|cas] [--keys N] [--value-size B] [--stale] [--config FILE] [--json FILE] [--vs-etcd]
   --clients LIST    concurrency of each step, comma-separated closed-loop clients (default 1,8,32,128)
   --seconds N       length of each step in seconds (default 10)
   --mix MIX         put: puts only; get: gets only; mixed: half each; cas: compare-and-set of the value read last (default put)
@@ -29,7 +31,9 @@ export const benchUsage = `usage: npm run bench -- [--clients LIST] [--seconds N
   --stale           gets read stale (a follower may answer); default linearizable
   --config FILE     measure the running cluster of FILE (ZRAFT_CLIENT_KEY names the client key pair for a CURVE cluster);
                     default: start a forwarder and five servers in a temporary directory and stop them after
-  --json FILE       also write every step's figures as JSON to FILE (default: none)`;
+  --json FILE       also write every step's figures as JSON to FILE (default: none)
+  --vs-etcd         then run the same steps against a local five-member etcd cluster (fsync on, loopback; the etcd
+                    binary on PATH, Debian: apt-get install etcd-server) through the etcd3 package, and compare`;
 
 /** Parses "1,8,32": positive integers, each at most 10,000. */
 function parseClientList(text: string): number[] {
@@ -44,7 +48,7 @@ function parseClientList(text: string): number[] {
 
 /** Parses argv (without node and script); "help" for --help. Throws UsageError. */
 export function parseBenchOptions(argv: readonly string[]): BenchOptions | "help" {
-  const args = parseCommandLine(argv, { flags: ["help", "stale"], values: ["clients", "seconds", "mix", "keys", "value-size", "config", "json"] });
+  const args = parseCommandLine(argv, { flags: ["help", "stale", "vs-etcd"], values: ["clients", "seconds", "mix", "keys", "value-size", "config", "json"] });
   if (args.flags.has("help")) return "help";
   if (args.positionals.length > 0) throw new UsageError(`unexpected argument "${args.positionals[0]}"`);
   const clients = parseClientList(args.values.get("clients") ?? "1,8,32,128");
@@ -63,5 +67,6 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions | "help
     stale: args.flags.has("stale"),
     configPath: args.values.get("config"),
     jsonFile: args.values.get("json"),
+    vsEtcd: args.flags.has("vs-etcd"),
   };
 }

@@ -1,7 +1,7 @@
 /**
  * The command line of `npm run bench` (src/bench/bench-options.ts):
- * defaults, every option, and the mistakes refused with a usage error;
- * --vs-etcd is not built yet, so it is an unknown option.
+ * defaults, every option (--vs-etcd among them), and the mistakes refused
+ * with a usage error.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -18,13 +18,14 @@ test("defaults", () => {
     stale: false,
     configPath: undefined,
     jsonFile: undefined,
+    vsEtcd: false,
   });
   assert.equal(parseBenchOptions(["--help"]), "help");
   assert.equal(parseBenchOptions(["-h"]), "help");
 });
 
 test("every option", () => {
-  const argv = ["--clients", "2,4", "--seconds=3", "--mix", "cas", "--keys", "50", "--value-size", "256", "--stale", "--config", "c.json", "--json", "out.json"];
+  const argv = ["--clients", "2,4", "--seconds=3", "--mix", "cas", "--keys", "50", "--value-size", "256", "--stale", "--config", "c.json", "--json", "out.json", "--vs-etcd"];
   assert.deepEqual(parseBenchOptions(argv), {
     clients: [2, 4],
     seconds: 3,
@@ -34,8 +35,15 @@ test("every option", () => {
     stale: true,
     configPath: "c.json",
     jsonFile: "out.json",
+    vsEtcd: true,
   });
   for (const mix of ["put", "get", "mixed", "cas"]) assert.equal((parseBenchOptions(["--mix", mix]) as { mix: string }).mix, mix);
+});
+
+test("--vs-etcd", () => {
+  assert.equal((parseBenchOptions(["--vs-etcd"]) as { vsEtcd: boolean }).vsEtcd, true);
+  assert.equal((parseBenchOptions(["--stale", "--mix", "get", "--vs-etcd", "--clients", "1,8"]) as { vsEtcd: boolean }).vsEtcd, true);
+  assert.match(benchUsage, /--vs-etcd .*etcd-server/s);
 });
 
 test("mistakes are usage errors", () => {
@@ -52,7 +60,8 @@ test("mistakes are usage errors", () => {
     ["--value-size", "1"],
     ["--json"],
     ["--stale=yes"],
-    ["--vs-etcd"],
+    ["--vs-etcd=yes"],
+    ["--vs-etcd", "--vs-etcd"],
     ["--clients", "1", "--clients", "2"],
     ["extra"],
   ];
@@ -60,7 +69,7 @@ test("mistakes are usage errors", () => {
 });
 
 test("the usage names every option with its default", () => {
-  for (const option of ["--clients", "--seconds", "--mix", "--keys", "--value-size", "--stale", "--config", "--json"]) {
+  for (const option of ["--clients", "--seconds", "--mix", "--keys", "--value-size", "--stale", "--config", "--json", "--vs-etcd"]) {
     assert.ok(benchUsage.includes(`  ${option} `), `${option} is described`);
   }
   for (const fallback of ["default 1,8,32,128", "default 10", "default put", "default 1000", "default 100", "default linearizable", "default: none"]) {
