@@ -89,6 +89,10 @@ export function benchJson(
     machine,
     options: rest,
     steps,
-    verification: { checked: verification.checked, lost: verification.lost.length, lostKeys: verification.lost },
+    verification: verificationJson(verification),
   };
+}
+
+export function verificationJson(verification: Verification): BenchJson["verification"] {
+  return { checked: verification.checked, lost: verification.lost.length, lostKeys: verification.lost };
 }

@@ -2,44 +2,81 @@
  * `npm run bench`: opens the system (a fresh local zraft cluster, or the
  * running one of --config), preloads the keys when the mix reads, runs one
  * step per concurrency level (settling the cluster between steps), reads
- * every acknowledged write back, and reports. Resolves to the exit code:
- * 0; 1 when a write was lost (the cluster's folder is then kept); 2 when
- * the --config file is bad.
+ * every acknowledged write back, and reports. With --vs-etcd and an `etcd`
+ * binary on PATH, it then does the same against a fresh five-member etcd
+ * cluster (zraft's stopped first, so the two never share the machine) and
+ * prints the two side by side. Resolves to the exit code: 0; 1 when a
+ * write was lost (that cluster's folder is then kept); 2 when the --config
+ * file is bad.
  */
 import { writeFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { reportCommandLineError } from "../cli/args.ts";
 import { benchUsage, type BenchOptions } from "./bench-options.ts";
+import { comparisonJson, formatComparison } from "./bench-compare.ts";
 import { benchJson, formatStep, formatSummary, formatVerification } from "./bench-report.ts";
+import { findEtcdBinary } from "./etcd-cluster.ts";
+import { EtcdSystem } from "./etcd-system.ts";
 import type { KvSystem } from "./kv-target.ts";
 import { showProgress } from "./progress.ts";
 import { preload, runStep, ValueMaker, type StepResult } from "./workload.ts";
-import { WriteLedger } from "./write-ledger.ts";
+import { WriteLedger, type Verification } from "./write-ledger.ts";
 import { ZraftSystem } from "./zraft-system.ts";
+
+/** One system's run. */
+interface Measured {
+  readonly system: string;
+  readonly description: string;
+  readonly steps: readonly StepResult[];
+  readonly verification: Verification;
+}
+
+export const noEtcdLine = "--vs-etcd: no etcd binary on PATH, so zraft runs alone; to compare, install it (Debian: apt-get install etcd-server) or put `etcd` on PATH";
 
 export async function runBench(options: BenchOptions, say: (line: string) => void): Promise<number> {
   const startedAt = new Date();
-  let system: ZraftSystem;
+  const etcdBinary = options.vsEtcd ? findEtcdBinary() : undefined;
+  if (options.vsEtcd && etcdBinary === undefined) say(noEtcdLine);
+  let zraft: ZraftSystem;
   try {
-    system = await ZraftSystem.open(options.configPath);
+    zraft = await ZraftSystem.open(options.configPath);
   } catch (error) {
     // A --config file that cannot be read or is not a valid config: one line, exit 2, as every zraft program.
     const exitCode = reportCommandLineError("bench", error, benchUsage);
     if (exitCode === undefined) throw error;
     return exitCode;
   }
+  const ours = await measureAndStop(zraft, options, say);
+  let theirs: Measured | undefined;
+  if (etcdBinary !== undefined) {
+    say("");
+    theirs = await measureAndStop(await EtcdSystem.start(etcdBinary), options, say);
+    say("");
+    for (const line of formatComparison(ours.steps, theirs.steps)) say(line);
+  }
+  if (options.jsonFile !== undefined) {
+    const machine = { cpus: availableParallelism(), node: process.version, platform: `${process.platform} ${process.arch}` };
+    const json = { ...benchJson(ours.system, startedAt, machine, options, ours.steps, ours.verification), ...(theirs === undefined ? {} : comparisonJson(ours.steps, theirs)) };
+    writeFileSync(options.jsonFile, `${JSON.stringify(json, null, 2)}\n`);
+    say(`figures written to ${options.jsonFile}`);
+  }
+  return [ours, theirs].some((run) => run !== undefined && run.verification.lost.length > 0) ? 1 : 0;
+}
+
+/** Measures `system`, then stops it: its folder is kept when a write was lost or the run failed. */
+async function measureAndStop(system: KvSystem & { readonly clusterDir: string | undefined }, options: BenchOptions, say: (line: string) => void): Promise<Measured> {
   let keep = true;
   try {
-    const code = await benchSystem(system, options, startedAt, say);
-    keep = code !== 0;
-    return code;
+    const measured = await measure(system, options, say);
+    keep = measured.verification.lost.length > 0;
+    return measured;
   } finally {
     await system.cleanup({ keepDir: keep });
     if (keep && system.clusterDir !== undefined) say(`the cluster's folder, with every process's log, is kept: ${system.clusterDir}`);
   }
 }
 
-async function benchSystem(system: KvSystem, options: BenchOptions, startedAt: Date, say: (line: string) => void): Promise<number> {
+async function measure(system: KvSystem, options: BenchOptions, say: (line: string) => void): Promise<Measured> {
   const { mix, keys, valueSize, stale } = options;
   const shape = { mix, keys, valueSize, stale };
   say(`bench: ${system.name}, ${system.description}`);
@@ -74,10 +111,5 @@ async function benchSystem(system: KvSystem, options: BenchOptions, startedAt: D
   for (const line of formatSummary(steps)) say(line);
   const verification = await ledger.verify(() => system.connect());
   for (const line of formatVerification(verification)) say(line);
-  if (options.jsonFile !== undefined) {
-    const machine = { cpus: availableParallelism(), node: process.version, platform: `${process.platform} ${process.arch}` };
-    writeFileSync(options.jsonFile, `${JSON.stringify(benchJson(system.name, startedAt, machine, options, steps, verification), null, 2)}\n`);
-    say(`figures written to ${options.jsonFile}`);
-  }
-  return verification.lost.length === 0 ? 0 : 1;
+  return { system: system.name, description: system.description, steps, verification };
 }

@@ -1,0 +1,77 @@
+/**
+ * The side-by-side of `npm run bench -- --vs-etcd`: per step, zraft's and
+ * etcd's throughput, p50 and p99, and the ratio zraft/etcd of each (above
+ * 1 is more throughput, or more latency). Pure (figures in, text out).
+ */
+import { formatMs } from "../failover/statistics.ts";
+import { formatTable, verificationJson } from "./bench-report.ts";
+import type { StepResult } from "./workload.ts";
+import type { Verification } from "./write-ledger.ts";
+
+/** zraft/etcd for one step; null where a figure is missing or etcd's is 0. */
+export interface StepRatio {
+  readonly clients: number;
+  readonly opsPerSecond: number | null;
+  readonly p50: number | null;
+  readonly p99: number | null;
+}
+
+const ratioOf = (zraft: number | undefined, etcd: number | undefined): number | null =>
+  zraft === undefined || etcd === undefined || etcd === 0 ? null : zraft / etcd;
+
+/** zraft/etcd of one step that both ran. */
+function stepRatio(ours: StepResult, theirs: StepResult): StepRatio {
+  return {
+    clients: ours.clients,
+    opsPerSecond: ratioOf(ours.opsPerSecond, theirs.opsPerSecond),
+    p50: ratioOf(ours.latencyMs?.p50, theirs.latencyMs?.p50),
+    p99: ratioOf(ours.latencyMs?.p99, theirs.latencyMs?.p99),
+  };
+}
+
+/** The steps both runs share, paired by position (both ran the same --clients list). */
+function pairs(zraft: readonly StepResult[], etcd: readonly StepResult[]): [StepResult, StepResult][] {
+  return zraft.flatMap((ours, index): [StepResult, StepResult][] => {
+    const theirs = etcd[index];
+    return theirs !== undefined && theirs.clients === ours.clients ? [[ours, theirs]] : [];
+  });
+}
+
+export function stepRatios(zraft: readonly StepResult[], etcd: readonly StepResult[]): StepRatio[] {
+  return pairs(zraft, etcd).map(([ours, theirs]) => stepRatio(ours, theirs));
+}
+
+const times = (ratio: number | null): string => (ratio === null ? "n/a" : `${ratio.toFixed(2)}x`);
+const ms = (value: number | undefined): string => (value === undefined ? "n/a" : formatMs(value));
+
+/** One row per step: ops/s, p50 and p99 of both systems with the ratio after each pair. */
+export function formatComparison(zraft: readonly StepResult[], etcd: readonly StepResult[]): string[] {
+  const rows = [["clients", "zraft ops/s", "etcd ops/s", "ratio", "zraft p50", "etcd p50", "ratio", "zraft p99", "etcd p99", "ratio"]];
+  for (const [ours, theirs] of pairs(zraft, etcd)) {
+    const ratio = stepRatio(ours, theirs);
+    rows.push([
+      String(ratio.clients),
+      ours.opsPerSecond.toFixed(0),
+      theirs.opsPerSecond.toFixed(0),
+      times(ratio.opsPerSecond),
+      ms(ours.latencyMs?.p50),
+      ms(theirs.latencyMs?.p50),
+      times(ratio.p50),
+      ms(ours.latencyMs?.p99),
+      ms(theirs.latencyMs?.p99),
+      times(ratio.p99),
+    ]);
+  }
+  return ["zraft vs etcd (ratio = zraft/etcd; ops/s higher is better, latency lower is better):", ...formatTable(rows)];
+}
+
+/** What `--json` adds for --vs-etcd: etcd's figures beside zraft's (which stay at the top level), and the ratios. */
+export function comparisonJson(
+  zraft: readonly StepResult[],
+  etcd: { readonly system: string; readonly description: string; readonly steps: readonly StepResult[]; readonly verification: Verification },
+): { readonly etcd: object; readonly ratio: StepRatio[] } {
+  return {
+    etcd: { system: etcd.system, description: etcd.description, steps: etcd.steps, verification: verificationJson(etcd.verification) },
+    ratio: stepRatios(zraft, etcd.steps),
+  };
+}
