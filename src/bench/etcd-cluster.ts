@@ -5,8 +5,9 @@
  * --unsafe-no-fsync). `start` waits until a linearizable read succeeds (a
  * leader is elected); `stop` ends the members (SIGTERM, then SIGKILL) and
  * removes the folder. A `process.on("exit")` hook SIGKILLs any member
- * still alive, so that Ctrl-C, a kill or a failed run (which all exit
- * through process.exit, see src/cli/run-tool.ts) leave none behind.
+ * still alive and removes the folder of a cluster not stopped, so that
+ * Ctrl-C, a kill or a failed run (which all exit through process.exit,
+ * see src/cli/run-tool.ts) leave neither behind.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { accessSync, constants, mkdtempSync, openSync, closeSync, rmSync } from "node:fs";
@@ -17,9 +18,18 @@ import { freeLoopbackPorts, waitFor } from "../local-cluster/index.ts";
 
 const memberCount = 5;
 const running = new Set<ChildProcess>();
+/** The folders of clusters not stopped yet, removed on an early exit. */
+const folders = new Set<string>();
 
 process.on("exit", () => {
   for (const child of running) child.kill("SIGKILL");
+  for (const dir of folders) {
+    try {
+      rmSync(dir, { recursive: true, force: true });
+    } catch {
+      // a member still dying wrote into it: the folder is in the temporary directory, nothing else depends on it
+    }
+  }
 });
 
 /** The path of the `etcd` executable on PATH, or undefined. */
@@ -54,6 +64,7 @@ export class EtcdCluster {
   /** Starts five members of `binary` in a new temporary folder and waits for a leader. */
   static async start(binary: string): Promise<EtcdCluster> {
     const dir = mkdtempSync(join(tmpdir(), "zraft-bench-etcd-"));
+    folders.add(dir);
     const ports = await freeLoopbackPorts(2 * memberCount);
     const names = Array.from({ length: memberCount }, (_, index) => `etcd-${index + 1}`);
     const peerUrl = (index: number): string => `http://127.0.0.1:${ports[2 * index + 1]}`;
@@ -127,6 +138,7 @@ export class EtcdCluster {
         clearTimeout(timer);
       }),
     );
+    folders.delete(this.dir);
     if (options.keepDir !== true) rmSync(this.dir, { recursive: true, force: true });
   }
 }

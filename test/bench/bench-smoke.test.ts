@@ -51,9 +51,9 @@ test("two short steps against a fresh cluster: figures for every step and proces
 });
 
 test("a bad option exits 2 with one line and the usage; a bad --config file with one line", async () => {
-  const result = await runCommand(["src/bench/bench-main.ts", "--vs-etcd"], { timeoutMs: 15_000 });
+  const result = await runCommand(["src/bench/bench-main.ts", "--vs-redis"], { timeoutMs: 15_000 });
   assert.equal(result.code, 2, result.stderr);
-  assert.equal(result.stderr.split("\n")[0], "bench: unknown option --vs-etcd");
+  assert.equal(result.stderr.split("\n")[0], "bench: unknown option --vs-redis");
   assert.match(result.stderr, /^usage: npm run bench/m);
 
   const missing = await runCommand(["src/bench/bench-main.ts", "--config", "/nonexistent/cluster.json"], { timeoutMs: 15_000 });

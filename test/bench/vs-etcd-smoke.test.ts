@@ -1,0 +1,55 @@
+/**
+ * `npm run bench -- --vs-etcd` as a user runs it, briefly: one one-second
+ * step against zraft, then against a local five-member etcd. It must exit
+ * 0, print both runs, the side-by-side table and both read-backs, write
+ * both systems' figures and the ratios as JSON, and leave no etcd member
+ * or folder behind. Skipped, saying why, where `etcd` is not on PATH.
+ */
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { findEtcdBinary } from "../../src/bench/etcd-cluster.ts";
+import { liveProcessesMentioning, runCommand } from "../e2e/harness.ts";
+
+test("--vs-etcd: the same step against zraft and etcd, both verified, the ratio, nothing left running", async (t) => {
+  if (findEtcdBinary() === undefined) {
+    t.skip("etcd not on PATH: install it (Debian: apt-get install etcd-server) or put `etcd` on PATH to run this test");
+    return;
+  }
+  const dir = mkdtempSync(join(tmpdir(), "zraft-bench-etcd-test-"));
+  try {
+    const jsonFile = join(dir, "bench.json");
+    const result = await runCommand(["src/bench/bench-main.ts", "--vs-etcd", "--clients", "1", "--seconds", "1", "--keys", "10", "--json", jsonFile], { timeoutMs: 90_000 });
+    const output = `${result.stdout}\n${result.stderr}`;
+    assert.equal(result.code, 0, output);
+    assert.match(result.stdout, /^bench: etcd, etcd \S+: five members .*fsync on/m, output);
+    assert.equal([...result.stdout.matchAll(/^1 client, put: \d+ ops\/s/gm)].length, 2, output);
+    assert.equal([...result.stdout.matchAll(/^verified: all \d+ keys hold their last acknowledged write; lost=0$/gm)].length, 2, output);
+    assert.match(result.stdout, /^clients\s+zraft ops\/s\s+etcd ops\/s\s+ratio/m, output);
+    assert.match(result.stdout, /^1\s+\d+\s+\d+\s+\d+\.\d\dx/m, output);
+
+    const json = JSON.parse(readFileSync(jsonFile, "utf8"));
+    assert.equal(json.system, "zraft");
+    assert.equal(json.options.vsEtcd, true);
+    assert.equal(json.etcd.system, "etcd");
+    assert.equal(json.etcd.verification.lost, 0);
+    assert.ok(json.etcd.verification.checked > 0);
+    const [step] = json.etcd.steps;
+    assert.ok(step.ops > 0, JSON.stringify(step));
+    assert.deepEqual(step.errors, {});
+    assert.deepEqual(step.processes.map((process: { name: string }) => process.name), ["etcd-1", "etcd-2", "etcd-3", "etcd-4", "etcd-5"]);
+    for (const process of step.processes) assert.ok(process.cpuSeconds >= 0 && process.peakRssBytes > 1_000_000, JSON.stringify(process));
+    assert.equal(json.ratio.length, 1);
+    assert.equal(json.ratio[0].clients, 1);
+    for (const figure of ["opsPerSecond", "p50", "p99"]) assert.ok(json.ratio[0][figure] > 0, JSON.stringify(json.ratio));
+
+    const etcdDir = /five members \(\S+, fsync on, loopback\) in (\/\S+zraft-bench-etcd-\S+);/.exec(result.stdout)?.[1];
+    assert.ok(etcdDir !== undefined, output);
+    assert.deepEqual(liveProcessesMentioning(etcdDir), [], "no etcd member of the run is still alive");
+    assert.equal(existsSync(etcdDir), false, "the etcd data folder is removed");
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
