@@ -1,10 +1,11 @@
 /**
- * `npm run bench -- [--clients 1,8,32,128] [--seconds N] [--mix put|get|mixed|cas] [--keys N] [--value-size B] [--stale] [--config F] [--json FILE]`
+ * `npm run bench -- [--clients 1,8,32,128] [--seconds N] [--mix put|get|mixed|cas] [--keys N] [--value-size B] [--stale] [--config F] [--json FILE] [--vs-etcd]`
  *
  * Closed-loop clients against a zraft cluster, one step per concurrency
  * level: throughput, latency percentiles, errors by code, and each
  * process's CPU and peak memory; then every acknowledged write is read
- * back (docs: issue 14).
+ * back (docs: issue 14). With --vs-etcd, the same again against a local
+ * five-member etcd when `etcd` is on PATH, and the two side by side.
  *
  * Exit codes: 0 when the run finished and lost nothing; 1 when a write was
  * lost or the run failed (the cluster's folder is kept); 2 on a bad
@@ -22,6 +23,6 @@ runTool({
   name: "bench",
   usage: benchUsage,
   parse: parseBenchOptions,
-  budgetMs: (options) => fixedBudgetMs + options.clients.length * (perStepBudgetMs + options.seconds * 1000),
+  budgetMs: (options) => (options.vsEtcd ? 2 : 1) * (fixedBudgetMs + options.clients.length * (perStepBudgetMs + options.seconds * 1000)),
   run: runBench,
 });

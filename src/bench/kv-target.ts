@@ -1,9 +1,9 @@
 /**
  * What the workload needs of a key-value store, so that a second system
- * (etcd, for `--vs-etcd`, later) can run the same steps: one connection per
- * closed-loop client (`KvTarget`), and the system around them
- * (`KvSystem`): its processes to measure, a wait for its backlog between
- * steps, and how to name a failure.
+ * (etcd, for `--vs-etcd`: etcd-system.ts) can run the same steps: one
+ * connection per closed-loop client (`KvTarget`), and the system around
+ * them (`KvSystem`): its processes to measure, a wait for its backlog
+ * between steps, and how to name a failure.
  */
 import type { WatchedProcess } from "./process-sampler.ts";
 
