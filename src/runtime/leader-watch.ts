@@ -1,4 +1,5 @@
-import type { NodeId, NodeStatus } from "../raft/index.ts";
+import type { NodeStatus } from "../raft/index.ts";
+import type { PeerContacts } from "./peer-contacts.ts";
 
 export interface LeaderWatchTiming {
   /**
@@ -22,34 +23,25 @@ interface Held {
  * server that knows no leader (an election is under way), is held here and
  * handed back once a leader is known and heard from, so that the client is
  * sent straight to the new leader instead of to the dead one or to a retry
- * after a backoff (docs/protocol.md §9). Nothing is held longer than
+ * after a backoff (docs/protocol.md §5). Nothing is held longer than
  * `holdMs`: a server cut off from the others answers with what it then knows.
  */
 export class LeaderWatch {
   private held: Held[] = [];
-  /** When a message from the current leader last arrived, and which leader that was. */
-  private lastContact: { readonly leaderId: NodeId; readonly atMs: number } | null = null;
 
   constructor(
     private readonly timing: LeaderWatchTiming,
     private readonly capacity: number,
+    private readonly contacts: PeerContacts,
   ) {}
 
   get holding(): boolean {
     return this.held.length > 0;
   }
 
-  /** A peer message was stepped: if it came from the leader this server now follows, the leader is alive. */
-  heardFrom(from: NodeId, status: NodeStatus, nowMs: number): void {
-    if (status.leaderId === from) this.lastContact = { leaderId: from, atMs: nowMs };
-  }
-
   /** Whether this server leads, or follows a leader it heard from within the silence bound. */
   isSettled(status: NodeStatus, nowMs: number): boolean {
-    if (status.leaderId === null) return false;
-    if (status.leaderId === status.id) return true;
-    const contact = this.lastContact;
-    return contact !== null && contact.leaderId === status.leaderId && nowMs - contact.atMs <= this.timing.silenceMs;
+    return this.contacts.leaderIsLive(status, nowMs, this.timing.silenceMs);
   }
 
   /** Holds `wake` until the leadership settles or the hold time passes; false (nothing held) when full. */

@@ -2,6 +2,7 @@ import { type Entry, type HardState, type Message, type NodeId, type NodeStatus,
 import type { StateMachine } from "../state-machine/state-machine.ts";
 import type { RaftStorage } from "../storage/storage.ts";
 import { LeaderWatch, type LeaderWatchTiming } from "./leader-watch.ts";
+import { PeerContacts } from "./peer-contacts.ts";
 import { PendingRequests, type Waiter } from "./pending-requests.ts";
 
 /** Where Raft messages go: the peer transport. */
@@ -101,6 +102,8 @@ export class RaftServer<Query, Answer, Result> {
   /** The hard state of the last save (at start-up, what was loaded). */
   private savedHardState: HardState;
   private readonly leaderWatch: LeaderWatch | null;
+  /** When each peer was last heard from: whether the leader is alive, and who answers. */
+  readonly contacts = new PeerContacts();
 
   constructor(options: RaftServerOptions<Query, Answer, Result>) {
     this.options = options;
@@ -108,7 +111,7 @@ export class RaftServer<Query, Answer, Result> {
     this.pending = new PendingRequests(this.limits.pendingRequestsMax);
     const { term, votedFor, commitIndex } = options.node.status();
     this.savedHardState = { currentTerm: term, votedFor, commitIndex };
-    this.leaderWatch = options.leaderWatch === undefined ? null : new LeaderWatch(options.leaderWatch, this.limits.pendingRequestsMax);
+    this.leaderWatch = options.leaderWatch === undefined ? null : new LeaderWatch(options.leaderWatch, this.limits.pendingRequestsMax, this.contacts);
   }
 
   /** Whether stop() was called or a save failed: nothing new is taken on. */
@@ -148,12 +151,9 @@ export class RaftServer<Query, Answer, Result> {
 
   /** A validated message from a peer. */
   receivePeerMessage(message: Message): void {
-    const node = this.options.node;
-    node.step(message);
-    if (this.leaderWatch !== null) {
-      this.leaderWatch.heardFrom(message.from, node.status(), this.options.nowMs());
-      this.releaseHeld();
-    }
+    this.options.node.step(message);
+    this.contacts.heard(message.from, this.options.nowMs());
+    this.releaseHeld();
     this.scheduleReady();
   }
 

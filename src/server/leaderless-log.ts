@@ -1,10 +1,10 @@
 import type { Logger } from "../base/logger.ts";
 import type { NodeId, NodeStatus } from "../raft/index.ts";
 import { seconds } from "./log-numbers.ts";
-import type { PeerContacts } from "./peer-contacts.ts";
+import type { PeerContacts } from "../runtime/peer-contacts.ts";
 
 export interface LeaderlessLogTiming {
-  /** A leader not heard from for this long is taken for gone (as the leader watch takes it, docs/protocol.md §9). */
+  /** A leader not heard from for this long is taken for gone (as the leader watch takes it, docs/protocol.md §5). */
   readonly leaderSilenceMs: number;
   /** No leader for this long is worth a line: longer than an ordinary election. */
   readonly reportAfterMs: number;
@@ -35,8 +35,7 @@ export class LeaderlessLog {
   ) {}
 
   check(status: NodeStatus, nowMs: number): void {
-    const live = status.role === "leader" || (status.leaderId !== null && this.contacts.heardWithin(status.leaderId, nowMs, this.timing.leaderSilenceMs));
-    if (live) {
+    if (this.contacts.leaderIsLive(status, nowMs, this.timing.leaderSilenceMs)) {
       if (this.leaderless !== null && this.leaderless.reportedAtMs !== null) {
         const leader = status.leaderId === status.id ? "this server" : `server ${status.leaderId}`;
         this.logger.info(`leader: ${leader} (term ${status.term}), after ${seconds(nowMs - this.leaderless.sinceMs)} without one`);

@@ -23,7 +23,6 @@ import { PeerTransport } from "../transport/peer-transport.ts";
 import { RaftServer, raftServerLimitsDefaults } from "../runtime/raft-server.ts";
 import type { LeaderWatchTiming } from "../runtime/leader-watch.ts";
 import { KvService } from "../service/kv-service.ts";
-import { PeerContacts } from "./peer-contacts.ts";
 import { ReplicationLog, replicationCheckEveryMs } from "./replication-log.ts";
 
 const command = "npm run server --";
@@ -169,13 +168,12 @@ async function main(argv: readonly string[]): Promise<void> {
   await server.catchUp();
   const replayMs = Math.round(performance.now() - replayStartedMs);
   const ticker = setInterval(() => server.tick(), tickIntervalFor(cluster));
-  const contacts = new PeerContacts();
   const replicationLog = new ReplicationLog(
     cluster,
     leaderWatchFor(cluster).silenceMs,
     { appliedIndex: kv.lastApplied, startedMs: replayStartedMs },
     { status: () => server.status(), followers: () => node.followers(), leaderCommitIndex: () => node.leaderCommitIndex() },
-    contacts,
+    server.contacts,
     baseLogger,
   );
   const replicationTimer = setInterval(() => replicationLog.check(performance.now()), replicationCheckEveryMs);
@@ -211,10 +209,7 @@ async function main(argv: readonly string[]): Promise<void> {
   watchParentProcess(() => void shutdown("the launcher is gone").catch(fatal));
 
   transport
-    .listen((message) => {
-      contacts.heard(message.from, performance.now());
-      server.receivePeerMessage(message);
-    })
+    .listen((message) => server.receivePeerMessage(message))
     .catch(fatal);
   endpoint
     .listen((request) =>

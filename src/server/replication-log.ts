@@ -4,7 +4,7 @@ import type { FollowerProgress, LogIndex, NodeStatus } from "../raft/index.ts";
 import { CatchUpLog } from "./catch-up-log.ts";
 import { FollowerLog } from "./follower-log.ts";
 import { LeaderlessLog } from "./leaderless-log.ts";
-import type { PeerContacts } from "./peer-contacts.ts";
+import type { PeerContacts } from "../runtime/peer-contacts.ts";
 
 /** What the replication log reads, each time it looks. */
 export interface ReplicationView {

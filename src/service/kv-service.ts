@@ -205,7 +205,7 @@ export class KvService<Handle> {
 
   private redirect(handle: Handle, request: Request): void {
     const runtime = this.options.runtime;
-    // docs/protocol.md §9: while an election may be under way the request waits for it, once, and is then
+    // docs/protocol.md §5: while an election may be under way the request waits for it, once, and is then
     // served afresh: taken on if this server won, sent to the new leader, or answered NO_LEADER.
     if (!this.held.has(request) && runtime.leaderInDoubt() && runtime.awaitLeader(() => this.serve(handle, request))) {
       this.held.add(request);

@@ -13,7 +13,7 @@ import type { FollowerProgress, NodeStatus } from "../../src/raft/index.ts";
 import { CatchUpLog } from "../../src/server/catch-up-log.ts";
 import { FollowerLog } from "../../src/server/follower-log.ts";
 import { LeaderlessLog } from "../../src/server/leaderless-log.ts";
-import { PeerContacts } from "../../src/server/peer-contacts.ts";
+import { PeerContacts } from "../../src/runtime/peer-contacts.ts";
 import { RecordingLogger } from "../logging/recording-logger.ts";
 
 const status = (fields: Partial<NodeStatus>): NodeStatus => ({
