@@ -338,21 +338,25 @@ export class ZraftClient extends EventEmitter<ZraftClientEvents> {
       this.emit("failover", { from: target.id, to: next.id, endpoint: next.endpoint, reason });
       target = next;
     };
-    const backOff = async (reason: RetryEvent["reason"]): Promise<void> => {
-      const delayMs = Math.round(backoffMs / 2 + (Math.random() * backoffMs) / 2);
-      this.emit("retry", { reason, attempt, delayMs, server: target.id });
+    /** Waits `delayMs`, or until the deadline if that comes first. */
+    const wait = async (delayMs: number): Promise<void> => {
       await sleep(Math.max(0, Math.min(delayMs, deadline - performance.now())));
       this.#assertOpen();
+    };
+    /** A delay drawn from [half, all] of the current backoff step, which then doubles. */
+    const nextBackoffMs = (): number => {
+      const delayMs = Math.round(backoffMs / 2 + (Math.random() * backoffMs) / 2);
       backoffMs = Math.min(backoffMs * 2, this.#backoffMsMax);
+      return delayMs;
+    };
+    const backOff = async (reason: RetryEvent["reason"]): Promise<void> => {
+      const delayMs = nextBackoffMs();
+      this.emit("retry", { reason, attempt, delayMs, server: target.id });
+      await wait(delayMs);
       redirectsInARow = 0;
     };
     /** A wait like backOff's, without a retry event: no server answered anything to retry. */
-    const pause = async (): Promise<void> => {
-      const delayMs = Math.round(backoffMs / 2 + (Math.random() * backoffMs) / 2);
-      await sleep(Math.max(0, Math.min(delayMs, deadline - performance.now())));
-      this.#assertOpen();
-      backoffMs = Math.min(backoffMs * 2, this.#backoffMsMax);
-    };
+    const pause = (): Promise<void> => wait(nextBackoffMs());
 
     const gaveUp = (): ZraftError =>
       new ZraftError("TIMEOUT", outcomes.whyNoLeader() ?? `no final answer within ${this.#deadlineMs} ms after ${attempt} attempts (last: ${lastProblem})`);
@@ -426,8 +430,7 @@ export class ZraftClient extends EventEmitter<ZraftClientEvents> {
             // at the first backoff step: a growing backoff would sleep through the election.
             staleRedirects += 1;
             this.emit("retry", { reason: "NO_LEADER", attempt, delayMs: this.#backoffMsMin, server: target.id });
-            await sleep(Math.max(0, Math.min(this.#backoffMsMin, deadline - performance.now())));
-            this.#assertOpen();
+            await wait(this.#backoffMsMin);
             continue;
           }
           // A redirect to itself, or an endless chain of redirects, means no leader is settled yet.
