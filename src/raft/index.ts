@@ -7,5 +7,5 @@ export { type RaftConfig, raftConfigDefaults, validateRaftConfig } from "./confi
 export { describeMessage } from "./describe.ts";
 export { RaftNode, type RaftNodeOptions } from "./node.ts";
 export { type Random, SeededRandom } from "./random.ts";
-export { type Ready } from "./ready.ts";
+export { keepsTermAndVote, splitAtSave, type Ready } from "./ready.ts";
 export * from "./types.ts";

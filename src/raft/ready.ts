@@ -9,7 +9,8 @@ import type { Entry, HardState, Message, ReadState, SoftState } from "./types.ts
  *      if `entries[0].index` is at or below the last stored index, the stored
  *      log is first truncated from that index (a conflicting suffix, §5.3);
  *   2. only then send `messages`: they may grant votes or acknowledge entries
- *      that must not be forgotten by a crash;
+ *      that must not be forgotten by a crash (splitAtSave says which may
+ *      leave before the write: a leader's AppendEntries);
  *   3. apply `committedEntries` in order, and serve `readStates` once applied;
  *   4. call `node.advance(ready)`.
  */
@@ -28,3 +29,25 @@ export interface Ready {
   readonly droppedReads: readonly number[];
 }
 
+
+/** Whether `ready` leaves the term and vote of the last save (`saved`) as they are. */
+export function keepsTermAndVote(ready: Ready, saved: HardState): boolean {
+  const hardState = ready.hardState;
+  return hardState === null || (hardState.currentTerm === saved.currentTerm && hardState.votedFor === saved.votedFor);
+}
+
+/**
+ * Which of `ready`'s messages may leave before its write and which must
+ * wait for it. A leader's AppendEntries in a Ready that keeps the saved term
+ * and vote vouch for nothing the write holds: they go first, and the
+ * leader's own disk write runs alongside its followers' (dissertation
+ * §10.2.1); the core counts the leader towards a majority only once
+ * advance() reports its entries stable. Votes and acknowledgements wait.
+ */
+export function splitAtSave(ready: Ready, saved: HardState): { readonly beforeSave: readonly Message[]; readonly afterSave: readonly Message[] } {
+  if (!keepsTermAndVote(ready, saved)) return { beforeSave: [], afterSave: ready.messages };
+  const beforeSave: Message[] = [];
+  const afterSave: Message[] = [];
+  for (const message of ready.messages) (message.type === "AppendEntries" ? beforeSave : afterSave).push(message);
+  return { beforeSave, afterSave };
+}

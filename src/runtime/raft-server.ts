@@ -1,4 +1,4 @@
-import { type Entry, type HardState, type Message, type NodeId, type NodeStatus, type RaftNode, type Ready } from "../raft/index.ts";
+import { keepsTermAndVote, splitAtSave, type Entry, type HardState, type Message, type NodeId, type NodeStatus, type RaftNode, type Ready } from "../raft/index.ts";
 import type { StateMachine } from "../state-machine/state-machine.ts";
 import type { RaftStorage } from "../storage/storage.ts";
 import { LeaderWatch, type LeaderWatchTiming } from "./leader-watch.ts";
@@ -308,11 +308,9 @@ export class RaftServer<Query, Answer, Result> {
     const { node, storage, peers } = this.options;
     while (node.hasReady()) {
       const ready = node.ready();
-      // A leader's AppendEntries in a Ready that changes neither term nor vote vouch for nothing this save writes:
-      // they leave first, and the leader's own disk write runs alongside its followers' (dissertation §10.2.1).
-      // The core counts the leader towards a majority only once its entries are stable (advance() below).
-      const early = this.sameTermAndVote(ready) ? ready.messages.filter(isAppendEntries) : [];
-      if (early.length > 0) peers.send(early);
+      // A leader's AppendEntries leave before the save, and its disk write runs alongside its followers' (splitAtSave).
+      const { beforeSave, afterSave } = splitAtSave(ready, this.savedHardState);
+      if (beforeSave.length > 0) peers.send(beforeSave);
       // The persistence rule (Figure 2): durable before any message leaves, a vote is granted or a client is answered.
       if (this.onlyCommitIndexChanged(ready)) {
         // Raft needs no durable commit index (a restarted server relearns it from the leader): it is kept
@@ -323,8 +321,7 @@ export class RaftServer<Query, Answer, Result> {
         await storage.save(ready.hardState, ready.entries);
       }
       if (ready.hardState !== null) this.savedHardState = ready.hardState;
-      const rest = early.length === 0 ? ready.messages : ready.messages.filter((message) => !isAppendEntries(message));
-      if (rest.length > 0) peers.send(rest);
+      if (afterSave.length > 0) peers.send(afterSave);
       this.settleLostLeadership(ready);
       if (this.transferring !== null) this.checkTransfer();
       this.apply(ready.committedEntries);
@@ -342,13 +339,7 @@ export class RaftServer<Query, Answer, Result> {
   }
 
   private onlyCommitIndexChanged(ready: Ready): boolean {
-    return ready.hardState !== null && ready.entries.length === 0 && this.sameTermAndVote(ready);
-  }
-
-  /** Whether the Ready leaves the saved term and vote as they are. */
-  private sameTermAndVote(ready: Ready): boolean {
-    const hardState = ready.hardState;
-    return hardState === null || (hardState.currentTerm === this.savedHardState.currentTerm && hardState.votedFor === this.savedHardState.votedFor);
+    return ready.hardState !== null && ready.entries.length === 0 && keepsTermAndVote(ready, this.savedHardState);
   }
 
   /**
@@ -402,9 +393,4 @@ export class RaftServer<Query, Answer, Result> {
       read.settle({ kind: "answered", answer: stateMachine.query(read.query) });
     }
   }
-}
-
-/** Only a leader sends AppendEntries; a heartbeat or ReadIndex round is one without entries. */
-function isAppendEntries(message: Message): boolean {
-  return message.type === "AppendEntries";
 }

@@ -2,7 +2,10 @@ import { assertNever } from "../../src/base/assert.ts";
 import type { Logger } from "../../src/base/logger.ts";
 import {
   RaftNode,
+  emptyHardState,
+  splitAtSave,
   type Entry,
+  type HardState,
   type Message,
   type NodeId,
   type NodeStatus,
@@ -92,8 +95,8 @@ class SimServer {
   /** A mirror of what `storage` holds, kept to check the log without copying it on every event. */
   durableLog: Entry[] = [];
   durableCommitIndex = 0;
-  /** The term and vote on disk: a leader's AppendEntries leave before a save that keeps them (see handleReady). */
-  durableTermVote: { readonly term: number; readonly votedFor: NodeId | null } = { term: 0, votedFor: null };
+  /** The hard state of the last save: a leader's AppendEntries leave before a save that keeps its term and vote (splitAtSave). */
+  savedHardState: HardState = emptyHardState;
   lastApplied = 0;
   /** Volatile, as in a real server: rebuilt at each start by re-applying the committed log. */
   stateMachine = new KvStore();
@@ -307,7 +310,7 @@ export class SimCluster {
     const { hardState, entries } = server.storage.loadSync();
     server.durableLog = entries.slice();
     server.durableCommitIndex = hardState.commitIndex;
-    server.durableTermVote = { term: hardState.currentTerm, votedFor: hardState.votedFor };
+    server.savedHardState = hardState;
     server.lastApplied = 0;
     server.stateMachine = new KvStore();
     this.elections.started(server.id);
@@ -454,17 +457,15 @@ export class SimCluster {
   private handleReady(server: SimServer, node: SimNode, ready: Ready): boolean {
     const status = node.status();
     const hardState = ready.hardState;
-    const keepsTermVote =
-      hardState === null || (hardState.currentTerm === server.durableTermVote.term && hardState.votedFor === server.durableTermVote.votedFor);
-    const early = keepsTermVote ? ready.messages.filter((message) => message.type === "AppendEntries") : [];
-    this.elections.sent(server.id, early, this.nowMs);
-    for (const message of early) this.network.send(message);
-    if (early.length > 0 && ready.entries.length > 0 && this.crashBeforeSave?.(server.id) === true) {
+    const { beforeSave, afterSave } = splitAtSave(ready, server.savedHardState);
+    this.elections.sent(server.id, beforeSave, this.nowMs);
+    for (const message of beforeSave) this.network.send(message);
+    if (beforeSave.length > 0 && ready.entries.length > 0 && this.crashBeforeSave?.(server.id) === true) {
       this.crash(server.id);
       return false;
     }
     server.storage.saveSync(ready.hardState, ready.entries);
-    if (hardState !== null) server.durableTermVote = { term: hardState.currentTerm, votedFor: hardState.votedFor };
+    if (hardState !== null) server.savedHardState = hardState;
     const first = ready.entries[0];
     if (first !== undefined) {
       const previousLength = server.durableLog.length;
@@ -479,9 +480,8 @@ export class SimCluster {
       server.durableCommitIndex = ready.hardState.commitIndex;
       this.trace.add({ kind: "commit", atMs: this.nowMs, node: server.id, commitIndex: server.durableCommitIndex });
     }
-    const rest = early.length === 0 ? ready.messages : ready.messages.filter((message) => message.type !== "AppendEntries");
-    this.elections.sent(server.id, rest, this.nowMs);
-    for (const message of rest) this.network.send(message);
+    this.elections.sent(server.id, afterSave, this.nowMs);
+    for (const message of afterSave) this.network.send(message);
     for (const entry of ready.committedEntries) {
       this.checker.checkApplied(server.id, entry, server.lastApplied + 1, status.commitIndex);
       server.stateMachine.apply(entry);
