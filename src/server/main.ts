@@ -152,12 +152,13 @@ async function main(argv: readonly string[]): Promise<void> {
     );
     void closeLogger(logger).finally(() => process.exit(1));
   };
+  const leaderWatch = leaderWatchFor(cluster);
   const server = new RaftServer({
     node,
     storage,
     stateMachine: kv,
     peers: transport,
-    leaderWatch: leaderWatchFor(cluster),
+    leaderWatch,
     nowMs: () => performance.now(),
     onFatal: fatal,
   });
@@ -170,7 +171,7 @@ async function main(argv: readonly string[]): Promise<void> {
   const ticker = setInterval(() => server.tick(), tickIntervalFor(cluster));
   const replicationLog = new ReplicationLog(
     cluster,
-    leaderWatchFor(cluster).silenceMs,
+    leaderWatch.silenceMs,
     { appliedIndex: kv.lastApplied, startedMs: replayStartedMs },
     { status: () => server.status(), followers: () => node.followers(), leaderCommitIndex: () => node.leaderCommitIndex() },
     server.contacts,
