@@ -74,7 +74,7 @@ test("a pasted megabyte costs linear time: taken, drawn once per 4 KiB chunk, an
   assert.equal(editor.text.length, 1_048_576);
   assert.equal(editor.overflowed, true);
   // Quadratic work (a redraw of the whole line per character) would take hours; this takes milliseconds.
-  assert.ok(elapsedMs < 2_000, `${elapsedMs} ms`);
+  assert.ok(elapsedMs < 10_000, `${elapsedMs} ms`);
 });
 
 test("Menu: arrows wrap around, typing a name's start jumps to it, a pause starts a new search, Enter chooses", () => {
