@@ -1,12 +1,12 @@
 /**
- * Where the `zraft` command's build lives and whether it is current, for
- * the launcher (bin/zraft.mjs), which must decide quickly at every start,
- * and for the build itself (scripts/build-zraft.mjs). Plain JavaScript:
- * it runs before anything is compiled.
+ * Where each program's build lives and whether it is current, for the
+ * launcher (scripts/run-program.mjs), which must decide quickly at every
+ * start, and for the build itself (scripts/build-program.mjs). Plain
+ * JavaScript: it runs before anything is compiled.
  *
- * dist/zraft/build-<id>/ holds one build; dist/zraft/manifest.json names
- * the current one and the modification time of every source file it was
- * built from.
+ * dist/<program>/build-<id>/ holds one build of a program named in
+ * scripts/programs.json; dist/<program>/manifest.json names the current one
+ * and the modification time of every source file it was built from.
  */
 import { readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
@@ -15,23 +15,28 @@ import { fileURLToPath } from "node:url";
 /** The project root. */
 export const projectRoot = fileURLToPath(new URL("../", import.meta.url));
 
-/** Where builds and their manifest live. */
-export const buildsDir = join(projectRoot, "dist", "zraft");
-
-/** The manifest that names the current build. */
-export const manifestPath = join(buildsDir, "manifest.json");
-
 /** The module a build starts from, inside its folder. */
 export const entryFile = "main.js";
 
+/** Where the builds of `program` and their manifest live. */
+export function buildsDirOf(program) {
+  return join(projectRoot, "dist", program);
+}
+
+/** The manifest that names the current build of `program`. */
+export function manifestPathOf(program) {
+  return join(buildsDirOf(program), "manifest.json");
+}
+
 /**
- * The entry module of the current build, or undefined when there is none or
- * when any source file it was built from has changed or gone since.
+ * The entry module of the current build of `program`, or undefined when
+ * there is none or when any source file it was built from has changed or
+ * gone since.
  */
-export function currentBuildEntry() {
+export function currentBuildEntry(program) {
   let manifest;
   try {
-    manifest = JSON.parse(readFileSync(manifestPath, "utf8"));
+    manifest = JSON.parse(readFileSync(manifestPathOf(program), "utf8"));
   } catch {
     return undefined;
   }
@@ -42,5 +47,5 @@ export function currentBuildEntry() {
       return undefined;
     }
   }
-  return join(buildsDir, manifest.build, entryFile);
+  return join(buildsDirOf(program), manifest.build, entryFile);
 }

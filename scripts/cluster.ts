@@ -6,7 +6,7 @@
  * options pass on to every child; the launcher's own lines follow the level
  * too (start and stop at info, a child's exit at warn).
  *
- * Children are spawned as `node --import tsx …` directly (no npm wrapper),
+ * Children are spawned as `node scripts/run-program.mjs …` directly (no npm wrapper),
  * each in its own process group so that Ctrl-C reaches the launcher only and
  * the launcher stops them in order: SIGTERM to all, SIGKILL to any still
  * running after a grace period, then exit 0. A second Ctrl-C SIGKILLs at
@@ -20,7 +20,8 @@
  * exits with code 1.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { resolve } from "node:path";
+import { existsSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import type { ClusterConfig } from "../src/config/cluster-config.ts";
@@ -47,7 +48,9 @@ const help = helpText(
   options,
 );
 
-const repoRoot = fileURLToPath(new URL("../", import.meta.url));
+const repoRoot = projectRootAbove(fileURLToPath(import.meta.url));
+/** Runs a program of scripts/programs.json from its compiled build. */
+const programRunner = join(repoRoot, "scripts", "run-program.mjs");
 /** How long children get to stop after SIGTERM before SIGKILL. */
 const stopGraceMs = 5_000;
 /** Signals this close together count as one request to stop. */
@@ -59,8 +62,16 @@ const colours = ["\x1b[36m", "\x1b[32m", "\x1b[33m", "\x1b[35m", "\x1b[34m", "\x
 const resetColour = "\x1b[0m";
 const useColour = process.stdout.isTTY === true && !process.env.NO_COLOR;
 
+/** The nearest folder above `file` with a package.json: this module runs from scripts/ or from its build in dist/. */
+function projectRootAbove(file: string): string {
+  const folder = dirname(file);
+  if (folder === file) throw new Error("no package.json above the launcher");
+  return existsSync(join(folder, "package.json")) ? folder : projectRootAbove(folder);
+}
+
 interface ChildSpec {
   readonly name: string;
+  /** A program of scripts/programs.json and its arguments. */
   readonly args: readonly string[];
 }
 
@@ -75,11 +86,11 @@ interface RunningChild {
 function childSpecs(config: ClusterConfig, commonArgs: readonly string[]): ChildSpec[] {
   const forwarders = config.forwarders.map((_, index) => ({
     name: config.forwarders.length === 1 ? "forwarder" : `forwarder-${index}`,
-    args: ["forwarder/main.ts", ...commonArgs, "--index", String(index)],
+    args: ["forwarder", ...commonArgs, "--index", String(index)],
   }));
   const servers = config.servers.map((server) => ({
     name: `server-${server.id}`,
-    args: ["src/server/main.ts", "--id", String(server.id), ...commonArgs],
+    args: ["server", "--id", String(server.id), ...commonArgs],
   }));
   return [...forwarders, ...servers];
 }
@@ -156,7 +167,7 @@ class Launcher {
   }
 
   #spawn(spec: ChildSpec, colour: string): void {
-    const child = spawn(process.execPath, ["--import", "tsx", ...spec.args], {
+    const child = spawn(process.execPath, [programRunner, ...spec.args], {
       cwd: repoRoot,
       stdio: ["ignore", "pipe", "pipe"],
       env: { ...process.env, [parentPidVariable]: String(process.pid) },

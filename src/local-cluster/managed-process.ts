@@ -35,7 +35,7 @@ export class ManagedProcess {
   }
 
   /**
-   * Runs `node --import tsx <args>` from the project root. The child writes
+   * Runs the project script `args[0]` (see spawnProjectProcess). The child writes
    * straight into `logFile`, not through a pipe to this process, so nothing
    * is lost if this process dies.
    */

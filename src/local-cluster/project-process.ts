@@ -11,6 +11,7 @@
 import { spawn, type ChildProcess, type StdioOptions } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { parentPidVariable } from "../cli/parent-watchdog.ts";
+import { nodeArgumentsFor } from "./program-command.ts";
 
 /** The project root: children run from here so that `--import tsx` resolves. */
 export const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
@@ -22,12 +23,13 @@ process.on("exit", () => {
 });
 
 /**
- * Runs `node --import tsx <args>` from the project root, with NO_COLOR so
- * that captured output holds no escape codes, and `env` over this
- * process's environment.
+ * Runs the script `args[0]` (a path from the project root) with the rest of
+ * `args`, compiled when it is one of the built programs (see
+ * program-command.ts), from the project root, with NO_COLOR so that captured
+ * output holds no escape codes, and `env` over this process's environment.
  */
 export function spawnProjectProcess(args: readonly string[], options: { readonly stdio: StdioOptions; readonly env?: NodeJS.ProcessEnv }): ChildProcess {
-  const child = spawn(process.execPath, ["--import", "tsx", ...args], {
+  const child = spawn(process.execPath, nodeArgumentsFor(args), {
     cwd: repoRoot,
     stdio: options.stdio,
     env: { ...process.env, NO_COLOR: "1", ...options.env, [parentPidVariable]: String(process.pid) },

@@ -1,0 +1,22 @@
+/**
+ * How node runs a project script: the built programs (the server, the
+ * forwarder, the `npm start` launcher and the `zraft` command, named in
+ * scripts/programs.json) from their compiled build, through
+ * scripts/run-program.mjs, which builds one first when it is missing or
+ * stale; any other script (a tool or a test's helper) through tsx.
+ */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const scriptsDir = fileURLToPath(new URL("../../scripts/", import.meta.url));
+
+/** Program name to the source file it starts from. */
+const programs = JSON.parse(readFileSync(join(scriptsDir, "programs.json"), "utf8")) as Record<string, string>;
+
+/** The arguments for node that run the script `args[0]` (a path from the project root) with the rest of `args`. */
+export function nodeArgumentsFor(args: readonly string[]): string[] {
+  const [script, ...rest] = args;
+  const program = Object.keys(programs).find((name) => programs[name] === script);
+  return program === undefined ? ["--import", "tsx", ...args] : [join(scriptsDir, "run-program.mjs"), program, ...rest];
+}
