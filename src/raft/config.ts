@@ -18,6 +18,16 @@ export interface RaftConfig {
   /** Committed entries handed to the runtime in one Ready. */
   readonly entriesPerReadyMax: number;
   /**
+   * The recent durable, applied entries kept in memory, in entryBytes (data
+   * plus 24 bytes each); older ones are read back from the LogStorage the
+   * node is given (docs/architecture.md §2). Entries not yet durable or
+   * applied always stay, whatever this says. The default keeps about 12,000
+   * entries of a 100-byte put (some 6 s of writes at 2,000 a second), so a
+   * follower that keeps up is always served from memory, for a few MB of
+   * heap.
+   */
+  readonly logTailBytesMax: number;
+  /**
    * Dissertation §9.6: a server whose timer runs out first asks for
    * pre-votes for the next term, and campaigns only when a majority would
    * vote for it; a pre-vote is refused by a server that heard from a current
@@ -48,6 +58,7 @@ export const raftConfigDefaults = {
   bytesPerAppendMax: 4 * 1024 * 1024,
   inflightAppendsMax: 16,
   entriesPerReadyMax: 4096,
+  logTailBytesMax: 2 * 1024 * 1024,
   preVote: true,
   checkQuorum: true,
   electionTimerFromFirstTick: true,
@@ -75,6 +86,7 @@ export function validateRaftConfig(config: RaftConfig): void {
   positiveInteger("bytesPerAppendMax", config.bytesPerAppendMax);
   positiveInteger("inflightAppendsMax", config.inflightAppendsMax);
   positiveInteger("entriesPerReadyMax", config.entriesPerReadyMax);
+  positiveInteger("logTailBytesMax", config.logTailBytesMax);
   for (const name of ["preVote", "checkQuorum", "electionTimerFromFirstTick"] as const) {
     if (typeof config[name] !== "boolean") throw new Error(`raft config: ${name} must be a boolean, got ${String(config[name])}`);
   }

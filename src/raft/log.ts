@@ -1,18 +1,34 @@
 import { assert } from "../base/assert.ts";
+import { entryBytes, type LogStorage, takeWithin } from "./log-storage.ts";
 import type { Entry, LogIndex, Term } from "./types.ts";
 
 /**
- * The replicated log as one server holds it in memory, with the marks that
- * say how much of it is durable, committed and handed out for applying.
+ * The replicated log as one server sees it, with the marks that say how much
+ * of it is durable, committed and handed out for applying.
+ *
+ * Only a tail is held in memory (docs/architecture.md §2): entries after
+ * `offset`. Those at or below it are durable, and read back from `storage`
+ * when asked for: they were older than the tail loaded at start-up, or left
+ * memory once durable and applied. Entries leave, oldest first, while the
+ * entries held count for more than `tailBytesMax` (entryBytes), so memory
+ * holds what is not yet durable or applied plus a bounded tail of recent
+ * entries, which is all a follower that keeps up ever needs. An applied
+ * entry is committed, and no truncation reaches a committed entry (§5.3), so
+ * what storage holds below `offset` stays the log.
  *
  * Invariants (checked by `checkInvariants`):
- *   entries[i].index === i + 1 (indices are contiguous from 1; compaction will add an offset);
+ *   entries[i].index === offset + i + 1 (indices are contiguous);
  *   terms never decrease along the log;
  *   lastApplied <= commitIndex <= lastIndex;
- *   stableIndex <= lastIndex, and entries (stableIndex, lastIndex] are not yet durable.
+ *   offset <= stableIndex <= lastIndex, and entries (stableIndex, lastIndex] are not yet durable.
  */
 export class RaftLog {
+  /** The entries after `offset`, in order. */
   private readonly entries: Entry[];
+  /** Entries up to here are read from storage. At start-up, the index before the tail storage loaded. */
+  private offset: LogIndex;
+  /** The entryBytes of everything in `entries`. */
+  private bytesHeld = 0;
   /** Highest index known to be committed (§5.3); never decreases. */
   commitIndex: LogIndex;
   /** Highest index handed to the runtime to apply; never decreases. */
@@ -20,48 +36,69 @@ export class RaftLog {
   /** The durable prefix: entries up to here are on stable storage and match this log. */
   stableIndex: LogIndex;
 
-  constructor(durableEntries: readonly Entry[], commitIndex: LogIndex) {
-    this.entries = [...durableEntries];
-    this.stableIndex = this.entries.length;
+  /**
+   * `durableTail` is the end of the durable log as storage loaded it (all of
+   * it when short; empty on a new server); `storage` holds what comes before.
+   * Without a storage the whole log stays in memory, and `durableTail` must
+   * be all of it.
+   */
+  constructor(
+    durableTail: readonly Entry[],
+    commitIndex: LogIndex,
+    private readonly storage: LogStorage | null,
+    private readonly tailBytesMax: number,
+  ) {
+    this.entries = [...durableTail];
+    this.offset = (durableTail[0]?.index ?? 1) - 1;
+    assert(storage !== null || this.offset === 0, `a log from index ${this.offset + 1} needs the storage of what precedes it`);
+    for (const entry of this.entries) this.bytesHeld += entryBytes(entry);
+    this.stableIndex = this.lastIndex();
     this.commitIndex = commitIndex;
     this.checkInvariants();
   }
 
   lastIndex(): LogIndex {
-    return this.entries.length;
+    return this.offset + this.entries.length;
   }
 
   lastTerm(): Term {
-    return this.entries.at(-1)?.term ?? 0;
+    return this.term(this.lastIndex()) ?? 0;
   }
 
   /** The term of the entry at `index`; 0 for index 0; undefined past the end. */
   term(index: LogIndex): Term | undefined {
     if (index === 0) return 0;
-    return this.entries[index - 1]?.term;
+    if (index > this.lastIndex()) return undefined;
+    if (index <= this.offset) return this.storage!.term(index);
+    return this.entries[index - this.offset - 1]!.term;
   }
 
-  entry(index: LogIndex): Entry | undefined {
-    return this.entries[index - 1];
-  }
-
-  /** Entries from `from` on, at most `countMax` of them and about `bytesMax` bytes (at least one). */
-  slice(from: LogIndex, countMax: number, bytesMax: number): Entry[] {
+  /**
+   * Entries from `from` on, at most `countMax` of them and about `bytesMax`
+   * bytes (at least one when `from` is in the log). A batch that starts in
+   * storage ends where memory begins.
+   */
+  slice(from: LogIndex, countMax: number, bytesMax: number): readonly Entry[] {
     assert(from >= 1, `slice from ${from}`);
-    const result: Entry[] = [];
-    let bytes = 0;
-    for (let index = from; index <= this.lastIndex() && result.length < countMax; index++) {
-      const entry = this.entries[index - 1]!;
-      bytes += entry.data.length + entryOverheadBytes;
-      if (result.length > 0 && bytes > bytesMax) break;
-      result.push(entry);
-    }
-    return result;
+    const to = Math.min(this.lastIndex(), from + countMax - 1);
+    if (from > to) return [];
+    if (from <= this.offset) return this.storage!.entries(from, Math.min(to, this.offset), bytesMax);
+    return takeWithin(this.entries.slice(from - this.offset - 1, to - this.offset), bytesMax);
   }
 
-  /** All entries, for the simulator's checkers. */
+  /** The entry at `index`, read from storage when below the tail; undefined outside the log. */
+  entry(index: LogIndex): Entry | undefined {
+    if (index < 1 || index > this.lastIndex()) return undefined;
+    return index <= this.offset ? this.storage!.entries(index, index, 0)[0] : this.entries[index - this.offset - 1];
+  }
+
+  /**
+   * The whole log, what lies below the tail read back from storage: for
+   * tests and the simulator's checkers (it costs the log's length).
+   */
   all(): readonly Entry[] {
-    return this.entries;
+    if (this.offset === 0) return this.entries;
+    return [...this.storage!.entries(1, this.offset, Number.POSITIVE_INFINITY), ...this.entries];
   }
 
   /** The leader's append of its own new entries. */
@@ -69,6 +106,7 @@ export class RaftLog {
     assert(entry.index === this.lastIndex() + 1, `append at ${entry.index} after ${this.lastIndex()}`);
     assert(entry.term >= this.lastTerm(), `append of term ${entry.term} after term ${this.lastTerm()}`);
     this.entries.push(entry);
+    this.bytesHeld += entryBytes(entry);
   }
 
   matchTerm(index: LogIndex, term: Term): boolean {
@@ -106,7 +144,12 @@ export class RaftLog {
   }
 
   private truncateFrom(index: LogIndex): void {
-    this.entries.length = index - 1;
+    // Below `offset` only entries never loaded can be cut (a tail loaded at start-up may begin above the
+    // commit index); storage drops them with the next save, whose entries start at `index`.
+    const keep = Math.max(0, index - 1 - this.offset);
+    for (const entry of this.entries.slice(keep)) this.bytesHeld -= entryBytes(entry);
+    this.entries.length = keep;
+    this.offset = Math.min(this.offset, index - 1);
     this.stableIndex = Math.min(this.stableIndex, index - 1);
   }
 
@@ -125,12 +168,16 @@ export class RaftLog {
 
   /** The last index holding `term`, or 0 when this log has no entry of that term. */
   lastIndexOfTerm(term: Term): LogIndex {
-    for (let index = this.lastIndex(); index > 0; index--) {
-      const t = this.entries[index - 1]!.term;
-      if (t === term) return index;
-      if (t < term) return 0;
+    // Terms never decrease along the log, so a binary search finds the last index at or below `term`
+    // in a few lookups, even when they reach storage.
+    let low = 0;
+    let high = this.lastIndex();
+    while (low < high) {
+      const middle = Math.ceil((low + high) / 2);
+      if (this.term(middle)! <= term) low = middle;
+      else high = middle - 1;
     }
-    return 0;
+    return low > 0 && this.term(low) === term ? low : 0;
   }
 
   /** §5.4.1: a candidate's log is at least as up-to-date as this one. */
@@ -147,12 +194,12 @@ export class RaftLog {
   }
 
   hasUnstable(): boolean {
-    return this.stableIndex < this.entries.length;
+    return this.stableIndex < this.lastIndex();
   }
 
   /** Entries not yet durable, to be written by the next Ready. */
   unstableEntries(): Entry[] {
-    return this.entries.slice(this.stableIndex);
+    return this.entries.slice(this.stableIndex - this.offset);
   }
 
   /**
@@ -161,12 +208,13 @@ export class RaftLog {
    */
   stableTo(entry: Entry): void {
     if (this.term(entry.index) === entry.term) this.stableIndex = Math.max(this.stableIndex, entry.index);
+    this.releaseOld();
   }
 
-  /** Committed entries not yet handed out, at most `countMax`. */
-  nextCommitted(countMax: number): Entry[] {
-    const end = Math.min(this.commitIndex, this.lastApplied + countMax);
-    return this.entries.slice(this.lastApplied, end);
+  /** Committed entries not yet handed out, at most `countMax` (fewer when they start in storage, see slice). */
+  nextCommitted(countMax: number): readonly Entry[] {
+    const count = Math.min(countMax, this.commitIndex - this.lastApplied);
+    return count > 0 ? this.slice(this.lastApplied + 1, count, Number.POSITIVE_INFINITY) : [];
   }
 
   hasNextCommitted(): boolean {
@@ -177,6 +225,24 @@ export class RaftLog {
     assert(index <= this.commitIndex, `applied ${index} beyond commit ${this.commitIndex}`);
     assert(index >= this.lastApplied, `applied moved back from ${this.lastApplied} to ${index}`);
     this.lastApplied = index;
+    this.releaseOld();
+  }
+
+  /**
+   * Lets the oldest durable, applied entries go (storage has them) while the
+   * entries held count for more than the tail's bound. The last entry stays,
+   * so that appends and lastTerm never read storage.
+   */
+  private releaseOld(): void {
+    if (this.storage === null) return;
+    const releasable = Math.min(this.stableIndex, this.lastApplied, this.lastIndex() - 1) - this.offset;
+    let count = 0;
+    let bytes = this.bytesHeld;
+    while (count < releasable && bytes > this.tailBytesMax) bytes -= entryBytes(this.entries[count++]!);
+    if (count === 0) return;
+    this.entries.splice(0, count);
+    this.offset += count;
+    this.bytesHeld = bytes;
   }
 
   checkInvariants(): void {
@@ -184,15 +250,13 @@ export class RaftLog {
     for (let i = 0; i < this.entries.length; i++) {
       const entry = this.entries[i]!;
       // Checked before asserting: building a message per entry would dominate long simulations.
-      if (entry.index !== i + 1) assert(false, `entry at position ${i} has index ${entry.index}`);
+      if (entry.index !== this.offset + i + 1) assert(false, `entry at position ${i} after ${this.offset} has index ${entry.index}`);
       if (entry.term < previousTerm) assert(false, `term decreases at index ${entry.index}`);
       previousTerm = entry.term;
     }
     assert(this.lastApplied <= this.commitIndex, `lastApplied ${this.lastApplied} > commitIndex ${this.commitIndex}`);
     assert(this.commitIndex <= this.lastIndex(), `commitIndex ${this.commitIndex} > lastIndex ${this.lastIndex()}`);
     assert(this.stableIndex <= this.lastIndex(), `stableIndex ${this.stableIndex} > lastIndex ${this.lastIndex()}`);
+    assert(this.offset <= this.stableIndex, `entries up to ${this.offset} left memory, but only up to ${this.stableIndex} are durable`);
   }
 }
-
-/** What an entry costs in an AppendEntries besides its data: index, term, type, framing. */
-const entryOverheadBytes = 24;

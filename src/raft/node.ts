@@ -2,6 +2,8 @@ import { assert } from "../base/assert.ts";
 import { type RaftConfig, validateRaftConfig } from "./config.ts";
 import { nullLogger, type Logger } from "../base/logger.ts";
 import type { Random } from "./random.ts";
+import { RaftLog } from "./log.ts";
+import type { LogStorage } from "./log-storage.ts";
 import { Raft } from "./raft.ts";
 import type { Ready } from "./ready.ts";
 import {
@@ -22,7 +24,15 @@ export interface RaftNodeOptions {
   readonly config: RaftConfig;
   /** The durable state found at start-up (emptyHardState and [] on a new server). */
   readonly hardState: HardState;
+  /** The end of the durable log: its last entries, up to about config.logTailBytesMax of them (all of it when short). */
   readonly entries: readonly Entry[];
+  /**
+   * Reads the durable log before `entries`, and the entries that later leave
+   * memory (docs/architecture.md §2). Without it the whole log stays in
+   * memory and `entries` must be all of it: for tests of the layers above
+   * the core, whose logs stay short.
+   */
+  readonly storage?: LogStorage;
   readonly nowMs: number;
   readonly random: Random;
   readonly logger?: Logger;
@@ -50,7 +60,9 @@ export class RaftNode {
   constructor(options: RaftNodeOptions) {
     validateRaftConfig(options.config);
     this.entriesPerReadyMax = options.config.entriesPerReadyMax;
-    this.raft = new Raft(options.config, options.hardState, options.entries, options.nowMs, options.random, options.logger ?? nullLogger);
+    const { config, hardState } = options;
+    const log = new RaftLog(options.entries, hardState.commitIndex, options.storage ?? null, config.logTailBytesMax);
+    this.raft = new Raft(config, hardState, log, options.nowMs, options.random, options.logger ?? nullLogger);
     this.persistedHardState = this.raft.hardState();
     this.lastSoftState = this.softState();
   }
@@ -207,7 +219,12 @@ export class RaftNode {
     return this.raft.leaderCommitIndex();
   }
 
-  /** The whole in-memory log (for the simulator's checkers; do not mutate). */
+  /** One entry of the log, read back from storage below the in-memory tail (for the simulator's checkers). */
+  logEntry(index: LogIndex): Entry | undefined {
+    return this.raft.log.entry(index);
+  }
+
+  /** The whole log, read back from storage below the in-memory tail (for tests and the simulator's checkers). */
   logEntries(): readonly Entry[] {
     return this.raft.log.all();
   }

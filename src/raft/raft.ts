@@ -91,7 +91,7 @@ export class Raft {
   readStates: ReadState[] = [];
   droppedReads: number[] = [];
 
-  constructor(config: RaftConfig, hardState: HardState, entries: readonly Entry[], nowMs: number, random: Random, logger: Logger) {
+  constructor(config: RaftConfig, hardState: HardState, log: RaftLog, nowMs: number, random: Random, logger: Logger) {
     this.id = config.id;
     this.config = config;
     this.random = random;
@@ -99,7 +99,7 @@ export class Raft {
     this.others = config.peers.filter((peer) => peer !== config.id);
     this.currentTerm = hardState.currentTerm;
     this.votedFor = hardState.votedFor;
-    this.log = new RaftLog(entries, hardState.commitIndex);
+    this.log = log;
     this.nowMs = nowMs;
     this.resetElectionDeadline();
   }

@@ -96,11 +96,14 @@ async function main(argv: readonly string[]): Promise<void> {
 
   const dataDir = resolve(cluster.dataDir);
   const storage = await LmdbStorage.open(dataDir, id);
-  const state = await storage.load();
+  const raftConfig = raftConfigFor(cluster, id);
+  // Only the log's tail is loaded; the core reads older entries from the storage (docs/architecture.md §2).
+  const state = await storage.load(raftConfig.logTailBytesMax);
   const node = new RaftNode({
-    config: raftConfigFor(cluster, id),
+    config: raftConfig,
     hardState: state.hardState,
     entries: state.entries,
+    storage,
     nowMs: performance.now(),
     random: new SeededRandom(randomInt(2 ** 31)),
     logger: baseLogger,
@@ -144,11 +147,14 @@ async function main(argv: readonly string[]): Promise<void> {
 
   let exiting = false;
   const fatal = (error: unknown): void => {
-    // A full or failing disk is an operator's problem, not a bug: one line says what happened.
+    // A full or failing disk, or a log that cannot be read back, is an operator's problem, not a bug:
+    // one line says what happened.
     logger.error(
       error instanceof StorageWriteError
         ? `stopping: ${error.message}; nothing that was not on disk was acknowledged`
-        : `fatal: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+        : error instanceof StorageError
+          ? `stopping: ${error.message}`
+          : `fatal: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
     );
     void closeLogger(logger).finally(() => process.exit(1));
   };
@@ -168,7 +174,15 @@ async function main(argv: readonly string[]): Promise<void> {
   const replayStartedMs = performance.now();
   await server.catchUp();
   const replayMs = Math.round(performance.now() - replayStartedMs);
-  const ticker = setInterval(() => server.tick(), tickIntervalFor(cluster));
+  // A tick can read the log from storage (a heartbeat's prevLogTerm): a failed read stops the server.
+  const ticker = setInterval(() => {
+    try {
+      server.tick();
+    } catch (error) {
+      clearInterval(ticker);
+      fatal(error);
+    }
+  }, tickIntervalFor(cluster));
   const replicationLog = new ReplicationLog(
     cluster,
     leaderWatch.silenceMs,

@@ -1,10 +1,10 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { open } from "lmdb";
-import type { RootDatabase } from "lmdb";
+import type { RangeOptions, RootDatabase } from "lmdb";
 import { AssertionError, assert } from "../base/assert.ts";
-import { emptyHardState } from "../raft/index.ts";
-import type { Entry, HardState, LogIndex, NodeId } from "../raft/index.ts";
+import { emptyHardState, takeWithin } from "../raft/index.ts";
+import type { Entry, HardState, LogIndex, LogStorage, NodeId, Term } from "../raft/index.ts";
 import {
   decodeEntry,
   decodeHardState,
@@ -65,23 +65,22 @@ async function writeFailureOf(error: unknown): Promise<string> {
  * another server is refused with a StorageError; it is never reset. An
  * existing environment is first read by a throwaway process
  * (lmdb-probe.ts), so that a file that would crash LMDB is refused instead.
+ *
+ * It is also the core's LogStorage: reads with synchronous LMDB gets, which
+ * see every commit that has resolved. A read that fails is a StorageError,
+ * and the storage refuses every later write, as after a failed write.
  */
-export class LmdbStorage implements RaftStorage {
+export class LmdbStorage implements RaftStorage, LogStorage {
   // Settles when the last queued save has; close() and load() wait for it.
   private lastSave: Promise<unknown> = Promise.resolve();
   private failure: unknown = null;
   private closed = false;
-  // What open() read and verified, handed to the first load() if nothing was saved since.
-  private verifiedAtOpen: RaftState | null;
 
   private constructor(
     /** The environment's directory. */
     readonly path: string,
     private readonly db: Database,
-    verifiedAtOpen: RaftState,
-  ) {
-    this.verifiedAtOpen = verifiedAtOpen;
-  }
+  ) {}
 
   /**
    * Opens (or creates) the storage of server `serverId` under `dataDir`, and
@@ -118,8 +117,8 @@ export class LmdbStorage implements RaftStorage {
     }
     try {
       await claim(db, directory, serverId);
-      const state = readState(db, directory);
-      return new LmdbStorage(directory, db, state);
+      verifyState(db, directory);
+      return new LmdbStorage(directory, db);
     } catch (error) {
       await db.close();
       throw error instanceof StorageError
@@ -128,22 +127,34 @@ export class LmdbStorage implements RaftStorage {
     }
   }
 
-  /** Reads back and verifies the whole state, after any save already called has settled. */
-  async load(): Promise<RaftState> {
+  /** Reads back and checks the hard state and the log's tail, after any save already called has settled. */
+  async load(tailBytesMax = Number.POSITIVE_INFINITY): Promise<RaftState> {
     await this.lastSave;
-    if (this.closed) throw new StorageError(this.path, "storage is closed");
-    const atOpen = this.verifiedAtOpen;
-    if (atOpen !== null) {
-      this.verifiedAtOpen = null;
-      return atOpen;
-    }
-    try {
-      return readState(this.db, this.path);
-    } catch (error) {
-      throw error instanceof StorageError
-        ? error
-        : new StorageError(this.path, `cannot read the LMDB environment (${describe(error)})`, { cause: error });
-    }
+    return this.read(() => {
+      const tail = takeWithin(this.decodedRange({ start: logEnd, end: 0, reverse: true, exclusiveStart: true }), tailBytesMax).reverse();
+      const first = tail[0];
+      const logProblem = first === undefined ? null : findAppendProblem({ index: first.index - 1, term: 0 }, tail);
+      if (logProblem !== null) throw new StorageError(this.path, `log is inconsistent: ${logProblem}`);
+      const hardState = readHardState(this.db, this.path);
+      const hardStateProblem = findHardStateProblem(hardState, tail.at(-1)?.index ?? 0);
+      if (hardStateProblem !== null) throw new StorageError(this.path, hardStateProblem);
+      return { hardState, entries: tail };
+    });
+  }
+
+  term(index: LogIndex): Term {
+    return this.read(() => this.readPosition(index).term);
+  }
+
+  entries(from: LogIndex, to: LogIndex, bytesMax: number): readonly Entry[] {
+    return this.read(() => {
+      const entries = takeWithin(this.decodedRange({ start: from, end: to + 1 }), bytesMax);
+      const last = entries.at(-1)?.index ?? from - 1;
+      if (entries[0]?.index !== from || last !== from + entries.length - 1) {
+        throw new StorageError(this.path, `log entries ${from} to ${to} were asked for, but entries are missing there`);
+      }
+      return entries;
+    });
   }
 
   /**
@@ -161,7 +172,6 @@ export class LmdbStorage implements RaftStorage {
     } catch (error) {
       return Promise.reject(error);
     }
-    this.verifiedAtOpen = null;
     // A child transaction is aborted (nothing written) when its callback throws; a plain one is not.
     const written = this.db.childTransaction(() => this.write(hardState, entries));
     const saved = written.then(
@@ -216,6 +226,32 @@ export class LmdbStorage implements RaftStorage {
     const entry = decodeEntry(index, this.db.get(index));
     if (typeof entry === "string") throw new StorageError(this.path, entry);
     return entry;
+  }
+
+  /** The log entries of a key range, decoded and checked one by one as they are read. */
+  private *decodedRange(range: RangeOptions): Generator<Entry> {
+    for (const { key, value } of this.db.getRange(range)) {
+      const entry = decodeEntry(key, value);
+      if (typeof entry === "string") throw new StorageError(this.path, entry);
+      yield entry;
+    }
+  }
+
+  /**
+   * Runs a read; any failure becomes a StorageError, after which the storage
+   * refuses every later write: a server that cannot read back its own log
+   * must stop (docs/architecture.md §4).
+   */
+  private read<T>(run: () => T): T {
+    if (this.closed) throw new StorageError(this.path, "storage is closed");
+    try {
+      return run();
+    } catch (error) {
+      const failure =
+        error instanceof StorageError ? error : new StorageError(this.path, `cannot read the LMDB environment (${describe(error)})`, { cause: error });
+      this.failure ??= failure;
+      throw failure;
+    }
   }
 }
 
@@ -290,20 +326,23 @@ function readHardState(db: Database, directory: string): HardState {
   return hardState;
 }
 
-/** Reads every record and checks the whole state (the same checks MemoryStorage applies on each save). */
-function readState(db: Database, directory: string): RaftState {
-  const entries: Entry[] = [];
+/**
+ * Reads every record and checks the whole state (the same checks MemoryStorage
+ * applies on each save), holding one entry at a time: memory does not grow
+ * with the log.
+ */
+function verifyState(db: Database, directory: string): void {
+  let previous: LogPosition = logStart;
   for (const { key, value } of db.getRange()) {
     if (recordKeys.has(key)) continue;
     if (typeof key !== "number") throw new StorageError(directory, `holds an unexpected record ${JSON.stringify(key)}`);
     const entry = decodeEntry(key, value);
     if (typeof entry === "string") throw new StorageError(directory, entry);
-    entries.push(entry);
+    const logProblem = findAppendProblem(previous, [entry]);
+    if (logProblem !== null) throw new StorageError(directory, `log is inconsistent: ${logProblem}`);
+    previous = entry;
   }
-  const logProblem = findAppendProblem(logStart, entries);
-  if (logProblem !== null) throw new StorageError(directory, `log is inconsistent: ${logProblem}`);
   const hardState = readHardState(db, directory);
-  const hardStateProblem = findHardStateProblem(hardState, entries.length);
+  const hardStateProblem = findHardStateProblem(hardState, previous.index);
   if (hardStateProblem !== null) throw new StorageError(directory, hardStateProblem);
-  return { hardState, entries };
 }

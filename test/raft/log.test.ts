@@ -7,10 +7,12 @@ import { AssertionError } from "../../src/base/assert.ts";
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { RaftLog } from "../../src/raft/log.ts";
-import { type Entry } from "../../src/raft/index.ts";
+import { type Entry, raftConfigDefaults } from "../../src/raft/index.ts";
 
 const entry = (index: number, term: number): Entry => ({ index, term, type: "command", data: new Uint8Array([index]) });
-const logOf = (...terms: number[]): RaftLog => new RaftLog(terms.map((term, i) => entry(i + 1, term)), 0);
+/** A log held whole in memory, as a node without storage keeps it. */
+const inMemory = (entries: readonly Entry[], commitIndex: number): RaftLog => new RaftLog(entries, commitIndex, null, raftConfigDefaults.logTailBytesMax);
+const logOf = (...terms: number[]): RaftLog => inMemory(terms.map((term, i) => entry(i + 1, term)), 0);
 const termsOf = (log: RaftLog): number[] => log.all().map((e) => e.term);
 
 test("appendAfter skips matching entries and appends the rest", () => {
@@ -35,7 +37,7 @@ test("a stale duplicate AppendEntries never shortens the log", () => {
 });
 
 test("truncating a committed entry is a bug and throws", () => {
-  const log = new RaftLog([entry(1, 1), entry(2, 1)], 2);
+  const log = inMemory([entry(1, 1), entry(2, 1)], 2);
   assert.throws(() => log.appendAfter(1, [entry(2, 2)]), AssertionError);
 });
 
@@ -71,7 +73,7 @@ test("stableTo ignores a write the log has since replaced", () => {
 
 test("slice honours the count and byte bounds but always returns one entry", () => {
   const big: Entry[] = [1, 2, 3].map((i) => ({ index: i, term: 1, type: "command", data: new Uint8Array(1000) }));
-  const log = new RaftLog(big, 0);
+  const log = inMemory(big, 0);
   assert.equal(log.slice(1, 10, 10).length, 1);
   assert.equal(log.slice(1, 2, 1_000_000).length, 2);
   assert.equal(log.slice(1, 10, 2100).length, 2);

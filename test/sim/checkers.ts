@@ -65,6 +65,15 @@ export function describeEntry(entry: Entry): string {
   return `(${entry.index},${entry.term}) ${entry.type}${entry.data.length === 0 ? "" : ` "${shown}"`}`;
 }
 
+/**
+ * A node's log as the checkers read it (its length is the status's
+ * lastLogIndex): entry by entry, so that a check costs what it looks at. The core holds only a tail in memory and reads older
+ * entries back from its storage (docs/architecture.md §2).
+ */
+export interface LogView {
+  logEntry(index: LogIndex): Entry | undefined;
+}
+
 interface PositionRecord {
   readonly entry: Entry;
   readonly previousTerm: Term;
@@ -189,7 +198,7 @@ export class SafetyChecker {
   }
 
   /** Checks the node's view after an event: its role, its commitIndex and, as leader, its log. */
-  checkNode(status: NodeStatus, log: readonly Entry[]): void {
+  checkNode(status: NodeStatus, log: LogView): void {
     const watch = this.watch(status.id);
     if (status.role === "leader") {
       const leader = this.leaderOfTerm.get(status.term);
@@ -205,12 +214,12 @@ export class SafetyChecker {
     if (status.role === "leader") this.checkLeaderComplete(status, log, watch);
   }
 
-  private recordCommits(status: NodeStatus, log: readonly Entry[], watch: NodeWatch): void {
-    if (status.commitIndex > log.length) {
-      this.report("commit safety", `node ${status.id} has commitIndex ${status.commitIndex} beyond its last index ${log.length}`);
+  private recordCommits(status: NodeStatus, log: LogView, watch: NodeWatch): void {
+    if (status.commitIndex > status.lastLogIndex) {
+      this.report("commit safety", `node ${status.id} has commitIndex ${status.commitIndex} beyond its last index ${status.lastLogIndex}`);
     }
     for (let index = watch.commitIndex + 1; index <= status.commitIndex; index++) {
-      const entry = log[index - 1]!;
+      const entry = log.logEntry(index)!;
       const known = this.committed[index - 1];
       if (known === undefined) {
         this.committed.push({ entry, commitTerm: status.term, node: status.id });
@@ -224,7 +233,7 @@ export class SafetyChecker {
     watch.commitIndex = status.commitIndex;
   }
 
-  private checkLeaderComplete(status: NodeStatus, log: readonly Entry[], watch: NodeWatch): void {
+  private checkLeaderComplete(status: NodeStatus, log: LogView, watch: NodeWatch): void {
     if (watch.leaderTerm !== status.term) {
       watch.leaderTerm = status.term;
       watch.completeUpTo = 0;
@@ -232,7 +241,7 @@ export class SafetyChecker {
     for (let index = watch.completeUpTo + 1; index <= this.committed.length; index++) {
       const known = this.committed[index - 1]!;
       if (known.commitTerm >= status.term) break;
-      const held = log[index - 1];
+      const held = log.logEntry(index);
       if (held === undefined || !sameEntry(held, known.entry)) {
         this.report(
           "leader completeness",
@@ -268,16 +277,14 @@ export class SafetyChecker {
    * cheap look at the length and last entry runs after every event; the full
    * comparison from time to time.
    */
-  checkLogPersisted(node: NodeId, memory: readonly Entry[], durable: readonly Entry[], full: boolean): void {
-    const last = memory.length;
-    const differs =
-      memory.length !== durable.length ||
-      (last > 0 && !sameEntry(memory[last - 1]!, durable[last - 1]!)) ||
-      (full && memory.some((entry, i) => !sameEntry(entry, durable[i]!)));
+  checkLogPersisted(status: NodeStatus, log: LogView, durable: readonly Entry[], full: boolean): void {
+    const last = status.lastLogIndex;
+    let differs = last !== durable.length || (last > 0 && !sameEntry(log.logEntry(last)!, durable[last - 1]!));
+    for (let index = 1; full && !differs && index <= last; index++) differs = !sameEntry(log.logEntry(index)!, durable[index - 1]!);
     if (differs) {
       this.report(
         "persistence",
-        `node ${node} holds ${memory.length} entries in memory but ${durable.length} on disk after handling every Ready ` +
+        `node ${status.id} holds ${last} entries in its log but ${durable.length} on disk after handling every Ready ` +
           `(an entry reached the log without going through Ready.entries)`,
       );
     }

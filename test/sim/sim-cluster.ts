@@ -40,6 +40,7 @@ export type SimNode = Pick<
   | "advance"
   | "status"
   | "logEntries"
+  | "logEntry"
   | "checkInvariants"
 >;
 
@@ -307,8 +308,9 @@ export class SimCluster {
   }
 
   private start(server: SimServer, firstTickAfterMs?: number): void {
-    const { hardState, entries } = server.storage.loadSync();
-    server.durableLog = entries.slice();
+    // The node gets the log's tail and reads the rest from storage, as a server does (docs/architecture.md §2).
+    const { hardState, entries } = server.storage.loadSync(this.settings.logTailBytesMax);
+    server.durableLog = server.storage.loadSync().entries.slice();
     server.durableCommitIndex = hardState.commitIndex;
     server.savedHardState = hardState;
     server.lastApplied = 0;
@@ -320,6 +322,7 @@ export class SimCluster {
         config,
         hardState,
         entries,
+        storage: server.storage,
         nowMs: this.nowMs,
         random: new SeededRandom(this.random.intBetween(0, 0xffffffff)),
         logger: this.coreLogger(server.id),
@@ -443,9 +446,9 @@ export class SimCluster {
       if (!this.handleReady(server, node, node.ready())) return;
     }
     node.checkInvariants();
-    const log = node.logEntries();
-    this.checker.checkNode(node.status(), log);
-    this.checker.checkLogPersisted(server.id, log, server.durableLog, this.eventCount % fullCheckEveryEvents === 0);
+    const status = node.status();
+    this.checker.checkNode(status, node);
+    this.checker.checkLogPersisted(status, node, server.durableLog, this.eventCount % fullCheckEveryEvents === 0);
   }
 
   /**

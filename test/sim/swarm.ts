@@ -1,4 +1,4 @@
-import { type Random, SeededRandom } from "../../src/raft/index.ts";
+import { type Random, SeededRandom, raftConfigDefaults } from "../../src/raft/index.ts";
 import type { SimRaftSettings } from "./sim-cluster.ts";
 import type { SimClientOptions } from "./sim-client.ts";
 import type { NetworkFaults } from "./sim-network.ts";
@@ -58,6 +58,9 @@ export function drawSwarmOptions(seed: number): SwarmOptions {
   const guardOn = (): boolean => guards.next() < 0.85;
   const electionGuards = { preVote: guardOn(), checkQuorum: guardOn(), electionTimerFromFirstTick: guardOn() };
   const controllerEveryMs = guards.next() < 0.3 ? null : logUniform(guards, 200, 3000);
+  // Also a stream of its own. Tails of one entry to a few dozen make lagging followers, term lookups and
+  // replays after restarts read the log from storage (docs/architecture.md §2); the default keeps it all.
+  const logTailBytesMax = pick(new SeededRandom(seed ^ 0x1e1e1e1e), [1, 200, 2000, raftConfigDefaults.logTailBytesMax]);
   return {
     clusterSize: pick(random, [1, 2, 3, 3, 3, 4, 5, 5, 5, 5, 7]),
     raft: {
@@ -68,6 +71,7 @@ export function drawSwarmOptions(seed: number): SwarmOptions {
       entriesPerAppendMax: pick(random, [1, 2, 3, 16, 1024]),
       inflightAppendsMax: pick(random, [1, 2, 16]),
       entriesPerReadyMax: pick(random, [1, 7, 4096]),
+      logTailBytesMax,
       ...electionGuards,
     },
     faults: {
@@ -107,7 +111,7 @@ export function describeSwarm(options: SwarmOptions): string {
     `for ${options.downtimeMs[0]}-${options.downtimeMs[1]}ms; ${options.clients} clients pausing ` +
     `${options.client.pauseMsMin}-${options.client.pauseMsMax}ms, ${percent(options.client.readProbability)} reads; ` +
     `heartbeat ${raft.heartbeatMs}ms, election ${raft.electionTimeoutMsMin}-${raft.electionTimeoutMsMax}ms, ` +
-    `${raft.entriesPerAppendMax} entries/append, ${raft.inflightAppendsMax} in flight, ${raft.entriesPerReadyMax} entries/ready; ` +
+    `${raft.entriesPerAppendMax} entries/append, ${raft.inflightAppendsMax} in flight, ${raft.entriesPerReadyMax} entries/ready, log tail ${raft.logTailBytesMax} B; ` +
     `pre-vote ${onOff(raft.preVote)}, check-quorum ${onOff(raft.checkQuorum)}, timer from first tick ${onOff(raft.electionTimerFromFirstTick)}; ` +
     `controller ${every(options.controllerEveryMs)}`
   );
