@@ -6,6 +6,7 @@
  */
 import { formatMs } from "../failover/statistics.ts";
 import type { BenchOptions } from "./bench-options.ts";
+import type { ProcessFigures } from "./process-sampler.ts";
 import type { StepResult } from "./workload.ts";
 import type { Verification } from "./write-ledger.ts";
 
@@ -24,6 +25,10 @@ export function describeErrors(errors: Readonly<Record<string, number>>): string
   return entries.length === 0 ? "none" : entries.map(([code, count]) => `${code} ${count}`).join(", ");
 }
 
+/** A process's CPU over a step, as a percentage of one core. */
+const cpuShare = (process: ProcessFigures, step: StepResult): string =>
+  process.cpuSeconds === null ? "n/a" : ((100 * process.cpuSeconds) / step.elapsedSeconds).toFixed(0);
+
 /** The lines of one step. */
 export function formatStep(step: StepResult, mix: string): string[] {
   const latency = step.latencyMs;
@@ -35,23 +40,22 @@ export function formatStep(step: StepResult, mix: string): string[] {
       : `  latency: min ${formatMs(latency.min)}, p50 ${formatMs(latency.p50)}, p90 ${formatMs(latency.p90)}, p99 ${formatMs(latency.p99)}, max ${formatMs(latency.max)}`,
   ];
   const rows = [["  process", "pid", "cpu s", "cpu %", "peak rss MB"]];
-  for (const process of step.processes) {
-    const share = process.cpuSeconds === null ? "n/a" : ((100 * process.cpuSeconds) / step.elapsedSeconds).toFixed(0);
-    rows.push([`  ${process.name}`, String(process.pid), seconds(process.cpuSeconds), share, megabytes(process.peakRssBytes)]);
+  for (const process of [...step.processes, { ...step.generator, name: "bench (load generator)" }]) {
+    rows.push([`  ${process.name}`, String(process.pid), seconds(process.cpuSeconds), cpuShare(process, step), megabytes(process.peakRssBytes)]);
   }
   return [...lines, ...formatTable(rows)];
 }
 
 /** One row per step. */
 export function formatSummary(steps: readonly StepResult[]): string[] {
-  const rows = [["clients", "ops/s", "min", "p50", "p90", "p99", "max", "errors", "cluster cpu s", "max rss MB"]];
+  const rows = [["clients", "ops/s", "min", "p50", "p90", "p99", "max", "errors", "cluster cpu s", "max rss MB", "bench cpu %"]];
   for (const step of steps) {
     const latency = step.latencyMs;
     const ms = (value: number | undefined): string => (value === undefined ? "n/a" : formatMs(value));
     const cpu = step.processes.reduce((sum, process) => sum + (process.cpuSeconds ?? 0), 0);
     const rss = Math.max(0, ...step.processes.map((process) => process.peakRssBytes ?? 0));
     const errorCount = Object.values(step.errors).reduce((sum, count) => sum + count, 0);
-    rows.push([String(step.clients), step.opsPerSecond.toFixed(0), ms(latency?.min), ms(latency?.p50), ms(latency?.p90), ms(latency?.p99), ms(latency?.max), String(errorCount), cpu.toFixed(2), megabytes(rss)]);
+    rows.push([String(step.clients), step.opsPerSecond.toFixed(0), ms(latency?.min), ms(latency?.p50), ms(latency?.p90), ms(latency?.p99), ms(latency?.max), String(errorCount), cpu.toFixed(2), megabytes(rss), cpuShare(step.generator, step)]);
   }
   return formatTable(rows);
 }

@@ -33,6 +33,11 @@ export interface StepResult {
   /** Compare-and-sets that did not swap (the key held something else): answered, not failed. */
   readonly casMismatches: number;
   readonly processes: readonly ProcessFigures[];
+  /**
+   * This process, the load generator: near a full core, it is the
+   * bottleneck, and the step measures it rather than the system.
+   */
+  readonly generator: ProcessFigures;
 }
 
 /** What a running step has done so far, for the progress line. */
@@ -106,7 +111,8 @@ export async function runStep(
   try {
     // One read per client first, untimed: connections made, leader found.
     await Promise.all(targets.map((target, client) => target.get(keyName(client), { stale: shape.stale })));
-    const sampler = new ProcessSampler(await system.processes());
+    const generator = { name: "bench", pid: process.pid };
+    const sampler = new ProcessSampler([...(await system.processes()), generator]);
     const startedMs = performance.now();
     const endMs = startedMs + step.seconds * 1000;
     await Promise.all(
@@ -129,7 +135,8 @@ export async function runStep(
       }),
     );
     const elapsedSeconds = (performance.now() - startedMs) / 1000;
-    const processes = sampler.stop();
+    const figures = sampler.stop();
+    const processes = figures.filter((figure) => figure.pid !== generator.pid);
     return {
       clients: step.clients,
       elapsedSeconds,
@@ -139,6 +146,7 @@ export async function runStep(
       errors,
       casMismatches,
       processes,
+      generator: figures.find((figure) => figure.pid === generator.pid) ?? { ...generator, cpuSeconds: null, peakRssBytes: null },
     };
   } finally {
     for (const target of targets) target.close();
