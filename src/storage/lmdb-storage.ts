@@ -147,14 +147,7 @@ export class LmdbStorage implements RaftStorage, LogStorage {
   }
 
   entries(from: LogIndex, to: LogIndex, bytesMax: number): readonly Entry[] {
-    return this.read(() => {
-      const entries = takeWithin(this.decodedRange({ start: from, end: to + 1 }), bytesMax);
-      const last = entries.at(-1)?.index ?? from - 1;
-      if (entries[0]?.index !== from || last !== from + entries.length - 1) {
-        throw new StorageError(this.path, `log entries ${from} to ${to} were asked for, but entries are missing there`);
-      }
-      return entries;
-    });
+    return this.read(() => takeWithin(this.storedEntries(from, to), bytesMax));
   }
 
   /**
@@ -198,7 +191,7 @@ export class LmdbStorage implements RaftStorage, LogStorage {
   private checkUsable(): void {
     if (this.closed) throw new StorageError(this.path, "storage is closed");
     if (this.failure !== null) {
-      throw new StorageError(this.path, `an earlier write failed (${describe(this.failure)}); refusing to write more`, {
+      throw new StorageError(this.path, `an earlier read or write failed (${describe(this.failure)}); refusing to write more`, {
         cause: this.failure,
       });
     }
@@ -226,6 +219,17 @@ export class LmdbStorage implements RaftStorage, LogStorage {
     const entry = decodeEntry(index, this.db.get(index));
     if (typeof entry === "string") throw new StorageError(this.path, entry);
     return entry;
+  }
+
+  /** Entries `from` to `to`, as far as they are read; a StorageError at the first one missing. */
+  private *storedEntries(from: LogIndex, to: LogIndex): Generator<Entry> {
+    let next = from;
+    for (const entry of this.decodedRange({ start: from, end: to + 1 })) {
+      if (entry.index !== next) break;
+      next++;
+      yield entry;
+    }
+    if (next <= to) throw new StorageError(this.path, `log entry ${next} was asked for (${from} to ${to}), but it is missing`);
   }
 
   /** The log entries of a key range, decoded and checked one by one as they are read. */

@@ -7,6 +7,7 @@ import { AssertionError } from "../../src/base/assert.ts";
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { RaftLog } from "../../src/raft/log.ts";
+import { MemoryStorage } from "../../src/storage/memory-storage.ts";
 import { type Entry, raftConfigDefaults } from "../../src/raft/index.ts";
 
 const entry = (index: number, term: number): Entry => ({ index, term, type: "command", data: new Uint8Array([index]) });
@@ -77,4 +78,52 @@ test("slice honours the count and byte bounds but always returns one entry", () 
   assert.equal(log.slice(1, 10, 10).length, 1);
   assert.equal(log.slice(1, 2, 1_000_000).length, 2);
   assert.equal(log.slice(1, 10, 2100).length, 2);
+});
+
+/** A log of `count` entries, ten per term, saved in a MemoryStorage; the RaftLog holds the tail that fits in `tailBytesMax`. */
+function storedLog(count: number, commitIndex: number, tailBytesMax: number): { log: RaftLog; storage: MemoryStorage } {
+  const storage = new MemoryStorage();
+  storage.saveSync({ currentTerm: 99, votedFor: null, commitIndex }, Array.from({ length: count }, (_, i) => entry(i + 1, Math.ceil((i + 1) / 10))));
+  const { entries } = storage.loadSync(tailBytesMax);
+  return { log: new RaftLog(entries, commitIndex, storage, tailBytesMax), storage };
+}
+
+// entryBytes of these one-byte entries is 25: a 100-byte tail holds four.
+test("below the tail, terms, slices and committed entries are read from storage; a batch ends where memory begins", () => {
+  const { log } = storedLog(100, 60, 100);
+  assert.equal(log.lastIndex(), 100);
+  assert.equal(log.term(1), 1);
+  assert.equal(log.term(55), 6);
+  assert.equal(log.lastIndexOfTerm(3), 30, "a binary search over terms reaches storage");
+  assert.equal(log.lastIndexOfTerm(11), 0);
+  assert.deepEqual(log.slice(20, 5, Number.POSITIVE_INFINITY).map((e) => e.index), [20, 21, 22, 23, 24]);
+  assert.deepEqual(log.slice(95, 10, Number.POSITIVE_INFINITY).map((e) => e.index), [95, 96], "the storage part ends before the tail");
+  assert.deepEqual(log.slice(97, 10, Number.POSITIVE_INFINITY).map((e) => e.index), [97, 98, 99, 100]);
+  const replay = log.nextCommitted(1000);
+  assert.deepEqual([replay[0]!.index, replay.at(-1)!.index], [1, 60], "committed entries up to the commit index");
+  assert.deepEqual(log.all().map((e) => e.index), Array.from({ length: 100 }, (_, i) => i + 1));
+});
+
+test("entries leave memory only once durable and applied, and the tail stays within its bound", () => {
+  const { log, storage } = storedLog(3, 3, 100);
+  for (let index = 4; index <= 50; index++) log.append(entry(index, 5));
+  log.commitTo(50);
+  log.appliedTo(50);
+  assert.equal(log.slice(4, 100, Number.POSITIVE_INFINITY).length, 47, "not yet durable: all in memory (storage lacks them)");
+  storage.saveSync(null, log.unstableEntries());
+  log.stableTo(entry(50, 5));
+  assert.deepEqual(log.slice(46, 10, Number.POSITIVE_INFINITY).map((e) => e.index), [46], "entry 46 left memory");
+  assert.deepEqual(log.slice(47, 10, Number.POSITIVE_INFINITY).map((e) => e.index), [47, 48, 49, 50], "four entries stay");
+  assert.deepEqual(log.all(), storage.loadSync().entries);
+});
+
+test("a tail loaded above the commit index can be cut below its start by a new leader (§5.3)", () => {
+  const { log, storage } = storedLog(10, 2, 30);
+  assert.equal(log.appendAfter(4, [entry(5, 2)]), 5);
+  assert.equal(log.lastIndex(), 5);
+  assert.equal(log.term(4), 1, "read from storage");
+  assert.deepEqual(log.unstableEntries(), [entry(5, 2)]);
+  storage.saveSync(null, log.unstableEntries());
+  log.stableTo(entry(5, 2));
+  assert.deepEqual(log.all(), storage.loadSync().entries);
 });

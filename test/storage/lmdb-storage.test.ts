@@ -211,3 +211,37 @@ test("a refused save leaves the storage usable", async (t) => {
   await storage.save(null, [entry(1, 1)]);
   assert.deepEqual((await storage.load()).entries, [entry(1, 1)]);
 });
+
+// entryBytes of these two-byte entries is 26.
+test("the core's reads see each save once it resolves, and load returns only the tail it is asked for", async (t) => {
+  const storage = await LmdbStorage.open(temporaryDirectory(t), 1);
+  t.after(() => storage.close());
+  await storage.save({ currentTerm: 1, votedFor: 1, commitIndex: 0 }, [entry(1, 1), entry(2, 1), entry(3, 1)]);
+  assert.equal(storage.term(3), 1);
+  await storage.save({ currentTerm: 2, votedFor: 1, commitIndex: 3 }, [entry(3, 2), entry(4, 2), entry(5, 2)]);
+  assert.equal(storage.term(3), 2, "a truncated entry's replacement is seen at once");
+  assert.deepEqual(storage.entries(2, 5, Number.POSITIVE_INFINITY), [entry(2, 1), entry(3, 2), entry(4, 2), entry(5, 2)]);
+  assert.deepEqual(storage.entries(2, 5, 60), [entry(2, 1), entry(3, 2)], "bounded by bytes");
+  assert.deepEqual(storage.entries(4, 4, 0), [entry(4, 2)], "at least one");
+  assert.deepEqual(await storage.load(78), { hardState: { currentTerm: 2, votedFor: 1, commitIndex: 3 }, entries: [entry(3, 2), entry(4, 2), entry(5, 2)] });
+  assert.deepEqual((await storage.load(1)).entries, [entry(5, 2)], "at least the last entry");
+});
+
+test("a read of entries that are not there is a StorageError, and the storage then refuses to write", async (t) => {
+  const storage = await LmdbStorage.open(await populated(t), 1);
+  t.after(() => storage.close());
+  assert.throws(() => storage.entries(2, 5, Number.POSITIVE_INFINITY), { name: "StorageError", message: /log entry 4 was asked for \(2 to 5\), but it is missing/ });
+  assert.throws(() => storage.term(9), { name: "StorageError", message: /too short/ });
+  await assert.rejects(storage.save(null, [entry(4, 1)]), { name: "StorageError", message: /an earlier read or write failed/ });
+});
+
+test("a log of a thousand entries is verified whole at open but loaded only as far as the tail", async (t) => {
+  const dataDir = temporaryDirectory(t);
+  const storage = await LmdbStorage.open(dataDir, 1);
+  await storage.save({ currentTerm: 1, votedFor: 1, commitIndex: 1000 }, Array.from({ length: 1000 }, (_, i) => entry(i + 1, 1)));
+  await storage.close();
+  const reopened = await LmdbStorage.open(dataDir, 1);
+  t.after(() => reopened.close());
+  assert.deepEqual((await reopened.load(26 * 10)).entries.map((e) => e.index), Array.from({ length: 10 }, (_, i) => 991 + i));
+  assert.deepEqual(reopened.entries(1, 2, Number.POSITIVE_INFINITY), [entry(1, 1), entry(2, 1)]);
+});

@@ -5,7 +5,9 @@
  * (Raft paper, Figure 2 "Persistent state on all servers"; a suffix that
  * conflicts with the leader is truncated before the append, §5.3). LmdbStorage
  * is also closed and reopened after each case and must read back the same.
- * A save that would break the log is rejected and changes nothing.
+ * A save that would break the log is rejected and changes nothing. The
+ * core's synchronous reads (LogStorage) and a load of the tail only give
+ * back the same log.
  */
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
@@ -14,7 +16,7 @@ import * as path from "node:path";
 import { describe, test } from "node:test";
 import { AssertionError } from "../../src/base/assert.ts";
 import { emptyHardState } from "../../src/raft/index.ts";
-import type { Entry, EntryType, HardState } from "../../src/raft/index.ts";
+import type { Entry, EntryType, HardState, LogStorage } from "../../src/raft/index.ts";
 import { LmdbStorage } from "../../src/storage/lmdb-storage.ts";
 import { MemoryStorage } from "../../src/storage/memory-storage.ts";
 import type { RaftState, RaftStorage } from "../../src/storage/storage.ts";
@@ -148,7 +150,7 @@ const cases: readonly ContractCase[] = [
 /** How each implementation is opened for a case, and (when it has a disk) reopened. */
 interface Implementation {
   readonly name: string;
-  open(directory: string): Promise<RaftStorage>;
+  open(directory: string): Promise<RaftStorage & LogStorage>;
   readonly reopens: boolean;
 }
 
@@ -165,6 +167,17 @@ async function runSteps(storage: RaftStorage, steps: readonly SaveStep[]): Promi
   }
 }
 
+/** The core's reads (LogStorage) give back the same log as load(). */
+function checkLogReads(storage: LogStorage, expected: RaftState): void {
+  const last = expected.entries.length;
+  if (last === 0) return;
+  assert.deepStrictEqual(storage.entries(1, last, Number.POSITIVE_INFINITY), expected.entries);
+  assert.deepStrictEqual(
+    expected.entries.map((entry) => storage.term(entry.index)),
+    expected.entries.map((entry) => entry.term),
+  );
+}
+
 for (const implementation of implementations) {
   describe(`RaftStorage contract: ${implementation.name}`, () => {
     for (const contractCase of cases) {
@@ -175,6 +188,8 @@ for (const implementation of implementations) {
         try {
           await runSteps(storage, contractCase.steps);
           assert.deepStrictEqual(await storage.load(), contractCase.expected);
+          checkLogReads(storage, contractCase.expected);
+          assert.deepStrictEqual((await storage.load(0)).entries, contractCase.expected.entries.slice(-1), "the smallest tail is the last entry");
         } finally {
           await storage.close();
         }
