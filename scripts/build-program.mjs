@@ -49,6 +49,7 @@ const requireShim = 'import { createRequire as zraftCreateRequire } from "node:m
  * it once.
  */
 export async function currentOrNewBuild(program) {
+  sourceOf(program);
   mkdirSync(buildsDirOf(program), { recursive: true });
   return withLock(join(buildsDirOf(program), "build.lock"), async () => currentBuildEntry(program) ?? buildProgram(program));
 }
@@ -58,8 +59,7 @@ export async function currentOrNewBuild(program) {
  * @returns the path of the build's entry module
  */
 export async function buildProgram(program) {
-  const source = programs[program];
-  if (!Object.hasOwn(programs, program)) throw new Error(`no program "${program}" (scripts/programs.json names ${Object.keys(programs).join(", ")})`);
+  const source = sourceOf(program);
   const startedMs = Date.now();
   const id = `build-${startedMs.toString(36)}-${randomBytes(4).toString("hex")}`;
   const buildsDir = buildsDirOf(program);
@@ -90,6 +90,11 @@ export async function buildProgram(program) {
   renameSync(temporary, manifestPath);
   removeOldBuilds(buildsDir, id);
   return join(outdir, entryFile);
+}
+
+function sourceOf(program) {
+  if (!Object.hasOwn(programs, program)) throw new Error(`no program "${program}" (scripts/programs.json names ${Object.keys(programs).join(", ")})`);
+  return programs[program];
 }
 
 function removeOldBuilds(buildsDir, current) {
