@@ -49,6 +49,7 @@ const requireShim = 'import { createRequire as zraftCreateRequire } from "node:m
  * it once.
  */
 export async function currentOrNewBuild(program) {
+  // An unknown name is refused before a folder is made for it.
   sourceOf(program);
   mkdirSync(buildsDirOf(program), { recursive: true });
   return withLock(join(buildsDirOf(program), "build.lock"), async () => currentBuildEntry(program) ?? buildProgram(program));
