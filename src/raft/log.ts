@@ -211,10 +211,14 @@ export class RaftLog {
     this.releaseOld();
   }
 
-  /** Committed entries not yet handed out, at most `countMax` (fewer when they start in storage, see slice). */
+  /**
+   * Committed entries not yet handed out: at most `countMax`, and about the
+   * tail's bound in bytes, so that a replay read from storage holds no more
+   * than that at once (fewer when they start in storage, see slice).
+   */
   nextCommitted(countMax: number): readonly Entry[] {
     const count = Math.min(countMax, this.commitIndex - this.lastApplied);
-    return count > 0 ? this.slice(this.lastApplied + 1, count, Number.POSITIVE_INFINITY) : [];
+    return count > 0 ? this.slice(this.lastApplied + 1, count, this.tailBytesMax) : [];
   }
 
   hasNextCommitted(): boolean {
