@@ -99,8 +99,10 @@ export class RaftServer<Query, Answer, Result> {
   private heldDuringTransfer: { readonly data: Uint8Array; readonly settle: (outcome: ProposalOutcome<Result>) => void }[] = [];
   /** Proposals whose index a proposal of a later leadership took over, to be answered in the Ready loop. */
   private displacedWrites: Waiter<ProposalOutcome<Result>>[] = [];
-  /** The hard state of the last save (at start-up, what was loaded). */
+  /** The hard state of the last save (at start-up, what was loaded); its commit index may be ahead of the disk's (unsavedCommit). */
   private savedHardState: HardState;
+  /** A hard state whose only change is the commit index, not yet written: it rides with the next save, or stop(). */
+  private unsavedCommit: HardState | null = null;
   private readonly leaderWatch: LeaderWatch | null;
   /** When each peer was last heard from: whether the leader is alive, and who answers. */
   readonly contacts = new PeerContacts();
@@ -258,6 +260,9 @@ export class RaftServer<Query, Answer, Result> {
     for (const read of this.pending.takeReads()) read.settle({ kind: "shutting-down" });
     this.releaseHeld();
     await this.readyLoop;
+    // A clean stop leaves the commit index on disk, so that the restart replays all it can before hearing a leader.
+    if (this.unsavedCommit !== null && !this.failed) await this.options.storage.save(this.unsavedCommit, []);
+    this.unsavedCommit = null;
   }
 
   private waiter<Outcome>(settle: (outcome: Outcome) => void): Waiter<Outcome> {
@@ -314,11 +319,12 @@ export class RaftServer<Query, Answer, Result> {
       // The persistence rule (Figure 2): durable before any message leaves, a vote is granted or a client is answered.
       if (this.onlyCommitIndexChanged(ready)) {
         // Raft needs no durable commit index (a restarted server relearns it from the leader): it is kept
-        // only to replay faster after a restart, so its write leaves the path to the client's answer.
-        // Saves reach the disk in call order, so a later save cannot overtake it.
-        storage.save(ready.hardState, ready.entries).catch((error: unknown) => this.fail(error));
+        // only to replay faster after a restart, so it waits for the next save of entries, a term or a vote
+        // instead of costing an fsync of its own, which the next save would queue behind (docs/architecture.md §4).
+        this.unsavedCommit = ready.hardState;
       } else if (ready.hardState !== null || ready.entries.length > 0) {
-        await storage.save(ready.hardState, ready.entries);
+        await storage.save(ready.hardState ?? this.unsavedCommit, ready.entries);
+        this.unsavedCommit = null;
       }
       if (ready.hardState !== null) this.savedHardState = ready.hardState;
       if (afterSave.length > 0) peers.send(afterSave);

@@ -76,3 +76,26 @@ test("heartbeats and ReadIndex rounds do not wait behind a save of entries", asy
   h.storage.releaseAll();
   await turns();
 });
+
+test("a new commit index alone costs no save: it rides with the next save, and a clean stop writes the last one", async () => {
+  const h = harness();
+  await becomeLeader(h);
+  assert.equal(h.node.status().commitIndex, 1);
+  assert.equal(h.storage.inFlight(), 0, "no fsync for the commit index alone");
+  h.service.receive(42, [pack({ op: "put", key: "k", value: "v", rid: 9 })]);
+  await turns();
+  h.storage.releaseAll();
+  await turns();
+  const entrySave = h.storage.saved.at(-1)!;
+  assert.deepEqual([entrySave.hardState?.commitIndex, entrySave.entries.map((entry) => entry.index)], [1, [2]], "the entry's save carries commit index 1");
+  h.server.receivePeerMessage({ type: "AppendEntriesResponse", term: 1, from: 2, to: 1, success: true, matchIndex: 2, rejectedIndex: 0, conflictTerm: 0, conflictIndex: 0, readRound: 0 });
+  await turns();
+  assert.equal(h.replies.length, 1, "answered");
+  assert.equal(h.storage.inFlight(), 0);
+  const stopped = h.server.stop();
+  await turns();
+  h.storage.releaseAll();
+  await stopped;
+  assert.deepEqual(h.storage.saved.at(-1), { hardState: { currentTerm: 1, votedFor: 1, commitIndex: 2 }, entries: [] });
+  assert.deepEqual(h.violations, []);
+});

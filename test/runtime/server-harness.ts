@@ -28,8 +28,8 @@ export const plainElections = { preVote: false, checkQuorum: false, electionTime
 /**
  * Saves that stay in flight until released. A save is "critical" when it
  * carries entries, a term or a vote: what messages and answers depend on.
- * (A save of a new commit index alone is not: Raft needs no durable commit
- * index, and the server writes it off the answer's path.) A leader's
+ * (A new commit index alone is never saved by itself: Raft needs no durable
+ * commit index, and the server lets it ride with the next save.) A leader's
  * AppendEntries depend only on its term and vote: they may leave while
  * entries alone are saved.
  */
