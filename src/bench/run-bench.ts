@@ -7,7 +7,7 @@
  * cluster (zraft's stopped first, so the two never share the machine) and
  * prints the two side by side. Resolves to the exit code: 0; 1 when a
  * write was lost (that cluster's folder is then kept); 2 when the --config
- * file is bad.
+ * file is bad, or the open-files limit is too low for the clients.
  */
 import { writeFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
@@ -19,6 +19,7 @@ import { findEtcdBinary } from "./etcd-cluster.ts";
 import { EtcdSystem } from "./etcd-system.ts";
 import type { KvSystem } from "./kv-target.ts";
 import { showProgress } from "./progress.ts";
+import { clientsProblem, openFilesLimit, reserveClientSockets } from "./socket-budget.ts";
 import { preload, runStep, ValueMaker, type StepResult } from "./workload.ts";
 import { WriteLedger, type Verification } from "./write-ledger.ts";
 import { ZraftSystem } from "./zraft-system.ts";
@@ -35,6 +36,13 @@ export const noEtcdLine = "--vs-etcd: no etcd binary on PATH, so zraft runs alon
 
 export async function runBench(options: BenchOptions, say: (line: string) => void): Promise<number> {
   const startedAt = new Date();
+  const mostClients = Math.max(...options.clients);
+  const problem = clientsProblem(mostClients, openFilesLimit());
+  if (problem !== undefined) {
+    process.stderr.write(`bench: ${problem}\n`);
+    return 2;
+  }
+  reserveClientSockets(mostClients);
   const etcdBinary = options.vsEtcd ? findEtcdBinary() : undefined;
   if (options.vsEtcd && etcdBinary === undefined) say(noEtcdLine);
   let zraft: ZraftSystem;
