@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import type { Event, Request } from "zeromq";
+import { context, type Event, type Request } from "zeromq";
 import { CurveUnavailableError, type CurveClientKeys } from "../net/curve-security.ts";
 import { createClientRequest, watchSocketEvents } from "../net/sockets.ts";
 
@@ -18,6 +18,24 @@ export type Exchange =
   | { readonly kind: "no-reply"; readonly cause: "timeout" | "disconnected" | "refused" }
   /** The endpoint cannot even be connected to (malformed, unknown protocol). */
   | { readonly kind: "bad-endpoint"; readonly problem: string };
+
+/**
+ * This process cannot open one more ZeroMQ socket: its context's limit
+ * (`context.maxSockets` of the zeromq package, 1023 unless raised before
+ * the first socket) or its open-files limit is reached. Each ZraftClient
+ * holds two sockets while it talks to a server: its REQ socket and the
+ * monitor that watches it.
+ */
+export class SocketLimitError extends Error {
+  override readonly name = "SocketLimitError";
+  constructor(cause: unknown) {
+    super(
+      `cannot open a ZeroMQ socket: this process has reached its limit of ZeroMQ sockets (context.maxSockets, now ${context.maxSockets}; ` +
+        "each client holds two) or of open files (ulimit -n) (EMFILE)",
+      { cause },
+    );
+  }
+}
 
 /** How long a reply may still be read after its connection was seen lost (see exchange()). */
 const lateReplyGraceMs = 20;
@@ -97,6 +115,7 @@ export class LazyPirateSocket {
    * nothing (docs/protocol.md §10).
    * @throws Error when the socket is closed during or before the exchange
    * @throws CurveUnavailableError when libzmq cannot honour `curve`
+   * @throws SocketLimitError when this process cannot open one more socket
    */
   async exchange(message: Buffer, timeoutMs: number): Promise<Exchange> {
     if (this.#closed) throw new Error(`the connection to ${this.endpoint} is closed`);
@@ -109,6 +128,8 @@ export class LazyPirateSocket {
       socket = this.#open();
     } catch (error) {
       if (error instanceof CurveUnavailableError) throw error;
+      // This process's limit, not the server's fault: failing over would blame every server in turn until the deadline.
+      if ((error as { code?: unknown }).code === "EMFILE") throw new SocketLimitError(error);
       return { kind: "bad-endpoint", problem: (error as Error).message };
     }
     socket.sendTimeout = timeoutMs;

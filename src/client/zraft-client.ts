@@ -137,7 +137,8 @@ const defaults = { requestTimeoutMs: 1000, deadlineMs: 10_000, backoffMsMin: 50,
  * `status(id)` asks one given server once and fails at once: ZraftError
  * with the server's code, `TIMEOUT` when it does not answer, refuses or
  * drops the connection, a plain Error when its reply breaks the protocol.
- * Every method rejects with a plain Error after `close()`.
+ * Every method rejects with a plain Error after `close()`, and with
+ * SocketLimitError when this process cannot open one more ZeroMQ socket.
  */
 export class ZraftClient extends EventEmitter<ZraftClientEvents> {
   /** This client's session id: 16 random hex characters. */
