@@ -28,9 +28,10 @@ export interface ClientRequest {
   /** The body frames after the envelope (docs/protocol.md §6 expects exactly one; the service checks). */
   readonly frames: readonly Buffer[];
   /**
-   * More requests than `pendingRequestsMax` await their replies, or more than
-   * `connectionRequestsMax` from this request's connection, this one
-   * included: the server should answer it at once instead of taking on work.
+   * More requests than `pendingRequestsMax` await their replies, more than
+   * `connectionRequestsMax` from this request's connection, or more than
+   * `pendingRequestBytesMax` bytes of them, this one included: the server
+   * should answer it at once instead of taking on work.
    */
   readonly overLimit: boolean;
 }
@@ -40,6 +41,8 @@ export interface ClientEndpointOptions {
   readonly endpoint: string;
   readonly logger: Logger;
   readonly pendingRequestsMax: number;
+  /** The body bytes of the requests awaiting replies past which requests are `overLimit` (default pendingRequestBytesMaxDefault). */
+  readonly pendingRequestBytesMax?: number;
   /** CURVE on the endpoint (docs/protocol.md §10); plaintext when absent. */
   readonly curve?: ClientEndpointCurve;
 }
@@ -76,6 +79,20 @@ export class EndpointBindError extends Error {
 const emptyFrame = new Uint8Array(0);
 
 /**
+ * The default of `pendingRequestBytesMax`. A count alone does not bound the
+ * memory that requests in progress hold: 20,000 writes of 1 MiB values
+ * (docs/protocol.md §6) would be 20 GiB. 256 MiB still takes 32 requests of
+ * the 8 MiB a server must answer, or 250 of 1 MiB values, at once.
+ */
+export const pendingRequestBytesMaxDefault = 256 * 2 ** 20;
+
+/** Where one request's reply goes, and what it weighs until then. */
+interface PendingEntry {
+  readonly routingId: Buffer;
+  readonly bytes: number;
+}
+
+/**
  * A server's client endpoint (docs/protocol.md §3): a ROUTER socket that REQ
  * clients, and DEALER clients that add the empty delimiter frame, connect to.
  * Every message arrives as [routing id, empty delimiter, body frames...] and
@@ -88,12 +105,15 @@ export class ClientEndpoint {
   /** The address actually bound (differs from the config for a port 0 or a wildcard). */
   readonly endpoint: string;
   readonly pendingRequestsMax: number;
+  readonly pendingRequestBytesMax: number;
 
   private readonly router: Router;
   private readonly throttle: LogThrottle;
   private readonly eventWatch: Promise<void>;
-  /** The routing id of each request that has not been replied to yet. */
-  private readonly pending = new Map<ReplyHandle, Buffer>();
+  /** Each request that has not been replied to yet. */
+  private readonly pending = new Map<ReplyHandle, PendingEntry>();
+  /** The body bytes of the requests in `pending`. */
+  private pendingBytes = 0;
   /** Requests not yet replied to, per connection (by routing id, as hex). */
   private readonly pendingByConnection = new Map<string, number>();
   private readonly outbox: SocketOutbox;
@@ -112,6 +132,7 @@ export class ClientEndpoint {
     this.zap = zap;
     this.logger = options.logger;
     this.pendingRequestsMax = options.pendingRequestsMax;
+    this.pendingRequestBytesMax = options.pendingRequestBytesMax ?? pendingRequestBytesMaxDefault;
     this.eventWatch = watchSocketEvents(router, (event) => this.logEvent(event));
     // A ROUTER never waits to send: it drops what it cannot deliver at once (mandatory is off).
     this.outbox = new SocketOutbox(
@@ -129,6 +150,8 @@ export class ClientEndpoint {
    */
   static async open(options: ClientEndpointOptions): Promise<ClientEndpoint> {
     assert(Number.isInteger(options.pendingRequestsMax) && options.pendingRequestsMax > 0, "pendingRequestsMax must be a positive integer");
+    const bytesMax = options.pendingRequestBytesMax;
+    assert(bytesMax === undefined || (Number.isInteger(bytesMax) && bytesMax > 0), "pendingRequestBytesMax must be a positive integer");
     const throttle = new LogThrottle(options.logger);
     const clientKeys = options.curve?.clientKeys;
     const zap = clientKeys === undefined ? undefined : await startClientZap(clientKeys, throttle, options.logger);
@@ -156,6 +179,11 @@ export class ClientEndpoint {
   /** Requests received and not yet replied to. */
   get pendingRequests(): number {
     return this.pending.size;
+  }
+
+  /** The body bytes of the requests received and not yet replied to. */
+  get pendingRequestBytes(): number {
+    return this.pendingBytes;
   }
 
   /**
@@ -188,9 +216,11 @@ export class ClientEndpoint {
    * that has gone away is dropped by ZeroMQ.
    */
   reply(handle: ReplyHandle, reply: Uint8Array): void {
-    const routingId = this.pending.get(handle);
-    assert(routingId !== undefined, `request ${handle.requestNumber} was already answered, or is not from this endpoint`);
+    const entry = this.pending.get(handle);
+    assert(entry !== undefined, `request ${handle.requestNumber} was already answered, or is not from this endpoint`);
     this.pending.delete(handle);
+    this.pendingBytes -= entry.bytes;
+    const { routingId } = entry;
     const connection = routingId.toString("hex");
     const remaining = (this.pendingByConnection.get(connection) ?? 1) - 1;
     if (remaining === 0) this.pendingByConnection.delete(connection);
@@ -237,11 +267,13 @@ export class ClientEndpoint {
       return null;
     }
     const replyTo: ReplyHandle = Object.freeze({ requestNumber: ++this.requestCount });
-    this.pending.set(replyTo, routingId);
+    this.pending.set(replyTo, { routingId, bytes });
+    this.pendingBytes += bytes;
     const connection = routingId.toString("hex");
     const fromConnection = (this.pendingByConnection.get(connection) ?? 0) + 1;
     this.pendingByConnection.set(connection, fromConnection);
-    return { replyTo, frames: body, overLimit: this.pending.size > this.pendingRequestsMax || fromConnection > connectionRequestsMax };
+    const overLimit = this.pending.size > this.pendingRequestsMax || fromConnection > connectionRequestsMax || this.pendingBytes > this.pendingRequestBytesMax;
+    return { replyTo, frames: body, overLimit };
   }
 
   private logEvent(event: Event): void {

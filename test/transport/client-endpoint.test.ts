@@ -5,7 +5,7 @@
  * not hold up another; a request of 8 MiB still reaches the handler, while a
  * larger one is dropped unanswered and logged, and the endpoint goes on
  * serving; malformed envelopes are dropped with a warning; the pending count
- * and its limit are exposed; a port in use is a clear error from open().
+ * and its limits (of requests and of their bytes) are exposed; a port in use is a clear error from open().
  */
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
@@ -26,9 +26,14 @@ after(async () => {
 });
 
 /** An endpoint on a free loopback port whose requests collect in `requests`. */
-async function openEndpoint(pendingRequestsMax = 100) {
+async function openEndpoint(pendingRequestsMax = 100, pendingRequestBytesMax?: number) {
   const logger = new RecordingLogger();
-  const endpoint = await ClientEndpoint.open({ endpoint: "tcp://127.0.0.1:0", logger, pendingRequestsMax });
+  const endpoint = await ClientEndpoint.open({
+    endpoint: "tcp://127.0.0.1:0",
+    logger,
+    pendingRequestsMax,
+    ...(pendingRequestBytesMax === undefined ? {} : { pendingRequestBytesMax }),
+  });
   toClose.push(endpoint);
   const requests: ClientRequest[] = [];
   const listening = endpoint.listen((request) => requests.push(request));
@@ -171,6 +176,27 @@ test("pending requests are counted against pendingRequestsMax; a handle answers 
   assert.equal(endpoint.pendingRequests, 1);
   assert.throws(() => endpoint.reply(requests[1]!.replyTo, Buffer.from("again")), AssertionError);
   assert.ok(requests[1]!.replyTo.requestNumber > requests[0]!.replyTo.requestNumber);
+});
+
+test("the bytes of pending requests are bounded too: past pendingRequestBytesMax a request is over the limit until replies free room", async () => {
+  const { endpoint, requests } = await openEndpoint(100, 10);
+  const clients = [requestClient(endpoint.endpoint), requestClient(endpoint.endpoint), requestClient(endpoint.endpoint)];
+  await clients[0]!.send("8 bytes!");
+  await eventually("the first request arrives", () => requests.length === 1);
+  await clients[1]!.send("8 bytes!");
+  await eventually("the second request arrives", () => requests.length === 2);
+  assert.deepEqual(requests.map((request) => request.overLimit), [false, true]);
+  assert.equal(endpoint.pendingRequestBytes, 16);
+
+  endpoint.reply(requests[1]!.replyTo, Buffer.from("busy"));
+  endpoint.reply(requests[0]!.replyTo, Buffer.from("done"));
+  assert.deepEqual((await clients[1]!.receive()).map(String), ["busy"]);
+  assert.deepEqual((await clients[0]!.receive()).map(String), ["done"]);
+  assert.equal(endpoint.pendingRequestBytes, 0);
+
+  await clients[2]!.send("8 bytes!");
+  await eventually("the third request arrives", () => requests.length === 3);
+  assert.equal(requests[2]!.overLimit, false, "room again once the replies went out");
 });
 
 test("close() sends the replies already queued, then ends listen()", async () => {
