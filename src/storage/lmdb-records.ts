@@ -6,8 +6,11 @@ import type { Entry, EntryType, HardState, NodeId } from "../raft/index.ts";
  * LmdbStorage can refuse a data directory with a precise reason.
  */
 
-/** Bumped whenever a layout below changes; a directory of another version is refused, never converted silently. */
-export const storageFormatVersion = 1;
+/**
+ * Bumped whenever a layout below changes; a directory of another version is refused, never converted silently.
+ * Version 2: one log record per save instead of one per entry.
+ */
+export const storageFormatVersion = 2;
 
 /** Written once, when a data directory is created: whose it is and how it is laid out. */
 export interface MetaRecord {
@@ -15,9 +18,18 @@ export interface MetaRecord {
   readonly serverId: NodeId;
 }
 
-// Entry value: [type code: u8][index: u64 BE][term: u64 BE][data...]. The index is stored again in
-// the value (besides the key) so that a value found under the wrong key is detected at load.
-const headerBytes = 17;
+// Log record: the entries of one save, which are contiguous, under the index of the first:
+//   [first index: u64 BE][count: u32 BE], then per entry [type code: u8][term: u64 BE][data length: u32 BE][data...]
+// The first index is stored again in the value (besides the key) so that a value found under the wrong
+// key is detected at load.
+//
+// One record per save, not per entry, because of how LMDB writes: each transaction copies the leaf page
+// it changes out of the memory map, so the leaves of small records appended save after save are each
+// mapped into the process once, and its RSS would grow with the whole log. A save's entries together
+// mostly exceed what a leaf holds inline and go to overflow pages, written once and mapped only when read
+// (docs/architecture.md §2).
+const recordHeaderBytes = 12;
+const entryHeaderBytes = 13;
 
 // Codes are part of the on-disk format: never renumber them. A Record over the union forces a code for every new type.
 const typeCodes: Readonly<Record<EntryType, number>> = { noop: 1, command: 2 };
@@ -41,32 +53,67 @@ function parseJsonRecord(value: unknown, what: string): Record<string, unknown> 
   return parsed as Record<string, unknown>;
 }
 
-/** The bytes stored for one log entry. */
-export function encodeEntry(entry: Entry): Uint8Array {
-  const bytes = new Uint8Array(headerBytes + entry.data.length);
-  const view = new DataView(bytes.buffer);
-  view.setUint8(0, typeCodes[entry.type]);
-  view.setBigUint64(1, BigInt(entry.index));
-  view.setBigUint64(9, BigInt(entry.term));
-  bytes.set(entry.data, headerBytes);
-  return bytes;
+/** The record stored for the entries of one save (at least one, contiguous). */
+export function encodeEntries(entries: readonly Entry[]): Uint8Array {
+  let bytes = recordHeaderBytes;
+  for (const entry of entries) bytes += entryHeaderBytes + entry.data.length;
+  const record = new Uint8Array(bytes);
+  const view = new DataView(record.buffer);
+  view.setBigUint64(0, BigInt(entries[0]!.index));
+  view.setUint32(8, entries.length);
+  let at = recordHeaderBytes;
+  for (const entry of entries) {
+    view.setUint8(at, typeCodes[entry.type]);
+    view.setBigUint64(at + 1, BigInt(entry.term));
+    view.setUint32(at + 9, entry.data.length);
+    record.set(entry.data, at + entryHeaderBytes);
+    at += entryHeaderBytes + entry.data.length;
+  }
+  return record;
 }
 
-/** Reads the entry stored under `key`, checking that it is the entry for that key. */
-export function decodeEntry(key: unknown, value: unknown): Entry | string {
+/** The index of the last entry of the record stored under `key`, reading its header only. */
+export function lastIndexOfRecord(key: unknown, value: unknown): number | string {
+  const header = recordHeader(key, value);
+  return typeof header === "string" ? header : key as number + header.count - 1;
+}
+
+/** Reads the entries of the record stored under `key`, checking that it is the record for that key. */
+export function decodeEntries(key: unknown, value: unknown): Entry[] | string {
+  const header = recordHeader(key, value);
+  if (typeof header === "string") return header;
+  const { view, count } = header;
+  const record = value as Uint8Array;
+  const entries: Entry[] = [];
+  let at = recordHeaderBytes;
+  for (let index = key as number; index < (key as number) + count; index++) {
+    if (at + entryHeaderBytes > record.length) return `log record ${String(key)} ends inside entry ${index}`;
+    const type = typesByCode.get(view.getUint8(at));
+    if (type === undefined) return `log record ${String(key)} has unknown type code ${view.getUint8(at)} at entry ${index}`;
+    const term = Number(view.getBigUint64(at + 1));
+    if (!Number.isSafeInteger(term)) return `log record ${String(key)} has a term beyond 2^53 at entry ${index}`;
+    const end = at + entryHeaderBytes + view.getUint32(at + 9);
+    if (end > record.length) return `log record ${String(key)} ends inside entry ${index}`;
+    // A plain Uint8Array copy: LMDB hands out Buffers that may share memory with later reads.
+    entries.push({ index, term, type, data: new Uint8Array(record.subarray(at + entryHeaderBytes, end)) });
+    at = end;
+  }
+  if (at !== record.length) return `log record ${String(key)} has ${record.length - at} bytes after its last entry`;
+  return entries;
+}
+
+function recordHeader(key: unknown, value: unknown): { view: DataView; count: number } | string {
   if (typeof key !== "number" || !Number.isSafeInteger(key) || key < 1) {
     return `log key ${JSON.stringify(key)} is not a positive integer`;
   }
-  if (!(value instanceof Uint8Array) || value.length < headerBytes) return `log record ${key} is too short`;
+  if (!(value instanceof Uint8Array) || value.length < recordHeaderBytes) return `log record ${key} is too short`;
   const view = new DataView(value.buffer, value.byteOffset, value.byteLength);
-  const type = typesByCode.get(view.getUint8(0));
-  if (type === undefined) return `log record ${key} has unknown type code ${view.getUint8(0)}`;
-  const index = Number(view.getBigUint64(1));
-  if (index !== key) return `log record under key ${key} holds index ${index}`;
-  const term = Number(view.getBigUint64(9));
-  if (!Number.isSafeInteger(term)) return `log record ${key} has a term beyond 2^53`;
-  // A plain Uint8Array copy: LMDB hands out Buffers that may share memory with later reads.
-  return { index, term, type, data: new Uint8Array(value.subarray(headerBytes)) };
+  const first = Number(view.getBigUint64(0));
+  if (first !== key) return `log record under key ${key} holds index ${first}`;
+  const count = view.getUint32(8);
+  if (count < 1) return `log record ${key} holds no entries`;
+  if (!Number.isSafeInteger(key + count)) return `log record ${key} holds entries beyond 2^53`;
+  return { view, count };
 }
 
 export function encodeMeta(meta: MetaRecord): Uint8Array {

@@ -1,17 +1,18 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { open } from "lmdb";
-import type { RangeOptions, RootDatabase } from "lmdb";
+import type { RootDatabase } from "lmdb";
 import { AssertionError, assert } from "../base/assert.ts";
 import { emptyHardState, takeWithin } from "../raft/index.ts";
 import type { Entry, HardState, LogIndex, LogStorage, NodeId, Term } from "../raft/index.ts";
 import {
-  decodeEntry,
+  decodeEntries,
   decodeHardState,
   decodeMeta,
-  encodeEntry,
+  encodeEntries,
   encodeHardState,
   encodeMeta,
+  lastIndexOfRecord,
   storageFormatVersion,
 } from "./lmdb-records.ts";
 import { probeLmdbEnvironment } from "./lmdb-probe.ts";
@@ -20,8 +21,9 @@ import type { LogPosition } from "./raft-state-check.ts";
 import { StorageError, StorageWriteError } from "./storage-error.ts";
 import type { RaftState, RaftStorage } from "./storage.ts";
 
-// One database holds everything. Log entries are keyed by their index (numbers), which LMDB's
-// ordered-binary key encoding sorts numerically and before every string key, so the log is one range.
+// One database holds everything. The log is one record per save (lmdb-records.ts), keyed by the index of
+// its first entry (numbers), which LMDB's ordered-binary key encoding sorts numerically and before every
+// string key, so the log is one range.
 const metaKey = "meta";
 const hardStateKey = "hardState";
 const recordKeys: ReadonlySet<unknown> = new Set([metaKey, hardStateKey]);
@@ -131,7 +133,7 @@ export class LmdbStorage implements RaftStorage, LogStorage {
   async load(tailBytesMax = Number.POSITIVE_INFINITY): Promise<RaftState> {
     await this.lastSave;
     return this.read(() => {
-      const tail = takeWithin(this.decodedRange({ start: logEnd, end: 0, reverse: true, exclusiveStart: true }), tailBytesMax).reverse();
+      const tail = takeWithin(this.entriesNewestFirst(), tailBytesMax).reverse();
       const first = tail[0];
       const logProblem = first === undefined ? null : findAppendProblem({ index: first.index - 1, term: 0 }, tail);
       if (logProblem !== null) throw new StorageError(this.path, `log is inconsistent: ${logProblem}`);
@@ -199,7 +201,7 @@ export class LmdbStorage implements RaftStorage, LogStorage {
 
   // Runs inside the write transaction, so its reads see the saves queued before it.
   private write(hardState: HardState | null, entries: readonly Entry[]): void {
-    const lastIndex = readLastIndex(this.db);
+    const lastIndex = this.readLastIndex();
     const first = entries[0];
     const keep = first === undefined ? lastIndex : Math.min(first.index - 1, lastIndex);
     assert(keep >= 0, `save: first entry has invalid index ${String(first?.index)}`);
@@ -209,36 +211,65 @@ export class LmdbStorage implements RaftStorage, LogStorage {
     const hardStateProblem = findHardStateProblem(nextHardState, keep + entries.length);
     assert(hardStateProblem === null, `save: ${hardStateProblem ?? ""}`);
 
-    for (let index = keep + 1; index <= lastIndex; index += 1) this.db.removeSync(index);
-    for (const entry of entries) this.db.putSync(entry.index, encodeEntry(entry));
+    if (keep < lastIndex) this.truncateAfter(keep);
+    if (first !== undefined) this.db.putSync(first.index, encodeEntries(entries));
     if (hardState !== null) this.db.putSync(hardStateKey, encodeHardState(hardState));
+  }
+
+  /** Removes the records after `keep`, and cuts the one that holds `keep` back to it. */
+  private truncateAfter(keep: LogIndex): void {
+    const after = [...this.db.getKeys({ start: keep + 1, end: logEnd })];
+    for (const key of after) this.db.removeSync(key);
+    if (keep === 0) return;
+    const holder = this.recordHolding(keep);
+    if (holder.at(-1)!.index > keep) this.db.putSync(holder[0]!.index, encodeEntries(holder.slice(0, keep - holder[0]!.index + 1)));
+  }
+
+  private readLastIndex(): LogIndex {
+    for (const { key, value } of this.db.getRange({ start: logEnd, end: 0, reverse: true, exclusiveStart: true, limit: 1 })) {
+      return this.checked(lastIndexOfRecord(key, value));
+    }
+    return 0;
   }
 
   private readPosition(index: LogIndex): LogPosition {
     if (index === 0) return logStart;
-    const entry = decodeEntry(index, this.db.get(index));
-    if (typeof entry === "string") throw new StorageError(this.path, entry);
-    return entry;
+    const holder = this.recordHolding(index);
+    return holder[index - holder[0]!.index]!;
   }
 
-  /** Entries `from` to `to`, as far as they are read; a StorageError at the first one missing. */
+  /** The entries of the record that holds entry `index`; a StorageError when none does. */
+  private recordHolding(index: LogIndex): Entry[] {
+    for (const { key, value } of this.db.getRange({ start: index, end: 0, reverse: true, limit: 1 })) {
+      const entries = this.checked(decodeEntries(key, value));
+      if (entries.at(-1)!.index >= index) return entries;
+    }
+    throw new StorageError(this.path, `log entry ${index} was asked for, but it is missing`);
+  }
+
+  /** Entries `from` to `to`, record by record as far as they are read. */
   private *storedEntries(from: LogIndex, to: LogIndex): Generator<Entry> {
-    let next = from;
-    for (const entry of this.decodedRange({ start: from, end: to + 1 })) {
-      if (entry.index !== next) break;
-      next++;
-      yield entry;
+    for (let next = from; next <= to; ) {
+      for (const entry of this.recordHolding(next)) {
+        if (entry.index < next) continue;
+        if (entry.index > to) return;
+        yield entry;
+        next++;
+      }
     }
-    if (next <= to) throw new StorageError(this.path, `log entry ${next} was asked for (${from} to ${to}), but it is missing`);
   }
 
-  /** The log entries of a key range, decoded and checked one by one as they are read. */
-  private *decodedRange(range: RangeOptions): Generator<Entry> {
-    for (const { key, value } of this.db.getRange(range)) {
-      const entry = decodeEntry(key, value);
-      if (typeof entry === "string") throw new StorageError(this.path, entry);
-      yield entry;
+  /** The log's entries from the last one back, record by record as far as they are read. */
+  private *entriesNewestFirst(): Generator<Entry> {
+    for (const { key, value } of this.db.getRange({ start: logEnd, end: 0, reverse: true, exclusiveStart: true })) {
+      yield* this.checked(decodeEntries(key, value)).reverse();
     }
+  }
+
+  /** What a decoder read, or a StorageError saying what is wrong with the record. */
+  private checked<T>(decoded: T | string): T {
+    if (typeof decoded === "string") throw new StorageError(this.path, decoded);
+    return decoded;
   }
 
   /**
@@ -315,13 +346,6 @@ async function claim(db: Database, directory: string, serverId: NodeId): Promise
   }
 }
 
-function readLastIndex(db: Database): LogIndex {
-  for (const key of db.getKeys({ start: logEnd, end: 0, reverse: true, exclusiveStart: true, limit: 1 })) {
-    return typeof key === "number" ? key : 0;
-  }
-  return 0;
-}
-
 function readHardState(db: Database, directory: string): HardState {
   const stored = db.get(hardStateKey);
   if (stored === undefined) return emptyHardState;
@@ -332,7 +356,7 @@ function readHardState(db: Database, directory: string): HardState {
 
 /**
  * Reads every record and checks the whole state (the same checks MemoryStorage
- * applies on each save), holding one entry at a time: memory does not grow
+ * applies on each save), holding one record at a time: memory does not grow
  * with the log.
  */
 function verifyState(db: Database, directory: string): void {
@@ -340,11 +364,11 @@ function verifyState(db: Database, directory: string): void {
   for (const { key, value } of db.getRange()) {
     if (recordKeys.has(key)) continue;
     if (typeof key !== "number") throw new StorageError(directory, `holds an unexpected record ${JSON.stringify(key)}`);
-    const entry = decodeEntry(key, value);
-    if (typeof entry === "string") throw new StorageError(directory, entry);
-    const logProblem = findAppendProblem(previous, [entry]);
+    const entries = decodeEntries(key, value);
+    if (typeof entries === "string") throw new StorageError(directory, entries);
+    const logProblem = findAppendProblem(previous, entries);
     if (logProblem !== null) throw new StorageError(directory, `log is inconsistent: ${logProblem}`);
-    previous = entry;
+    previous = entries.at(-1)!;
   }
   const hardState = readHardState(db, directory);
   const hardStateProblem = findHardStateProblem(hardState, previous.index);

@@ -13,7 +13,7 @@ import * as path from "node:path";
 import { test } from "node:test";
 import { open } from "lmdb";
 import type { Entry } from "../../src/raft/index.ts";
-import { encodeEntry, encodeHardState, encodeMeta } from "../../src/storage/lmdb-records.ts";
+import { encodeEntries, encodeHardState, encodeMeta } from "../../src/storage/lmdb-records.ts";
 import { LmdbStorage } from "../../src/storage/lmdb-storage.ts";
 import { StorageError } from "../../src/storage/storage-error.ts";
 
@@ -27,11 +27,13 @@ function temporaryDirectory(t: { after(fn: () => void): void }): string {
   return directory;
 }
 
-/** A data directory of server 1 holding a three-entry log. */
+/** A data directory of server 1 holding a three-entry log, saved one entry at a time (one record each). */
 async function populated(t: { after(fn: () => void): void }): Promise<string> {
   const dataDir = temporaryDirectory(t);
   const storage = await LmdbStorage.open(dataDir, 1);
-  await storage.save({ currentTerm: 1, votedFor: 1, commitIndex: 2 }, [entry(1, 1), entry(2, 1), entry(3, 1)]);
+  await storage.save({ currentTerm: 1, votedFor: 1, commitIndex: 0 }, [entry(1, 1)]);
+  await storage.save(null, [entry(2, 1)]);
+  await storage.save({ currentTerm: 1, votedFor: 1, commitIndex: 2 }, [entry(3, 1)]);
   await storage.close();
   return dataDir;
 }
@@ -130,13 +132,19 @@ test("refuses a log with a hole in it", async (t) => {
 
 test("refuses an entry stored under another entry's index", async (t) => {
   const dataDir = await populated(t);
-  await tamper(path.join(dataDir, "server-1"), (db) => db.putSync(2, encodeEntry(entry(3, 1))));
+  await tamper(path.join(dataDir, "server-1"), (db) => db.putSync(2, encodeEntries([entry(3, 1)])));
   await assertRefused(dataDir, 1, /log record under key 2 holds index 3/);
+});
+
+test("refuses a log record cut short", async (t) => {
+  const dataDir = await populated(t);
+  await tamper(path.join(dataDir, "server-1"), (db) => db.putSync(2, encodeEntries([entry(2, 1)]).subarray(0, 20)));
+  await assertRefused(dataDir, 1, /log record 2 ends inside entry 2/);
 });
 
 test("refuses a log whose terms go down", async (t) => {
   const dataDir = await populated(t);
-  await tamper(path.join(dataDir, "server-1"), (db) => db.putSync(1, encodeEntry(entry(1, 5))));
+  await tamper(path.join(dataDir, "server-1"), (db) => db.putSync(1, encodeEntries([entry(1, 5)])));
   await assertRefused(dataDir, 1, /entry 2 has term 1, below the term 5 of entry 1/);
 });
 
@@ -162,8 +170,8 @@ test("refuses an environment that holds records but no meta record", async (t) =
 
 test("refuses another storage format version", async (t) => {
   const dataDir = await populated(t);
-  await tamper(path.join(dataDir, "server-1"), (db) => db.putSync("meta", encodeMeta({ formatVersion: 2, serverId: 1 })));
-  await assertRefused(dataDir, 1, /format version 2, this build reads only version 1/);
+  await tamper(path.join(dataDir, "server-1"), (db) => db.putSync("meta", encodeMeta({ formatVersion: 1, serverId: 1 })));
+  await assertRefused(dataDir, 1, /format version 1, this build reads only version 2/);
 });
 
 test("refuses a record it does not know", async (t) => {
@@ -230,8 +238,8 @@ test("the core's reads see each save once it resolves, and load returns only the
 test("a read of entries that are not there is a StorageError, and the storage then refuses to write", async (t) => {
   const storage = await LmdbStorage.open(await populated(t), 1);
   t.after(() => storage.close());
-  assert.throws(() => storage.entries(2, 5, Number.POSITIVE_INFINITY), { name: "StorageError", message: /log entry 4 was asked for \(2 to 5\), but it is missing/ });
-  assert.throws(() => storage.term(9), { name: "StorageError", message: /too short/ });
+  assert.throws(() => storage.entries(2, 5, Number.POSITIVE_INFINITY), { name: "StorageError", message: /log entry 4 was asked for, but it is missing/ });
+  assert.throws(() => storage.term(9), { name: "StorageError", message: /log entry 9 was asked for, but it is missing/ });
   await assert.rejects(storage.save(null, [entry(4, 1)]), { name: "StorageError", message: /an earlier read or write failed/ });
 });
 

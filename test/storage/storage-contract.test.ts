@@ -81,6 +81,16 @@ const cases: readonly ContractCase[] = [
     expected: { hardState: hardState(2, null, 2), entries: [...entries(1, 2, 1), ...entries(3, 4, 2)] },
   },
   {
+    name: "a truncation into the middle of an earlier save drops every later one",
+    steps: [
+      { hardState: hardState(1, 1, 0), entries: entries(1, 3, 1) },
+      { hardState: null, entries: entries(4, 6, 1) },
+      { hardState: null, entries: entries(7, 9, 1) },
+      { hardState: hardState(2, null, 3), entries: entries(5, 5, 2) },
+    ],
+    expected: { hardState: hardState(2, null, 3), entries: [...entries(1, 4, 1), ...entries(5, 5, 2)] },
+  },
+  {
     name: "a save from index 1 replaces the whole log",
     steps: [
       { hardState: null, entries: entries(1, 3, 1) },
