@@ -70,15 +70,16 @@ export interface RaftServerOptions<Query, Answer, Result> {
 /**
  * The runtime around the Raft core: it feeds the core peer messages, ticks
  * and proposals, and carries out each Ready in the order that keeps the
- * persistence rule (docs/architecture.md §4: save, then send, then apply and
- * answer). Inputs arriving in one event-loop turn are handled by one Ready:
- * many proposals become one disk write and one AppendEntries per follower.
+ * persistence rule (docs/architecture.md §4: save, then send what depends on
+ * it; a leader's AppendEntries and the answers for already committed entries
+ * depend on nothing the save holds unless it changes the term or vote).
+ * Inputs arriving in one event-loop turn are handled by one Ready: many
+ * proposals become one disk write and one AppendEntries per follower.
  *
  * It knows Raft, storage, the peers and "a state machine"; what a command,
  * a query or a result means is the state machine's and its service's
  * business (docs/architecture.md §5). Every proposal and read is settled
- * exactly once, synchronously inside the Ready loop or a tick, so an answer
- * never leaves while a later save is in flight.
+ * exactly once, synchronously inside the Ready loop or a tick.
  */
 export class RaftServer<Query, Answer, Result> {
   private readonly options: RaftServerOptions<Query, Answer, Result>;
@@ -316,6 +317,11 @@ export class RaftServer<Query, Answer, Result> {
       // A leader's AppendEntries leave before the save, and its disk write runs alongside its followers' (splitAtSave).
       const { beforeSave, afterSave } = splitAtSave(ready, this.savedHardState);
       if (beforeSave.length > 0) peers.send(beforeSave);
+      // Committed entries are durable on a majority that counted this server only once its own copy was saved,
+      // so applying them and answering their clients waits for nothing this save holds, unless it changes the
+      // term or vote the answers report (docs/architecture.md §4).
+      const appliesBeforeSave = keepsTermAndVote(ready, this.savedHardState);
+      if (appliesBeforeSave) this.applyAndServe(ready);
       // The persistence rule (Figure 2): durable before any message leaves, a vote is granted or a client is answered.
       if (this.onlyCommitIndexChanged(ready)) {
         // Raft needs no durable commit index (a restarted server relearns it from the leader): it is kept
@@ -328,12 +334,9 @@ export class RaftServer<Query, Answer, Result> {
       }
       if (ready.hardState !== null) this.savedHardState = ready.hardState;
       if (afterSave.length > 0) peers.send(afterSave);
+      if (!appliesBeforeSave) this.applyAndServe(ready);
       this.settleLostLeadership(ready);
       if (this.transferring !== null) this.checkTransfer();
-      this.apply(ready.committedEntries);
-      for (const read of ready.readStates) this.pending.confirmRead(read.context, read.index);
-      for (const context of ready.droppedReads) this.pending.takeUnconfirmedRead(context)?.settle({ kind: "not-leader" });
-      this.serveReads();
       node.advance(ready);
       this.releaseHeld();
     }
@@ -381,6 +384,14 @@ export class RaftServer<Query, Answer, Result> {
     const held = this.heldDuringTransfer;
     this.heldDuringTransfer = [];
     for (const { data, settle } of held) this.propose(data, settle);
+  }
+
+  /** Applies the Ready's committed entries, answering their writes, and serves the reads they make servable. */
+  private applyAndServe(ready: Ready): void {
+    this.apply(ready.committedEntries);
+    for (const read of ready.readStates) this.pending.confirmRead(read.context, read.index);
+    for (const context of ready.droppedReads) this.pending.takeUnconfirmedRead(context)?.settle({ kind: "not-leader" });
+    this.serveReads();
   }
 
   private apply(entries: readonly Entry[]): void {

@@ -99,3 +99,21 @@ test("a new commit index alone costs no save: it rides with the next save, and a
   assert.deepEqual(h.storage.saved.at(-1), { hardState: { currentTerm: 1, votedFor: 1, commitIndex: 2 }, entries: [] });
   assert.deepEqual(h.violations, []);
 });
+
+test("a committed write is answered while the leader saves later entries: the answer depends on nothing that save holds", async () => {
+  const h = harness();
+  await becomeLeader(h);
+  h.service.receive(42, [pack({ op: "put", key: "k", value: "1", rid: 1 })]);
+  await turns();
+  h.storage.releaseAll();
+  await turns();
+  // In one turn: server 2 acknowledges entry 2 (a majority with the leader's saved copy), and a new write arrives.
+  h.server.receivePeerMessage({ type: "AppendEntriesResponse", term: 1, from: 2, to: 1, success: true, matchIndex: 2, rejectedIndex: 0, conflictTerm: 0, conflictIndex: 0, readRound: 0 });
+  h.service.receive(43, [pack({ op: "put", key: "k", value: "2", rid: 2 })]);
+  await turns();
+  assert.equal(h.storage.criticalInFlight(), 1, "entry 3 is being saved");
+  assert.deepEqual(h.replies, [{ ok: true, index: 2, term: 1, leaderId: 1, rid: 1 }], "entry 2's write answered without waiting for it");
+  h.storage.releaseAll();
+  await turns();
+  assert.deepEqual(h.violations, []);
+});

@@ -52,6 +52,10 @@ export class GatedStorage implements RaftStorage {
     return this.gates.filter((gate) => gate.critical).length;
   }
 
+  termOrVoteInFlight(): number {
+    return this.gates.filter((gate) => gate.termOrVote).length;
+  }
+
   /**
    * The messages of `messages` that the saves in flight hold back: all of them during a term or vote save;
    * during an entries save all but a leader's AppendEntries, which vouch for nothing of the leader's own
@@ -171,7 +175,9 @@ export function harness(options: { readonly leaderWatch?: LeaderWatchTiming } = 
     seed: 7,
     nowMs: () => now,
     reply: (_handle, bytes) => {
-      if (storage.criticalInFlight() > 0) violations.push("answered a client during a save");
+      // An answer vouches for a committed entry, durable on a majority that counted the leader only once saved,
+      // and for the term it reports: a save of later entries may be in flight, a new term or vote may not.
+      if (storage.termOrVoteInFlight() > 0) violations.push("answered a client while a term or vote was being saved");
       replies.push(replyDecoder.unpack(bytes) as Record<string, unknown>);
     },
     onFatal: (error) => {
