@@ -13,8 +13,12 @@
 import { readFileSync } from "node:fs";
 import { context } from "zeromq";
 
-/** A REQ socket and its monitor. */
-const socketsPerClient = 2;
+/**
+ * A REQ socket and its monitor, twice: a client sent on to the leader opens
+ * a new pair while ZeroMQ still reaps the one it closed (a 1000-client step
+ * with room for two per client ran out as every client was redirected).
+ */
+const socketsPerClient = 4;
 /** Mailboxes and TCP connections of one client's sockets, with room for etcd's gRPC connections (one per member). */
 const descriptorsPerClient = 6;
 /** The status pollers, preload writers and read-back readers beside the measured clients, and the process's own files. */
