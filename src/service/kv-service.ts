@@ -17,6 +17,7 @@ import { parseRequest, type AdminRequest, type Request, type WriteRequest } from
 import type { ErrorCode } from "../protocol/errors.ts";
 import type { NodeId } from "../raft/index.ts";
 import type { ProposalOutcome, RaftServer, ReadOutcome, Refusal, TransferOutcome } from "../runtime/raft-server.ts";
+import { InFlightWrites } from "./in-flight-writes.ts";
 import { commandOf, queryOf, replyOfAnswer, replyOfResult, type ReadRequest } from "./kv-mapping.ts";
 
 /** Where replies go: the client endpoint. `Handle` says which client asked. */
@@ -50,6 +51,8 @@ export class KvService<Handle> {
   private readonly serverIds: ReadonlySet<NodeId>;
   /** Requests that already waited for the leadership to settle: they are answered with what is known then. */
   private readonly held = new WeakSet<Request>();
+  /** Session writes proposed and not yet settled, with the requests (the first, and retries) waiting for each. */
+  private readonly inFlight = new InFlightWrites<{ readonly handle: Handle; readonly request: WriteRequest }>();
 
   constructor(options: KvServiceOptions<Handle>) {
     this.options = options;
@@ -165,25 +168,34 @@ export class KvService<Handle> {
       const cached = sessions.cachedResult(request.client, request.seq);
       if (cached !== null) return this.send(handle, replyOfResult(cached, this.context(request.rid)));
     }
+    const session = request.client === undefined ? undefined : { client: request.client, seq: request.seq };
+    // A retry of a write still in flight waits for its entry (in-flight-writes.ts).
+    if (session !== undefined && this.inFlight.join(session.client, session.seq, { handle, request })) return;
     runtime.propose(encodeCommand(commandOf(request, this.options.wallClockMs())), (outcome: ProposalOutcome<KvResult>) => {
-      switch (outcome.kind) {
-        case "applied":
-          return this.send(handle, replyOfResult(outcome.result, this.context(request.rid)));
-        case "unknown":
-          return this.replyError(
-            handle,
-            request,
-            "TIMEOUT",
-            {
-              timeout: `the request was not confirmed in time; ${unknownOutcome}`,
-              "leadership-lost": `leadership changed before the write was confirmed; ${unknownOutcome}`,
-              "shutting-down": `server ${this.options.id} is shutting down before the write was confirmed; ${unknownOutcome}`,
-            }[outcome.reason],
-          );
-        default:
-          return this.refuse(handle, request, outcome);
-      }
+      const waiters = session === undefined ? [{ handle, request }] : this.inFlight.take(session.client, session.seq);
+      for (const waiter of waiters) this.answerWrite(waiter.handle, waiter.request, outcome);
     });
+  }
+
+  /** How a proposed write ended, as the reply to one request for it. */
+  private answerWrite(handle: Handle, request: WriteRequest, outcome: ProposalOutcome<KvResult>): void {
+    switch (outcome.kind) {
+      case "applied":
+        return this.send(handle, replyOfResult(outcome.result, this.context(request.rid)));
+      case "unknown":
+        return this.replyError(
+          handle,
+          request,
+          "TIMEOUT",
+          {
+            timeout: `the request was not confirmed in time; ${unknownOutcome}`,
+            "leadership-lost": `leadership changed before the write was confirmed; ${unknownOutcome}`,
+            "shutting-down": `server ${this.options.id} is shutting down before the write was confirmed; ${unknownOutcome}`,
+          }[outcome.reason],
+        );
+      default:
+        return this.refuse(handle, request, outcome);
+    }
   }
 
   private answerRead(handle: Handle, request: ReadRequest, answer: KvAnswer): void {
