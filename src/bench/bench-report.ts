@@ -35,6 +35,7 @@ export function formatStep(step: StepResult, mix: string): string[] {
   const lines = [
     `${step.clients} client${step.clients === 1 ? "" : "s"}, ${mix}: ${step.opsPerSecond.toFixed(0)} ops/s (${step.ops} ops in ${step.elapsedSeconds.toFixed(1)} s); ` +
       `errors: ${describeErrors(step.errors)}${step.casMismatches > 0 ? `; cas not swapped: ${step.casMismatches}` : ""}`,
+    ...(Object.keys(step.hidden).length === 0 ? [] : [`  behind the answers: ${describeErrors(step.hidden)}`]),
     latency === null
       ? "  latency: no operation succeeded"
       : `  latency: min ${formatMs(latency.min)}, p50 ${formatMs(latency.p50)}, p90 ${formatMs(latency.p90)}, p99 ${formatMs(latency.p99)}, max ${formatMs(latency.max)}`,

@@ -13,6 +13,13 @@ export interface KvTarget {
   get(key: string, options: { readonly stale: boolean }): Promise<string | null>;
   /** Sets `key` to `value` if it holds `expected` (null: absent); whether it did. */
   cas(key: string, expected: string | null, value: string): Promise<boolean>;
+  /**
+   * What the client library did on its own so far, by cause, behind the
+   * operations it answered: retries after a server's TIMEOUT or NO_LEADER,
+   * turns to another server after no reply in time. Under overload these show
+   * what the final answers hide; empty when the library does not tell.
+   */
+  readonly hidden: Readonly<Record<string, number>>;
   close(): void;
 }
 

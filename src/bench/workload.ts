@@ -30,6 +30,8 @@ export interface StepResult {
   readonly latencyMs: LatencySummary | null;
   /** Failed operations, by error code. */
   readonly errors: Readonly<Record<string, number>>;
+  /** What the clients' library did behind the answers, by cause (see KvTarget.hidden). */
+  readonly hidden: Readonly<Record<string, number>>;
   /** Compare-and-sets that did not swap (the key held something else): answered, not failed. */
   readonly casMismatches: number;
   readonly processes: readonly ProcessFigures[];
@@ -113,6 +115,7 @@ export async function runStep(
     await Promise.all(targets.map((target, client) => target.get(keyName(client), { stale: shape.stale })));
     const generator = { name: "bench", pid: process.pid };
     const sampler = new ProcessSampler([...(await system.processes()), generator]);
+    const hiddenBefore = sumCounts(targets.map((target) => target.hidden));
     const startedMs = performance.now();
     const endMs = startedMs + step.seconds * 1000;
     await Promise.all(
@@ -144,6 +147,7 @@ export async function runStep(
       opsPerSecond: histogram.count / elapsedSeconds,
       latencyMs: histogram.summary() ?? null,
       errors,
+      hidden: subtractCounts(sumCounts(targets.map((target) => target.hidden)), hiddenBefore),
       casMismatches,
       processes,
       generator: figures.find((figure) => figure.pid === generator.pid) ?? { ...generator, cpuSeconds: null, peakRssBytes: null },
@@ -151,6 +155,17 @@ export async function runStep(
   } finally {
     for (const target of targets) target.close();
   }
+}
+
+function sumCounts(counts: readonly Readonly<Record<string, number>>[]): Record<string, number> {
+  const sum: Record<string, number> = {};
+  for (const record of counts) for (const [cause, count] of Object.entries(record)) sum[cause] = (sum[cause] ?? 0) + count;
+  return sum;
+}
+
+/** `after` less `before`, without the causes that did not grow. */
+function subtractCounts(after: Readonly<Record<string, number>>, before: Readonly<Record<string, number>>): Record<string, number> {
+  return Object.fromEntries(Object.entries(after).flatMap(([cause, count]) => (count > (before[cause] ?? 0) ? [[cause, count - (before[cause] ?? 0)]] : [])));
 }
 
 /** Gives every key a value (before gets or compare-and-sets), `concurrency` writers at once. */

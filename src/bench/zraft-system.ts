@@ -19,7 +19,15 @@ import type { WatchedProcess } from "./process-sampler.ts";
 const clientOptions = { requestTimeoutMs: 2_000, deadlineMs: 20_000 } as const;
 
 class ZraftConnection implements KvTarget {
-  constructor(readonly client: ZraftClient) {}
+  readonly hidden: Record<string, number> = {};
+
+  constructor(readonly client: ZraftClient) {
+    const count = (cause: string): void => {
+      this.hidden[cause] = (this.hidden[cause] ?? 0) + 1;
+    };
+    client.on("retry", (event) => count(`retry after ${event.reason}`));
+    client.on("failover", (event) => count(`failover (${event.reason})`));
+  }
 
   async put(key: string, value: string): Promise<void> {
     await this.client.put(key, value);

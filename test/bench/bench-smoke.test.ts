@@ -35,6 +35,7 @@ test("two short steps against a fresh cluster: figures for every step and proces
       const { min, p50, p90, p99, max } = step.latencyMs;
       assert.ok(0 < min && min <= p50 && p50 <= p90 && p90 <= p99 && p99 <= max, JSON.stringify(step.latencyMs));
       assert.deepEqual(step.errors, {});
+      assert.equal(typeof step.hidden, "object", "what the client library did behind the answers");
       assert.deepEqual(step.processes.map((process: { name: string }) => process.name), ["forwarder-0", "server-1", "server-2", "server-3", "server-4", "server-5"]);
       for (const process of step.processes) {
         assert.ok(Number.isInteger(process.pid) && process.cpuSeconds >= 0 && process.peakRssBytes > 1_000_000, JSON.stringify(process));

@@ -15,6 +15,7 @@ function memoryStore(data: Map<string, string>): () => KvTarget {
     put: async (key, value) => void data.set(key, value),
     get: async (key) => data.get(key) ?? null,
     cas: async () => false,
+    hidden: {},
     close: () => {},
   });
 }
