@@ -8,7 +8,7 @@ import type { Entry, EntryType, HardState, NodeId } from "../raft/index.ts";
 
 /**
  * Bumped whenever a layout below changes; a directory of another version is refused, never converted silently.
- * Version 2: one log record per save instead of one per entry.
+ * Version 2: log records hold runs of entries instead of one each.
  */
 export const storageFormatVersion = 2;
 
@@ -18,17 +18,26 @@ export interface MetaRecord {
   readonly serverId: NodeId;
 }
 
-// Log record: the entries of one save, which are contiguous, under the index of the first:
+// Log record: a run of contiguous entries, under the index of the first:
 //   [first index: u64 BE][count: u32 BE], then per entry [type code: u8][term: u64 BE][data length: u32 BE][data...]
 // The first index is stored again in the value (besides the key) so that a value found under the wrong
 // key is detected at load.
 //
-// One record per save, not per entry, because of how LMDB writes: each transaction copies the leaf page
-// it changes out of the memory map, so the leaves of small records appended save after save are each
-// mapped into the process once, and its RSS would grow with the whole log. A save's entries together
-// mostly exceed what a leaf holds inline and go to overflow pages, written once and mapped only when read
-// (docs/architecture.md §2).
+// Records of at least sealedRecordBytes, not one per entry, because of how LMDB writes: each transaction
+// copies the leaf page it changes out of the memory map, so the leaves of small records appended save
+// after save are each mapped into the process once, and its RSS would grow with the whole log. Measured
+// with lmdb-js 3.5.6 on 4 KB pages, values of up to 4,096 bytes written one per transaction all end up
+// mapped, larger ones (overflow pages of their own) do not: a sealed record is written once and mapped
+// only when read, and the leaves hold a few bytes per record. Saves rewrite the open record until it is
+// sealed; the pages it leaves are freed and reused (docs/architecture.md §2).
 const recordHeaderBytes = 12;
+
+/**
+ * A record this large is sealed: saves start a new record after it rather
+ * than rewrite it. Twice the size past which values stopped being mapped,
+ * so that the slack of a record's last overflow page stays small.
+ */
+export const sealedRecordBytes = 8192;
 const entryHeaderBytes = 13;
 
 // Codes are part of the on-disk format: never renumber them. A Record over the union forces a code for every new type.
@@ -53,7 +62,7 @@ function parseJsonRecord(value: unknown, what: string): Record<string, unknown> 
   return parsed as Record<string, unknown>;
 }
 
-/** The record stored for the entries of one save (at least one, contiguous). */
+/** The record stored for a run of entries (at least one, contiguous). */
 export function encodeEntries(entries: readonly Entry[]): Uint8Array {
   let bytes = recordHeaderBytes;
   for (const entry of entries) bytes += entryHeaderBytes + entry.data.length;
@@ -70,12 +79,6 @@ export function encodeEntries(entries: readonly Entry[]): Uint8Array {
     at += entryHeaderBytes + entry.data.length;
   }
   return record;
-}
-
-/** The index of the last entry of the record stored under `key`, reading its header only. */
-export function lastIndexOfRecord(key: unknown, value: unknown): number | string {
-  const header = recordHeader(key, value);
-  return typeof header === "string" ? header : key as number + header.count - 1;
 }
 
 /** Reads the entries of the record stored under `key`, checking that it is the record for that key. */

@@ -12,7 +12,7 @@ import {
   encodeEntries,
   encodeHardState,
   encodeMeta,
-  lastIndexOfRecord,
+  sealedRecordBytes,
   storageFormatVersion,
 } from "./lmdb-records.ts";
 import { probeLmdbEnvironment } from "./lmdb-probe.ts";
@@ -31,6 +31,17 @@ const recordKeys: ReadonlySet<unknown> = new Set([metaKey, hardStateKey]);
 const logEnd = "";
 
 type Database = RootDatabase<Uint8Array, number | string>;
+
+interface LogEnd {
+  readonly last: LogPosition;
+  /** The key of the last record while saves may still add to it (under sealedRecordBytes), else null. */
+  readonly open: LogIndex | null;
+}
+
+/** `key` when the record under it is still open (see LogEnd.open). */
+function openKey(key: LogIndex, record: Uint8Array): LogIndex | null {
+  return record.length < sealedRecordBytes ? key : null;
+}
 
 function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
@@ -82,6 +93,15 @@ export class LmdbStorage implements RaftStorage, LogStorage {
     /** The environment's directory. */
     readonly path: string,
     private readonly db: Database,
+    /**
+     * The end of the log: its last entry, and the last record while it is
+     * small enough to take more entries (see lmdb-records.ts). A save
+     * appends without reading a sealed record, whose pages would then be
+     * mapped into the process. Set when a save's transaction callback has
+     * passed every check; a save whose commit then fails leaves the storage
+     * refusing every later write.
+     */
+    private end: LogEnd,
   ) {}
 
   /**
@@ -119,8 +139,7 @@ export class LmdbStorage implements RaftStorage, LogStorage {
     }
     try {
       await claim(db, directory, serverId);
-      verifyState(db, directory);
-      return new LmdbStorage(directory, db);
+      return new LmdbStorage(directory, db, verifyState(db, directory));
     } catch (error) {
       await db.close();
       throw error instanceof StorageError
@@ -201,19 +220,30 @@ export class LmdbStorage implements RaftStorage, LogStorage {
 
   // Runs inside the write transaction, so its reads see the saves queued before it.
   private write(hardState: HardState | null, entries: readonly Entry[]): void {
-    const lastIndex = this.readLastIndex();
+    const { last, open } = this.end;
+    const lastIndex = last.index;
     const first = entries[0];
     const keep = first === undefined ? lastIndex : Math.min(first.index - 1, lastIndex);
     assert(keep >= 0, `save: first entry has invalid index ${String(first?.index)}`);
-    const appendProblem = findAppendProblem(this.readPosition(keep), entries);
+    const kept = keep === lastIndex ? last : this.readPosition(keep);
+    const appendProblem = findAppendProblem(kept, entries);
     assert(appendProblem === null, `save: ${appendProblem ?? ""}`);
     const nextHardState = hardState ?? readHardState(this.db, this.path);
     const hardStateProblem = findHardStateProblem(nextHardState, keep + entries.length);
     assert(hardStateProblem === null, `save: ${hardStateProblem ?? ""}`);
 
     if (keep < lastIndex) this.truncateAfter(keep);
-    if (first !== undefined) this.db.putSync(first.index, encodeEntries(entries));
+    // Small saves fill the open record up to a sealed one's size; after a truncation none is open.
+    let nextOpen = keep === lastIndex ? open : null;
+    if (first !== undefined) {
+      const joined = nextOpen === null ? entries : [...this.recordHolding(nextOpen), ...entries];
+      const encoded = encodeEntries(joined);
+      this.db.putSync(joined[0]!.index, encoded);
+      nextOpen = openKey(joined[0]!.index, encoded);
+    }
     if (hardState !== null) this.db.putSync(hardStateKey, encodeHardState(hardState));
+    const { index, term } = entries.at(-1) ?? kept;
+    this.end = { last: { index, term }, open: nextOpen };
   }
 
   /** Removes the records after `keep`, and cuts the one that holds `keep` back to it. */
@@ -223,13 +253,6 @@ export class LmdbStorage implements RaftStorage, LogStorage {
     if (keep === 0) return;
     const holder = this.recordHolding(keep);
     if (holder.at(-1)!.index > keep) this.db.putSync(holder[0]!.index, encodeEntries(holder.slice(0, keep - holder[0]!.index + 1)));
-  }
-
-  private readLastIndex(): LogIndex {
-    for (const { key, value } of this.db.getRange({ start: logEnd, end: 0, reverse: true, exclusiveStart: true, limit: 1 })) {
-      return this.checked(lastIndexOfRecord(key, value));
-    }
-    return 0;
   }
 
   private readPosition(index: LogIndex): LogPosition {
@@ -357,10 +380,11 @@ function readHardState(db: Database, directory: string): HardState {
 /**
  * Reads every record and checks the whole state (the same checks MemoryStorage
  * applies on each save), holding one record at a time: memory does not grow
- * with the log.
+ * with the log. Returns where the log ends.
  */
-function verifyState(db: Database, directory: string): void {
+function verifyState(db: Database, directory: string): LogEnd {
   let previous: LogPosition = logStart;
+  let open: LogIndex | null = null;
   for (const { key, value } of db.getRange()) {
     if (recordKeys.has(key)) continue;
     if (typeof key !== "number") throw new StorageError(directory, `holds an unexpected record ${JSON.stringify(key)}`);
@@ -369,8 +393,10 @@ function verifyState(db: Database, directory: string): void {
     const logProblem = findAppendProblem(previous, entries);
     if (logProblem !== null) throw new StorageError(directory, `log is inconsistent: ${logProblem}`);
     previous = entries.at(-1)!;
+    open = openKey(key, value as Uint8Array);
   }
   const hardState = readHardState(db, directory);
   const hardStateProblem = findHardStateProblem(hardState, previous.index);
   if (hardStateProblem !== null) throw new StorageError(directory, hardStateProblem);
+  return { last: { index: previous.index, term: previous.term }, open };
 }

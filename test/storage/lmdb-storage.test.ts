@@ -27,14 +27,15 @@ function temporaryDirectory(t: { after(fn: () => void): void }): string {
   return directory;
 }
 
-/** A data directory of server 1 holding a three-entry log, saved one entry at a time (one record each). */
+/** A data directory of server 1 holding a three-entry log, in three records so that one can be tampered with alone. */
 async function populated(t: { after(fn: () => void): void }): Promise<string> {
   const dataDir = temporaryDirectory(t);
   const storage = await LmdbStorage.open(dataDir, 1);
-  await storage.save({ currentTerm: 1, votedFor: 1, commitIndex: 0 }, [entry(1, 1)]);
-  await storage.save(null, [entry(2, 1)]);
-  await storage.save({ currentTerm: 1, votedFor: 1, commitIndex: 2 }, [entry(3, 1)]);
+  await storage.save({ currentTerm: 1, votedFor: 1, commitIndex: 2 }, [entry(1, 1), entry(2, 1), entry(3, 1)]);
   await storage.close();
+  await tamper(path.join(dataDir, "server-1"), (db) => {
+    for (const index of [1, 2, 3]) db.putSync(index, encodeEntries([entry(index, 1)]));
+  });
   return dataDir;
 }
 
@@ -252,4 +253,34 @@ test("a log of a thousand entries is verified whole at open but loaded only as f
   t.after(() => reopened.close());
   assert.deepEqual((await reopened.load(26 * 10)).entries.map((e) => e.index), Array.from({ length: 10 }, (_, i) => 991 + i));
   assert.deepEqual(reopened.entries(1, 2, Number.POSITIVE_INFINITY), [entry(1, 1), entry(2, 1)]);
+});
+
+/** The keys of the log records in `environment` (the storage must be closed). */
+async function recordKeys(environment: string): Promise<unknown[]> {
+  const db = openRaw(environment);
+  try {
+    return [...db.getKeys({ start: 1, end: "" })];
+  } finally {
+    await db.close();
+  }
+}
+
+// docs/architecture.md §2: small records appended save after save would each map a leaf page into the server.
+test("small saves fill one record until it is sealed, across a reopen; a record cut by a truncation takes no more", async (t) => {
+  const dataDir = temporaryDirectory(t);
+  const environment = path.join(dataDir, "server-1");
+  const big = (index: number, term: number): Entry => ({ index, term, type: "command", data: new Uint8Array(100).fill(index) });
+  let storage = await LmdbStorage.open(dataDir, 1);
+  for (let index = 1; index <= 80; index++) await storage.save({ currentTerm: 1, votedFor: 1, commitIndex: 0 }, [big(index, 1)]);
+  await storage.close();
+  // 12 header bytes and 113 per entry: the first record is sealed at 73 entries, past 8,192 bytes.
+  assert.deepEqual(await recordKeys(environment), [1, 74]);
+
+  storage = await LmdbStorage.open(dataDir, 1);
+  await storage.save(null, [big(81, 1)]);
+  await storage.save(null, [big(5, 2)]);
+  await storage.save(null, [big(6, 2)]);
+  assert.deepEqual((await storage.load()).entries, [1, 2, 3, 4].map((i) => big(i, 1)).concat([big(5, 2), big(6, 2)]));
+  await storage.close();
+  assert.deepEqual(await recordKeys(environment), [1, 5], "the cut record takes no more; entries 5 and 6 share a new one");
 });
