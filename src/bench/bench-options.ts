@@ -24,7 +24,7 @@ export interface BenchOptions {
 
 export const benchUsage = `usage: npm run bench -- [--clients LIST] [--seconds N] [--mix put|get|mixed|cas] [--keys N] [--value-size B] [--stale] [--config FILE] [--json FILE] [--vs-etcd]
   --clients LIST    concurrency of each step, comma-separated closed-loop clients (default 1,8,32,128);
-                    the overload check is --clients 128,1000 (1000 clients need about 6,300 open files: ulimit -n)
+                    the overload check is --clients 128,1000 (1000 clients need about 10,300 open files: ulimit -n)
   --seconds N       length of each step in seconds (default 10)
   --mix MIX         put: puts only; get: gets only; mixed: half each; cas: compare-and-set of the value read last (default put)
   --keys N          size of the key space, at least the largest --clients: each client owns its own keys (default 1000)

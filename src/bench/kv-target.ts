@@ -35,6 +35,11 @@ export interface KvSystem {
   /** Waits until the work of the last step is done everywhere, so that it does not slow the next. */
   settle(): Promise<void>;
   /** A short name for a failed operation's error: a protocol error code, or the error's name. */
+  /**
+   * @throws the error itself when it is this process's own failure, not the
+   * system's answer (out of sockets, say): a client that fails at once would
+   * otherwise spin, and the step would measure the generator.
+   */
   errorCode(error: unknown): string;
   /** Stops what the run started; closes every connection. Idempotent. */
   cleanup(options?: { readonly keepDir?: boolean }): Promise<void>;

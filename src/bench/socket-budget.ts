@@ -14,13 +14,15 @@ import { readFileSync } from "node:fs";
 import { context } from "zeromq";
 
 /**
- * A REQ socket and its monitor, twice: a client sent on to the leader opens
- * a new pair while ZeroMQ still reaps the one it closed (a 1000-client step
- * with room for two per client ran out as every client was redirected).
+ * A REQ socket and its monitor, which is two ZeroMQ sockets (the observer's
+ * and libzmq's own), so three, measured; twice, since a client sent on to
+ * the leader opens a new set while ZeroMQ still reaps the one it closed (a
+ * 1000-client step with room for two, then four, per client ran out as
+ * every client was redirected at once).
  */
-const socketsPerClient = 4;
-/** Mailboxes and TCP connections of one client's sockets, with room for etcd's gRPC connections (one per member). */
-const descriptorsPerClient = 6;
+const socketsPerClient = 6;
+/** The five descriptors one set holds (mailboxes, the TCP connection), measured, twice; also room for etcd's gRPC connections. */
+const descriptorsPerClient = 10;
 /** The status pollers, preload writers and read-back readers beside the measured clients, and the process's own files. */
 const spare = 256;
 

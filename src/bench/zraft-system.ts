@@ -6,6 +6,7 @@
  * their status replies (the forwarder's pid is not reported: attached runs
  * measure the servers only).
  */
+import { SocketLimitError } from "../client/lazy-pirate-socket.ts";
 import type { ZraftClient } from "../client/zraft-client.ts";
 import { waitFor } from "../local-cluster/index.ts";
 import { ZraftError } from "../protocol/errors.ts";
@@ -92,6 +93,7 @@ export class ZraftSystem implements KvSystem {
   }
 
   errorCode(error: unknown): string {
+    if (error instanceof SocketLimitError) throw error;
     if (error instanceof ZraftError) return error.code;
     return error instanceof Error ? error.name : "unknown";
   }
