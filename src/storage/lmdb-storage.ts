@@ -361,7 +361,10 @@ async function claim(db: Database, directory: string, serverId: NodeId): Promise
   if (meta.formatVersion !== storageFormatVersion) {
     throw new StorageError(
       directory,
-      `has storage format version ${meta.formatVersion}, this build reads only version ${storageFormatVersion}`,
+      `has storage format version ${meta.formatVersion}, this build reads only version ${storageFormatVersion}` +
+        (meta.formatVersion < storageFormatVersion
+          ? ` (an older zraft wrote it and there is no converter: move the directory aside to start this server empty)`
+          : ""),
     );
   }
   if (meta.serverId !== serverId) {
