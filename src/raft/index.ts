@@ -8,5 +8,5 @@ export { describeMessage } from "./describe.ts";
 export { type LogStorage, takeWithin } from "./log-storage.ts";
 export { RaftNode, type RaftNodeOptions } from "./node.ts";
 export { type Random, SeededRandom } from "./random.ts";
-export { keepsTermAndVote, splitAtSave, type Ready } from "./ready.ts";
+export { appliesBeforeSave, keepsTermAndVote, splitAtSave, type Ready } from "./ready.ts";
 export * from "./types.ts";

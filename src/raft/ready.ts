@@ -11,7 +11,8 @@ import type { Entry, HardState, Message, ReadState, SoftState } from "./types.ts
  *   2. only then send `messages`: they may grant votes or acknowledge entries
  *      that must not be forgotten by a crash (splitAtSave says which may
  *      leave before the write: a leader's AppendEntries);
- *   3. apply `committedEntries` in order, and serve `readStates` once applied;
+ *   3. apply `committedEntries` in order, and serve `readStates` once applied
+ *      (appliesBeforeSave says when this may come before step 1);
  *   4. call `node.advance(ready)`.
  */
 export interface Ready {
@@ -50,4 +51,15 @@ export function splitAtSave(ready: Ready, saved: HardState): { readonly beforeSa
   const afterSave: Message[] = [];
   for (const message of ready.messages) (message.type === "AppendEntries" ? beforeSave : afterSave).push(message);
   return { beforeSave, afterSave };
+}
+
+/**
+ * Whether `ready`'s committed entries may be applied, and their clients
+ * answered, before its write completes: when the write keeps the saved term
+ * and vote. A committed entry is durable on a majority that counted this
+ * server only once its own copy was saved (advance() moves stableIndex), so
+ * an answer vouches for nothing the write holds, save the term it reports.
+ */
+export function appliesBeforeSave(ready: Ready, saved: HardState): boolean {
+  return keepsTermAndVote(ready, saved);
 }

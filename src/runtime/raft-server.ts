@@ -1,4 +1,4 @@
-import { keepsTermAndVote, splitAtSave, type Entry, type HardState, type Message, type NodeId, type NodeStatus, type RaftNode, type Ready } from "../raft/index.ts";
+import { appliesBeforeSave, keepsTermAndVote, splitAtSave, type Entry, type HardState, type Message, type NodeId, type NodeStatus, type RaftNode, type Ready } from "../raft/index.ts";
 import type { StateMachine } from "../state-machine/state-machine.ts";
 import type { RaftStorage } from "../storage/storage.ts";
 import { LeaderWatch, type LeaderWatchTiming } from "./leader-watch.ts";
@@ -317,11 +317,9 @@ export class RaftServer<Query, Answer, Result> {
       // A leader's AppendEntries leave before the save, and its disk write runs alongside its followers' (splitAtSave).
       const { beforeSave, afterSave } = splitAtSave(ready, this.savedHardState);
       if (beforeSave.length > 0) peers.send(beforeSave);
-      // Committed entries are durable on a majority that counted this server only once its own copy was saved,
-      // so applying them and answering their clients waits for nothing this save holds, unless it changes the
-      // term or vote the answers report (docs/architecture.md §4).
-      const appliesBeforeSave = keepsTermAndVote(ready, this.savedHardState);
-      if (appliesBeforeSave) this.applyAndServe(ready);
+      // Answers for committed entries wait for nothing this save holds, unless it changes the term or vote (docs/architecture.md §4).
+      const applyFirst = appliesBeforeSave(ready, this.savedHardState);
+      if (applyFirst) this.applyAndServe(ready);
       // The persistence rule (Figure 2): durable before any message leaves, a vote is granted or a client is answered.
       if (this.onlyCommitIndexChanged(ready)) {
         // Raft needs no durable commit index (a restarted server relearns it from the leader): it is kept
@@ -334,7 +332,7 @@ export class RaftServer<Query, Answer, Result> {
       }
       if (ready.hardState !== null) this.savedHardState = ready.hardState;
       if (afterSave.length > 0) peers.send(afterSave);
-      if (!appliesBeforeSave) this.applyAndServe(ready);
+      if (!applyFirst) this.applyAndServe(ready);
       this.settleLostLeadership(ready);
       if (this.transferring !== null) this.checkTransfer();
       node.advance(ready);

@@ -3,6 +3,7 @@ import type { Logger } from "../../src/base/logger.ts";
 import {
   RaftNode,
   emptyHardState,
+  appliesBeforeSave,
   splitAtSave,
   type Entry,
   type HardState,
@@ -454,15 +455,28 @@ export class SimCluster {
   /**
    * The persistence rule of src/raft/ready.ts as the runtime carries it out:
    * a leader's AppendEntries first when the term and vote on disk stay as
-   * they are, then persist, send the rest, apply, advance. False when the
+   * they are, and then the committed entries applied (appliesBeforeSave),
+   * then persist, send the rest, apply (if not yet), advance. False when the
    * server crashed before its save (and nothing after the early sends happened).
    */
+  /** Step 3 of the rule: the committed entries to the state machine, with the reads they make servable. */
+  private apply(server: SimServer, status: NodeStatus, ready: Ready): void {
+    for (const entry of ready.committedEntries) {
+      this.checker.checkApplied(server.id, entry, server.lastApplied + 1, status.commitIndex);
+      server.stateMachine.apply(entry);
+      server.lastApplied = entry.index;
+    }
+    this.reads.check(server.id, ready.readStates, ready.droppedReads);
+  }
+
   private handleReady(server: SimServer, node: SimNode, ready: Ready): boolean {
     const status = node.status();
     const hardState = ready.hardState;
     const { beforeSave, afterSave } = splitAtSave(ready, server.savedHardState);
+    const applyFirst = appliesBeforeSave(ready, server.savedHardState);
     this.elections.sent(server.id, beforeSave, this.nowMs);
     for (const message of beforeSave) this.network.send(message);
+    if (applyFirst) this.apply(server, status, ready);
     if (beforeSave.length > 0 && ready.entries.length > 0 && this.crashBeforeSave?.(server.id) === true) {
       this.crash(server.id);
       return false;
@@ -485,12 +499,7 @@ export class SimCluster {
     }
     this.elections.sent(server.id, afterSave, this.nowMs);
     for (const message of afterSave) this.network.send(message);
-    for (const entry of ready.committedEntries) {
-      this.checker.checkApplied(server.id, entry, server.lastApplied + 1, status.commitIndex);
-      server.stateMachine.apply(entry);
-      server.lastApplied = entry.index;
-    }
-    this.reads.check(server.id, ready.readStates, ready.droppedReads);
+    if (!applyFirst) this.apply(server, status, ready);
     for (const observer of this.readyObservers) observer(server.id, ready);
     node.advance(ready);
     return true;
