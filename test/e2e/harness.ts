@@ -122,6 +122,12 @@ export class TestCluster extends LocalCluster {
     return cluster;
   }
 
+  /** Sends `name` to server `id` without waiting for it to exit (SIGSTOP and SIGCONT do not end it). */
+  signalServer(id: number, name: NodeJS.Signals): void {
+    const server = this.process(`server-${id}`);
+    if (server?.running === true) process.kill(server.pid, name);
+  }
+
   /**
    * Closes the clients, SIGKILLs every process and waits for them to exit.
    * Removes the temp directory unless `failed` (then prints where it is and

@@ -13,20 +13,14 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { TestCluster, waitFor } from "./harness.ts";
 import { clientEndpointOf, requestOnce } from "./cluster-wire.ts";
 
-/** Sends `name` to server `id` without waiting for it to exit (SIGSTOP and SIGCONT do not end it). */
-function signal(cluster: TestCluster, id: number, name: NodeJS.Signals): void {
-  const server = cluster.process(`server-${id}`);
-  if (server?.running === true) process.kill(server.pid, name);
-}
-
 test("a paused follower rejoins without disrupting; a paused leader is replaced and then follows", async (t) => {
   const cluster = await TestCluster.start(t, { electionTimeoutMs: [300, 600], heartbeatMs: 50 });
   const leader = await cluster.findLeader();
   const follower = cluster.serverIds.find((id) => id !== leader.id) as number;
 
-  signal(cluster, follower, "SIGSTOP");
+  cluster.signalServer(follower, "SIGSTOP");
   await sleep(3_000); // several election timeouts
-  signal(cluster, follower, "SIGCONT");
+  cluster.signalServer(follower, "SIGCONT");
   await waitFor(async () => (await cluster.status(follower))?.leaderId === leader.id, {
     timeoutMs: 10_000,
     what: `server ${follower} to follow server ${leader.id} again`,
@@ -37,7 +31,7 @@ test("a paused follower rejoins without disrupting; a paused leader is replaced 
     assert.equal(status.leaderId, leader.id);
   }
 
-  signal(cluster, leader.id, "SIGSTOP");
+  cluster.signalServer(leader.id, "SIGSTOP");
   const successor = await waitFor(
     async () => {
       const now = await cluster.findLeader({ timeoutMs: 500 }).catch(() => undefined);
@@ -45,7 +39,7 @@ test("a paused follower rejoins without disrupting; a paused leader is replaced 
     },
     { timeoutMs: 15_000, what: "a new leader while the old one is paused" },
   );
-  signal(cluster, leader.id, "SIGCONT");
+  cluster.signalServer(leader.id, "SIGCONT");
   await waitFor(async () => (await cluster.status(leader.id))?.leaderId === successor.id, { timeoutMs: 10_000, what: "the old leader to follow the new one" });
   const after = await cluster.findLeader();
   assert.equal(after.id, successor.id);
@@ -56,9 +50,9 @@ test("a leader that loses its majority steps down: a client hears NO_LEADER or N
   const cluster = await TestCluster.start(t, { electionTimeoutMs: [300, 600], heartbeatMs: 50 });
   const leader = await cluster.findLeader();
   const followers = cluster.serverIds.filter((id) => id !== leader.id);
-  for (const id of followers) signal(cluster, id, "SIGSTOP");
+  for (const id of followers) cluster.signalServer(id, "SIGSTOP");
   t.after(() => {
-    for (const id of followers) signal(cluster, id, "SIGCONT");
+    for (const id of followers) cluster.signalServer(id, "SIGCONT");
   });
   await waitFor(async () => (await cluster.status(leader.id))?.role === "follower", { timeoutMs: 5_000, what: "the isolated leader to step down" });
   const started = performance.now();

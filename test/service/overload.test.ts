@@ -20,12 +20,6 @@ const overloaded = /has too many requests in progress; retry shortly/;
 /** Three times the per-connection limit. */
 const pipelined = 3000;
 
-/** Sends `name` to server `id` without waiting for it to exit (SIGSTOP and SIGCONT do not end it). */
-function signal(cluster: TestCluster, id: number, name: NodeJS.Signals): void {
-  const server = cluster.process(`server-${id}`);
-  if (server?.running === true) process.kill(server.pid, name);
-}
-
 test("writes pipelined past the per-connection limit: each gets one reply, the excess a clean refusal, and serving goes on", async (t) => {
   // Long timeouts: the leader must still lead, unable to commit, while the burst arrives (CheckQuorum would depose it
   // after one election timeout). A leader that commits as fast as the writes come never has 1000 in progress: a
@@ -45,7 +39,7 @@ test("writes pipelined past the per-connection limit: each gets one reply, the e
   const paused = cluster.serverIds.filter((id) => id !== leader.id).slice(0, 3);
   const outcome = new Map<number, string>();
   try {
-    for (const id of paused) signal(cluster, id, "SIGSTOP");
+    for (const id of paused) cluster.signalServer(id, "SIGSTOP");
     for (let i = 0; i < pipelined; i++) await dealer.send(encodeRequest({ op: "put", key: `overload/${i}`, value: i, rid: i }));
     while (outcome.size < pipelined) {
       const reply = await dealer.receive();
@@ -54,7 +48,7 @@ test("writes pipelined past the per-connection limit: each gets one reply, the e
       outcome.set(rid, reply.ok === true ? "done" : overloaded.test(String(reply.message)) ? "refused" : String(reply.error));
     }
   } finally {
-    for (const id of paused) signal(cluster, id, "SIGCONT");
+    for (const id of paused) cluster.signalServer(id, "SIGCONT");
   }
   const counts = new Map<string, number[]>();
   for (const [rid, result] of outcome) counts.set(result, [...(counts.get(result) ?? []), rid]);
