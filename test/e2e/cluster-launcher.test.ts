@@ -9,7 +9,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { ManagedProcess, TestCluster, isProcessAlive, runCommand, waitFor } from "./harness.ts";
 
@@ -67,8 +67,22 @@ test("no child survives the launcher being killed with SIGKILL", async (t) => {
   await waitFor(() => [...pids.values()].every((pid) => !isProcessAlive(pid)), {
     timeoutMs: 15_000,
     what: "every child of the killed launcher to exit",
+  }).catch((error: Error) => {
+    const survivors = [...pids].filter(([, pid]) => isProcessAlive(pid)).map(([name, pid]) => `${name} (${processState(pid)})`);
+    throw new Error(`${error.message}; still running: ${survivors.join(", ")}`);
   });
 });
+
+/** A live process's state and what it waits in, from /proc, for a failure message. */
+function processState(pid: number): string {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const wchan = readFileSync(`/proc/${pid}/wchan`, "utf8");
+    return `state ${stat.slice(stat.lastIndexOf(")") + 2).split(" ")[0]}, waiting in ${wchan || "-"}`;
+  } catch (error) {
+    return String(error);
+  }
+}
 
 test("a child failing at start-up stops the whole cluster with exit code 1", async (t) => {
   const { launcher, cluster } = await startLauncher(t);
