@@ -32,15 +32,17 @@ const logEnd = "";
 
 type Database = RootDatabase<Uint8Array, number | string>;
 
+/** The stored state as the saves called so far leave it, kept so that a save that appends reads nothing. */
 interface LogEnd {
   readonly last: LogPosition;
-  /** The key of the last record while saves may still add to it (under sealedRecordBytes), else null. */
-  readonly open: LogIndex | null;
+  /** The entries of the last record while saves may still add to it (under sealedRecordBytes), else null. */
+  readonly open: readonly Entry[] | null;
+  readonly hardState: HardState;
 }
 
-/** `key` when the record under it is still open (see LogEnd.open). */
-function openKey(key: LogIndex, record: Uint8Array): LogIndex | null {
-  return record.length < sealedRecordBytes ? key : null;
+/** `entries` when their record is still open (see LogEnd.open). */
+function openEntries(entries: readonly Entry[], record: Uint8Array): readonly Entry[] | null {
+  return record.length < sealedRecordBytes ? entries : null;
 }
 
 function describe(error: unknown): string {
@@ -74,6 +76,15 @@ async function writeFailureOf(error: unknown): Promise<string> {
  * the disk syncs. test/storage/lmdb-durability.test.ts checks the order of
  * the syscalls.
  *
+ * A save that only appends (every save but a follower's repair of a
+ * conflicting suffix) is worked out on the calling thread from the state the
+ * saves before it leave (LogEnd) and handed to the writer thread as one
+ * batch: one trip there and back. A transaction whose callback runs inside
+ * it costs two more trips between the threads, each a wake-up on a busy
+ * machine, and the followers' saves are on every write's path. A save that
+ * truncates reads the log, so it first waits for the saves before it, and
+ * the saves after it wait for it.
+ *
  * A directory that is unreadable, corrupt, of another format version or of
  * another server is refused with a StorageError; it is never reset. An
  * existing environment is first read by a throwaway process
@@ -86,6 +97,8 @@ async function writeFailureOf(error: unknown): Promise<string> {
 export class LmdbStorage implements RaftStorage, LogStorage {
   // Settles when the last queued save has; close() and load() wait for it.
   private lastSave: Promise<unknown> = Promise.resolve();
+  // While a save that truncates waits for the saves before it: every later save waits behind it.
+  private waiting: Promise<unknown> | null = null;
   private failure: unknown = null;
   private closed = false;
 
@@ -94,12 +107,12 @@ export class LmdbStorage implements RaftStorage, LogStorage {
     readonly path: string,
     private readonly db: Database,
     /**
-     * The end of the log: its last entry, and the last record while it is
-     * small enough to take more entries (see lmdb-records.ts). A save
-     * appends without reading a sealed record, whose pages would then be
-     * mapped into the process. Set when a save's transaction callback has
-     * passed every check; a save whose commit then fails leaves the storage
-     * refusing every later write.
+     * The end of the log: its last entry, the last record while it is
+     * small enough to take more entries (see lmdb-records.ts), and the hard
+     * state. A save appends without reading a sealed record, whose pages
+     * would then be mapped into the process. Set when a save has passed
+     * every check and is handed to LMDB; a save whose commit then fails
+     * leaves the storage refusing every later write.
      */
     private end: LogEnd,
   ) {}
@@ -186,8 +199,26 @@ export class LmdbStorage implements RaftStorage, LogStorage {
     } catch (error) {
       return Promise.reject(error);
     }
-    // A child transaction is aborted (nothing written) when its callback throws; a plain one is not.
-    const written = this.db.childTransaction(() => this.write(hardState, entries));
+    const first = entries[0];
+    const truncates = first !== undefined && first.index <= this.end.last.index;
+    let written: Promise<unknown>;
+    if (this.waiting === null && !truncates) {
+      try {
+        written = this.write(hardState, entries);
+      } catch (error) {
+        written = Promise.reject(error);
+      }
+    } else {
+      const waited = this.lastSave.then(() => {
+        this.checkUsable();
+        return this.write(hardState, entries);
+      });
+      this.waiting = waited;
+      void waited.finally(() => {
+        if (this.waiting === waited) this.waiting = null;
+      }).catch(() => undefined);
+      written = waited;
+    }
     const saved = written.then(
       () => undefined,
       async (error: unknown) => {
@@ -218,41 +249,52 @@ export class LmdbStorage implements RaftStorage, LogStorage {
     }
   }
 
-  // Runs inside the write transaction, so its reads see the saves queued before it.
-  private write(hardState: HardState | null, entries: readonly Entry[]): void {
+  /**
+   * Checks a save against LogEnd and hands it to LMDB as one batch (one
+   * transaction). Throws AssertionError, having written nothing, when the
+   * result would not be a valid log. Reads the log only when it truncates,
+   * and is then called only once every earlier save has settled.
+   */
+  private write(hardState: HardState | null, entries: readonly Entry[]): Promise<unknown> {
     const { last, open } = this.end;
     const lastIndex = last.index;
     const first = entries[0];
     const keep = first === undefined ? lastIndex : Math.min(first.index - 1, lastIndex);
     assert(keep >= 0, `save: first entry has invalid index ${String(first?.index)}`);
-    const kept = keep === lastIndex ? last : this.readPosition(keep);
+    const kept = keep === lastIndex ? last : this.read(() => this.readPosition(keep));
     const appendProblem = findAppendProblem(kept, entries);
     assert(appendProblem === null, `save: ${appendProblem ?? ""}`);
-    const nextHardState = hardState ?? readHardState(this.db, this.path);
+    const nextHardState = hardState ?? this.end.hardState;
     const hardStateProblem = findHardStateProblem(nextHardState, keep + entries.length);
     assert(hardStateProblem === null, `save: ${hardStateProblem ?? ""}`);
 
-    if (keep < lastIndex) this.truncateAfter(keep);
+    const removed: LogIndex[] = [];
+    const records: [LogIndex, Uint8Array][] = [];
+    if (keep < lastIndex) this.read(() => this.truncateAfter(keep, removed, records));
     // Small saves fill the open record up to a sealed one's size; after a truncation none is open.
     let nextOpen = keep === lastIndex ? open : null;
     if (first !== undefined) {
-      const joined = nextOpen === null ? entries : [...this.recordHolding(nextOpen), ...entries];
+      const joined = nextOpen === null ? entries : [...nextOpen, ...entries];
       const encoded = encodeEntries(joined);
-      this.db.putSync(joined[0]!.index, encoded);
-      nextOpen = openKey(joined[0]!.index, encoded);
+      records.push([joined[0]!.index, encoded]);
+      nextOpen = openEntries(joined, encoded);
     }
-    if (hardState !== null) this.db.putSync(hardStateKey, encodeHardState(hardState));
+    const written = this.db.batch(() => {
+      for (const key of removed) void this.db.remove(key);
+      for (const [key, record] of records) void this.db.put(key, record);
+      if (hardState !== null) void this.db.put(hardStateKey, encodeHardState(hardState));
+    });
     const { index, term } = entries.at(-1) ?? kept;
-    this.end = { last: { index, term }, open: nextOpen };
+    this.end = { last: { index, term }, open: nextOpen, hardState: nextHardState };
+    return written;
   }
 
-  /** Removes the records after `keep`, and cuts the one that holds `keep` back to it. */
-  private truncateAfter(keep: LogIndex): void {
-    const after = [...this.db.getKeys({ start: keep + 1, end: logEnd })];
-    for (const key of after) this.db.removeSync(key);
+  /** Lists the records after `keep` for removal, and the one that holds `keep`, cut back to it, for writing. */
+  private truncateAfter(keep: LogIndex, removed: LogIndex[], records: [LogIndex, Uint8Array][]): void {
+    for (const key of this.db.getKeys({ start: keep + 1, end: logEnd })) removed.push(key as LogIndex);
     if (keep === 0) return;
     const holder = this.recordHolding(keep);
-    if (holder.at(-1)!.index > keep) this.db.putSync(holder[0]!.index, encodeEntries(holder.slice(0, keep - holder[0]!.index + 1)));
+    if (holder.at(-1)!.index > keep) records.push([holder[0]!.index, encodeEntries(holder.slice(0, keep - holder[0]!.index + 1))]);
   }
 
   private readPosition(index: LogIndex): LogPosition {
@@ -387,7 +429,7 @@ function readHardState(db: Database, directory: string): HardState {
  */
 function verifyState(db: Database, directory: string): LogEnd {
   let previous: LogPosition = logStart;
-  let open: LogIndex | null = null;
+  let open: readonly Entry[] | null = null;
   for (const { key, value } of db.getRange()) {
     if (recordKeys.has(key)) continue;
     if (typeof key !== "number") throw new StorageError(directory, `holds an unexpected record ${JSON.stringify(key)}`);
@@ -396,10 +438,10 @@ function verifyState(db: Database, directory: string): LogEnd {
     const logProblem = findAppendProblem(previous, entries);
     if (logProblem !== null) throw new StorageError(directory, `log is inconsistent: ${logProblem}`);
     previous = entries.at(-1)!;
-    open = openKey(key, value as Uint8Array);
+    open = openEntries(entries, value as Uint8Array);
   }
   const hardState = readHardState(db, directory);
   const hardStateProblem = findHardStateProblem(hardState, previous.index);
   if (hardStateProblem !== null) throw new StorageError(directory, hardStateProblem);
-  return { last: { index: previous.index, term: previous.term }, open };
+  return { last: { index: previous.index, term: previous.term }, open, hardState };
 }
