@@ -209,8 +209,9 @@ export class LmdbStorage implements RaftStorage, LogStorage {
         written = Promise.reject(error);
       }
     } else {
+      // Called before close(), so it is written although close() may have begun meanwhile.
       const waited = this.lastSave.then(() => {
-        this.checkUsable();
+        this.checkNotFailed();
         return this.write(hardState, entries);
       });
       this.waiting = waited;
@@ -242,6 +243,10 @@ export class LmdbStorage implements RaftStorage, LogStorage {
 
   private checkUsable(): void {
     if (this.closed) throw new StorageError(this.path, "storage is closed");
+    this.checkNotFailed();
+  }
+
+  private checkNotFailed(): void {
     if (this.failure !== null) {
       throw new StorageError(this.path, `an earlier read or write failed (${describe(this.failure)}); refusing to write more`, {
         cause: this.failure,
@@ -261,7 +266,7 @@ export class LmdbStorage implements RaftStorage, LogStorage {
     const first = entries[0];
     const keep = first === undefined ? lastIndex : Math.min(first.index - 1, lastIndex);
     assert(keep >= 0, `save: first entry has invalid index ${String(first?.index)}`);
-    const kept = keep === lastIndex ? last : this.read(() => this.readPosition(keep));
+    const kept = keep === lastIndex ? last : this.guarded(() => this.readPosition(keep));
     const appendProblem = findAppendProblem(kept, entries);
     assert(appendProblem === null, `save: ${appendProblem ?? ""}`);
     const nextHardState = hardState ?? this.end.hardState;
@@ -270,7 +275,7 @@ export class LmdbStorage implements RaftStorage, LogStorage {
 
     const removed: LogIndex[] = [];
     const records: [LogIndex, Uint8Array][] = [];
-    if (keep < lastIndex) this.read(() => this.truncateAfter(keep, removed, records));
+    if (keep < lastIndex) this.guarded(() => this.truncateAfter(keep, removed, records));
     // Small saves fill the open record up to a sealed one's size; after a truncation none is open.
     let nextOpen = keep === lastIndex ? open : null;
     if (first !== undefined) {
@@ -344,6 +349,11 @@ export class LmdbStorage implements RaftStorage, LogStorage {
    */
   private read<T>(run: () => T): T {
     if (this.closed) throw new StorageError(this.path, "storage is closed");
+    return this.guarded(run);
+  }
+
+  /** A read by a save called before close(): the environment stays open until that save settles. */
+  private guarded<T>(run: () => T): T {
     try {
       return run();
     } catch (error) {

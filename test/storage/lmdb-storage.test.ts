@@ -203,6 +203,19 @@ test("saves queued without waiting apply in call order, and load waits for them"
   });
 });
 
+test("saves queued behind a truncating one before close() are all written", async (t) => {
+  const dataDir = temporaryDirectory(t);
+  const storage = await LmdbStorage.open(dataDir, 1);
+  void storage.save({ currentTerm: 1, votedFor: 1, commitIndex: 0 }, [entry(1, 1), entry(2, 1)]);
+  // The truncating save waits for the one before it; the append after it waits for it; close() waits for both.
+  const saves = [storage.save({ currentTerm: 2, votedFor: null, commitIndex: 1 }, [entry(2, 2)]), storage.save(null, [entry(3, 2)])];
+  await storage.close();
+  await Promise.all(saves);
+  const reopened = await LmdbStorage.open(dataDir, 1);
+  t.after(() => reopened.close());
+  assert.deepEqual((await reopened.load()).entries, [entry(1, 1), entry(2, 2), entry(3, 2)]);
+});
+
 test("a closed storage refuses to save or load; close is idempotent", async (t) => {
   const storage = await LmdbStorage.open(temporaryDirectory(t), 1);
   const pending = storage.save(null, [entry(1, 1)]);
