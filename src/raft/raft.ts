@@ -307,14 +307,14 @@ export class Raft {
 
   /** Starts the heartbeat round that confirms the reads waiting for one (ReadIndex, §8). */
   flushReadRound(): void {
-    if (this.state.role !== "leader" || !this.state.reads.needsRound()) return;
+    if (this.state.role !== "leader" || !this.state.reads.needsRound(this.readRoundAcknowledged)) return;
     this.state.reads.startRound();
     this.broadcastHeartbeat(this.state.progress, this.state.reads.currentRound(), false);
     this.releaseReads();
   }
 
   hasPendingFlush(): boolean {
-    return this.state.role === "leader" && (this.appendWanted || this.state.reads.needsRound());
+    return this.state.role === "leader" && (this.appendWanted || this.state.reads.needsRound(this.readRoundAcknowledged));
   }
 
   /** The leader's own durable entries count toward commit once stable (§5.3, §10.2.1 not yet used). */
@@ -628,15 +628,16 @@ export class Raft {
     if (this.state.role !== "leader") return;
     // §8: until an entry of its own term commits, the leader's commit index may lag what earlier leaders committed.
     if (this.log.term(this.log.commitIndex) !== this.currentTerm) return;
-    const progress = this.state.progress;
-    const needed = majority(this.config.peers.length);
-    const acknowledged = (round: number): boolean => {
-      let count = 1;
-      for (const pr of progress.values()) if (pr.ackedReadRound >= round) count++;
-      return count >= needed;
-    };
-    this.readStates.push(...this.state.reads.release(this.log.commitIndex, acknowledged));
+    this.readStates.push(...this.state.reads.release(this.log.commitIndex, this.readRoundAcknowledged));
   }
+
+  /** Whether a majority, the leader counted, has echoed heartbeat round `round` or a later one. Only for a leader. */
+  private readonly readRoundAcknowledged = (round: number): boolean => {
+    if (this.state.role !== "leader") return false;
+    let count = 1;
+    for (const pr of this.state.progress.values()) if (pr.ackedReadRound >= round) count++;
+    return count >= majority(this.config.peers.length);
+  };
 
   /** Queues `message` from this server, in our term unless it is a pre-vote's (dissertation §9.6). */
   private send<M extends Message>(message: Omit<M, "term" | "from">, term: Term = this.currentTerm): void {

@@ -15,7 +15,12 @@ interface PendingRead {
  * index covers every write completed before the read).
  *
  * Reads arriving in one event-loop turn share one round: one heartbeat to each
- * follower confirms them all.
+ * follower confirms them all. One round is in flight at a time: the reads
+ * that arrive meanwhile wait for it to be acknowledged and then share the
+ * next, so under load the rounds grow rather than multiply (each costs the
+ * leader a message to every follower and an answer from each). Periodic
+ * heartbeats carry the current round too, so a lost message delays the next
+ * round by at most a heartbeat interval.
  */
 export class ReadIndexQueue {
   private pending: PendingRead[] = [];
@@ -33,9 +38,12 @@ export class ReadIndexQueue {
     this.roundWanted = true;
   }
 
-  /** Whether a new round must be broadcast for reads that arrived since the last one. */
-  needsRound(): boolean {
-    return this.roundWanted;
+  /**
+   * Whether a new round must be broadcast now: reads arrived since the last
+   * one, and a majority has acknowledged that one.
+   */
+  needsRound(acknowledgedByMajority: (round: number) => boolean): boolean {
+    return this.roundWanted && (this.sentRound === 0 || acknowledgedByMajority(this.sentRound));
   }
 
   /** Starts the round the waiting reads need; returns its number. */

@@ -391,6 +391,31 @@ describe("linearizable reads (§8, ReadIndex)", () => {
     expectThat(cluster, confirmed.get(context!)! >= commitAtRequest, `read index ${confirmed.get(context!)} >= commit index ${commitAtRequest}`);
   });
 
+  // Reads that arrive while a round is in flight wait for it and share the next: under load rounds grow rather than multiply.
+  test("one heartbeat round in flight: reads arriving meanwhile share the next round, and all are confirmed", () => {
+    const cluster = fiveNodes(16);
+    const leader = awaitLeader(cluster);
+    awaitCommitted(cluster, cluster.ids, cluster.status(leader)!.lastLogIndex);
+    const confirmed = new Set<number>();
+    cluster.observeReady((id, ready) => {
+      if (id === leader) for (const state of ready.readStates) confirmed.add(state.context);
+    });
+    const rounds = new Set<number>();
+    cluster.network.observe((message) => {
+      if (message.from === leader && message.type === "AppendEntries") rounds.add(message.readRound);
+    });
+    const contexts: number[] = [];
+    const firstRound = Math.max(0, ...[...rounds]);
+    // Each read in its own turn, 1 ms apart: the first round's answers take at least 2 ms (two hops of 1-5 ms).
+    for (const delayMs of [0, 1, 1]) {
+      cluster.runFor(delayMs);
+      contexts.push(cluster.readIndex(leader)!);
+    }
+    awaitThat(cluster, "every read is confirmed", () => contexts.every((context) => confirmed.has(context)), 1000);
+    const newRounds = [...rounds].filter((round) => round > firstRound);
+    assert.deepEqual(newRounds.sort(), [firstRound + 1, firstRound + 2], "the second and third reads shared one round");
+  });
+
   // §8: a leader cut off from the majority cannot confirm it still leads, so it never answers a read; it drops the read when it steps down.
   test("a partitioned old leader never confirms a read", () => {
     const cluster = fiveNodes(15);
