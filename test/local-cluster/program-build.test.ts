@@ -65,10 +65,11 @@ test("npm's scripts and local-cluster's processes run the programs through the l
   const scripts = (JSON.parse(readFileSync(join(repoRoot, "package.json"), "utf8")) as { scripts: Record<string, string> }).scripts;
   assert.equal(scripts.start, "npm run cluster --");
   assert.equal(scripts.cluster, "node scripts/run-program.mjs cluster");
-  assert.equal(scripts.server, "node scripts/run-program.mjs server");
+  // The server's node options, in its npm script and in local-cluster alike.
+  assert.equal(scripts.server, "node --max-semi-space-size=1 scripts/run-program.mjs server");
   assert.equal(scripts.forwarder, "node scripts/run-program.mjs forwarder");
   const runner = join(repoRoot, "scripts", "run-program.mjs");
-  assert.deepEqual(nodeArgumentsFor(["src/server/main.ts", "--id", "1"]), [runner, "server", "--id", "1"]);
+  assert.deepEqual(nodeArgumentsFor(["src/server/main.ts", "--id", "1"]), ["--max-semi-space-size=1", runner, "server", "--id", "1"]);
   assert.deepEqual(nodeArgumentsFor(["forwarder/main.ts"]), [runner, "forwarder"]);
   assert.deepEqual(nodeArgumentsFor(["scripts/cluster.ts"]), [runner, "cluster"]);
   assert.deepEqual(nodeArgumentsFor(["client/ctl.ts", "leader"]), ["--import", "tsx", "client/ctl.ts", "leader"]);
