@@ -5,12 +5,12 @@
  * and once resumed it follows the new leader without raising the term; a
  * leader whose followers are all paused steps down (CheckQuorum), so that a
  * client is told NO_LEADER or NOT_LEADER at once instead of waiting out
- * TIMEOUT.
+ * TIMEOUT; a flood of pipelined client requests deposes no leader.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { setTimeout as sleep } from "node:timers/promises";
-import { TestCluster, waitFor } from "./harness.ts";
+import { TestCluster, runCommand, waitFor } from "./harness.ts";
 import { clientEndpointOf, requestOnce } from "./cluster-wire.ts";
 
 test("a paused follower rejoins without disrupting; a paused leader is replaced and then follows", async (t) => {
@@ -77,4 +77,25 @@ test("a restarted follower replays its log and rejoins without an election (the 
   assert.equal(after.id, leader.id);
   assert.equal(after.term, leader.term, "the restart caused no election");
   assert.match(cluster.process(`server-${follower}`)?.output() ?? "", /\d+ applied in \d+ ms/, "it says what it replayed");
+});
+
+// Measured from outside: four DEALER clients pipelining 10,000 puts each made the leader handle the whole
+// flood as one chain of microtasks; for seconds it sent no heartbeat and the followers elected another.
+test("a flood of pipelined requests at the leader deposes no one", async (t) => {
+  // Timeouts twice the default: the flood stalled the leader for seconds, and a loaded machine stays well within these.
+  const cluster = await TestCluster.start(t, { electionTimeoutMs: [300, 600], heartbeatMs: 50 });
+  const leader = await cluster.findLeader();
+  await waitFor(async () => [...(await cluster.statuses()).values()].every((status) => status.leaderId === leader.id), {
+    timeoutMs: 15_000,
+    what: `every server to follow server ${leader.id}`,
+  });
+  // Four processes, as measured: senders in this process, sharing its event loop, flood too slowly to stall it.
+  const floods = [0, 1, 2, 3].map((client) =>
+    runCommand(["test/e2e/flood-client.ts", clientEndpointOf(cluster, leader.id), "10000", `flood/${client}`], { timeoutMs: 120_000 }),
+  );
+  for (const flood of await Promise.all(floods)) assert.equal(flood.code, 0, flood.stderr);
+  for (const status of (await cluster.statuses()).values()) {
+    assert.equal(status.term, leader.term, `server ${status.id} is still in term ${leader.term}`);
+    assert.equal(status.leaderId, leader.id, `server ${status.id} still follows server ${leader.id}`);
+  }
 });
