@@ -98,6 +98,27 @@ export class LocalCluster {
     return forwarder;
   }
 
+  /** Sends `signal` (default SIGKILL) to forwarder `index` and waits for it to exit. */
+  async killForwarder(index: number, signal: NodeJS.Signals = "SIGKILL"): Promise<ProcessExit> {
+    const forwarder = this.process(`forwarder-${index}`);
+    if (forwarder === undefined) throw new Error(`forwarder ${index} was never started`);
+    return forwarder.kill(signal);
+  }
+
+  /**
+   * Starts forwarder `index` again (stopping it first if it runs) and waits
+   * until every server has subscribed through it again: its report of who is
+   * on the bus names them all (it reports once a second).
+   */
+  async restartForwarder(index: number): Promise<void> {
+    const name = `forwarder-${index}`;
+    await this.process(name)?.stop();
+    const outputBefore = this.process(name)?.output().length ?? 0;
+    const forwarder = await this.startForwarder(index);
+    const everyone = `${this.serverIds.length} on the bus`;
+    await waitFor(() => forwarder.output().slice(outputBefore).includes(everyone), { timeoutMs: 15_000, what: `every server to subscribe through ${name} again` });
+  }
+
   /** Starts server `id` (does not wait: see `waitForServer`). */
   startServer(id: number, extraArgs: readonly string[] = []): ManagedProcess {
     const name = `server-${id}`;
