@@ -9,6 +9,15 @@ import type { ClusterConfig } from "../config/cluster-config.ts";
 import { waitFor } from "../local-cluster/index.ts";
 import type { CurveClientKeys } from "../net/curve-security.ts";
 
+/** The forwarders of a cluster the tool started, which it can kill and start again. */
+export interface ForwarderControl {
+  readonly count: number;
+  /** SIGKILL forwarder `index` and wait until it has gone. */
+  kill(index: number): Promise<void>;
+  /** Start it again and wait until every server subscribes through it. */
+  restart(index: number): Promise<void>;
+}
+
 export interface ClusterTarget {
   readonly config: ClusterConfig;
   readonly serverIds: readonly number[];
@@ -27,6 +36,8 @@ export interface ClusterTarget {
   resume(id: number): void;
   /** Starts killed server `id` again and waits until it answers. */
   restart(id: number): Promise<void>;
+  /** Absent for a cluster the tool attached to: it did not start the forwarders. */
+  readonly forwarders?: ForwarderControl;
   /** Ends what this tool started, continues what it paused. Idempotent. */
   cleanup(options?: { readonly keepDir?: boolean }): Promise<void>;
 }

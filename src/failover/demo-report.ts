@@ -6,6 +6,9 @@
  *
  *   rounds=<n> mode=<mode> failed=<n> acknowledged=<n> lost=<n> election_median_ms=<n> unavailable_median_ms=<n>
  *
+ * (-1 for a median of nothing; in the forwarder mode there is no election,
+ * and unavailability is the longest pause in acknowledged writes.)
+ *
  * Pure: every function returns lines.
  */
 import type { RoundResult } from "./failover-round.ts";
@@ -16,7 +19,17 @@ const at = (ms: number): string => `t=+${formatMs(ms)}`.padEnd(13);
 
 /** The timeline of one round. */
 export function roundLines(result: RoundResult): string[] {
-  const lines = [`round ${result.round}: ${result.fault}`, `  ${"t=0".padEnd(13)}fault`];
+  return [
+    `round ${result.round}: ${result.fault}`,
+    `  ${"t=0".padEnd(13)}fault`,
+    ...(result.pauses === undefined ? electionLines(result) : pauseLines(result, result.pauses)),
+    ...outcomeLines(result),
+  ];
+}
+
+/** A lost leader: who campaigned, who won, when writes were acknowledged again. */
+function electionLines(result: RoundResult): string[] {
+  const lines: string[] = [];
   const { firstCandidate, newLeader } = result;
   if (firstCandidate !== undefined) lines.push(`  ${at(firstCandidate.ms)}first server campaigning: server ${firstCandidate.id}, term ${firstCandidate.term}`);
   else lines.push(`  ${"t=?".padEnd(13)}no server seen campaigning`);
@@ -25,12 +38,29 @@ export function roundLines(result: RoundResult): string[] {
   if (result.leaderKnownByMajorityMs !== undefined) lines.push(`  ${at(result.leaderKnownByMajorityMs)}a majority names it`);
   if (result.firstWriteMs !== undefined) lines.push(`  ${at(result.firstWriteMs)}first write acknowledged again`);
   else lines.push(`  ${"t=?".padEnd(13)}no write acknowledged in a later term`);
+  return lines;
+}
+
+/** A forwarder's loss: whether anyone campaigned, and the longest pause in acknowledged writes. */
+function pauseLines(result: RoundResult, pauses: NonNullable<RoundResult["pauses"]>): string[] {
+  const { firstCandidate } = result;
+  return [
+    firstCandidate === undefined
+      ? `  ${"".padEnd(13)}no server campaigned: no election`
+      : `  ${at(firstCandidate.ms)}server ${firstCandidate.id} campaigned for term ${firstCandidate.term}`,
+    `  ${"".padEnd(13)}longest pause in acknowledged writes: ${formatMs(pauses.afterFaultMs)} after the fault, ` +
+      `${formatMs(pauses.beforeFaultMs)} in the half second before it`,
+  ];
+}
+
+/** The end of a round: the fault undone, catch-up, writes and losses, problems. */
+function outcomeLines(result: RoundResult): string[] {
   const healed = result.healed === undefined ? "" : `${result.healed}; `;
-  const caughtUp = result.catchUpMs === undefined ? "" : `server ${result.oldLeader.id} caught up in ${formatMs(result.catchUpMs)}; `;
-  lines.push(
+  const caughtUp = result.catchUpMs === undefined || result.pauses !== undefined ? "" : `server ${result.oldLeader.id} caught up in ${formatMs(result.catchUpMs)}; `;
+  const lines = [
     `  ${healed}${caughtUp}${result.writesAcknowledged} writes acknowledged (${result.writesUnknown} unknown), ` +
       `${result.keysChecked} keys read back, ${result.lost} lost`,
-  );
+  ];
   for (const lost of result.lostKeys) lines.push(`  LOST: ${lost.key}: acknowledged ${JSON.stringify(lost.expected)}, read ${JSON.stringify(lost.read)}`);
   for (const problem of result.problems) lines.push(`  problem: ${problem}`);
   return lines;
@@ -40,9 +70,13 @@ export function roundLines(result: RoundResult): string[] {
 export const electionTimes = (results: readonly RoundResult[]): number[] =>
   results.flatMap((result) => (result.newLeader === undefined ? [] : [result.newLeader.ms]));
 
-/** Unavailability: the fault to the first write acknowledged in a later term. */
+/**
+ * Unavailability: the fault to the first write acknowledged in a later
+ * term; for a forwarder's loss, which needs no new leader, the longest
+ * pause in acknowledged writes after it.
+ */
 export const unavailableTimes = (results: readonly RoundResult[]): number[] =>
-  results.flatMap((result) => (result.firstWriteMs === undefined ? [] : [result.firstWriteMs]));
+  results.flatMap((result) => (result.pauses !== undefined ? [result.pauses.afterFaultMs] : result.firstWriteMs === undefined ? [] : [result.firstWriteMs]));
 
 /** A round failed when it lost a write or something in it went wrong. */
 export const roundFailed = (result: RoundResult): boolean => result.lost > 0 || result.problems.length > 0;
@@ -54,10 +88,19 @@ export function summaryLines(results: readonly RoundResult[], mode: string, aban
   const acknowledged = results.reduce((sum, result) => sum + result.writesAcknowledged, 0);
   const lost = results.reduce((sum, result) => sum + result.lost, 0);
   const failed = results.filter(roundFailed).length + (abandoned === undefined ? 0 : 1);
+  const pauses = results.flatMap((result) => (result.pauses === undefined ? [] : [result.pauses]));
   const lines = [
     `summary of ${results.length} round${results.length === 1 ? "" : "s"} (${mode}):`,
-    `  election (fault → new leader):              ${describeSummary(summarize(elections))}`,
-    `  unavailability (fault → first write again): ${describeSummary(summarize(unavailable))}`,
+    ...(pauses.length === 0
+      ? [
+          `  election (fault → new leader):              ${describeSummary(summarize(elections))}`,
+          `  unavailability (fault → first write again): ${describeSummary(summarize(unavailable))}`,
+        ]
+      : [
+          `  rounds with an election: ${results.filter((result) => result.firstCandidate !== undefined).length}`,
+          `  longest pause in writes after the fault:    ${describeSummary(summarize(unavailable))}`,
+          `  the same in the half second before it:      ${describeSummary(summarize(pauses.map((pause) => pause.beforeFaultMs)))}`,
+        ]),
     `  writes acknowledged: ${acknowledged}; lost: ${lost}`,
   ];
   if (abandoned !== undefined) lines.push(`  the run was abandoned: ${abandoned}`);

@@ -4,7 +4,7 @@
 import { UsageError, integerOption, integerOptionWithin, parseCommandLine } from "../cli/args.ts";
 import { parseTimeoutRange, type TimeoutRange } from "./timeout-ranges.ts";
 
-export const failoverModes = ["kill", "pause", "step-down", "transfer"] as const;
+export const failoverModes = ["kill", "pause", "step-down", "transfer", "forwarder"] as const;
 export type FailoverMode = (typeof failoverModes)[number];
 
 export interface FailoverOptions {
@@ -32,9 +32,11 @@ export const failoverUsage = `usage: npm run demo:failover -- [--rounds N] [--mo
                         pause      SIGSTOP; SIGCONT at the end of the round
                         step-down  the admin action step-down
                         transfer   the admin action transfer, to a random follower
+                        forwarder  SIGKILL one of the cluster's two forwarders; restarted at the end
+                                   of the round (no election should follow: every server is on both)
   --json FILE         also write every round's timeline as JSON to FILE
   --config F          attach to the running cluster F describes instead of starting one
-                      (kill and pause signal the pids the servers report in status)
+                      (kill and pause signal the pids the servers report in status; not with forwarder)
   --key K             the client's CURVE key pair, when F has a curve section (default: $ZRAFT_CLIENT_KEY)
   --timeout LOW-HIGH  election timeout of the cluster the demo starts, in ms (default 150-300)
   --heartbeat MS      its heartbeat interval (default: a third of LOW, at most 50; the fast profile is
@@ -61,6 +63,9 @@ export function parseFailoverOptions(argv: readonly string[], drawSeed: () => nu
   }
   if (args.values.has("heartbeat") && timeoutText === undefined) throw new UsageError("--heartbeat goes with --timeout");
   if (configPath === undefined && args.values.has("key")) throw new UsageError("--key goes with --config (the demo's own cluster has no CURVE)");
+  if (configPath !== undefined && mode === "forwarder") {
+    throw new UsageError("--mode forwarder kills and restarts forwarders, so it needs the cluster the demo starts, not --config");
+  }
   return {
     rounds: bounded(args, "rounds", 5),
     mode: mode as FailoverMode,

@@ -3,7 +3,9 @@
  * the fault at t=0, then the timeline read off status samples taken every
  * 5 ms and the writers' acknowledgements (first server campaigning, new
  * leader, first write acknowledged again), then the fault undone, the
- * server caught up, and every acknowledged write read back.
+ * server caught up, and every acknowledged write read back. A forwarder's
+ * loss should cause no election: that round watches for several election
+ * timeouts instead, and measures the longest pause in acknowledged writes.
  */
 import type { ZraftClient } from "../client/zraft-client.ts";
 import { waitFor } from "../local-cluster/index.ts";
@@ -27,6 +29,8 @@ export interface RoundResult {
   readonly leaderKnownByMajorityMs?: number;
   /** When the first write was acknowledged by a server in a later term: the end of unavailability. */
   readonly firstWriteMs?: number;
+  /** Forwarder rounds: the longest time without an acknowledged write after the fault, and in as long just before it. */
+  readonly pauses?: { readonly afterFaultMs: number; readonly beforeFaultMs: number };
   readonly healed?: string;
   readonly catchUpMs?: number;
   readonly writesAcknowledged: number;
@@ -81,16 +85,29 @@ export async function runRound(target: ClusterTarget, settings: RoundSettings, r
 
     const fault = injectFault(settings.mode, target, leader, followers, settings.random);
     faultAtMs = fault.atMs;
-    try {
-      await waitFor(() => watch.newLeader !== undefined && pool.firstAckAfter(fault.atMs, leader.term) !== undefined, {
-        timeoutMs: timelineTimeoutMs,
-        intervalMs: 5,
-        what: "a new leader and a write acknowledged in its term",
-      });
-      // The majority's view lags the leader's own by a heartbeat at most.
-      await waitFor(() => watch.knownByMajority !== undefined, { timeoutMs: 2_000, intervalMs: 5 }).catch(() => undefined);
-    } catch (error) {
-      problems.push((error as Error).message);
+    let pauses: RoundResult["pauses"];
+    if (settings.mode === "forwarder") {
+      // Long enough for any follower that lost touch with the leader to have campaigned.
+      const watchedMs = 2 * target.config.electionTimeoutMs[1] + 500;
+      await new Promise((resolve) => setTimeout(resolve, watchedMs));
+      const candidate = watch.firstCandidate;
+      if (candidate !== undefined) problems.push(`server ${candidate.id} campaigned for term ${candidate.term} ${Math.round(candidate.atMs)} ms after the forwarder's loss`);
+      pauses = {
+        afterFaultMs: pool.longestPause(fault.atMs, fault.atMs + watchedMs),
+        beforeFaultMs: pool.longestPause(fault.atMs - preFaultWritingMs, fault.atMs),
+      };
+    } else {
+      try {
+        await waitFor(() => watch.newLeader !== undefined && pool.firstAckAfter(fault.atMs, leader.term) !== undefined, {
+          timeoutMs: timelineTimeoutMs,
+          intervalMs: 5,
+          what: "a new leader and a write acknowledged in its term",
+        });
+        // The majority's view lags the leader's own by a heartbeat at most.
+        await waitFor(() => watch.knownByMajority !== undefined, { timeoutMs: 2_000, intervalMs: 5 }).catch(() => undefined);
+      } catch (error) {
+        problems.push((error as Error).message);
+      }
     }
     await poller.stop();
     poller = undefined;
@@ -112,6 +129,7 @@ export async function runRound(target: ClusterTarget, settings: RoundSettings, r
       ...(newLeader === undefined ? {} : { newLeader: { ms: newLeader.atMs, id: newLeader.id, term: newLeader.term } }),
       ...(knownByMajority === undefined ? {} : { leaderKnownByMajorityMs: knownByMajority.atMs }),
       ...(firstAck === undefined ? {} : { firstWriteMs: firstAck.atMs - fault.atMs }),
+      ...(pauses === undefined ? {} : { pauses }),
       ...(healed === undefined ? {} : { healed }),
       catchUpMs,
       writesAcknowledged: pool.acknowledged,

@@ -9,7 +9,10 @@
  *   stands for no election for one timeout (docs/protocol.md §4);
  * - transfer: the admin action that hands leadership to one follower,
  *   which campaigns at once (dissertation §3.10); the reply comes when it
- *   is done.
+ *   is done;
+ * - forwarder: SIGKILL of one of two forwarders, chosen at random; every
+ *   server is connected to both, so no election should follow; undone by
+ *   a restart, after which every server subscribes through it again.
  */
 import { sendAdmin, type AdminOutcome } from "../client/admin-request.ts";
 import type { StatusReply } from "../client/zraft-client.ts";
@@ -92,6 +95,23 @@ export function injectFault(mode: FailoverMode, target: ClusterTarget, leader: S
       const atMs = performance.now();
       const outcome = sendAdmin(server, { action: "transfer", target: to }, { timeoutMs, ...adminOptions }).then(describeAdmin);
       return { description: `transfer from server ${id} (leader in term ${leader.term}) to server ${to}`, atMs, outcome, heal: async () => undefined };
+    }
+    case "forwarder": {
+      const forwarders = target.forwarders;
+      if (forwarders === undefined || forwarders.count < 2) throw new Error("the forwarder mode needs a cluster the demo started with two forwarders");
+      const index = pickOne([...Array(forwarders.count).keys()], random);
+      const atMs = performance.now();
+      const exited = forwarders.kill(index);
+      return {
+        description: `kill -9 forwarder ${index} of ${forwarders.count} (server ${id} leads term ${leader.term})`,
+        atMs,
+        outcome: exited.then(() => undefined, (error: unknown) => `the kill failed: ${(error as Error).message}`),
+        heal: async () => {
+          await exited.catch(() => undefined);
+          await forwarders.restart(index);
+          return `restarted forwarder ${index}; every server subscribed through it again`;
+        },
+      };
     }
   }
 }

@@ -7,7 +7,7 @@
 import type { ZraftClientOptions } from "../client/zraft-client.ts";
 import { startLocalCluster, type LocalCluster } from "../local-cluster/index.ts";
 import { statusOnce } from "../client/status-once.ts";
-import type { ClusterTarget } from "./cluster-target.ts";
+import type { ClusterTarget, ForwarderControl } from "./cluster-target.ts";
 import { heartbeatFor, type TimeoutRange } from "./timeout-ranges.ts";
 
 export class LocalTarget implements ClusterTarget {
@@ -16,10 +16,19 @@ export class LocalTarget implements ClusterTarget {
 
   private constructor(readonly cluster: LocalCluster) {}
 
-  /** Starts a 5-server cluster; with `range`, its election timeout and a heartbeat below it. */
-  static async start(range?: TimeoutRange, heartbeatMs?: number): Promise<LocalTarget> {
+  /** Starts a 5-server cluster with `forwarders` forwarders; with `range`, its election timeout and a heartbeat below it. */
+  static async start(range?: TimeoutRange, heartbeatMs?: number, forwarders = 1): Promise<LocalTarget> {
     const timing = range === undefined ? {} : { electionTimeoutMs: range, heartbeatMs: heartbeatMs ?? heartbeatFor(range) };
-    return new LocalTarget(await startLocalCluster(timing));
+    return new LocalTarget(await startLocalCluster({ ...timing, forwarders }));
+  }
+
+  get forwarders(): ForwarderControl {
+    const cluster = this.cluster;
+    return {
+      count: cluster.config.forwarders.length,
+      kill: async (index) => void (await cluster.killForwarder(index)),
+      restart: (index) => cluster.restartForwarder(index),
+    };
   }
 
   get config(): LocalCluster["config"] {
@@ -33,7 +42,7 @@ export class LocalTarget implements ClusterTarget {
   get description(): string {
     const { electionTimeoutMs, heartbeatMs, forwarders, servers } = this.config;
     return (
-      `a forwarder${forwarders.length > 1 ? "s" : ""} and ${servers.length} servers in ${this.cluster.dir}; ` +
+      `${forwarders.length === 1 ? "a forwarder" : `${forwarders.length} forwarders`} and ${servers.length} servers in ${this.cluster.dir}; ` +
       `election timeout ${electionTimeoutMs.join("-")} ms, heartbeat ${heartbeatMs} ms`
     );
   }

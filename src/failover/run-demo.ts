@@ -14,7 +14,10 @@ import { seededRandom } from "./seeded-random.ts";
 
 /** Runs the demo; `say` prints a line. Resolves with the exit code: 0 when no round lost a write or failed. */
 export async function runDemo(options: FailoverOptions, say: (line: string) => void): Promise<number> {
-  const target: ClusterTarget = options.configPath === undefined ? await LocalTarget.start(options.timeout, options.heartbeatMs) : new AttachedTarget(options.configPath, options.keyFile);
+  // Losing a forwarder is survivable only with another: the forwarder mode's cluster has two.
+  const forwarders = options.mode === "forwarder" ? 2 : 1;
+  const target: ClusterTarget =
+    options.configPath === undefined ? await LocalTarget.start(options.timeout, options.heartbeatMs, forwarders) : new AttachedTarget(options.configPath, options.keyFile);
   say(`failover demo: ${target.description}`);
   say(`${options.rounds} rounds of ${options.mode}, ${options.writers} writers, seed ${options.seed}; times are from the fault (t=0), status sampled every 5 ms`);
   const results: RoundResult[] = [];

@@ -48,6 +48,22 @@ export class WriterPool {
     return this.acks.find((ack) => ack.atMs >= fromMs && ack.term > term);
   }
 
+  /**
+   * The longest stretch of [fromMs, toMs] in which no write was
+   * acknowledged, counted from the last acknowledgement before fromMs.
+   */
+  longestPause(fromMs: number, toMs: number): number {
+    let previous = fromMs;
+    for (const ack of this.acks) if (ack.atMs < fromMs) previous = ack.atMs;
+    let longest = 0;
+    for (const ack of this.acks) {
+      if (ack.atMs < fromMs || ack.atMs > toMs) continue;
+      longest = Math.max(longest, ack.atMs - previous);
+      previous = ack.atMs;
+    }
+    return Math.max(longest, toMs - previous);
+  }
+
   /** Lets each writer finish the write it is in, and waits for that. */
   async stop(): Promise<void> {
     this.#stopping = true;

@@ -35,3 +35,14 @@ test("two rounds of kill -9 of the leader: a timeline per round, nothing lost, e
   assert.ok(clusterDir !== undefined, output);
   assert.deepEqual(liveProcessesMentioning(clusterDir), [], "no forwarder or server of the run is still alive");
 });
+
+test("a round of the forwarder mode: one of two forwarders killed, no election, nothing lost, exit 0", async () => {
+  const result = await runCommand(["src/failover/demo-main.ts", "--rounds", "1", "--mode", "forwarder", "--seed", "1"], { timeoutMs: 40_000 });
+  const output = `${result.stdout}\n${result.stderr}`;
+  assert.equal(result.code, 0, output);
+  assert.match(result.stdout, /2 forwarders and 5 servers in/);
+  assert.match(result.stdout, /round 1: kill -9 forwarder [01] of 2/);
+  assert.match(result.stdout, /no server campaigned: no election/);
+  assert.match(result.stdout, /restarted forwarder [01]; every server subscribed through it again/);
+  assert.match(result.stdout.trimEnd().split("\n").at(-1) ?? "", /^rounds=1 mode=forwarder failed=0 acknowledged=[1-9]\d* lost=0 election_median_ms=-1 unavailable_median_ms=\d+$/);
+});

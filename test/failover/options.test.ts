@@ -38,7 +38,10 @@ test("demo:failover options", () => {
   assert.deepEqual(options.timeout, [50, 100]);
   assert.equal(options.seed, 3);
   assert.equal(parseFailoverOptions(["--help"]), "help");
-  assert.throws(() => parseFailoverOptions(["--mode", "crash"]), /--mode must be one of kill, pause, step-down, transfer/);
+  assert.throws(() => parseFailoverOptions(["--mode", "crash"]), /--mode must be one of kill, pause, step-down, transfer, forwarder/);
+  const forwarder = parseFailoverOptions(["--mode", "forwarder"]);
+  assert.ok(forwarder !== "help" && forwarder.mode === "forwarder");
+  assert.throws(() => parseFailoverOptions(["--mode", "forwarder", "--config", "c.json"]), /needs the cluster the demo starts/);
   assert.throws(() => parseFailoverOptions(["--rounds", "0"]), UsageError);
   assert.throws(() => parseFailoverOptions(["--config", "c.json", "--timeout", "150-300"]), /an attached cluster/);
   assert.throws(() => parseFailoverOptions(["--key", "k.json"]), /--key goes with --config/);

@@ -8,7 +8,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { roundFailed, roundLines, summaryLines } from "../../src/failover/demo-report.ts";
 import type { RoundResult } from "../../src/failover/failover-round.ts";
-import { keepsAcknowledged } from "../../src/failover/writers.ts";
+import { WriterPool, keepsAcknowledged } from "../../src/failover/writers.ts";
 
 const round = (n: number, electionMs: number, firstWriteMs: number, extra: Partial<RoundResult> = {}): RoundResult => ({
   round: n,
@@ -48,6 +48,21 @@ test("the summary ends with the fixed line", () => {
   assert.ok(lines.includes("unavailability histogram:"));
 });
 
+test("a forwarder's round: no election, and the longest pauses after the fault and before it; the summary's median is the pause", () => {
+  const forwarderRound = (n: number, afterFaultMs: number, extra: Partial<RoundResult> = {}): RoundResult => {
+    const { firstCandidate: _candidate, newLeader: _leader, leaderKnownByMajorityMs: _known, firstWriteMs: _write, ...rest } = round(n, 0, 0);
+    return { ...rest, mode: "forwarder", fault: "kill -9 forwarder 1 of 2 (server 1 leads term 1)", healed: "restarted forwarder 1", pauses: { afterFaultMs, beforeFaultMs: 20 }, ...extra };
+  };
+  const lines = roundLines(forwarderRound(1, 24));
+  assert.equal(lines[0], "round 1: kill -9 forwarder 1 of 2 (server 1 leads term 1)");
+  assert.match(lines[2] as string, /no server campaigned: no election$/);
+  assert.match(lines[3] as string, /longest pause in acknowledged writes: 24 ms after the fault, 20 ms in the half second before it$/);
+  assert.match(lines[4] as string, /^ {2}restarted forwarder 1; 100 writes acknowledged/);
+  const summary = summaryLines([forwarderRound(1, 24), forwarderRound(2, 30), forwarderRound(3, 28)], "forwarder", undefined);
+  assert.ok(summary.includes("  rounds with an election: 0"), summary.join("\n"));
+  assert.equal(summary.at(-1), "rounds=3 mode=forwarder failed=0 acknowledged=300 lost=0 election_median_ms=-1 unavailable_median_ms=28");
+});
+
 test("a lost write or a problem fails the round", () => {
   assert.equal(roundFailed(round(1, 200, 250)), false);
   const lost = round(2, 200, 250, { lost: 1, lostKeys: [{ key: "k", expected: "v2", read: "v1" }] });
@@ -64,4 +79,13 @@ test("an acknowledged write is kept by its value, or by a later write of unknown
   assert.equal(keepsAcknowledged(record, "v1"), false);
   assert.equal(keepsAcknowledged(record, null), false);
   assert.equal(keepsAcknowledged({ lastAcked: undefined, unknownAfter: new Set() }, null), true);
+});
+
+test("the longest pause counts from the last acknowledgement before the window, and to its end", async () => {
+  const pool = new WriterPool([], "p");
+  pool.acks.push({ atMs: 90, term: 1 }, { atMs: 105, term: 1 }, { atMs: 140, term: 1 }, { atMs: 150, term: 1 });
+  assert.equal(pool.longestPause(100, 160), 35);
+  assert.equal(pool.longestPause(100, 200), 50, "no acknowledgement after 150 to the window's end");
+  assert.equal(pool.longestPause(0, 50), 50, "none at all");
+  await pool.stop();
 });
