@@ -13,9 +13,9 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { ManagedProcess, TestCluster, isProcessAlive, runCommand, waitFor } from "./harness.ts";
 
-/** Starts the launcher on a fresh config; returns it and the cluster whose config it uses. */
-async function startLauncher(t: import("node:test").TestContext): Promise<{ launcher: ManagedProcess; cluster: TestCluster }> {
-  const cluster = await TestCluster.create(t);
+/** Starts the launcher on a fresh config (`forwarders` of them); returns it and the cluster whose config it uses. */
+async function startLauncher(t: import("node:test").TestContext, forwarders = 1): Promise<{ launcher: ManagedProcess; cluster: TestCluster }> {
+  const cluster = await TestCluster.create(t, { forwarders });
   const launcher = ManagedProcess.spawn("launcher", ["scripts/cluster.ts", "--config", cluster.configPath], {
     logFile: `${cluster.dir}/launcher.log`,
   });
@@ -83,6 +83,23 @@ function processState(pid: number): string {
     return String(error);
   }
 }
+
+test("with two forwarders in the config it starts both; killing one leaves the cluster serving under the same leader", async (t) => {
+  const { launcher, cluster } = await startLauncher(t, 2);
+  await launcher.waitForOutput(/(serving clients[\s\S]*){5}/, { timeoutMs: 30_000 });
+  const pids = childPids(launcher.output());
+  assert.deepEqual([...pids.keys()].slice(0, 2), ["forwarder-0", "forwarder-1"]);
+  const leader = await cluster.findLeader({ timeoutMs: 20_000 });
+  // Past the launcher's start-up window (5 s), in which a child's exit means the cluster could not start.
+  await new Promise((resolve) => setTimeout(resolve, 5_500));
+  process.kill(pids.get("forwarder-0") as number, "SIGKILL");
+  await launcher.waitForOutput(/forwarder-0 +│ \(killed by SIGKILL\)/, { timeoutMs: 10_000 });
+  const client = cluster.client();
+  for (let i = 0; i < 20; i++) assert.equal((await client.put(`one-forwarder/${i}`, i)).ok, true);
+  await new Promise((resolve) => setTimeout(resolve, 1_000)); // several election timeouts
+  for (const status of (await cluster.statuses()).values()) assert.equal(status.term, leader.term, `server ${status.id} is still in term ${leader.term}`);
+  assert.deepEqual(await launcher.kill("SIGINT"), { code: 0, signal: null });
+});
 
 test("a child failing at start-up stops the whole cluster with exit code 1", async (t) => {
   const { launcher, cluster } = await startLauncher(t);
