@@ -20,7 +20,7 @@
  * exits with code 1.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
@@ -49,6 +49,8 @@ const help = helpText(
 );
 
 const repoRoot = projectRootAbove(fileURLToPath(import.meta.url));
+/** Node's own options per program, as its npm script gives them (package.json). */
+const nodeOptions = JSON.parse(readFileSync(join(repoRoot, "scripts", "program-node-options.json"), "utf8")) as Record<string, string[] | undefined>;
 /** Runs a program of scripts/programs.json from its compiled build. */
 const programRunner = join(repoRoot, "scripts", "run-program.mjs");
 /** How long children get to stop after SIGTERM before SIGKILL. */
@@ -167,7 +169,7 @@ class Launcher {
   }
 
   #spawn(spec: ChildSpec, colour: string): void {
-    const child = spawn(process.execPath, [programRunner, ...spec.args], {
+    const child = spawn(process.execPath, [...(nodeOptions[spec.args[0] as string] ?? []), programRunner, ...spec.args], {
       cwd: repoRoot,
       stdio: ["ignore", "pipe", "pipe"],
       env: { ...process.env, [parentPidVariable]: String(process.pid) },

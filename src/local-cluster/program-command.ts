@@ -15,13 +15,13 @@ const scriptsDir = fileURLToPath(new URL("../../scripts/", import.meta.url));
 const programs = JSON.parse(readFileSync(join(scriptsDir, "programs.json"), "utf8")) as Record<string, string>;
 
 /**
- * Node's own options for a program, the same as its npm script gives
- * (package.json). A server's young generation is held at 1 MiB semi-spaces:
- * under a server's steady allocation V8 grows them to 16 MiB, which cost
- * each server about 30 MB of RSS and gained no throughput (README,
- * "Memory").
+ * Node's own options for a program (scripts/program-node-options.json),
+ * which its npm script (package.json) and the `npm start` launcher give it
+ * too. A server's young generation is held at 1 MiB semi-spaces: under a
+ * server's steady allocation V8 grows them to 16 MiB, which cost each
+ * server about 30 MB of RSS and gained no throughput (README, "Memory").
  */
-export const programNodeOptions: Readonly<Record<string, readonly string[]>> = { server: ["--max-semi-space-size=1"] };
+export const programNodeOptions = JSON.parse(readFileSync(join(scriptsDir, "program-node-options.json"), "utf8")) as Readonly<Record<string, readonly string[]>>;
 
 /** The arguments for node that run the script `args[0]` (a path from the project root) with the rest of `args`. */
 export function nodeArgumentsFor(args: readonly string[]): string[] {

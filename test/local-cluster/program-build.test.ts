@@ -13,7 +13,7 @@ import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, syml
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { nodeArgumentsFor } from "../../src/local-cluster/program-command.ts";
+import { nodeArgumentsFor, programNodeOptions } from "../../src/local-cluster/program-command.ts";
 import { repoRoot } from "../../src/local-cluster/project-process.ts";
 
 const run = promisify(execFile);
@@ -65,8 +65,9 @@ test("npm's scripts and local-cluster's processes run the programs through the l
   const scripts = (JSON.parse(readFileSync(join(repoRoot, "package.json"), "utf8")) as { scripts: Record<string, string> }).scripts;
   assert.equal(scripts.start, "npm run cluster --");
   assert.equal(scripts.cluster, "node scripts/run-program.mjs cluster");
-  // The server's node options, in its npm script and in local-cluster alike.
-  assert.equal(scripts.server, "node --max-semi-space-size=1 scripts/run-program.mjs server");
+  // The server's node options (scripts/program-node-options.json), in its npm script and in local-cluster alike.
+  assert.deepEqual(programNodeOptions, { server: ["--max-semi-space-size=1"] });
+  assert.equal(scripts.server, `node ${programNodeOptions.server?.join(" ")} scripts/run-program.mjs server`);
   assert.equal(scripts.forwarder, "node scripts/run-program.mjs forwarder");
   const runner = join(repoRoot, "scripts", "run-program.mjs");
   assert.deepEqual(nodeArgumentsFor(["src/server/main.ts", "--id", "1"]), ["--max-semi-space-size=1", runner, "server", "--id", "1"]);
