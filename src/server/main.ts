@@ -174,6 +174,8 @@ async function main(argv: readonly string[]): Promise<void> {
   const replayStartedMs = performance.now();
   await server.catchUp();
   const replayMs = Math.round(performance.now() - replayStartedMs);
+  // Verifying and replaying read the whole log: a fresh map lets go of its pages.
+  await storage.remap();
   // A tick can read the log from storage (a heartbeat's prevLogTerm): a failed read stops the server.
   const ticker = setInterval(() => {
     try {

@@ -105,7 +105,7 @@ export class LmdbStorage implements RaftStorage, LogStorage {
   private constructor(
     /** The environment's directory. */
     readonly path: string,
-    private readonly db: Database,
+    private db: Database,
     /**
      * The end of the log: its last entry, the last record while it is
      * small enough to take more entries (see lmdb-records.ts), and the hard
@@ -132,24 +132,7 @@ export class LmdbStorage implements RaftStorage, LogStorage {
       const problem = await probeLmdbEnvironment(directory);
       if (problem !== null) throw new StorageError(directory, problem);
     }
-    let db: Database;
-    try {
-      db = open<Uint8Array, number | string>({
-        path: directory,
-        noSubdir: false,
-        encoding: "binary",
-        keyEncoding: "ordered-binary",
-        // Explicitly the safe settings: a commit resolves only once fsync'd.
-        overlappingSync: false,
-        noSync: false,
-        noMetaSync: false,
-        useWritemap: false,
-        cache: false,
-        compression: false,
-      });
-    } catch (cause) {
-      throw new StorageError(directory, `cannot open the LMDB environment (${describe(cause)})`, { cause });
-    }
+    const db = openEnvironment(directory);
     try {
       await claim(db, directory, serverId);
       return new LmdbStorage(directory, db, verifyState(db, directory));
@@ -231,6 +214,21 @@ export class LmdbStorage implements RaftStorage, LogStorage {
     );
     this.lastSave = saved.catch(() => undefined);
     return saved;
+  }
+
+  /**
+   * Closes the environment and opens it again, once the saves called so far
+   * have settled. Reading the whole log (verifying it at open, replaying it
+   * at start-up) maps every page of the file into the process, and mapped
+   * pages stay counted in its memory until the map goes: after a million
+   * puts, 287 MB of a restarted server's 374 MB. A fresh map holds only
+   * the pages read from then on.
+   */
+  async remap(): Promise<void> {
+    await this.lastSave;
+    this.checkUsable();
+    await this.db.close();
+    this.db = openEnvironment(this.path);
   }
 
   /** Waits for queued saves, then closes the environment. Later calls reject. */
@@ -362,6 +360,27 @@ export class LmdbStorage implements RaftStorage, LogStorage {
       this.failure ??= failure;
       throw failure;
     }
+  }
+}
+
+/** Opens (or creates) the environment in `directory`, with the settings every save relies on. */
+function openEnvironment(directory: string): Database {
+  try {
+    return open<Uint8Array, number | string>({
+      path: directory,
+      noSubdir: false,
+      encoding: "binary",
+      keyEncoding: "ordered-binary",
+      // Explicitly the safe settings: a commit resolves only once fsync'd.
+      overlappingSync: false,
+      noSync: false,
+      noMetaSync: false,
+      useWritemap: false,
+      cache: false,
+      compression: false,
+    });
+  } catch (cause) {
+    throw new StorageError(directory, `cannot open the LMDB environment (${describe(cause)})`, { cause });
   }
 }
 

@@ -216,6 +216,20 @@ test("saves queued behind a truncating one before close() are all written", asyn
   assert.deepEqual((await reopened.load()).entries, [entry(1, 1), entry(2, 2), entry(3, 2)]);
 });
 
+test("remap waits for queued saves, and the storage reads and writes on through the new map", async (t) => {
+  const storage = await LmdbStorage.open(temporaryDirectory(t), 1);
+  t.after(() => storage.close());
+  const queued = storage.save({ currentTerm: 1, votedFor: 1, commitIndex: 0 }, [entry(1, 1), entry(2, 1)]);
+  await storage.remap();
+  await queued;
+  assert.deepEqual(storage.entries(1, 2, Number.POSITIVE_INFINITY), [entry(1, 1), entry(2, 1)]);
+  await storage.save({ currentTerm: 2, votedFor: null, commitIndex: 2 }, [entry(3, 2)]);
+  assert.deepEqual(await storage.load(), {
+    hardState: { currentTerm: 2, votedFor: null, commitIndex: 2 },
+    entries: [entry(1, 1), entry(2, 1), entry(3, 2)],
+  });
+});
+
 test("a closed storage refuses to save or load; close is idempotent", async (t) => {
   const storage = await LmdbStorage.open(temporaryDirectory(t), 1);
   const pending = storage.save(null, [entry(1, 1)]);
