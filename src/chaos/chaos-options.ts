@@ -15,21 +15,26 @@ export interface ChaosOptions {
   /** In the order the nemesis cycles through them; empty for a run without faults. */
   readonly faults: readonly FaultKind[];
   readonly seed: number;
+  /** Forwarders in the cluster: every message crosses each, so with two or more each server gets it that many times. */
+  readonly forwarders: number;
   /** Keep the history, the checker's explanation and the logs here, whatever the outcome. */
   readonly keepDir: string | undefined;
 }
 
-export const chaosUsage = `usage: npm run chaos -- [--seconds S] [--clients N] [--keys K] [--faults LIST] [--seed N] [--keep DIR]
+export const chaosUsage = `usage: npm run chaos -- [--seconds S] [--clients N] [--keys K] [--faults LIST] [--forwarders F] [--seed N] [--keep DIR]
   --seconds S    how long clients and faults run (default 60)
   --clients N    concurrent clients (default 10)
   --keys K       keys the clients share (default 10)
   --faults LIST  comma-separated, cycled in this order (default all): ${faultKinds.join(",")}; or none
+  --forwarders F forwarders in the cluster, 1 to 3 (default 1); with more, each server receives every
+                 message once per forwarder, a partition's rules go to all of them and the forwarder
+                 fault kills one
   --seed N       seed for every random choice (default: drawn, and printed)
   --keep DIR     keep the history, the checker's verdict and every process log in DIR
                  (a failed run keeps them in the cluster's temp dir anyway)`;
 
 /** Bounds that keep a run sane on one machine. */
-const limits = { seconds: [1, 3600], clients: [1, 200], keys: [1, 1000] } as const;
+const limits = { seconds: [1, 3600], clients: [1, 200], keys: [1, 1000], forwarders: [1, 3] } as const;
 
 const boundedInteger = (args: ReturnType<typeof parseCommandLine>, name: keyof typeof limits, fallback: number): number =>
   integerOptionWithin(args, name, fallback, limits[name]);
@@ -46,7 +51,7 @@ function parseFaults(text: string | undefined): FaultKind[] {
 
 /** Parses argv (without node and script); "help" for --help. Throws UsageError. */
 export function parseChaosOptions(argv: readonly string[], drawSeed: () => number = () => Math.floor(Math.random() * 1_000_000)): ChaosOptions | "help" {
-  const args = parseCommandLine(argv, { flags: ["help"], values: ["seconds", "clients", "keys", "faults", "seed", "keep"] });
+  const args = parseCommandLine(argv, { flags: ["help"], values: ["seconds", "clients", "keys", "faults", "forwarders", "seed", "keep"] });
   if (args.flags.has("help")) return "help";
   if (args.positionals.length > 0) throw new UsageError(`unexpected argument "${args.positionals[0]}"`);
   return {
@@ -55,6 +60,7 @@ export function parseChaosOptions(argv: readonly string[], drawSeed: () => numbe
     keys: boundedInteger(args, "keys", 10),
     faults: parseFaults(args.values.get("faults")),
     seed: args.values.has("seed") ? integerOption(args, "seed", 0) : drawSeed(),
+    forwarders: boundedInteger(args, "forwarders", 1),
     keepDir: args.values.get("keep"),
   };
 }

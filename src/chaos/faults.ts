@@ -8,13 +8,14 @@
  *   (it reloads its term, vote and log: docs/architecture.md §4);
  * - pause: SIGSTOP one server, the leader half the time (a long GC pause, a
  *   stalled VM: it wakes up believing it still leads); heal: SIGCONT;
- * - partition: the forwarder drops everything to and from one server, the
+ * - partition: the forwarders drop everything to and from one server, the
  *   leader half the time; heal: clear the rules;
  * - majority: split the cluster in two, the leader and one more server on
  *   the minority side when a leader is known; heal: clear the rules;
  * - restart-all: SIGKILL every server; heal: start them all;
- * - forwarder: SIGKILL the forwarder, so that no Raft message moves; heal:
- *   start it again (servers reconnect by themselves).
+ * - forwarder: SIGKILL a forwarder: with one, no Raft message moves; with
+ *   more, the others carry them all; heal: start it again (servers
+ *   reconnect by themselves).
  */
 import type { StatusReply } from "../client/zraft-client.ts";
 import type { FaultControl } from "../local-cluster/fault-control.ts";
@@ -22,9 +23,26 @@ import type { LocalCluster } from "../local-cluster/local-cluster.ts";
 import type { FaultKind } from "./chaos-options.ts";
 import type { SeededRandom } from "./seeded-random.ts";
 
+/** The rules of every forwarder at once: a message one forwarder dropped would still cross another. */
+export class EveryForwarder {
+  constructor(private readonly controls: readonly FaultControl[]) {}
+
+  async isolate(server: number): Promise<void> {
+    await Promise.all(this.controls.map((control) => control.isolate(server)));
+  }
+
+  async drop(from: readonly number[], to: readonly number[]): Promise<void> {
+    await Promise.all(this.controls.map((control) => control.drop(from, to)));
+  }
+
+  async clear(): Promise<void> {
+    await Promise.all(this.controls.map((control) => control.clear()));
+  }
+}
+
 export interface FaultContext {
   readonly cluster: LocalCluster;
-  readonly control: FaultControl;
+  readonly control: EveryForwarder;
   readonly random: SeededRandom;
   /** Told of anything that fails the run besides the history: a process that exited by itself. */
   readonly noteProblem: (problem: string) => void;
@@ -99,7 +117,7 @@ export async function injectFault(kind: FaultKind, context: FaultContext): Promi
     case "partition": {
       const target = await pickTarget(context);
       await control.isolate(target.id);
-      return { description: `isolate server ${target.id}${target.note}`, heal: async () => void (await control.clear()) };
+      return { description: `isolate server ${target.id}${target.note}`, heal: () => control.clear() };
     }
     case "majority": {
       const leader = await currentLeader(cluster);
@@ -110,21 +128,26 @@ export async function injectFault(kind: FaultKind, context: FaultContext): Promi
       const majority = ids.filter((id) => !minority.includes(id));
       await control.drop(minority, majority);
       const note = leader === undefined ? "" : ` (leader ${leader.id} in the minority)`;
-      return { description: `partition ${minority.join(",")} | ${majority.join(",")}${note}`, heal: async () => void (await control.clear()) };
+      return { description: `partition ${minority.join(",")} | ${majority.join(",")}${note}`, heal: () => control.clear() };
     }
     case "restart-all": {
       await Promise.all(cluster.serverIds.map((id) => cluster.kill(id, "SIGKILL")));
       return { description: "kill -9 every server", heal: async () => cluster.serverIds.forEach((id) => ensureServerRunning(context, id)) };
     }
     case "forwarder": {
-      await cluster.process("forwarder-0")?.kill("SIGKILL");
-      return { description: "kill -9 the forwarder", heal: async () => void (await cluster.startForwarder(0)) };
+      const count = cluster.config.forwarders.length;
+      const index = random.pick([...Array(count).keys()]);
+      await cluster.killForwarder(index);
+      return {
+        description: count === 1 ? "kill -9 the forwarder" : `kill -9 forwarder ${index} of ${count}`,
+        heal: async () => void (await cluster.startForwarder(index)),
+      };
     }
   }
 }
 
 /** Tries to clear the rules a few times: a forwarder that has just started may take a while to answer on a busy machine. */
-async function clearPatiently(control: FaultControl, tries = 4): Promise<void> {
+async function clearPatiently(control: EveryForwarder, tries = 4): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     try {
       await control.clear();
@@ -136,14 +159,15 @@ async function clearPatiently(control: FaultControl, tries = 4): Promise<void> {
 }
 
 /**
- * Undoes whatever may still be in force, whatever happened before: the
+ * Undoes whatever may still be in force, whatever happened before: every
  * forwarder running, no rules, no server paused, every server running.
  */
 export async function healEverything(context: FaultContext): Promise<void> {
   const { cluster, control } = context;
-  if (cluster.process("forwarder-0")?.running !== true) {
-    checkNotExitedByItself(context, "forwarder-0");
-    await cluster.startForwarder(0);
+  for (let index = 0; index < cluster.config.forwarders.length; index++) {
+    if (cluster.process(`forwarder-${index}`)?.running === true) continue;
+    checkNotExitedByItself(context, `forwarder-${index}`);
+    await cluster.startForwarder(index);
   }
   await clearPatiently(control);
   for (const id of cluster.serverIds) {

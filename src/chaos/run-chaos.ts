@@ -13,7 +13,7 @@ import { checkLinearizable, type CheckResult } from "../linearizability/index.ts
 import { startLocalCluster } from "../local-cluster/local-cluster.ts";
 import { findAnomalies, type Anomalies } from "./anomalies.ts";
 import type { ChaosOptions } from "./chaos-options.ts";
-import { checkNotExitedByItself, type FaultContext } from "./faults.ts";
+import { EveryForwarder, checkNotExitedByItself, type FaultContext } from "./faults.ts";
 import { healAndSettle, readEveryKey } from "./final-reads.ts";
 import { HistoryRecorder, checkerHistory } from "./history.ts";
 import { runNemesis, type FaultEvent } from "./nemesis.ts";
@@ -38,9 +38,11 @@ const nemesisStream = 1_000_000;
 
 /** Runs the chaos test described by `options`; `say` prints the human lines. Rejects only when the harness itself fails. */
 export async function runChaos(options: ChaosOptions, say: (line: string) => void): Promise<ChaosResult> {
-  const cluster = await startLocalCluster({ faultControl: true });
+  const cluster = await startLocalCluster({ faultControl: true, forwarders: options.forwarders });
+  const forwarderNames = cluster.config.forwarders.map((_, index) => `forwarder-${index}`);
   say(
-    `chaos: a forwarder and ${cluster.serverIds.length} servers in ${cluster.dir}; ${options.clients} clients on ${options.keys} keys ` +
+    `chaos: ${options.forwarders === 1 ? "a forwarder" : `${options.forwarders} forwarders`} and ${cluster.serverIds.length} servers in ${cluster.dir}; ` +
+      `${options.clients} clients on ${options.keys} keys ` +
       `for ${options.seconds} s; faults: ${options.faults.length === 0 ? "none" : options.faults.join(",")}; seed ${options.seed}`,
   );
   const random = new SeededRandom(options.seed);
@@ -49,7 +51,8 @@ export async function runChaos(options: ChaosOptions, say: (line: string) => voi
     problems.push(problem);
     say(problem);
   };
-  const context: FaultContext = { cluster, control: cluster.faultControl(), random: random.fork(nemesisStream), noteProblem };
+  const control = new EveryForwarder(forwarderNames.map((_, index) => cluster.faultControl(index)));
+  const context: FaultContext = { cluster, control, random: random.fork(nemesisStream), noteProblem };
   const keys = workloadKeys(options.keys);
   const recorder = new HistoryRecorder(options.clients);
   let events: FaultEvent[] = [];
@@ -72,7 +75,7 @@ export async function runChaos(options: ChaosOptions, say: (line: string) => voi
       // The cluster did not come back after healing: a liveness failure, reported; the history is still checked.
       noteProblem(`the healed cluster did not settle: ${(error as Error).message}`);
     }
-    for (const name of ["forwarder-0", ...cluster.serverIds.map((id) => `server-${id}`)]) checkNotExitedByItself(context, name);
+    for (const name of [...forwarderNames, ...cluster.serverIds.map((id) => `server-${id}`)]) checkNotExitedByItself(context, name);
   } catch (error) {
     throw new Error(`${(error as Error).message}\n(the cluster's folder and process logs are kept in ${cluster.dir})`, { cause: error });
   } finally {

@@ -41,3 +41,23 @@ test("a 20 s chaos run with every fault kind is linearizable, loses nothing and 
   assert.ok(clusterDir !== undefined, output);
   assert.deepEqual(liveProcessesMentioning(clusterDir), [], "no forwarder or server of the run is still alive");
 });
+
+test("with two forwarders (every message arriving twice), partitions on both and one of them killed: linearizable, nothing lost", async () => {
+  const result = await runCommand(
+    ["src/chaos/main.ts", "--seconds", "15", "--forwarders", "2", "--faults", "partition,forwarder,majority,kill", "--seed", "2"],
+    { timeoutMs: 110_000 },
+  );
+  const output = `${result.stdout}\n${result.stderr}`;
+  assert.equal(result.code, 0, output);
+  assert.match(result.stdout, /^chaos: 2 forwarders and 5 servers in /m);
+  const summary = summaryPattern.exec(result.stdout.trimEnd().split("\n").at(-1) ?? "")?.groups;
+  assert.ok(summary !== undefined, `the last line is the summary:\n${output}`);
+  assert.equal(summary.linearizable, "yes", output);
+  assert.equal(summary.lost, "0", output);
+  assert.equal(summary.duplicated, "0", output);
+  assert.match(result.stdout, /kill -9 forwarder [01] of 2/);
+  assert.match(result.stdout, /isolate server \d/);
+  const clusterDir = /in (\/\S+zraft-cluster-\S+);/.exec(result.stdout)?.[1];
+  assert.ok(clusterDir !== undefined, output);
+  assert.deepEqual(liveProcessesMentioning(clusterDir), [], "no forwarder or server of the run is still alive");
+});
