@@ -27,7 +27,7 @@ export interface FailoverOptions {
 
 export const failoverUsage = `usage: npm run demo:failover -- [--rounds N] [--mode MODE] [--json FILE] [--config F [--key K]] [--timeout LOW-HIGH [--heartbeat MS]]
   --rounds N          faults to inject, one per round (default 5)
-  --mode MODE         what happens to the leader each round (default kill):
+  --mode MODE         the fault of each round (default kill):
                         kill       SIGKILL; restarted at the end of the round
                         pause      SIGSTOP; SIGCONT at the end of the round
                         step-down  the admin action step-down
