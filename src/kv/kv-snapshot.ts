@@ -14,11 +14,27 @@ import type { KvEntry } from "./kv-query.ts";
 import type { KvResult } from "./kv-result.ts";
 import type { SessionRecord } from "./sessions.ts";
 
-/** About how many bytes of keys and values one chunk carries. */
+/**
+ * About how many bytes of MessagePack one chunk holds: a chunk is closed once
+ * its items reach this, so none exceeds it by more than its last item (a key
+ * and a value, or a session keeping at most a value). A follower receives the
+ * snapshot one chunk per message (InstallSnapshot).
+ */
 export const snapshotChunkBytes = 1 << 20;
 
-/** How many sessions one chunk carries: each holds one result, at most about a value's size. */
-export const snapshotSessionsPerChunk = 1000;
+/**
+ * The most bytes of framing around one pair's key and value: an array
+ * header, a string header and a binary header. Counted so that a store of
+ * tiny pairs does not write chunks of several times snapshotChunkBytes.
+ */
+const pairFramingBytesMax = 1 + 5 + 5;
+
+/**
+ * The most bytes of a session row besides its client id and kept value: the
+ * row's headers, three integers and the result's field names and scalars
+ * come to 81 at most.
+ */
+const sessionFramingBytesMax = 96;
 
 /** Snapshot bytes that are not an image this module wrote. */
 export class SnapshotFormatError extends Error {
@@ -35,23 +51,31 @@ const packr = new Packr({ useRecords: false, mapsAsObjects: true, moreTypes: fal
 const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true, copyBuffers: true, int64AsType: "number" });
 
 export function* encodeSnapshotChunks({ entries, sessions, clockMs }: KvImage): Generator<Uint8Array> {
-  let pairs: KvEntry[] = [];
-  let bytes = 0;
-  for (const entry of entries) {
-    pairs.push(entry);
-    bytes += entry[0].length + entry[1].length;
-    if (bytes >= snapshotChunkBytes) {
-      yield packr.pack({ values: pairs });
-      pairs = [];
-      bytes = 0;
-    }
+  for (const pairs of batches(entries, ([key, value]) => Buffer.byteLength(key) + value.length + pairFramingBytesMax)) {
+    yield packr.pack({ values: pairs });
   }
-  if (pairs.length > 0) yield packr.pack({ values: pairs });
-  for (let start = 0; start < sessions.length; start += snapshotSessionsPerChunk) {
-    const slice = sessions.slice(start, start + snapshotSessionsPerChunk);
+  const sessionRowBytes = ([client, { lastResult }]: readonly [string, SessionRecord]): number =>
+    Buffer.byteLength(client) + (lastResult.kind === "cas" ? (lastResult.value?.length ?? 0) : 0) + sessionFramingBytesMax;
+  for (const slice of batches(sessions, sessionRowBytes)) {
     yield packr.pack({ sessions: slice.map(([client, record]) => [client, record.lastSeq, record.lastIndex, record.lastAtMs, record.lastResult]) });
   }
   yield packr.pack({ clockMs });
+}
+
+/** `items` in consecutive batches, each closed once its items' `bytes` reach snapshotChunkBytes. */
+function* batches<T>(items: Iterable<T>, bytes: (item: T) => number): Generator<T[]> {
+  let batch: T[] = [];
+  let total = 0;
+  for (const item of items) {
+    batch.push(item);
+    total += bytes(item);
+    if (total >= snapshotChunkBytes) {
+      yield batch;
+      batch = [];
+      total = 0;
+    }
+  }
+  if (batch.length > 0) yield batch;
 }
 
 export function decodeSnapshotChunks(chunks: Iterable<Uint8Array>): KvImage {

@@ -13,7 +13,7 @@ import { Packr } from "msgpackr";
 import { encodeCommand, type KvCommand } from "../../src/kv/commands.ts";
 import type { KvResult } from "../../src/kv/kv-result.ts";
 import { KvStore } from "../../src/kv/kv-store.ts";
-import { SnapshotFormatError } from "../../src/kv/kv-snapshot.ts";
+import { decodeSnapshotChunks, encodeSnapshotChunks, snapshotChunkBytes, SnapshotFormatError } from "../../src/kv/kv-snapshot.ts";
 import { AssertionError } from "../../src/base/assert.ts";
 import { RecordingLogger } from "../logging/recording-logger.ts";
 import { SeededRandom } from "../../src/raft/index.ts";
@@ -308,6 +308,21 @@ describe("KvStore snapshots", () => {
     target.restore(12, chunks);
     assertSameState(target, source);
     assert.equal(target.read("stale"), null);
+  });
+
+  it("bounds chunks by their encoded bytes: sessions keeping large values, and pairs smaller than their framing", () => {
+    const big = Uint8Array.from(packr.pack(new Uint8Array(300_000)));
+    const machine = new KvStore();
+    applyAll(machine, Array.from({ length: 20 }, (_, at) => ({ op: "cas" as const, key: `big/${at}`, expect: null, value: big, client: `c${at}`, seq: 1 })));
+    const sessionChunks = [...machine.takeSnapshot().chunks()].filter((chunk) => Buffer.from(chunk).includes("sessions"));
+    assert.ok(sessionChunks.length >= 4, `${sessionChunks.length} chunks of sessions`);
+    for (const chunk of sessionChunks) assert.ok(chunk.length <= snapshotChunkBytes + big.length + 1024, `a chunk of ${chunk.length} bytes`);
+
+    // Six bytes of MessagePack for every two bytes of key and value.
+    const tiny = { entries: Array.from({ length: 600_000 }, (): [string, Uint8Array] => ["k", Uint8Array.of(0xc0)]), sessions: [], clockMs: 5 };
+    const tinyChunks = [...encodeSnapshotChunks(tiny)];
+    for (const chunk of tinyChunks) assert.ok(chunk.length <= snapshotChunkBytes, `a chunk of ${chunk.length} bytes`);
+    assert.equal(decodeSnapshotChunks(tinyChunks).entries.length, tiny.entries.length);
   });
 
   it("refuses chunks it did not write", () => {
