@@ -28,6 +28,12 @@ export interface RaftConfig {
    */
   readonly logTailBytesMax: number;
   /**
+   * The largest snapshot a follower gathers from a leader (dissertation
+   * §5.1): a transfer past it is dropped, so that a forged one cannot fill
+   * memory. The default holds a million keys of 1 KiB values with room over.
+   */
+  readonly snapshotBytesMax: number;
+  /**
    * Dissertation §9.6: a server whose timer runs out first asks for
    * pre-votes for the next term, and campaigns only when a majority would
    * vote for it; a pre-vote is refused by a server that heard from a current
@@ -59,6 +65,7 @@ export const raftConfigDefaults = {
   inflightAppendsMax: 16,
   entriesPerReadyMax: 4096,
   logTailBytesMax: 2 * 1024 * 1024,
+  snapshotBytesMax: 2 * 1024 * 1024 * 1024,
   preVote: true,
   checkQuorum: true,
   electionTimerFromFirstTick: true,
@@ -87,6 +94,7 @@ export function validateRaftConfig(config: RaftConfig): void {
   positiveInteger("inflightAppendsMax", config.inflightAppendsMax);
   positiveInteger("entriesPerReadyMax", config.entriesPerReadyMax);
   positiveInteger("logTailBytesMax", config.logTailBytesMax);
+  positiveInteger("snapshotBytesMax", config.snapshotBytesMax);
   for (const name of ["preVote", "checkQuorum", "electionTimerFromFirstTick"] as const) {
     if (typeof config[name] !== "boolean") throw new Error(`raft config: ${name} must be a boolean, got ${String(config[name])}`);
   }

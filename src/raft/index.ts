@@ -5,7 +5,7 @@
  */
 export { type RaftConfig, raftConfigDefaults, validateRaftConfig } from "./config.ts";
 export { describeMessage } from "./describe.ts";
-export { type LogStorage, takeWithin } from "./log-storage.ts";
+export { type LogStorage, type SnapshotChunk, takeWithin } from "./log-storage.ts";
 export { RaftNode, type RaftNodeOptions } from "./node.ts";
 export { type Random, SeededRandom } from "./random.ts";
 export { appliesBeforeSave, keepsTermAndVote, splitAtSave, type Ready } from "./ready.ts";

@@ -1,4 +1,4 @@
-import type { Entry, LogIndex, Term } from "./types.ts";
+import type { Entry, LogIndex, SnapshotMeta, Term } from "./types.ts";
 
 /**
  * The durable log as the core reads it back, in the manner of etcd-io/raft's
@@ -19,6 +19,19 @@ export interface LogStorage {
   term(index: LogIndex): Term;
   /** Entries `from` to `to` (inclusive, from <= to) in order, bounded as takeWithin bounds them. */
   entries(from: LogIndex, to: LogIndex, bytesMax: number): readonly Entry[];
+  /**
+   * Chunk `chunk` (0-based) of the stored snapshot, for InstallSnapshot;
+   * undefined when the stored snapshot is no longer `snapshot` (a newer one
+   * replaced it) or has no such chunk.
+   */
+  snapshotChunk(snapshot: SnapshotMeta, chunk: number): SnapshotChunk | undefined;
+}
+
+/** One chunk of a stored snapshot. */
+export interface SnapshotChunk {
+  readonly data: Uint8Array;
+  /** Whether it is the snapshot's final chunk. */
+  readonly last: boolean;
 }
 
 /**

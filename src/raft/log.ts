@@ -1,6 +1,7 @@
 import { assert } from "../base/assert.ts";
 import { entryBytes, type LogStorage, takeWithin } from "./log-storage.ts";
-import type { Entry, LogIndex, Term } from "./types.ts";
+import { logStart, type Entry, type LogIndex, type LogPosition, type SnapshotMeta, type Term } from "./types.ts";
+import type { SnapshotChunk } from "./log-storage.ts";
 
 /**
  * The replicated log as one server sees it, with the marks that say how much
@@ -16,8 +17,16 @@ import type { Entry, LogIndex, Term } from "./types.ts";
  * entry is committed, and no truncation reaches a committed entry (§5.3), so
  * what storage holds below `offset` stays the log.
  *
+ * The log need not begin at index 1 (dissertation ch. 5): once a snapshot of
+ * the state machine is stored, entries up to `start` are dropped (compact)
+ * or, on a follower that installed a leader's snapshot, never held
+ * (restore). Everything up to `start` is committed and applied, so no
+ * question about those entries needs their bytes: `start`'s own term is
+ * kept, for the consistency check of the entry after it (§5.3).
+ *
  * Invariants (checked by `checkInvariants`):
  *   entries[i].index === offset + i + 1 (indices are contiguous);
+ *   start.index <= offset, and start.index <= snapshot.index <= lastApplied;
  *   terms never decrease along the log;
  *   lastApplied <= commitIndex <= lastIndex;
  *   offset <= stableIndex <= lastIndex, and entries (stableIndex, lastIndex] are not yet durable.
@@ -27,6 +36,10 @@ export class RaftLog {
   private readonly entries: Entry[];
   /** Entries up to here are read from storage. At start-up, the index before the tail storage loaded. */
   private offset: LogIndex;
+  /** The position before the first entry the log holds; entries up to it are gone (compacted, or replaced by a snapshot). */
+  start: LogPosition;
+  /** Where the latest stored snapshot ends (logStart when there is none): what a follower behind `start` is sent. */
+  snapshot: SnapshotMeta;
   /** The entryBytes of everything in `entries`. */
   private bytesHeld = 0;
   /** Highest index known to be committed (§5.3); never decreases. */
@@ -38,22 +51,29 @@ export class RaftLog {
 
   /**
    * `durableTail` is the end of the durable log as storage loaded it (all of
-   * it when short; empty on a new server); `storage` holds what comes before.
-   * Without a storage the whole log stays in memory, and `durableTail` must
-   * be all of it.
+   * it when short; empty on a new server); `storage` holds what comes before,
+   * back to `start`. Without a storage the whole log stays in memory, and
+   * `durableTail` must be all of it. `snapshot` is the stored snapshot, from
+   * which the runtime restored the state machine: applying resumes after it.
    */
   constructor(
     durableTail: readonly Entry[],
     commitIndex: LogIndex,
     private readonly storage: LogStorage | null,
     private readonly tailBytesMax: number,
+    start: LogPosition = logStart,
+    snapshot: SnapshotMeta = logStart,
   ) {
     this.entries = [...durableTail];
-    this.offset = (durableTail[0]?.index ?? 1) - 1;
+    this.start = start;
+    this.snapshot = snapshot;
+    this.offset = (durableTail[0]?.index ?? start.index + 1) - 1;
     assert(storage !== null || this.offset === 0, `a log from index ${this.offset + 1} needs the storage of what precedes it`);
     for (const entry of this.entries) this.bytesHeld += entryBytes(entry);
     this.stableIndex = this.lastIndex();
-    this.commitIndex = commitIndex;
+    // A snapshot holds only committed entries; the commit index is saved lazily and may trail it.
+    this.commitIndex = Math.max(commitIndex, snapshot.index);
+    this.lastApplied = snapshot.index;
     this.checkInvariants();
   }
 
@@ -65,10 +85,10 @@ export class RaftLog {
     return this.term(this.lastIndex()) ?? 0;
   }
 
-  /** The term of the entry at `index`; 0 for index 0; undefined past the end. */
+  /** The term of the entry at `index`; `start`'s term at `start`; undefined past the end or before `start`. */
   term(index: LogIndex): Term | undefined {
-    if (index === 0) return 0;
-    if (index > this.lastIndex()) return undefined;
+    if (index === this.start.index) return this.start.term;
+    if (index > this.lastIndex() || index < this.start.index) return undefined;
     if (index <= this.offset) return this.storage!.term(index);
     return this.entries[index - this.offset - 1]!.term;
   }
@@ -79,7 +99,7 @@ export class RaftLog {
    * storage ends where memory begins.
    */
   slice(from: LogIndex, countMax: number, bytesMax: number): readonly Entry[] {
-    assert(from >= 1, `slice from ${from}`);
+    assert(from > this.start.index, `slice from ${from}, but the log starts after ${this.start.index}`);
     const to = Math.min(this.lastIndex(), from + countMax - 1);
     if (from > to) return [];
     if (from <= this.offset) return this.storage!.entries(from, Math.min(to, this.offset), bytesMax);
@@ -88,7 +108,7 @@ export class RaftLog {
 
   /** The entry at `index`, read from storage when below the tail; undefined outside the log. */
   entry(index: LogIndex): Entry | undefined {
-    if (index < 1 || index > this.lastIndex()) return undefined;
+    if (index <= this.start.index || index > this.lastIndex()) return undefined;
     return index <= this.offset ? this.storage!.entries(index, index, 0)[0] : this.entries[index - this.offset - 1];
   }
 
@@ -97,8 +117,8 @@ export class RaftLog {
    * tests and the simulator's checkers (it costs the log's length).
    */
   all(): readonly Entry[] {
-    if (this.offset === 0) return this.entries;
-    return [...this.storage!.entries(1, this.offset, Number.POSITIVE_INFINITY), ...this.entries];
+    if (this.offset === this.start.index) return this.entries;
+    return [...this.storage!.entries(this.start.index + 1, this.offset, Number.POSITIVE_INFINITY), ...this.entries];
   }
 
   /** The leader's append of its own new entries. */
@@ -132,6 +152,7 @@ export class RaftLog {
    */
   appendAfter(prevLogIndex: LogIndex, entries: readonly Entry[]): LogIndex {
     assert(prevLogIndex <= this.lastIndex(), `appendAfter ${prevLogIndex} beyond last ${this.lastIndex()}`);
+    assert(prevLogIndex >= this.start.index, `appendAfter ${prevLogIndex} before the log's start ${this.start.index}`);
     entries.forEach((entry, i) => assert(entry.index === prevLogIndex + 1 + i, "entries of one AppendEntries must be contiguous"));
     const conflict = this.firstConflict(entries);
     if (conflict !== 0) {
@@ -170,7 +191,7 @@ export class RaftLog {
   lastIndexOfTerm(term: Term): LogIndex {
     // Terms never decrease along the log, so a binary search finds the last index at or below `term`
     // in a few lookups, even when they reach storage.
-    let low = 0;
+    let low = this.start.index;
     let high = this.lastIndex();
     while (low < high) {
       const middle = Math.ceil((low + high) / 2);
@@ -225,11 +246,53 @@ export class RaftLog {
     return this.commitIndex > this.lastApplied;
   }
 
+  /** Entries up to `index` were applied: by then a snapshot installed meanwhile may have carried the log past them. */
   appliedTo(index: LogIndex): void {
     assert(index <= this.commitIndex, `applied ${index} beyond commit ${this.commitIndex}`);
-    assert(index >= this.lastApplied, `applied moved back from ${this.lastApplied} to ${index}`);
-    this.lastApplied = index;
+    this.lastApplied = Math.max(this.lastApplied, index);
     this.releaseOld();
+  }
+
+  /**
+   * Dissertation §5.1: a snapshot up to `snapshot` is stored, so entries up to
+   * `through` (a margin below it, for followers only a little behind) leave
+   * the log; storage drops them next. The snapshot was taken of the applied
+   * state, and only durable entries can be dropped from storage.
+   */
+  compact(snapshot: SnapshotMeta, through: LogIndex): void {
+    assert(snapshot.index <= this.lastApplied && snapshot.index <= this.stableIndex, `a snapshot at ${snapshot.index} past what is applied and durable`);
+    assert(snapshot.index >= this.snapshot.index, `a snapshot at ${snapshot.index} older than the one at ${this.snapshot.index}`);
+    assert(this.term(snapshot.index) === snapshot.term, `a snapshot at ${snapshot.index} of term ${snapshot.term} that is not in the log`);
+    assert(through <= snapshot.index, `compaction through ${through} past the snapshot at ${snapshot.index}`);
+    this.snapshot = snapshot;
+    if (through <= this.start.index) return;
+    this.start = { index: through, term: this.term(through)! };
+    if (through > this.offset) this.dropHeld(through - this.offset);
+  }
+
+  /**
+   * A follower installs a leader's snapshot that goes past its commit index
+   * (dissertation §5.1, Figure 5.3 "discard the entire log"): the log is
+   * empty after it, and the state machine is restored from it before
+   * anything later is applied. No entry after it is kept even when it
+   * matches: the leader sends them again, and storage replaces the whole log.
+   */
+  restore(snapshot: SnapshotMeta): void {
+    assert(snapshot.index > this.commitIndex, `a snapshot at ${snapshot.index} installed at or below commit ${this.commitIndex}`);
+    this.entries.length = 0;
+    this.bytesHeld = 0;
+    this.start = snapshot;
+    this.snapshot = snapshot;
+    this.offset = snapshot.index;
+    this.commitIndex = snapshot.index;
+    this.lastApplied = snapshot.index;
+    // The Ready that carries the snapshot stores it before any message that depends on it leaves.
+    this.stableIndex = snapshot.index;
+  }
+
+  /** Chunk `chunk` of the stored snapshot (`snapshot`); undefined once a newer one replaced it. */
+  snapshotChunk(chunk: number): SnapshotChunk | undefined {
+    return this.storage?.snapshotChunk(this.snapshot, chunk);
   }
 
   /**
@@ -243,10 +306,13 @@ export class RaftLog {
     let count = 0;
     let bytes = this.bytesHeld;
     while (count < releasable && bytes > this.tailBytesMax) bytes -= entryBytes(this.entries[count++]!);
-    if (count === 0) return;
-    this.entries.splice(0, count);
+    if (count > 0) this.dropHeld(count);
+  }
+
+  /** Lets the first `count` entries held in memory go: storage has them, or compaction dropped them. */
+  private dropHeld(count: number): void {
+    for (const entry of this.entries.splice(0, count)) this.bytesHeld -= entryBytes(entry);
     this.offset += count;
-    this.bytesHeld = bytes;
   }
 
   checkInvariants(): void {
@@ -262,5 +328,8 @@ export class RaftLog {
     assert(this.commitIndex <= this.lastIndex(), `commitIndex ${this.commitIndex} > lastIndex ${this.lastIndex()}`);
     assert(this.stableIndex <= this.lastIndex(), `stableIndex ${this.stableIndex} > lastIndex ${this.lastIndex()}`);
     assert(this.offset <= this.stableIndex, `entries up to ${this.offset} left memory, but only up to ${this.stableIndex} are durable`);
+    assert(this.start.index <= this.offset, `the log starts after ${this.start.index}, beyond the entries held from ${this.offset + 1}`);
+    assert(this.start.index <= this.snapshot.index, `the log starts after ${this.start.index}, past the snapshot at ${this.snapshot.index}`);
+    assert(this.snapshot.index <= this.lastApplied, `the snapshot at ${this.snapshot.index} is past what is applied (${this.lastApplied})`);
   }
 }

@@ -4,6 +4,7 @@ import { nullLogger, type Logger } from "../base/logger.ts";
 import type { Random } from "./random.ts";
 import { RaftLog } from "./log.ts";
 import type { LogStorage } from "./log-storage.ts";
+import type { SnapshotProblem } from "./snapshot-receiver.ts";
 import { Raft } from "./raft.ts";
 import type { Ready } from "./ready.ts";
 import {
@@ -12,11 +13,14 @@ import {
   type FollowerProgress,
   type HardState,
   type LogIndex,
+  type LogPosition,
   type Message,
   type NodeId,
   type NodeStatus,
   type ProposeResult,
+  type SnapshotMeta,
   type SoftState,
+  type Term,
   type TransferResult,
 } from "./types.ts";
 
@@ -33,6 +37,19 @@ export interface RaftNodeOptions {
    * the core, whose logs stay short.
    */
   readonly storage?: LogStorage;
+  /** Where the stored log starts: the position before its first entry (logStart when never compacted). */
+  readonly logStart?: LogPosition;
+  /**
+   * The stored snapshot (dissertation ch. 5), from which the runtime restored
+   * the state machine before building the node: applying resumes after it.
+   */
+  readonly snapshot?: SnapshotMeta;
+  /**
+   * What makes a snapshot image received from a leader unusable for the
+   * state machine, or null: checked before the follower gives up its log
+   * for it, since anything on the bus may be forged. Accepts any by default.
+   */
+  readonly snapshotProblem?: SnapshotProblem;
   readonly nowMs: number;
   readonly random: Random;
   readonly logger?: Logger;
@@ -61,8 +78,9 @@ export class RaftNode {
     validateRaftConfig(options.config);
     this.entriesPerReadyMax = options.config.entriesPerReadyMax;
     const { config, hardState } = options;
-    const log = new RaftLog(options.entries, hardState.commitIndex, options.storage ?? null, config.logTailBytesMax);
-    this.raft = new Raft(config, hardState, log, options.nowMs, options.random, options.logger ?? nullLogger);
+    const log = new RaftLog(options.entries, hardState.commitIndex, options.storage ?? null, config.logTailBytesMax, options.logStart, options.snapshot);
+    const snapshotProblem = options.snapshotProblem ?? ((): null => null);
+    this.raft = new Raft(config, hardState, log, options.nowMs, options.random, options.logger ?? nullLogger, snapshotProblem);
     this.persistedHardState = this.raft.hardState();
     this.lastSoftState = this.softState();
   }
@@ -145,6 +163,7 @@ export class RaftNode {
         raft.log.hasNextCommitted() ||
         raft.readStates.length > 0 ||
         raft.droppedReads.length > 0 ||
+        raft.installed !== null ||
         !sameHardState(raft.hardState(), this.persistedHardState) ||
         !this.sameSoftState(this.softState()))
     );
@@ -157,6 +176,7 @@ export class RaftNode {
     const hardState = raft.hardState();
     const softState = this.softState();
     const ready: Ready = {
+      snapshot: raft.installed,
       hardState: sameHardState(hardState, this.persistedHardState) ? null : hardState,
       entries: raft.log.unstableEntries(),
       messages: raft.outbox,
@@ -166,6 +186,7 @@ export class RaftNode {
       droppedReads: raft.droppedReads,
     };
     raft.outbox = [];
+    raft.installed = null;
     raft.readStates = [];
     raft.droppedReads = [];
     this.lastSoftState = softState;
@@ -185,6 +206,27 @@ export class RaftNode {
     this.raft.onStable();
   }
 
+  /**
+   * Dissertation §5.1: the runtime stored a snapshot of the state machine up
+   * to `snapshot` (an applied, durable entry); the log drops its entries up
+   * to `through`, a margin below it kept for followers only a little behind,
+   * and storage drops them next (nothing reads them from here on). A
+   * follower that needs what is gone is sent the snapshot.
+   */
+  compact(snapshot: SnapshotMeta, through: LogIndex): void {
+    this.raft.log.compact(snapshot, through);
+  }
+
+  /** The term of entry `index`, or undefined when the log does not hold it (compacted, or past its end). */
+  logTerm(index: LogIndex): Term | undefined {
+    return this.raft.log.term(index);
+  }
+
+  /** The last entry known to be on this server's disk, matching its log. */
+  stableIndex(): LogIndex {
+    return this.raft.log.stableIndex;
+  }
+
   status(): NodeStatus {
     const raft = this.raft;
     return {
@@ -197,6 +239,8 @@ export class RaftNode {
       lastApplied: raft.log.lastApplied,
       lastLogIndex: raft.log.lastIndex(),
       lastLogTerm: raft.log.lastTerm(),
+      logStartIndex: raft.log.start.index,
+      snapshotIndex: raft.log.snapshot.index,
       transferTarget: raft.transferTarget(),
     };
   }

@@ -1,5 +1,5 @@
 import { assert } from "../base/assert.ts";
-import type { LogIndex } from "./types.ts";
+import type { LogIndex, SnapshotMeta } from "./types.ts";
 
 /**
  * The leader's view of one follower (Figure 2 "Volatile state on leaders",
@@ -9,14 +9,19 @@ import type { LogIndex } from "./types.ts";
  * sends one AppendEntries and waits for the answer (or the next heartbeat).
  * In `replicate` the follower is known to match up to `matchIndex`: the leader
  * pipelines up to `inflightMax` AppendEntries, advancing `nextIndex`
- * optimistically.
+ * optimistically. In `snapshot` the follower needs entries the leader no
+ * longer holds (dissertation §5.1): the leader sends its snapshot one chunk
+ * at a time, the next when the previous is acknowledged, and no entries
+ * until the follower holds the snapshot.
  *
  * Invariant: matchIndex < nextIndex.
  */
 export class Progress {
   matchIndex: LogIndex = 0;
   nextIndex: LogIndex;
-  state: "probe" | "replicate" = "probe";
+  state: "probe" | "replicate" | "snapshot" = "probe";
+  /** In snapshot: the snapshot being sent and the chunk the follower asked for last. */
+  snapshot: { readonly meta: SnapshotMeta; nextChunk: number } | null = null;
   /** In probe: a probe is outstanding, send nothing more until it is answered or a heartbeat is due. */
   probeSent = false;
   /** In replicate: the last index of each AppendEntries not yet acknowledged, in send order. */
@@ -39,6 +44,7 @@ export class Progress {
 
   /** Whether an AppendEntries carrying new entries may be sent now. */
   canSend(): boolean {
+    if (this.state === "snapshot") return false;
     return this.state === "probe" ? !this.probeSent : this.inflight.length < this.inflightMax;
   }
 
@@ -74,10 +80,29 @@ export class Progress {
     return true;
   }
 
+  /** Starts sending snapshot `meta` from its first chunk; it reaches `meta.index`. */
+  sendSnapshot(meta: SnapshotMeta): void {
+    this.state = "snapshot";
+    this.snapshot = { meta, nextChunk: 0 };
+    this.probeSent = false;
+    this.inflight.length = 0;
+    this.stalledHeartbeats = 0;
+    this.noteSent(meta.index);
+  }
+
+  /** The follower holds the snapshot's entries: probe for the entries after it. */
+  snapshotDone(): void {
+    assert(this.snapshot !== null, "a snapshot done while none was being sent");
+    const { index } = this.snapshot.meta;
+    this.matchIndex = Math.max(this.matchIndex, index);
+    this.probeFrom(this.matchIndex + 1);
+  }
+
   /** Back to probing from `nextIndex` after a rejection or a stall. */
   probeFrom(nextIndex: LogIndex): void {
     assert(nextIndex > this.matchIndex, `probe from ${nextIndex} at or below match ${this.matchIndex}`);
     this.state = "probe";
+    this.snapshot = null;
     this.probeSent = false;
     this.nextIndex = nextIndex;
     this.inflight.length = 0;
@@ -89,6 +114,7 @@ export class Progress {
     assert(this.matchIndex <= lastIndex, `match ${this.matchIndex} beyond leader's last ${lastIndex}`);
     assert(this.nextIndex <= lastIndex + 1, `next ${this.nextIndex} beyond leader's last + 1 (${lastIndex + 1})`);
     assert(this.matchIndex <= this.sentIndexMax, `match ${this.matchIndex} beyond what was sent (${this.sentIndexMax})`);
-    assert(this.state === "replicate" || this.inflight.length === 0, "inflight appends while probing");
+    assert(this.state === "replicate" || this.inflight.length === 0, `inflight appends in state ${this.state}`);
+    assert((this.state === "snapshot") === (this.snapshot !== null), "a snapshot being sent exactly in state snapshot");
   }
 }

@@ -10,6 +10,7 @@ import { VoteTally, atTermBound, disregardsRequestVote, grantsPreVote, grantsVot
 import { LeaderTransfer } from "./transfer.ts";
 import type { Random } from "./random.ts";
 import { ReadIndexQueue } from "./read-index.ts";
+import { SnapshotReceiver, type SnapshotProblem } from "./snapshot-receiver.ts";
 import type {
   AppendEntries,
   AppendEntriesResponse,
@@ -21,7 +22,10 @@ import type {
   PreVote,
   PreVoteResponse,
   FollowerProgress,
+  InstallSnapshot,
+  InstallSnapshotResponse,
   ProposeResult,
+  ReceivedSnapshot,
   ReadState,
   RequestVote,
   RequestVoteResponse,
@@ -30,7 +34,7 @@ import type {
   TimeoutNow,
   TransferResult,
 } from "./types.ts";
-import { termMax } from "./types.ts";
+import { sameMeta, termMax } from "./types.ts";
 
 /**
  * Role-specific volatile state: only a leader has progress, reads, quorum
@@ -90,8 +94,11 @@ export class Raft {
   private appendWanted = false;
   readStates: ReadState[] = [];
   droppedReads: number[] = [];
+  /** A leader's snapshot this follower took in place of its log, for the next Ready to store and restore. */
+  installed: ReceivedSnapshot | null = null;
+  private readonly snapshotReceiver: SnapshotReceiver;
 
-  constructor(config: RaftConfig, hardState: HardState, log: RaftLog, nowMs: number, random: Random, logger: Logger) {
+  constructor(config: RaftConfig, hardState: HardState, log: RaftLog, nowMs: number, random: Random, logger: Logger, snapshotProblem: SnapshotProblem) {
     this.id = config.id;
     this.config = config;
     this.random = random;
@@ -101,6 +108,7 @@ export class Raft {
     this.votedFor = hardState.votedFor;
     this.log = log;
     this.nowMs = nowMs;
+    this.snapshotReceiver = new SnapshotReceiver(config.snapshotBytesMax, snapshotProblem);
     this.resetElectionDeadline();
   }
 
@@ -416,6 +424,10 @@ export class Raft {
         return this.onAppendEntries(message);
       case "AppendEntriesResponse":
         return this.onAppendEntriesResponse(message);
+      case "InstallSnapshot":
+        return this.onInstallSnapshot(message);
+      case "InstallSnapshotResponse":
+        return this.onInstallSnapshotResponse(message);
       case "PreVoteResponse":
         // A refusal in our term; one with a higher term made us a follower above (§5.1).
         if (this.state.role === "pre-candidate") this.state.votes.record(message.from, false);
@@ -442,6 +454,8 @@ export class Raft {
         conflictIndex: 0,
         readRound: message.readRound,
       });
+    } else if (message.type === "InstallSnapshot") {
+      this.send<InstallSnapshotResponse>({ type: "InstallSnapshotResponse", to: message.from, snapshot: message.snapshot, nextChunk: 0, done: false });
     }
   }
 
@@ -500,22 +514,16 @@ export class Raft {
   }
 
   /** §5.3: the consistency check on (prevLogIndex, prevLogTerm), then append and advance commit. */
-  private onAppendEntries(message: AppendEntries): void {
-    if (this.state.role === "leader") {
-      // Two leaders in one term would break Election Safety (§5.2): not from a correct peer.
-      this.logger.error(`dropped AppendEntries from server ${message.from}: this server leads term ${this.currentTerm}`);
+  private onAppendEntries(received: AppendEntries): void {
+    if (this.refusesLeaderMessage(received)) return;
+    const message = this.afterLogStart(received);
+    const forgery = message === null ? "its entry at the log's start conflicts with the committed one" : forgedAppendProblem(message, this.leaderId, this.currentTerm, this.log, this.config.entriesPerAppendMax);
+    if (forgery !== null || message === null) {
+      this.logger.warn(`dropped AppendEntries from server ${received.from}: ${forgery}; no honest leader sends that`);
       return;
     }
-    const forgery = forgedAppendProblem(message, this.leaderId, this.currentTerm, this.log, this.config.entriesPerAppendMax);
-    if (forgery !== null) {
-      this.logger.warn(`dropped AppendEntries from server ${message.from}: ${forgery}; no honest leader sends that`);
-      return;
-    }
-    if (this.state.role === "candidate" || this.state.role === "pre-candidate") this.becomeFollower(message.term, message.from);
-    this.leaderId = message.from;
-    this.leaderContactMs = this.nowMs;
+    this.heardFromLeader(message.from);
     this.announcedCommit = Math.max(this.announcedCommit, message.leaderCommit);
-    this.resetElectionDeadline();
 
     const reply = { type: "AppendEntriesResponse", to: message.from, readRound: message.readRound } as const;
     if (!this.log.matchTerm(message.prevLogIndex, message.prevLogTerm)) {
@@ -526,7 +534,103 @@ export class Raft {
     const matchIndex = this.log.appendAfter(message.prevLogIndex, message.entries);
     // Figure 2: commitIndex = min(leaderCommit, index of last new entry); only what is known to match.
     this.log.commitTo(Math.min(message.leaderCommit, matchIndex));
-    this.send<AppendEntriesResponse>({ ...reply, success: true, matchIndex, rejectedIndex: 0, conflictTerm: 0, conflictIndex: 0 });
+    // What the message covered matches, the part below the log's start too: that is committed here.
+    const covered = received.prevLogIndex + received.entries.length;
+    assert(covered === matchIndex || covered < this.log.start.index, `matched ${matchIndex} of a message covering ${covered}`);
+    this.send<AppendEntriesResponse>({ ...reply, success: true, matchIndex: covered, rejectedIndex: 0, conflictTerm: 0, conflictIndex: 0 });
+  }
+
+  /**
+   * A message only the leader of our term sends (AppendEntries,
+   * InstallSnapshot) that we refuse outright: we lead this term ourselves,
+   * and two leaders in one term would break Election Safety (§5.2).
+   */
+  private refusesLeaderMessage(message: AppendEntries | InstallSnapshot): boolean {
+    if (this.state.role !== "leader") return false;
+    this.logger.error(`dropped ${message.type} from server ${message.from}: this server leads term ${this.currentTerm}`);
+    return true;
+  }
+
+  /** The leader of our term spoke: follow it, and give it a full election timeout before suspecting it (§5.2). */
+  private heardFromLeader(leader: NodeId): void {
+    if (this.state.role === "candidate" || this.state.role === "pre-candidate") this.becomeFollower(this.currentTerm, leader);
+    this.leaderId = leader;
+    this.leaderContactMs = this.nowMs;
+    this.resetElectionDeadline();
+  }
+
+  /**
+   * `message` as it reads from the log's start on: entries up to the start
+   * are committed and gone here (dissertation ch. 5), and a leader's log holds
+   * every committed entry (Leader Completeness, §5.4), so they match without
+   * a look. Null when the message's own entry at the start says otherwise:
+   * no honest leader sends that.
+   */
+  private afterLogStart(message: AppendEntries): AppendEntries | null {
+    const start = this.log.start;
+    if (message.prevLogIndex >= start.index) return message;
+    const skipped = start.index - message.prevLogIndex;
+    const atStart = message.entries[skipped - 1];
+    if (atStart !== undefined && atStart.term !== start.term) return null;
+    const entries = message.entries.slice(skipped);
+    return { ...message, prevLogIndex: start.index, prevLogTerm: start.term, entries };
+  }
+
+  /**
+   * InstallSnapshot (dissertation §5.1, Figure 5.3), one chunk: from the
+   * leader of our term only. A snapshot this follower's log already covers
+   * (committed, or ending at an entry it holds) needs no install: by Log
+   * Matching its log agrees with the leader's up to there.
+   */
+  private onInstallSnapshot(message: InstallSnapshot): void {
+    if (this.refusesLeaderMessage(message)) return;
+    if (this.leaderId !== null && this.leaderId !== message.from) {
+      this.logger.warn(`dropped InstallSnapshot from server ${message.from}: server ${this.leaderId} already leads term ${this.currentTerm}; no honest leader sends that`);
+      return;
+    }
+    this.heardFromLeader(message.from);
+    const reply = { type: "InstallSnapshotResponse", to: message.from, snapshot: message.snapshot } as const;
+    const { index, term } = message.snapshot;
+    if (index <= this.log.commitIndex || this.log.matchTerm(index, term)) {
+      this.snapshotReceiver.reset();
+      this.log.commitTo(index);
+      this.send<InstallSnapshotResponse>({ ...reply, nextChunk: 0, done: true });
+      return;
+    }
+    const outcome = this.snapshotReceiver.accept(message);
+    switch (outcome.kind) {
+      case "next":
+        return this.send<InstallSnapshotResponse>({ ...reply, nextChunk: outcome.nextChunk, done: false });
+      case "refused":
+        this.logger.warn(`dropped InstallSnapshot from server ${message.from}: ${outcome.reason}; no honest leader sends that`);
+        return;
+      case "complete":
+        this.logger.info(`installed the snapshot of server ${message.from} up to entry ${index} (term ${term}) in place of the log up to ${this.log.lastIndex()}`);
+        this.log.restore(outcome.snapshot.meta);
+        this.installed = outcome.snapshot;
+        return this.send<InstallSnapshotResponse>({ ...reply, nextChunk: 0, done: true });
+      default:
+        return assertNever(outcome, "chunk outcome");
+    }
+  }
+
+  /** The leader's side: send the chunk the follower asked for, or move on once it holds the snapshot. */
+  private onInstallSnapshotResponse(message: InstallSnapshotResponse): void {
+    if (this.state.role !== "leader") return;
+    const pr = this.state.progress.get(message.from)!;
+    const sending = pr.snapshot;
+    // Late: for a transfer that ended or was replaced by a newer snapshot.
+    if (sending === null || !sameMeta(sending.meta, message.snapshot)) return;
+    pr.stalledHeartbeats = 0;
+    if (message.done) {
+      this.logger.info(`server ${message.from} holds the snapshot up to entry ${sending.meta.index}: replicating the log after it`);
+      pr.snapshotDone();
+      this.maybeCommit();
+      this.sendAppend(message.from, pr, true);
+      return;
+    }
+    sending.nextChunk = message.nextChunk;
+    this.sendSnapshotChunk(message.from, pr);
   }
 
   private onAppendEntriesResponse(message: AppendEntriesResponse): void {
@@ -538,6 +642,8 @@ export class Raft {
       pr.ackedReadRound = message.readRound;
       this.releaseReads();
     }
+    // The follower's answers to heartbeats while it gets a snapshot say nothing about its log that matters yet.
+    if (pr.state === "snapshot") return;
     if (message.success) {
       if (message.matchIndex > pr.sentIndexMax) {
         // Counting it could commit entries no majority holds.
@@ -567,12 +673,42 @@ export class Raft {
    */
   private sendAppend(peer: NodeId, pr: Progress, force: boolean): void {
     assert(this.state.role === "leader", "only a leader sends AppendEntries");
+    // Dissertation §5.1: the follower needs entries compacted away; only the snapshot can bring it on.
+    if (pr.nextIndex <= this.log.start.index) return this.startSnapshot(peer, pr);
     const entries = this.log.slice(pr.nextIndex, this.config.entriesPerAppendMax, this.config.bytesPerAppendMax);
     if (entries.length === 0 && !force) return;
     const prevLogIndex = pr.nextIndex - 1;
     this.sendAppendEntries(peer, pr, prevLogIndex, entries, this.state.reads.currentRound());
     if (entries.length > 0) pr.sent(entries.at(-1)!.index);
     else if (pr.state === "probe") pr.probeSent = true;
+  }
+
+  /** Dissertation §5.1: the follower gets the leader's latest snapshot, from its first chunk. */
+  private startSnapshot(peer: NodeId, pr: Progress): void {
+    const meta = this.log.snapshot;
+    this.logger.info(`server ${peer} needs entries before ${this.log.start.index + 1}, which are compacted: sending it the snapshot up to entry ${meta.index}`);
+    pr.sendSnapshot(meta);
+    this.sendSnapshotChunk(peer, pr);
+  }
+
+  /**
+   * Sends the chunk of the snapshot in transfer that the follower asked for
+   * last. When the snapshot is no longer stored (a newer one replaced it,
+   * ch. 5), the transfer starts over with the newer one.
+   */
+  private sendSnapshotChunk(peer: NodeId, pr: Progress): void {
+    const sending = pr.snapshot!;
+    const current = sameMeta(sending.meta, this.log.snapshot);
+    const chunk = current ? this.log.snapshotChunk(sending.nextChunk) : undefined;
+    if (chunk === undefined) {
+      if (current) {
+        this.logger.warn(`server ${peer} asked for chunk ${sending.nextChunk} of the snapshot up to entry ${sending.meta.index}, which has no such chunk`);
+        sending.nextChunk = 0;
+        return;
+      }
+      return this.startSnapshot(peer, pr);
+    }
+    this.send<InstallSnapshot>({ type: "InstallSnapshot", to: peer, snapshot: sending.meta, chunk: sending.nextChunk, last: chunk.last, data: chunk.data });
   }
 
   private sendAppendEntries(peer: NodeId, pr: Progress, prevLogIndex: LogIndex, entries: readonly Entry[], readRound: number): void {
@@ -602,11 +738,19 @@ export class Raft {
       if (fromTimer && pr.state === "replicate" && pr.hasInflight() && ++pr.stalledHeartbeats >= 2) {
         pr.probeFrom(pr.matchIndex + 1);
       }
-      if (pr.state === "probe") {
+      if (pr.state === "snapshot") {
+        // A chunk or its answer was lost: send the chunk asked for again (the follower keeps what it has).
+        if (fromTimer && ++pr.stalledHeartbeats >= 2) {
+          pr.stalledHeartbeats = 0;
+          this.sendSnapshotChunk(peer, pr);
+        }
+        // It may lack the log's start; its answer still counts for ReadIndex and keeps it following.
+        this.sendAppendEntries(peer, pr, this.log.start.index, [], readRound);
+      } else if (pr.state === "probe") {
         pr.probeSent = false;
         this.sendAppend(peer, pr, true);
       } else {
-        this.sendAppendEntries(peer, pr, pr.matchIndex, [], readRound);
+        this.sendAppendEntries(peer, pr, Math.max(pr.matchIndex, this.log.start.index), [], readRound);
         if (pr.canSend()) this.sendAppend(peer, pr, false);
       }
     }

@@ -1,21 +1,26 @@
-import type { Entry, HardState, Message, ReadState, SoftState } from "./types.ts";
+import type { Entry, HardState, Message, ReadState, ReceivedSnapshot, SoftState } from "./types.ts";
 
 /**
  * A batch of work the core hands to its runtime, as etcd-io/raft's Ready.
  *
  * The runtime MUST handle it in this order (the persistence rule, Figure 2
  * "Updated on stable storage before responding to RPCs"):
- *   1. durably write `hardState` (when set) and `entries` in one atomic write;
- *      if `entries[0].index` is at or below the last stored index, the stored
- *      log is first truncated from that index (a conflicting suffix, §5.3);
+ *   1. durably write `snapshot` (when set), `hardState` (when set) and
+ *      `entries` in one atomic write: a snapshot replaces the stored log and
+ *      snapshot, and the entries follow it; else, if `entries[0].index` is at
+ *      or below the last stored index, the stored log is first truncated from
+ *      that index (a conflicting suffix, §5.3);
  *   2. only then send `messages`: they may grant votes or acknowledge entries
  *      that must not be forgotten by a crash (splitAtSave says which may
  *      leave before the write: a leader's AppendEntries);
- *   3. apply `committedEntries` in order, and serve `readStates` once applied
+ *   3. restore the state machine from `snapshot` (when set), then apply
+ *      `committedEntries` in order, and serve `readStates` once applied
  *      (appliesBeforeSave says when this may come before step 1);
  *   4. call `node.advance(ready)`.
  */
 export interface Ready {
+  /** A leader's snapshot this follower installed in place of its log (dissertation §5.1). */
+  readonly snapshot: ReceivedSnapshot | null;
   readonly hardState: HardState | null;
   readonly entries: readonly Entry[];
   readonly messages: readonly Message[];
@@ -59,7 +64,9 @@ export function splitAtSave(ready: Ready, saved: HardState): { readonly beforeSa
  * and vote. A committed entry is durable on a majority that counted this
  * server only once its own copy was saved (advance() moves stableIndex), so
  * an answer vouches for nothing the write holds, save the term it reports.
+ * Never with a snapshot: restore it only once it is stored.
  */
 export function appliesBeforeSave(ready: Ready, saved: HardState): boolean {
-  return keepsTermAndVote(ready, saved);
+  // A state machine restored from a snapshot would show state whose log is not stored yet.
+  return ready.snapshot === null && keepsTermAndVote(ready, saved);
 }

@@ -48,6 +48,34 @@ export interface HardState {
 
 export const emptyHardState: HardState = Object.freeze({ currentTerm: 0, votedFor: null, commitIndex: 0 });
 
+/** The index and term of one log position; index 0 / term 0 stands for "before the first entry". */
+export interface LogPosition {
+  readonly index: LogIndex;
+  readonly term: Term;
+}
+
+export const logStart: LogPosition = Object.freeze({ index: 0, term: 0 });
+
+/**
+ * Where a snapshot of the state machine ends: the index and term of the last
+ * entry it includes (dissertation §5.1, lastIncludedIndex/lastIncludedTerm).
+ * `logStart` stands for "no snapshot".
+ */
+export type SnapshotMeta = LogPosition;
+
+export const sameMeta = (a: SnapshotMeta, b: SnapshotMeta): boolean => a.index === b.index && a.term === b.term;
+
+/**
+ * A state machine image received from a leader (dissertation §5.1), whole:
+ * the runtime stores it in place of its log and restores the state machine
+ * from it (Ready.snapshot).
+ */
+export interface ReceivedSnapshot {
+  readonly meta: SnapshotMeta;
+  /** The image as the leader's storage held it, chunk by chunk (StateMachine.takeSnapshot's bytes). */
+  readonly chunks: readonly Uint8Array[];
+}
+
 export type Role = "follower" | "candidate" | "leader";
 
 /** Every message carries the sender's term; a higher term makes any server a follower (§5.1). */
@@ -139,6 +167,34 @@ export interface AppendEntriesResponse extends MessageBase {
   readonly readRound: number;
 }
 
+/**
+ * InstallSnapshot RPC (dissertation §5.1, Figure 5.3), one chunk at a time:
+ * the leader sends chunk `chunk` (0-based) of its snapshot `snapshot`, `last`
+ * on the final one. Chunks are bounded (a snapshot is stored as chunks of at
+ * most about 1 MiB), so no message nears the transport's size limit, and the
+ * follower says which chunk it wants next, so an interrupted transfer
+ * resumes where it stopped instead of starting over.
+ */
+export interface InstallSnapshot extends MessageBase {
+  readonly type: "InstallSnapshot";
+  readonly snapshot: SnapshotMeta;
+  readonly chunk: number;
+  readonly last: boolean;
+  readonly data: Uint8Array;
+}
+
+/**
+ * The answer to an InstallSnapshot chunk. `done`: the follower holds the
+ * snapshot's entries (it installed the snapshot, or already had them); else
+ * `nextChunk` is the chunk of `snapshot` it wants next.
+ */
+export interface InstallSnapshotResponse extends MessageBase {
+  readonly type: "InstallSnapshotResponse";
+  readonly snapshot: SnapshotMeta;
+  readonly nextChunk: number;
+  readonly done: boolean;
+}
+
 export type Message =
   | RequestVote
   | RequestVoteResponse
@@ -146,6 +202,8 @@ export type Message =
   | PreVoteResponse
   | AppendEntries
   | AppendEntriesResponse
+  | InstallSnapshot
+  | InstallSnapshotResponse
   | TimeoutNow;
 export type MessageType = Message["type"];
 
@@ -197,6 +255,10 @@ export interface NodeStatus {
   readonly lastApplied: LogIndex;
   readonly lastLogIndex: LogIndex;
   readonly lastLogTerm: Term;
+  /** The entry before the first the log holds: entries up to it are compacted into the snapshot (dissertation ch. 5). */
+  readonly logStartIndex: LogIndex;
+  /** The last entry the stored snapshot includes; 0 when there is none. */
+  readonly snapshotIndex: LogIndex;
   /** The server this leader is handing leadership to (dissertation §3.10), or null. */
   readonly transferTarget: NodeId | null;
 }

@@ -1,12 +1,4 @@
-import type { Entry, EntryType, HardState, LogIndex, Term } from "../raft/index.ts";
-
-/** The index and term of one log position; index 0 / term 0 stands for "before the first entry". */
-export interface LogPosition {
-  readonly index: LogIndex;
-  readonly term: Term;
-}
-
-export const logStart: LogPosition = Object.freeze({ index: 0, term: 0 });
+import type { Entry, EntryType, HardState, LogIndex, LogPosition } from "../raft/index.ts";
 
 // A Record over the union, so that a new entry type fails to compile until it is listed here.
 const entryTypes: Readonly<Record<EntryType, true>> = { noop: true, command: true };

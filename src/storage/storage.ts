@@ -1,4 +1,4 @@
-import type { Entry, HardState } from "../raft/index.ts";
+import type { Entry, HardState, LogIndex, LogPosition, ReceivedSnapshot, SnapshotMeta } from "../raft/index.ts";
 
 /** What a server finds on its disk at start-up. */
 export interface RaftState {
@@ -9,6 +9,21 @@ export interface RaftState {
    * when they fit). The core reads the ones before through LogStorage.
    */
   readonly entries: readonly Entry[];
+  /**
+   * The position just before the first stored entry: where compaction or an
+   * installed snapshot left the start of the log (logStart when neither
+   * happened). `entries` follow it when the whole log was loaded.
+   */
+  readonly logStart: LogPosition;
+  /** Where the stored snapshot ends (logStart, the constant, when there is none). */
+  readonly snapshot: SnapshotMeta;
+}
+
+/** A stored snapshot: where it ends and its image. */
+export interface StoredSnapshot {
+  readonly meta: SnapshotMeta;
+  /** The image's chunks in order, read from storage as they are iterated. */
+  chunks(): Iterable<Uint8Array>;
 }
 
 /**
@@ -27,9 +42,28 @@ export interface RaftStorage {
   /**
    * Writes `hardState` (when not null) and `entries` atomically. When
    * `entries[0].index` is at or below the last stored index, the stored log
-   * is first truncated from that index. Resolves only once the write is on
+   * is first truncated from that index. With `snapshot` (one received from a
+   * leader), the stored log and snapshot are first replaced by it, in the
+   * same atomic write: the log is then empty after `snapshot.meta`
+   * (logStart = snapshot.meta) and `entries` follow it. Resolves only once the write is on
    * disk (fsync'd): callers send messages and answer clients after it.
    */
-  save(hardState: HardState | null, entries: readonly Entry[]): Promise<void>;
+  save(hardState: HardState | null, entries: readonly Entry[], snapshot?: ReceivedSnapshot): Promise<void>;
+  /**
+   * Stores a snapshot this server took of its own state machine (Raft
+   * dissertation ch. 5), in place of the stored one. `meta` is an entry of
+   * the stored log (or the stored snapshot's own position). Leaves the log as
+   * it is: compact() drops entries once the core no longer reads them.
+   * Resolves once the snapshot is on disk.
+   */
+  saveSnapshot(meta: SnapshotMeta, chunks: Iterable<Uint8Array>): Promise<void>;
+  /**
+   * Drops the log's entries up to `through`, which is at or below the stored
+   * snapshot's index: logStart becomes entry `through`. Entries at or below
+   * `through` are never read again.
+   */
+  compact(through: LogIndex): Promise<void>;
+  /** The stored snapshot, or null when there is none (a restart restores the state machine from it). */
+  readSnapshot(): StoredSnapshot | null;
   close(): Promise<void>;
 }
