@@ -1,7 +1,7 @@
 import { Packr, Unpackr } from "msgpackr";
 import { assertNever } from "../base/assert.ts";
 import { MsgpackFormatError, MsgpackReader } from "../msgpack/msgpack-reader.ts";
-import { termMax, type Entry, type EntryType, type LogIndex, type Message, type MessageType, type NodeId, type Term } from "../raft/index.ts";
+import { termMax, type Entry, type EntryType, type LogIndex, type Message, type MessageType, type NodeId, type SnapshotMeta, type Term } from "../raft/index.ts";
 
 /**
  * The wire format of Raft messages between servers. Each message is one
@@ -23,15 +23,28 @@ export const peerTermMax = termMax;
  * The largest body an honest server sends: an AppendEntries of up to 4 MiB
  * of entries (the core's bytesPerAppendMax) plus one entry over that bound,
  * whose cas command may carry a 1 MiB value and a 1 MiB expectation, with
- * framing. Anything larger is refused before it is decoded.
+ * framing. An InstallSnapshot is smaller: its one chunk of the KV store's
+ * image is closed once it reaches 1 MiB of MessagePack, so it holds at most
+ * that plus its last item, a 1 KiB key and a 1 MiB value or a session keeping
+ * a 1 MiB value (kv-snapshot.ts snapshotChunkBytes): about 2 MiB. Anything
+ * larger is refused before it is decoded.
  */
 export const peerBodyBytesMax = 8 * 1024 * 1024;
 
 /**
+ * The highest snapshot chunk number a message may carry. A follower collects
+ * a snapshot's chunks in an array (ReceivedSnapshot.chunks), whose largest
+ * index is 2^32 - 2: at about 1 MiB a chunk, petabytes, far past any image
+ * an honest leader sends.
+ */
+export const peerSnapshotChunkMax = 2 ** 32 - 2;
+
+/**
  * The shape every message has, checked on the raw bytes before a decoder
  * allocates anything: a map of a few fields, holding at most one array (the
- * entries) of small maps. A frame of millions of empty maps, or of deep
- * nesting, costs one pass over its bytes and no allocation.
+ * entries) of small maps, or one small map (a snapshot's position). A frame
+ * of millions of empty maps, or of deep nesting, costs one pass over its
+ * bytes and no allocation.
  */
 const peerShape = { depthMax: 3, mapEntriesMax: 16, arrayItemsMax: 8192 } as const;
 
@@ -48,7 +61,7 @@ const packr = new Packr({ useRecords: false });
 const unpackr = new Unpackr({
   useRecords: false,
   mapsAsObjects: true,
-  // Binary comes out as views into the frame; decodeEntries() copies what it keeps.
+  // Binary comes out as views into the frame; FieldReader.binaryCopy() copies what is kept.
   copyBuffers: false,
   structuredClone: false,
 });
@@ -125,10 +138,16 @@ function wireBody(message: Message): Record<string, unknown> {
         conflictIndex: message.conflictIndex,
         readRound: message.readRound,
       };
+    case "InstallSnapshot":
+      return { type, term, from, to, snapshot: wirePosition(message.snapshot), chunk: message.chunk, last: message.last, data: message.data };
+    case "InstallSnapshotResponse":
+      return { type, term, from, to, snapshot: wirePosition(message.snapshot), nextChunk: message.nextChunk, done: message.done };
     default:
       return assertNever(message, "message type");
   }
 }
+
+const wirePosition = ({ index, term }: SnapshotMeta): SnapshotMeta => ({ index, term });
 
 /**
  * Decodes and fully validates the frames of one peer message addressed to
@@ -166,6 +185,8 @@ const messageTypes: ReadonlySet<string> = new Set<MessageType>([
   "AppendEntries",
   "AppendEntriesResponse",
   "TimeoutNow",
+  "InstallSnapshot",
+  "InstallSnapshotResponse",
 ]);
 const entryTypes: ReadonlySet<string> = new Set<EntryType>(["noop", "command"]);
 
@@ -235,6 +256,19 @@ function decodeOrReject(frames: readonly Uint8Array[], selfId: NodeId, knownIds:
       const readRound = field("readRound").count();
       return { type: messageType, term, from, to, success, matchIndex, rejectedIndex, conflictTerm, conflictIndex, readRound };
     }
+    case "InstallSnapshot": {
+      const snapshot = snapshotPosition(body, messageType, term);
+      const chunk = field("chunk").chunkNumber();
+      const last = field("last").flag();
+      const data = field("data").binaryCopy();
+      return { type: messageType, term, from, to, snapshot, chunk, last, data };
+    }
+    case "InstallSnapshotResponse": {
+      const snapshot = snapshotPosition(body, messageType, term);
+      const nextChunk = field("nextChunk").chunkNumber();
+      const done = field("done").flag();
+      return { type: messageType, term, from, to, snapshot, nextChunk, done };
+    }
     default:
       return assertNever(messageType, "message type");
   }
@@ -246,6 +280,22 @@ function lastLogPosition(field: (name: string) => FieldReader, messageType: Mess
   const lastLogTerm = field("lastLogTerm").termAtMost(term, "the message term");
   if ((lastLogIndex === 0) !== (lastLogTerm === 0)) reject(`${messageType}.lastLogTerm ${lastLogTerm} does not fit lastLogIndex ${lastLogIndex}`);
   return { lastLogIndex, lastLogTerm };
+}
+
+/**
+ * The last entry a snapshot includes: a real entry (index and term >= 1), of
+ * a term no later than the message's. A response echoes the snapshot of the
+ * InstallSnapshot it answers, with the follower's term, which is at least that
+ * message's by then (§5.1), so the same holds for it.
+ */
+function snapshotPosition(body: Readonly<Record<string, unknown>>, messageType: MessageType, term: Term): SnapshotMeta {
+  const what = `${messageType}.snapshot`;
+  const snapshot = plainMap(body.snapshot, what);
+  const index = new FieldReader(snapshot, `${what}.index`, "index").count();
+  if (index === 0) reject(`${what}.index is 0; a snapshot includes at least entry 1`);
+  const snapshotTerm = new FieldReader(snapshot, `${what}.term`, "term").termAtMost(term, "the message term");
+  if (snapshotTerm === 0) reject(`${what}.term is 0; entries are created in terms >= 1`);
+  return { index, term: snapshotTerm };
 }
 
 /** Refuses a body that is not one well-formed MessagePack value of the peer message shape (peerShape). */
@@ -294,13 +344,9 @@ function decodeEntries(value: unknown, prevLogIndex: LogIndex, prevLogTerm: Term
     previousTerm = term;
     const type = item.type;
     if (typeof type !== "string" || !entryTypes.has(type)) reject(`${what}.type ${preview(type)} is not "noop" or "command"`);
-    const data = item.data;
-    if (!(data instanceof Uint8Array)) reject(`${what}.data is ${preview(data)}, not binary`);
+    const data = new FieldReader(item, `${what}.data`, "data").binaryCopy();
     if (type === "noop" && data.length !== 0) reject(`${what} is a noop with ${data.length} bytes of data`);
-    // A view into the frame would keep the whole frame alive as long as any one
-    // of its entries stays in the log. Buffer.from copies small data into
-    // Node's shared pool: far cheaper than one ArrayBuffer per entry.
-    entries[i] = { index, term, type: type as EntryType, data: Buffer.from(data) };
+    entries[i] = { index, term, type: type as EntryType, data };
   }
   return entries;
 }
@@ -336,6 +382,24 @@ class FieldReader {
     const value = this.term();
     if (value > bound) reject(`${this.what} ${value} is above ${boundName} ${bound}`);
     return value;
+  }
+
+  /** A snapshot chunk's number (peerSnapshotChunkMax). */
+  chunkNumber(): number {
+    const value = this.count();
+    if (value > peerSnapshotChunkMax) reject(`${this.what} ${value} is above the bound ${peerSnapshotChunkMax} on chunk numbers`);
+    return value;
+  }
+
+  /**
+   * Binary data, copied: a view into the frame would keep the whole frame
+   * alive as long as what was read from it is kept (an entry in the log, a
+   * snapshot chunk until installed). Buffer.from copies small data into
+   * Node's shared pool: far cheaper than one ArrayBuffer per entry.
+   */
+  binaryCopy(): Uint8Array {
+    if (!(this.value instanceof Uint8Array)) reject(`${this.what} is ${preview(this.value)}, not binary`);
+    return Buffer.from(this.value);
   }
 
   flag(): boolean {

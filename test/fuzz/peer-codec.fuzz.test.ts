@@ -8,12 +8,14 @@
  * never decrease and never exceed the message's term (Raft paper §5.3, Log
  * Matching). Every valid message survives encode then decode unchanged,
  * the election messages of dissertation §9.6 (PreVote) and §3.10
- * (TimeoutNow, forced RequestVote) included.
+ * (TimeoutNow, forced RequestVote) included, and InstallSnapshot and its
+ * response (dissertation §5.1), whose snapshot ends at a real entry of a term
+ * no later than the message's.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { decodePeerMessage, encodePeerMessage, peerTermMax, peerTopic } from "../../src/protocol/peer-codec.ts";
+import { decodePeerMessage, encodePeerMessage, peerSnapshotChunkMax, peerTermMax, peerTopic } from "../../src/protocol/peer-codec.ts";
 import type { Entry, Message } from "../../src/raft/index.ts";
 import { anyInteger, arbitraryFrames, concatBytes, msgpackValue, mutated, normalize, pack, unpackr } from "./fuzz-support.ts";
 
@@ -30,10 +32,13 @@ const fieldsOfType: Readonly<Record<Message["type"], readonly string[]>> = {
   TimeoutNow: ["type", "term", "from", "to"],
   AppendEntries: ["type", "term", "from", "to", "prevLogIndex", "prevLogTerm", "entries", "leaderCommit", "readRound"],
   AppendEntriesResponse: ["type", "term", "from", "to", "success", "matchIndex", "rejectedIndex", "conflictTerm", "conflictIndex", "readRound"],
+  InstallSnapshot: ["type", "term", "from", "to", "snapshot", "chunk", "last", "data"],
+  InstallSnapshotResponse: ["type", "term", "from", "to", "snapshot", "nextChunk", "done"],
 };
 
 const isCount = (value: unknown): value is number => typeof value === "number" && Number.isSafeInteger(value) && value >= 0;
 const isTerm = (value: unknown): value is number => isCount(value) && value <= peerTermMax;
+const isChunkNumber = (value: unknown): value is number => isCount(value) && value <= peerSnapshotChunkMax;
 
 /** The codec's rules on an accepted message, and agreement with what the body says. */
 function checkAccepted(message: Message, body: Uint8Array): void {
@@ -78,26 +83,53 @@ function checkAccepted(message: Message, body: Uint8Array): void {
       for (const count of [message.matchIndex, message.rejectedIndex, message.conflictIndex, message.readRound]) assert.ok(isCount(count));
       assert.ok(isTerm(message.conflictTerm) && message.conflictTerm <= message.term);
       break;
+    case "InstallSnapshot":
+    case "InstallSnapshotResponse": {
+      const { snapshot } = message;
+      assert.deepEqual(Object.keys(snapshot).sort(), ["index", "term"]);
+      assert.ok(isCount(snapshot.index) && snapshot.index >= 1, `snapshot index ${snapshot.index}`);
+      assert.ok(isTerm(snapshot.term) && snapshot.term >= 1 && snapshot.term <= message.term, `snapshot term ${snapshot.term}`);
+      if (message.type === "InstallSnapshot") {
+        assert.ok(isChunkNumber(message.chunk));
+        assert.equal(typeof message.last, "boolean");
+        assert.ok(message.data instanceof Uint8Array);
+      } else {
+        assert.ok(isChunkNumber(message.nextChunk));
+        assert.equal(typeof message.done, "boolean");
+      }
+      break;
+    }
   }
   // What was accepted is what the body says, read by another decoder.
   const said = unpackr.unpack(body) as Map<string, unknown>;
   for (const name of fields) {
     if (name === "entries") continue;
-    assert.deepEqual(normalize((message as unknown as Record<string, unknown>)[name]), normalize(said.get(name)), name);
+    const value = (message as unknown as Record<string, unknown>)[name];
+    // Of a snapshot's map, only the index and term are read.
+    const saidValue = name === "snapshot" ? new Map(["index", "term"].map((key) => [key, (said.get(name) as Map<string, unknown>).get(key)])) : said.get(name);
+    assert.deepEqual(normalize(value), normalize(saidValue), name);
   }
   if (message.type === "AppendEntries") {
     const entries = said.get("entries") as Map<string, unknown>[];
     assert.equal(message.entries.length, entries.length);
     message.entries.forEach((entry, i) => assert.deepEqual(normalize(entry.data), normalize(entries[i]?.get("data"))));
-    // Entries are copies: the frame's buffer may be reused once decoded.
-    const before = message.entries.map((entry) => Array.from(entry.data));
-    body.fill(0);
-    assert.deepEqual(
-      message.entries.map((entry) => Array.from(entry.data)),
-      before,
-      "entry data does not alias the frame",
-    );
   }
+  // Binary data is copied: the frame's buffer may be reused once decoded.
+  const kept = keptBytes(message);
+  const before = kept.map((data) => Array.from(data));
+  body.fill(0);
+  assert.deepEqual(
+    kept.map((data) => Array.from(data)),
+    before,
+    "data does not alias the frame",
+  );
+}
+
+/** The binary data a message carries: its entries' or its snapshot chunk's. */
+function keptBytes(message: Message): readonly Uint8Array[] {
+  if (message.type === "AppendEntries") return message.entries.map((entry) => entry.data);
+  if (message.type === "InstallSnapshot") return [message.data];
+  return [];
 }
 
 function checkDecode(frames: readonly Uint8Array[]): boolean {
@@ -127,6 +159,10 @@ const position = (bound: number): fc.Arbitrary<{ index: number; term: number }> 
     : fc.oneof(fc.constant({ index: 0, term: 0 }), fc.record({ index: count.filter((index) => index >= 1 && index < Number.MAX_SAFE_INTEGER - 100), term: termAtMost(bound, 1) }));
 
 const entryData = fc.oneof(fc.uint8Array({ maxLength: 40 }), msgpackValue.map(pack));
+const chunkNumber = fc.oneof(fc.nat({ max: 100 }), fc.constantFrom(peerSnapshotChunkMax), fc.integer({ min: 0, max: peerSnapshotChunkMax }));
+/** The last entry a snapshot includes, in a term of at most `bound` (>= 1). */
+const snapshotMeta = (bound: number): fc.Arbitrary<{ index: number; term: number }> =>
+  fc.record({ index: count.filter((index) => index >= 1), term: termAtMost(bound, 1) }).map(({ index, term }) => ({ index, term }));
 
 function entriesAfter(prevLogIndex: number, prevLogTerm: number, messageTerm: number): fc.Arbitrary<Entry[]> {
   if (messageTerm === 0) return fc.constant([]);
@@ -165,12 +201,26 @@ const validMessage: fc.Arbitrary<Message> = fc.tuple(term, from).chain(([t, f]):
     fc
       .record({ success: fc.boolean(), matchIndex: count, rejectedIndex: count, conflictTerm: termAtMost(t), conflictIndex: count, readRound: count })
       .map((rest) => ({ ...base, type: "AppendEntriesResponse" as const, ...rest })),
+    // A snapshot ends at an entry, of term >= 1: no snapshot message has term 0.
+    ...(t === 0
+      ? []
+      : [
+          fc
+            .record({ snapshot: snapshotMeta(t), chunk: chunkNumber, last: fc.boolean(), data: entryData })
+            .map((rest) => ({ ...base, type: "InstallSnapshot" as const, ...rest })),
+          fc
+            .record({ snapshot: snapshotMeta(t), nextChunk: chunkNumber, done: fc.boolean() })
+            .map((rest) => ({ ...base, type: "InstallSnapshotResponse" as const, ...rest })),
+        ]),
   );
 });
 
 /** A message as plain data, binary data as byte lists, for comparing. */
-const comparableMessage = (message: Message): unknown =>
-  message.type === "AppendEntries" ? { ...message, entries: message.entries.map((entry) => ({ ...entry, data: Array.from(entry.data) })) } : { ...message };
+function comparableMessage(message: Message): unknown {
+  if (message.type === "AppendEntries") return { ...message, entries: message.entries.map((entry) => ({ ...entry, data: Array.from(entry.data) })) };
+  if (message.type === "InstallSnapshot") return { ...message, data: Array.from(message.data) };
+  return { ...message };
+}
 
 test("every valid message survives encode then decode unchanged", () => {
   fc.assert(
@@ -204,6 +254,7 @@ const oddField: fc.Arbitrary<unknown> = fc.oneof(
 function wireFields(message: Message): Record<string, unknown> {
   const fields: Record<string, unknown> = { ...message };
   if (message.type === "AppendEntries") fields.entries = message.entries.map((entry) => ({ ...entry }));
+  if (message.type === "InstallSnapshot" || message.type === "InstallSnapshotResponse") fields.snapshot = { ...message.snapshot };
   return fields;
 }
 
@@ -211,13 +262,15 @@ type Perturbation =
   | { readonly kind: "drop"; readonly field: number }
   | { readonly kind: "swap"; readonly field: number; readonly value: unknown }
   | { readonly kind: "entry"; readonly entry: number; readonly field: "index" | "term" | "type" | "data"; readonly value: unknown; readonly drop: boolean }
+  | { readonly kind: "snapshot"; readonly field: "index" | "term"; readonly value: unknown; readonly drop: boolean }
   | { readonly kind: "extra"; readonly name: string; readonly value: unknown };
 
 const perturbation: fc.Arbitrary<Perturbation> = fc.oneof(
   fc.record({ kind: fc.constant("drop" as const), field: fc.nat() }),
   fc.record({ kind: fc.constant("swap" as const), field: fc.nat(), value: oddField }),
   fc.record({ kind: fc.constant("entry" as const), entry: fc.nat(), field: fc.constantFrom("index" as const, "term" as const, "type" as const, "data" as const), value: oddField, drop: fc.boolean() }),
-  fc.record({ kind: fc.constant("extra" as const), name: fc.constantFrom("__proto__", "constructor", "entries", "extra", "forced"), value: oddField }),
+  fc.record({ kind: fc.constant("snapshot" as const), field: fc.constantFrom("index" as const, "term" as const), value: oddField, drop: fc.boolean() }),
+  fc.record({ kind: fc.constant("extra" as const), name: fc.constantFrom("__proto__", "constructor", "entries", "snapshot", "extra", "forced"), value: oddField }),
 );
 
 function perturb(fields: Record<string, unknown>, change: Perturbation): Record<string, unknown> {
@@ -238,6 +291,14 @@ function perturb(fields: Record<string, unknown>, change: Perturbation): Record<
       if (change.drop) delete target[change.field];
       else target[change.field] = change.value;
       copy.entries = changed;
+      return copy;
+    }
+    case "snapshot": {
+      if (typeof copy.snapshot !== "object" || copy.snapshot === null) return copy;
+      const snapshot: Record<string, unknown> = { ...copy.snapshot };
+      if (change.drop) delete snapshot[change.field];
+      else snapshot[change.field] = change.value;
+      copy.snapshot = snapshot;
       return copy;
     }
     case "extra":

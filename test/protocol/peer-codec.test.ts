@@ -8,17 +8,31 @@
  * Log Matching property (Raft paper §5.3): contiguous indices, terms
  * non-decreasing and never above the leader's term. The election messages
  * (PreVote, dissertation §9.6; TimeoutNow and forced RequestVote,
- * dissertation §3.10) follow the same rules as RequestVote's.
+ * dissertation §3.10) follow the same rules as RequestVote's. InstallSnapshot
+ * and its response (dissertation §5.1) name a snapshot that ends at a real
+ * entry of a term no later than the message's, and carry one chunk of it.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Packr } from "msgpackr";
-import { decodePeerMessage, encodePeerMessage, peerBodyBytesMax, peerTermMax, peerTopic, type PeerDecodeResult } from "../../src/protocol/peer-codec.ts";
+import { encodeSnapshotChunks, snapshotChunkBytes } from "../../src/kv/kv-snapshot.ts";
+import { keyBytesMax, valueBytesMax } from "../../src/protocol/limits.ts";
+import {
+  decodePeerMessage,
+  encodePeerMessage,
+  peerBodyBytesMax,
+  peerSnapshotChunkMax,
+  peerTermMax,
+  peerTopic,
+  type PeerDecodeResult,
+} from "../../src/protocol/peer-codec.ts";
 import { SeededRandom } from "../../src/raft/index.ts";
 import type {
   AppendEntries,
   AppendEntriesResponse,
   Entry,
+  InstallSnapshot,
+  InstallSnapshotResponse,
   Message,
   PreVote,
   PreVoteResponse,
@@ -66,11 +80,42 @@ const appendEntriesResponse: AppendEntriesResponse = {
   conflictIndex: 8,
   readRound: 4,
 };
+const installSnapshot: InstallSnapshot = {
+  type: "InstallSnapshot",
+  term: 7,
+  from: 2,
+  to: 1,
+  snapshot: { index: 40, term: 6 },
+  chunk: 3,
+  last: false,
+  data: new Uint8Array([0x81, 0xa1, 0x61, 0x01, 0, 255]),
+};
+const installSnapshotResponse: InstallSnapshotResponse = {
+  type: "InstallSnapshotResponse",
+  term: 7,
+  from: 3,
+  to: 1,
+  snapshot: { index: 40, term: 6 },
+  nextChunk: 4,
+  done: false,
+};
 /** One of each type, every field required. */
-const samples: readonly Message[] = [requestVote, requestVoteResponse, preVote, preVoteResponse, timeoutNow, appendEntries, heartbeat, appendEntriesResponse];
+const samples: readonly Message[] = [
+  requestVote,
+  requestVoteResponse,
+  preVote,
+  preVoteResponse,
+  timeoutNow,
+  appendEntries,
+  heartbeat,
+  appendEntriesResponse,
+  installSnapshot,
+  installSnapshotResponse,
+];
 
-/** Entry data comes back as a Buffer; compare it as plain bytes. */
+/** Entry and chunk data come back as Buffers; compare them as plain bytes. */
 function plain(message: Message): unknown {
+  if (message.type === "InstallSnapshot") return { ...message, data: Array.from(message.data) };
   if (message.type !== "AppendEntries") return { ...message };
   return { ...message, entries: message.entries.map((e) => ({ ...e, data: Array.from(e.data) })) };
 }
@@ -184,7 +229,7 @@ test("body: not a map, unknown type, missing fields", () => {
   assertRejected(decodeAs1(framesWithBody("RequestVote")), "not a map");
   assertRejected(decodeAs1(framesWithBody(null)), "body is nil");
   assertRejected(decodeAs1(framesWithBody(new Map([[1, 2]]))), "not a Raft message type");
-  assertRejected(decodeAs1(framesWithBody({ ...requestVote, type: "InstallSnapshot" })), 'type "InstallSnapshot"');
+  assertRejected(decodeAs1(framesWithBody({ ...requestVote, type: "ReadIndex" })), 'type "ReadIndex"');
   assertRejected(decodeAs1(framesWithBody({ ...requestVote, type: undefined })), "type missing");
   for (const message of samples) {
     for (const key of Object.keys(message)) {
@@ -262,6 +307,74 @@ test("entries: shape, contiguity and terms (§5.3)", () => {
   assertRejected(withEntries([entry(11, 5, { index: "11" })]), 'entries[0].index is "11"');
 });
 
+test("InstallSnapshot and its response: the snapshot's position, chunk numbers, flags and data", () => {
+  const withSnapshot = (message: Message, snapshot: unknown): PeerDecodeResult => decodeAs1(framesWithBody({ ...message, snapshot }));
+  for (const message of [installSnapshot, installSnapshotResponse]) {
+    const type = message.type;
+    assertRejected(withSnapshot(message, { index: 40, term: 8 }), `${type}.snapshot.term 8 is above the message term 7`);
+    assertRejected(withSnapshot(message, { index: 0, term: 6 }), `${type}.snapshot.index is 0`);
+    assertRejected(withSnapshot(message, { index: 40, term: 0 }), `${type}.snapshot.term is 0`);
+    assertRejected(withSnapshot(message, { index: -1, term: 6 }), `${type}.snapshot.index is -1, not a non-negative integer`);
+    assertRejected(withSnapshot(message, { index: 40 }), `${type}.snapshot.term is missing`);
+    assertRejected(withSnapshot(message, { term: 6 }), `${type}.snapshot.index is missing`);
+    assertRejected(withSnapshot(message, [40, 6]), `${type}.snapshot is an array of 2, not a map`);
+    assertRejected(withSnapshot(message, 40), `${type}.snapshot is 40, not a map`);
+    assertRejected(decodeAs1(framesWithBody({ ...message, term: 0, snapshot: { index: 40, term: 0 } })), `${type}.snapshot.term is 0`);
+    const { term: _term, ...withoutTerm } = message.snapshot;
+    assertRejected(decodeAs1(framesWithBody({ ...message, snapshot: withOwnKey({ ...withoutTerm }, "__proto__", { term: 6 }) })), `${type}.snapshot.term is missing`);
+    // Fields beside a snapshot's index and term are not read, and not kept.
+    const extra = withSnapshot(message, { index: 40, term: 6, chunks: 9 });
+    assert.ok(extra.ok);
+    assert.deepEqual(plain(extra.message), plain(message));
+  }
+  assertRejected(decodeAs1(framesWithBody({ ...installSnapshot, chunk: -1 })), "InstallSnapshot.chunk is -1, not a non-negative integer");
+  assertRejected(decodeAs1(framesWithBody({ ...installSnapshot, chunk: 0.5 })), "InstallSnapshot.chunk is 0.5");
+  assertRejected(decodeAs1(framesWithBody({ ...installSnapshot, chunk: peerSnapshotChunkMax + 1 })), "InstallSnapshot.chunk 4294967295 is above the bound");
+  assertRejected(decodeAs1(framesWithBody({ ...installSnapshotResponse, nextChunk: -2 })), "InstallSnapshotResponse.nextChunk is -2");
+  assertRejected(decodeAs1(framesWithBody({ ...installSnapshotResponse, nextChunk: 2 ** 53 })), "InstallSnapshotResponse.nextChunk is 9007199254740992");
+  assertRejected(decodeAs1(framesWithBody({ ...installSnapshot, last: 1 })), "InstallSnapshot.last is 1, not a boolean");
+  assertRejected(decodeAs1(framesWithBody({ ...installSnapshotResponse, done: "yes" })), 'InstallSnapshotResponse.done is "yes", not a boolean');
+  assertRejected(decodeAs1(framesWithBody({ ...installSnapshot, data: "chunk" })), 'InstallSnapshot.data is "chunk", not binary');
+  assertRejected(decodeAs1(framesWithBody({ ...installSnapshot, data: [1, 2] })), "InstallSnapshot.data is an array of 2, not binary");
+  assertRejected(decodeAs1(framesWithBody({ ...installSnapshot, data: null })), "InstallSnapshot.data is nil, not binary");
+  for (const [message, chunkField] of [
+    [installSnapshot, "chunk"],
+    [installSnapshotResponse, "nextChunk"],
+  ] as const) {
+    const atBound = decodeAs1(framesWithBody({ ...message, [chunkField]: peerSnapshotChunkMax }));
+    assert.ok(atBound.ok, `${chunkField} at the bound is accepted`);
+  }
+  const empty = decodeAs1(encodePeerMessage({ ...installSnapshot, data: new Uint8Array(0), last: true }));
+  assert.ok(empty.ok && empty.message.type === "InstallSnapshot" && empty.message.data.length === 0 && empty.message.last);
+});
+
+test("a snapshot chunk does not share memory with the received frame", () => {
+  const frames = encodePeerMessage(installSnapshot);
+  const result = decodeAs1(frames);
+  assert.ok(result.ok && result.message.type === "InstallSnapshot");
+  frames[1].fill(0);
+  assert.deepEqual(Array.from(result.message.data), Array.from(installSnapshot.data));
+});
+
+test("the largest chunk of a KV snapshot fits in one message: 1 MiB, then the largest key and value", () => {
+  const image = {
+    entries: [
+      ["a", new Uint8Array(snapshotChunkBytes - 100).fill(1)],
+      ["b".repeat(keyBytesMax), new Uint8Array(valueBytesMax).fill(2)],
+    ] as [string, Uint8Array][],
+    sessions: [],
+    clockMs: 0,
+  };
+  const [chunk] = encodeSnapshotChunks(image);
+  assert.ok(chunk !== undefined && chunk.length > snapshotChunkBytes + valueBytesMax, `a chunk of ${chunk?.length} bytes`);
+  const message: InstallSnapshot = { ...installSnapshot, chunk: peerSnapshotChunkMax, data: chunk };
+  const frames = encodePeerMessage(message);
+  assert.ok(frames[1].length <= peerBodyBytesMax);
+  const result = decodeAs1(frames);
+  assert.ok(result.ok, result.ok ? "" : result.reason);
+  assert.deepEqual(plain(result.message), plain(message));
+});
+
 /** An object with an own `__proto__` key (plain assignment would set the prototype instead). */
 function withOwnKey(object: Record<string, unknown>, key: string, value: unknown): Record<string, unknown> {
   return Object.defineProperty(object, key, { value, enumerable: true, writable: true, configurable: true });
@@ -289,7 +402,7 @@ test("fuzz: random bytes never throw and never decode", () => {
 
 test("fuzz: random MessagePack values and mutated valid messages never throw", () => {
   const random = new SeededRandom(77);
-  const keys = ["type", "term", "from", "to", "entries", "index", "data", "success", "voteGranted", "forced", "__proto__", "constructor"];
+  const keys = ["type", "term", "from", "to", "entries", "index", "data", "success", "voteGranted", "forced", "snapshot", "chunk", "last", "__proto__", "constructor"];
   const randomValue = (depth: number): unknown => {
     switch (random.intBetween(0, depth > 3 ? 6 : 9)) {
       case 0:
@@ -301,9 +414,20 @@ test("fuzz: random MessagePack values and mutated valid messages never throw", (
       case 3:
         return [2 ** 53, 2 ** 48 + 1, -0, 0.5, Number.NaN, 2n ** 63n][random.intBetween(0, 5)];
       case 4:
-        return ["RequestVote", "AppendEntries", "AppendEntriesResponse", "RequestVoteResponse", "PreVote", "PreVoteResponse", "TimeoutNow", "noop", "command", ""][
-          random.intBetween(0, 9)
-        ];
+        return [
+          "RequestVote",
+          "AppendEntries",
+          "AppendEntriesResponse",
+          "RequestVoteResponse",
+          "PreVote",
+          "PreVoteResponse",
+          "TimeoutNow",
+          "InstallSnapshot",
+          "InstallSnapshotResponse",
+          "noop",
+          "command",
+          "",
+        ][random.intBetween(0, 11)];
       case 5:
         return new Uint8Array(random.intBetween(0, 4));
       case 6:
