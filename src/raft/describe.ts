@@ -22,5 +22,9 @@ export function describeMessage(message: Message): string {
       return message.success
         ? `${head} ok match=${message.matchIndex} round=${message.readRound}`
         : `${head} reject at=${message.rejectedIndex} hint=(${message.conflictIndex},${message.conflictTerm}) round=${message.readRound}`;
+    case "InstallSnapshot":
+      return `${head} snap=(${message.snapshot.index},${message.snapshot.term}) chunk=${message.chunk} bytes=${message.data.length}${message.last ? " last" : ""}`;
+    case "InstallSnapshotResponse":
+      return `${head} snap=(${message.snapshot.index},${message.snapshot.term}) ${message.done ? "done" : `next=${message.nextChunk}`}`;
   }
 }
