@@ -44,6 +44,18 @@ export interface ClusterConfig {
   readonly heartbeatMs: number;
   readonly dataDir: string;
   readonly curve?: CurveConfig;
+  /** When servers snapshot their state and compact their logs (docs/protocol.md §2); unset fields take the server's defaults. */
+  readonly snapshot?: SnapshotConfig;
+}
+
+/** The `snapshot` section: every field optional. */
+export interface SnapshotConfig {
+  /** Snapshot once this many entries were applied since the last snapshot. */
+  readonly entries?: number;
+  /** ... or once the commands applied since then carry this many bytes. */
+  readonly logBytes?: number;
+  /** Entries kept in the log below a snapshot, for followers a little behind. */
+  readonly keepEntries?: number;
 }
 
 /** Where a configuration came from, for error messages. */
@@ -96,7 +108,8 @@ export class UnknownFieldError extends ConfigError {
 /** The field names of `T`, listed once: the Record type makes the compiler refuse a list that misses one. */
 const fieldsOf = <T>(fields: Readonly<Record<keyof T, true>>): readonly string[] => Object.keys(fields);
 
-const clusterFields = fieldsOf<ClusterConfig>({ forwarders: true, servers: true, electionTimeoutMs: true, heartbeatMs: true, dataDir: true, curve: true });
+const clusterFields = fieldsOf<ClusterConfig>({ forwarders: true, servers: true, electionTimeoutMs: true, heartbeatMs: true, dataDir: true, curve: true, snapshot: true });
+const snapshotFields = fieldsOf<SnapshotConfig>({ entries: true, logBytes: true, keepEntries: true });
 const forwarderFields = fieldsOf<ForwarderConfig>({ pub: true, sub: true });
 const serverFields = fieldsOf<ServerConfig>({ id: true, client: true });
 const curveFields = fieldsOf<CurveConfig>({ publicKey: true, secretKey: true, clients: true });
@@ -206,8 +219,24 @@ export function validateClusterConfig(document: Json, file: string): ClusterConf
   }
 
   const curve = doc.curve === undefined ? undefined : validateCurve(doc.curve, file, fail);
+  const snapshot = doc.snapshot === undefined ? undefined : validateSnapshot(doc.snapshot, file, fail);
 
-  return { forwarders, servers, electionTimeoutMs, heartbeatMs, dataDir, ...(curve ? { curve } : {}) };
+  return { forwarders, servers, electionTimeoutMs, heartbeatMs, dataDir, ...(curve ? { curve } : {}), ...(snapshot ? { snapshot } : {}) };
+}
+
+/** The `snapshot` section: counts of entries and bytes; `keepEntries` may be 0 (keep no log below a snapshot). */
+function validateSnapshot(section: Json, file: string, fail: (field: string, problem: string) => never): SnapshotConfig {
+  if (!isRecord(section)) return fail("snapshot", "must be an object with entries, logBytes and keepEntries (each optional)");
+  rejectUnknownFields(section, snapshotFields, "snapshot", file);
+  const count = (name: keyof SnapshotConfig, least: number): { [name: string]: number } => {
+    const value = section[name];
+    if (value === undefined) return {};
+    if (typeof value !== "number" || !Number.isSafeInteger(value) || value < least) {
+      return fail(`snapshot.${name}`, `must be an integer of at least ${least}, got ${JSON.stringify(value)}`);
+    }
+    return { [name]: value };
+  };
+  return { ...count("entries", 1), ...count("logBytes", 1), ...count("keepEntries", 0) };
 }
 
 /**

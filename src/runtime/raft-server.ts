@@ -1,9 +1,22 @@
-import { appliesBeforeSave, keepsTermAndVote, splitAtSave, type Entry, type HardState, type Message, type NodeId, type NodeStatus, type RaftNode, type Ready } from "../raft/index.ts";
+import {
+  appliesBeforeSave,
+  keepsTermAndVote,
+  splitAtSave,
+  type Entry,
+  type HardState,
+  type Message,
+  type NodeId,
+  type NodeStatus,
+  type RaftNode,
+  type Ready,
+  type SnapshotMeta,
+} from "../raft/index.ts";
 import type { StateMachine } from "../state-machine/state-machine.ts";
-import type { RaftStorage } from "../storage/storage.ts";
+import type { RaftStorage, StoredSnapshot } from "../storage/storage.ts";
 import { LeaderWatch, type LeaderWatchTiming } from "./leader-watch.ts";
 import { PeerContacts } from "./peer-contacts.ts";
 import { PendingRequests, type Waiter } from "./pending-requests.ts";
+import { snapshotDue, snapshotPolicyDefaults, type SnapshotPolicy } from "./snapshot-policy.ts";
 
 /** Where Raft messages go: the peer transport. */
 export interface PeerSender {
@@ -59,6 +72,8 @@ export interface RaftServerOptions<Query, Answer, Result> {
   readonly stateMachine: StateMachine<Query, Answer, Result>;
   readonly peers: PeerSender;
   readonly limits?: RaftServerLimits;
+  /** When to snapshot the state machine and compact the log (snapshotPolicyDefaults when absent). */
+  readonly snapshots?: SnapshotPolicy;
   /** Hold requests that arrive while the leadership is in doubt (see LeaderWatch); absent: never hold. */
   readonly leaderWatch?: LeaderWatchTiming;
   /** The monotonic clock, in milliseconds. */
@@ -107,11 +122,18 @@ export class RaftServer<Query, Answer, Result> {
   private readonly leaderWatch: LeaderWatch | null;
   /** When each peer was last heard from: whether the leader is alive, and who answers. */
   readonly contacts = new PeerContacts();
+  private readonly snapshotPolicy: SnapshotPolicy;
+  /** The bytes of the commands applied since the last snapshot (SnapshotPolicy.logBytes). */
+  private appliedBytesSinceSnapshot = 0;
+  /** The snapshot being stored, and the ones asked for (snapshotNow) while none may start. */
+  private snapshotting: Promise<void> | null = null;
+  private snapshotWaiters: ((meta: SnapshotMeta | null) => void)[] = [];
 
   constructor(options: RaftServerOptions<Query, Answer, Result>) {
     this.options = options;
     this.limits = options.limits ?? raftServerLimitsDefaults;
     this.pending = new PendingRequests(this.limits.pendingRequestsMax);
+    this.snapshotPolicy = options.snapshots ?? snapshotPolicyDefaults;
     const { term, votedFor, commitIndex } = options.node.status();
     this.savedHardState = { currentTerm: term, votedFor, commitIndex };
     this.leaderWatch = options.leaderWatch === undefined ? null : new LeaderWatch(options.leaderWatch, this.limits.pendingRequestsMax, this.contacts);
@@ -243,6 +265,24 @@ export class RaftServer<Query, Answer, Result> {
     this.scheduleReady();
   }
 
+  /**
+   * The controller's `snapshot`: snapshots the state machine now, whatever
+   * the policy says, and compacts the log; resolves with where the stored
+   * snapshot ends (the stored one when nothing was applied since), or null
+   * when the server stops first.
+   */
+  snapshotNow(): Promise<SnapshotMeta | null> {
+    if (this.stopping) return Promise.resolve(null);
+    const stored = new Promise<SnapshotMeta | null>((resolve) => this.snapshotWaiters.push(resolve));
+    this.maybeSnapshot();
+    return stored;
+  }
+
+  /** The stored snapshot (a consistent image of the state at its index, for backups), or null when none was taken. */
+  storedSnapshot(): StoredSnapshot | null {
+    return this.options.storage.readSnapshot();
+  }
+
   /** Answers `query` from this server's own state at once: possibly behind the leader. */
   readStale(query: Query): Answer {
     return this.options.stateMachine.query(query);
@@ -260,7 +300,9 @@ export class RaftServer<Query, Answer, Result> {
     this.displacedWrites = [];
     for (const read of this.pending.takeReads()) read.settle({ kind: "shutting-down" });
     this.releaseHeld();
+    this.answerSnapshotWaiters(null);
     await this.readyLoop;
+    await this.snapshotting;
     // A clean stop leaves the commit index on disk, so that the restart replays all it can before hearing a leader.
     if (this.unsavedCommit !== null && !this.failed) await this.options.storage.save(this.unsavedCommit, []);
     this.unsavedCommit = null;
@@ -279,6 +321,7 @@ export class RaftServer<Query, Answer, Result> {
   private fail(error: unknown): void {
     if (this.failed) return;
     this.failed = true;
+    this.answerSnapshotWaiters(null);
     this.options.onFatal(error);
   }
 
@@ -326,8 +369,8 @@ export class RaftServer<Query, Answer, Result> {
         // only to replay faster after a restart, so it waits for the next save of entries, a term or a vote
         // instead of costing an fsync of its own, which the next save would queue behind (docs/architecture.md §4).
         this.unsavedCommit = ready.hardState;
-      } else if (ready.hardState !== null || ready.entries.length > 0) {
-        await storage.save(ready.hardState ?? this.unsavedCommit, ready.entries);
+      } else if (ready.snapshot !== null || ready.hardState !== null || ready.entries.length > 0) {
+        await storage.save(ready.hardState ?? this.unsavedCommit, ready.entries, ready.snapshot ?? undefined);
         this.unsavedCommit = null;
       }
       if (ready.hardState !== null) this.savedHardState = ready.hardState;
@@ -337,7 +380,61 @@ export class RaftServer<Query, Answer, Result> {
       if (this.transferring !== null) this.checkTransfer();
       node.advance(ready);
       this.releaseHeld();
+      this.maybeSnapshot();
     }
+  }
+
+  /**
+   * Starts a snapshot when one is due or asked for and none is being stored.
+   * Called between Readys, never during one's save, so the snapshot's write
+   * queues in storage behind every save of the entries it covers and ahead
+   * of any later install of a leader's snapshot. Its entries must be durable
+   * here (a leader may apply entries a majority of others stored before its
+   * own write ends): until then it waits for the next Ready.
+   */
+  private maybeSnapshot(): void {
+    if (this.snapshotting !== null || this.failed || this.isStopping) return;
+    const { node, stateMachine } = this.options;
+    const { snapshotIndex } = node.status();
+    const applied = stateMachine.lastApplied;
+    const asked = this.snapshotWaiters.length > 0;
+    if (applied <= snapshotIndex) {
+      if (asked) this.answerSnapshotWaiters({ index: snapshotIndex, term: node.logTerm(snapshotIndex) ?? 0 });
+      return;
+    }
+    if (!asked && !snapshotDue(this.snapshotPolicy, applied - snapshotIndex, this.appliedBytesSinceSnapshot)) return;
+    if (applied > node.stableIndex()) return;
+    this.snapshotting = this.storeSnapshot()
+      .catch((error: unknown) => this.fail(error))
+      .finally(() => {
+        this.snapshotting = null;
+      });
+  }
+
+  /**
+   * Dissertation §5.1: the state machine's image goes to storage, then the
+   * log drops what it covers, keeping a margin. A leader's snapshot installed
+   * while this one was written went further: then this one changes nothing.
+   */
+  private async storeSnapshot(): Promise<void> {
+    const { node, storage, stateMachine } = this.options;
+    const image = stateMachine.takeSnapshot();
+    const meta: SnapshotMeta = { index: image.lastApplied, term: node.logTerm(image.lastApplied)! };
+    this.appliedBytesSinceSnapshot = 0;
+    await storage.saveSnapshot(meta, image.chunks());
+    const before = node.status();
+    if (before.snapshotIndex < meta.index) {
+      node.compact(meta, Math.max(0, meta.index - this.snapshotPolicy.keepEntries));
+      const start = node.status().logStartIndex;
+      if (start > before.logStartIndex) await storage.compact(start);
+    }
+    this.answerSnapshotWaiters(meta);
+  }
+
+  private answerSnapshotWaiters(meta: SnapshotMeta | null): void {
+    const waiters = this.snapshotWaiters;
+    this.snapshotWaiters = [];
+    for (const resolve of waiters) resolve(meta);
   }
 
   private releaseHeld(): void {
@@ -346,7 +443,7 @@ export class RaftServer<Query, Answer, Result> {
   }
 
   private onlyCommitIndexChanged(ready: Ready): boolean {
-    return ready.hardState !== null && ready.entries.length === 0 && keepsTermAndVote(ready, this.savedHardState);
+    return ready.snapshot === null && ready.hardState !== null && ready.entries.length === 0 && keepsTermAndVote(ready, this.savedHardState);
   }
 
   /**
@@ -386,6 +483,11 @@ export class RaftServer<Query, Answer, Result> {
 
   /** Applies the Ready's committed entries, answering their writes, and serves the reads they make servable. */
   private applyAndServe(ready: Ready): void {
+    if (ready.snapshot !== null) {
+      // Dissertation §5.1: the leader's image replaces the state; the entries after it apply on top.
+      this.options.stateMachine.restore(ready.snapshot.meta.index, ready.snapshot.chunks);
+      this.appliedBytesSinceSnapshot = 0;
+    }
     this.apply(ready.committedEntries);
     for (const read of ready.readStates) this.pending.confirmRead(read.context, read.index);
     for (const context of ready.droppedReads) this.pending.takeUnconfirmedRead(context)?.settle({ kind: "not-leader" });
@@ -395,6 +497,7 @@ export class RaftServer<Query, Answer, Result> {
   private apply(entries: readonly Entry[]): void {
     for (const entry of entries) {
       const result = this.options.stateMachine.apply(entry);
+      this.appliedBytesSinceSnapshot += entry.data.length;
       const write = this.pending.takeWrite(entry.index, entry.term);
       if (write === null) continue;
       if (write.replaced || result === null) write.waiter.settle({ kind: "not-leader" });
