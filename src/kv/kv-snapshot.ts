@@ -83,14 +83,16 @@ export function decodeSnapshotChunks(chunks: Iterable<Uint8Array>): KvImage {
   const sessions: [string, SessionRecord][] = [];
   let clockMs: number | undefined;
   for (const chunk of chunks) {
+    if (clockMs !== undefined) throw new SnapshotFormatError("a snapshot chunk follows the clock chunk, which is the last");
     let decoded: unknown;
     try {
       decoded = unpackr.unpack(chunk);
     } catch (error) {
       throw new SnapshotFormatError(`a snapshot chunk is not MessagePack: ${String(error)}`);
     }
-    if (typeof decoded !== "object" || decoded === null) throw new SnapshotFormatError("a snapshot chunk is not a map");
-    const { values, sessions: sessionRows, clockMs: clock } = decoded as { values?: unknown; sessions?: unknown; clockMs?: unknown };
+    // One field: a second one would be dropped unread, and with it part of the image.
+    if (!isMapOf(decoded, 1)) throw new SnapshotFormatError("a snapshot chunk is not a map of one field");
+    const { values, sessions: sessionRows, clockMs: clock } = decoded;
     if (Array.isArray(values)) {
       for (const pair of values) entries.push(readPair(pair));
     } else if (Array.isArray(sessionRows)) {
@@ -105,8 +107,24 @@ export function decodeSnapshotChunks(chunks: Iterable<Uint8Array>): KvImage {
   return { entries, sessions, clockMs };
 }
 
+/**
+ * What makes `chunks` not an image decodeSnapshotChunks accepts, or null. A
+ * follower checks a snapshot from a leader (perhaps forged) with it before it
+ * discards its log for the snapshot: an image that then failed to restore
+ * would leave it with neither.
+ */
+export function kvSnapshotProblem(chunks: Iterable<Uint8Array>): string | null {
+  try {
+    decodeSnapshotChunks(chunks);
+    return null;
+  } catch (error) {
+    if (error instanceof SnapshotFormatError) return error.message;
+    throw error;
+  }
+}
+
 function readPair(pair: unknown): KvEntry {
-  if (!Array.isArray(pair) || typeof pair[0] !== "string" || !(pair[1] instanceof Uint8Array)) {
+  if (!Array.isArray(pair) || pair.length !== 2 || typeof pair[0] !== "string" || !(pair[1] instanceof Uint8Array)) {
     throw new SnapshotFormatError("a snapshot pair is not [string key, binary value]");
   }
   return [pair[0], plain(pair[1])];
@@ -114,22 +132,25 @@ function readPair(pair: unknown): KvEntry {
 
 const isCount = (value: unknown): value is number => Number.isSafeInteger(value) && (value as number) >= 0;
 
+/** Whether `value` is a map (msgpackr gives maps as plain objects) of exactly `size` fields. */
+const isMapOf = (value: unknown, size: number): value is Readonly<Record<string, unknown>> =>
+  typeof value === "object" && value !== null && Object.getPrototypeOf(value) === Object.prototype && Object.keys(value).length === size;
+
 function readSession(row: unknown): [string, SessionRecord] {
-  if (!Array.isArray(row) || typeof row[0] !== "string" || !isCount(row[1]) || !isCount(row[2]) || !isCount(row[3])) {
+  if (!Array.isArray(row) || row.length !== 5 || typeof row[0] !== "string" || !isCount(row[1]) || !isCount(row[2]) || !isCount(row[3])) {
     throw new SnapshotFormatError("a snapshot session is not [client, lastSeq, lastIndex, lastAtMs, result]");
   }
   return [row[0], { lastSeq: row[1], lastIndex: row[2], lastAtMs: row[3], lastResult: readResult(row[4]) }];
 }
 
-/** A session keeps only the results of writes it applied: put, delete or cas. */
-function readResult(fields: unknown): KvResult {
-  const result = fields as Record<string, unknown> | null;
+/** A session keeps only the results of writes it applied: put, delete or cas, each with its own fields only. */
+function readResult(result: unknown): KvResult {
   const bytesOrNull = (value: unknown): value is Uint8Array | null => value === null || value instanceof Uint8Array;
-  if (result !== null && typeof result === "object" && isCount(result.index)) {
-    const index = result.index;
-    if (result.kind === "put") return { kind: "put", index };
-    if (result.kind === "delete" && typeof result.found === "boolean") return { kind: "delete", index, found: result.found };
-    if (result.kind === "cas" && typeof result.swapped === "boolean" && bytesOrNull(result.value)) {
+  const index = (result as { index?: unknown } | null)?.index;
+  if (isCount(index)) {
+    if (isMapOf(result, 2) && result.kind === "put") return { kind: "put", index };
+    if (isMapOf(result, 3) && result.kind === "delete" && typeof result.found === "boolean") return { kind: "delete", index, found: result.found };
+    if (isMapOf(result, 4) && result.kind === "cas" && typeof result.swapped === "boolean" && bytesOrNull(result.value)) {
       return { kind: "cas", index, swapped: result.swapped, value: result.value === null ? null : plain(result.value) };
     }
   }

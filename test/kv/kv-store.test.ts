@@ -6,18 +6,24 @@
  * entries end in identical states with identical results (what State Machine
  * Safety, Raft paper §5.4.3, relies on), and that a replica restored from a
  * snapshot goes on exactly as the one that took it (dissertation ch. 5).
+ * A snapshot image is checked before a follower discards its log for it, so
+ * anything but an image the store wrote is refused, with a SnapshotFormatError
+ * and nothing else.
  */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
+import fc from "fast-check";
 import { Packr } from "msgpackr";
 import { encodeCommand, type KvCommand } from "../../src/kv/commands.ts";
 import type { KvResult } from "../../src/kv/kv-result.ts";
 import { KvStore } from "../../src/kv/kv-store.ts";
-import { decodeSnapshotChunks, encodeSnapshotChunks, snapshotChunkBytes, SnapshotFormatError } from "../../src/kv/kv-snapshot.ts";
+import { decodeSnapshotChunks, encodeSnapshotChunks, kvSnapshotProblem, snapshotChunkBytes, SnapshotFormatError, type KvImage } from "../../src/kv/kv-snapshot.ts";
+import type { SessionRecord } from "../../src/kv/sessions.ts";
 import { AssertionError } from "../../src/base/assert.ts";
 import { RecordingLogger } from "../logging/recording-logger.ts";
 import { SeededRandom } from "../../src/raft/index.ts";
 import type { Entry } from "../../src/raft/index.ts";
+import { anyInteger, msgpackValue, mutated, packableAnything } from "../fuzz/fuzz-support.ts";
 
 const packr = new Packr({ useRecords: false });
 const value = (content: unknown): Uint8Array => Uint8Array.from(packr.pack(content));
@@ -330,5 +336,173 @@ describe("KvStore snapshots", () => {
     for (const chunk of [Uint8Array.of(0xc1), packr.pack({ other: [] }), packr.pack({ values: [[1, 2]] }), packr.pack({ sessions: [["c", 1]] })]) {
       assert.throws(() => machine.restore(1, [chunk]), SnapshotFormatError);
     }
+  });
+});
+
+describe("KV snapshot images", () => {
+  const put = { kind: "put", index: 3 };
+  const row = (result: unknown = put): unknown[] => ["c1", 2, 3, 1_000, result];
+  const clock = packr.pack({ clockMs: 1_000 });
+  const image = (...chunks: unknown[]): Uint8Array[] => [...chunks.map((chunk) => packr.pack(chunk)), clock];
+  const valid = [...encodeSnapshotChunks({ entries: [["k", value(1)]], sessions: [["c1", { lastSeq: 2, lastIndex: 3, lastAtMs: 1_000, lastResult: { kind: "put", index: 3 } }]], clockMs: 1_000 })];
+
+  it("kvSnapshotProblem finds nothing wrong with an image the store wrote, an empty store's too", () => {
+    assert.equal(kvSnapshotProblem(valid), null);
+    assert.equal(kvSnapshotProblem(encodeSnapshotChunks({ entries: [], sessions: [], clockMs: 0 })), null);
+    const machine = new KvStore();
+    applyAll(machine, randomCommands(5, 500));
+    assert.equal(kvSnapshotProblem(machine.takeSnapshot().chunks()), null);
+  });
+
+  it("kvSnapshotProblem names what is wrong: truncated MessagePack, wrong types, extra fields, a missing or misplaced clock", () => {
+    const [values, sessions] = valid as [Uint8Array, Uint8Array, Uint8Array];
+    const cases: [string, Iterable<Uint8Array>, string][] = [
+      ["no chunks", [], "ends before its clock chunk"],
+      ["no clock", [values, sessions], "ends before its clock chunk"],
+      ["truncated", [values.subarray(0, values.length - 1), clock], "not MessagePack"],
+      ["empty", [new Uint8Array(0), clock], "not MessagePack"],
+      ["an unknown extension", [Uint8Array.of(0xd4, 0x63, 0x00), clock], "not MessagePack"],
+      // Never used in MessagePack: msgpackr reads it as a marker object.
+      ["0xc1", [Uint8Array.of(0xc1), clock], "not a map of one field"],
+      ["trailing bytes", [Uint8Array.from([...values, 0xc0]), clock], "not MessagePack"],
+      ["nested past the stack", [Uint8Array.from([...new Uint8Array(1_000_000).fill(0x91), 0xc0]), clock], "not MessagePack"],
+      ["an array", image([[["k", value(1)]]]), "not a map of one field"],
+      ["a number", image(7), "not a map of one field"],
+      ["binary", image(value(1)), "not a map of one field"],
+      ["two fields", image({ values: [["k", value(1)]], sessions: [row()] }), "not a map of one field"],
+      ["an extra field", image({ values: [["k", value(1)]], extra: 1 }), "not a map of one field"],
+      ["an extra field by the clock", [packr.pack({ clockMs: 1, extra: 1 })], "not a map of one field"],
+      ["an unknown field", image({ other: [] }), "holds neither values, sessions nor the clock"],
+      ["values not an array", image({ values: { k: value(1) } }), "holds neither values, sessions nor the clock"],
+      ["a numeric key", image({ values: [[1, value(1)]] }), "snapshot pair"],
+      ["a string value", image({ values: [["k", "v"]] }), "snapshot pair"],
+      ["a pair of one", image({ values: [["k"]] }), "snapshot pair"],
+      ["a pair of three", image({ values: [["k", value(1), value(2)]] }), "snapshot pair"],
+      ["a pair not an array", image({ values: ["k"] }), "snapshot pair"],
+      ["a negative seq", image({ sessions: [["c1", -1, 3, 1_000, put]] }), "snapshot session is not"],
+      ["a fractional time", image({ sessions: [["c1", 2, 3, 1.5, put]] }), "snapshot session is not"],
+      ["a binary client", image({ sessions: [[value("c1"), 2, 3, 1_000, put]] }), "snapshot session is not"],
+      ["a session row of four", image({ sessions: [row().slice(0, 4)] }), "snapshot session is not"],
+      ["a session row of six", image({ sessions: [[...row(), 0]] }), "snapshot session is not"],
+      ["an unknown result", image({ sessions: [row({ kind: "get", index: 3 })] }), "result is malformed"],
+      ["a result without index", image({ sessions: [row({ kind: "put" })] }), "result is malformed"],
+      ["a result with an extra field", image({ sessions: [row({ ...put, found: true })] }), "result is malformed"],
+      ["a delete without found", image({ sessions: [row({ kind: "delete", index: 3 })] }), "result is malformed"],
+      ["a cas with a string value", image({ sessions: [row({ kind: "cas", index: 3, swapped: true, value: "v" })] }), "result is malformed"],
+      ["a result not a map", image({ sessions: [row([put])] }), "result is malformed"],
+      ["a negative clock", [packr.pack({ clockMs: -1 })], "holds neither values, sessions nor the clock"],
+      ["a clock as a string", [packr.pack({ clockMs: "1000" })], "holds neither values, sessions nor the clock"],
+      ["a clock past 2^53", [packr.pack({ clockMs: 2 ** 64 })], "holds neither values, sessions nor the clock"],
+      ["a chunk after the clock", [clock, values], "follows the clock chunk"],
+      ["two clocks", [clock, clock], "follows the clock chunk"],
+    ];
+    for (const [name, chunks, reason] of cases) {
+      const problem = kvSnapshotProblem(chunks);
+      assert.ok(problem?.includes(reason), `${name}: ${problem}`);
+    }
+    // A good cas result, and a delete, are accepted next to each other.
+    const results = [
+      { kind: "cas", index: 3, swapped: false, value: null },
+      { kind: "cas", index: 3, swapped: true, value: value(2) },
+      { kind: "delete", index: 3, found: false },
+    ];
+    assert.equal(kvSnapshotProblem(image({ sessions: results.map((result) => row(result)) })), null);
+  });
+
+  it("kvSnapshotProblem lets other errors through: a storage that fails to read is not a bad image", () => {
+    const failing: Iterable<Uint8Array> = {
+      *[Symbol.iterator]() {
+        yield clock;
+        throw new Error("disk on fire");
+      },
+    };
+    assert.throws(() => kvSnapshotProblem(failing), /disk on fire/);
+  });
+
+  const text = fc.string({ unit: "binary", maxLength: 12 });
+  const bytes = fc.uint8Array({ maxLength: 24 });
+  const count = fc.oneof(fc.nat({ max: 1_000 }), fc.maxSafeNat());
+  const result: fc.Arbitrary<KvResult> = fc.oneof(
+    fc.record({ kind: fc.constant("put" as const), index: count }),
+    fc.record({ kind: fc.constant("delete" as const), index: count, found: fc.boolean() }),
+    fc.record({ kind: fc.constant("cas" as const), index: count, swapped: fc.boolean(), value: fc.option(bytes) }),
+  );
+  const session: fc.Arbitrary<[string, SessionRecord]> = fc.tuple(text, fc.record({ lastSeq: count, lastIndex: count, lastAtMs: count, lastResult: result }));
+  const kvImage: fc.Arbitrary<KvImage> = fc.record({ entries: fc.array(fc.tuple(text, bytes), { maxLength: 6 }), sessions: fc.array(session, { maxLength: 4 }), clockMs: count });
+  /** An image as plain data (fast-check's records have no prototype; decoded values are views), for comparing. */
+  const comparable = (image: KvImage): unknown =>
+    JSON.parse(JSON.stringify(image, (_, item: unknown) => (item instanceof Uint8Array ? { bin: Array.from(item) } : item)));
+
+  it("property: every image survives encode then decode", () => {
+    fc.assert(
+      fc.property(kvImage, (image) => {
+        const chunks = [...encodeSnapshotChunks(image)];
+        assert.equal(kvSnapshotProblem(chunks), null);
+        assert.deepEqual(comparable(decodeSnapshotChunks(chunks)), comparable(image));
+      }),
+      { seed: 0x5a9, numRuns: 300, includeErrorInReport: true },
+    );
+  });
+
+  /** Near misses of an image's parts: the right names with values of any type, beside valid ones. */
+  const anyValue = fc.oneof(msgpackValue, anyInteger, fc.constantFrom(-1, 0.5, 2 ** 53, Number.NaN, null, "put", "cas", "delete"));
+  const nearResult = fc.oneof(
+    result,
+    fc.dictionary(fc.constantFrom("kind", "index", "found", "swapped", "value", "__proto__"), fc.oneof(anyValue, fc.constantFrom("put", "delete", "cas"), fc.boolean(), bytes)),
+  );
+  const nearRow = fc.oneof(
+    session.map(([client, record]) => [client, record.lastSeq, record.lastIndex, record.lastAtMs, record.lastResult]),
+    fc.tuple(fc.oneof(text, anyValue), fc.oneof(count, anyValue), fc.oneof(count, anyValue), fc.oneof(count, anyValue), nearResult),
+    fc.array(anyValue, { maxLength: 6 }),
+  );
+  const nearPair = fc.oneof(fc.tuple(text, bytes), fc.tuple(fc.oneof(text, anyValue), fc.oneof(bytes, anyValue)), fc.array(fc.oneof(text, bytes, anyValue), { maxLength: 3 }));
+  const nearChunk: fc.Arbitrary<unknown> = fc.oneof(
+    fc.record({ values: fc.array(nearPair, { maxLength: 4 }) }),
+    fc.record({ sessions: fc.array(nearRow, { maxLength: 3 }) }),
+    fc.record({ clockMs: fc.oneof(count, anyValue) }),
+    fc.dictionary(fc.constantFrom("values", "sessions", "clockMs", "__proto__", "constructor"), fc.oneof(fc.array(nearPair, { maxLength: 2 }), fc.array(nearRow, { maxLength: 2 }), count, anyValue), {
+      maxKeys: 3,
+    }),
+    anyValue,
+  );
+  const hostileChunk: fc.Arbitrary<Uint8Array> = fc.oneof(
+    nearChunk.map((chunk) => Uint8Array.from(packr.pack(chunk))),
+    mutated(kvImage.chain((image) => fc.constantFrom(...encodeSnapshotChunks(image)))),
+    packableAnything,
+    fc.uint8Array({ maxLength: 64 }),
+  );
+  const hostileImage = fc.oneof(
+    fc.array(hostileChunk, { maxLength: 4 }),
+    fc.tuple(fc.array(hostileChunk, { maxLength: 3 }), fc.nat()).map(([chunks, clockMs]) => [...chunks, Uint8Array.from(packr.pack({ clockMs }))]),
+    kvImage.chain((image) => mutated(fc.constant(Uint8Array.from(Buffer.concat([...encodeSnapshotChunks(image)]))))).map((bytes) => [bytes]),
+  );
+
+  it("property: decodeSnapshotChunks refuses what is not an image with a SnapshotFormatError only, and what it accepts is an image", () => {
+    let accepted = 0;
+    fc.assert(
+      fc.property(hostileImage, (chunks) => {
+        let decoded: KvImage;
+        try {
+          decoded = decodeSnapshotChunks(chunks);
+        } catch (error) {
+          assert.ok(error instanceof SnapshotFormatError, `threw ${String(error)}`);
+          assert.equal(kvSnapshotProblem(chunks), error.message);
+          return;
+        }
+        accepted++;
+        assert.equal(kvSnapshotProblem(chunks), null);
+        // An accepted image is one the store could have written: it encodes back to chunks that decode the same.
+        assert.deepEqual(comparable(decodeSnapshotChunks([...encodeSnapshotChunks(decoded)])), comparable(decoded));
+        for (const [key, bytesOfValue] of decoded.entries) assert.ok(typeof key === "string" && bytesOfValue instanceof Uint8Array);
+        for (const [client, record] of decoded.sessions) {
+          assert.equal(typeof client, "string");
+          const { lastResult } = record;
+          assert.ok(lastResult.kind === "put" || lastResult.kind === "delete" || lastResult.kind === "cas", lastResult.kind);
+          for (const field of [record.lastSeq, record.lastIndex, record.lastAtMs, lastResult.index]) assert.ok(Number.isSafeInteger(field) && field >= 0);
+        }
+      }),
+      { seed: 0x5aa, numRuns: 3_000, includeErrorInReport: true },
+    );
+    assert.ok(accepted > 0, "some hostile images are images, so the acceptance checks ran");
   });
 });
