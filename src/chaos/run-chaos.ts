@@ -7,8 +7,8 @@
  * in a finally); the cluster's folder is removed after a passing run, and
  * kept with the evidence after a failing one.
  */
-import { rmSync } from "node:fs";
-import { resolve } from "node:path";
+import { readFileSync, rmSync } from "node:fs";
+import { join, resolve } from "node:path";
 import { checkLinearizable, type CheckResult } from "../linearizability/index.ts";
 import { startLocalCluster } from "../local-cluster/local-cluster.ts";
 import { findAnomalies, type Anomalies } from "./anomalies.ts";
@@ -33,17 +33,31 @@ function faultNotes(events: readonly FaultEvent[]): string[] {
   return events.filter((event) => event.problem !== undefined).map((event) => `fault ${event.number} (${event.description}): ${event.problem}`);
 }
 
+/** How often servers installed a leader's snapshot, from their logs (each says so once per install). */
+function countInstalls(dir: string, serverIds: readonly number[]): number {
+  const logged = (id: number): string => {
+    try {
+      return readFileSync(join(dir, `server-${id}.log`), "utf8");
+    } catch {
+      return "";
+    }
+  };
+  return serverIds.reduce((count, id) => count + logged(id).split("installed the snapshot of server").length - 1, 0);
+}
+
 /** The nemesis's random stream, apart from the clients' (0 … clients-1). */
 const nemesisStream = 1_000_000;
 
 /** Runs the chaos test described by `options`; `say` prints the human lines. Rejects only when the harness itself fails. */
 export async function runChaos(options: ChaosOptions, say: (line: string) => void): Promise<ChaosResult> {
-  const cluster = await startLocalCluster({ faultControl: true, forwarders: options.forwarders });
+  const snapshot = { entries: options.snapshotEvery, keepEntries: Math.floor(options.snapshotEvery / 10) };
+  const cluster = await startLocalCluster({ faultControl: true, forwarders: options.forwarders, extraConfig: { snapshot } });
   const forwarderNames = cluster.config.forwarders.map((_, index) => `forwarder-${index}`);
   say(
     `chaos: ${options.forwarders === 1 ? "a forwarder" : `${options.forwarders} forwarders`} and ${cluster.serverIds.length} servers in ${cluster.dir}; ` +
       `${options.clients} clients on ${options.keys} keys ` +
-      `for ${options.seconds} s; faults: ${options.faults.length === 0 ? "none" : options.faults.join(",")}; seed ${options.seed}`,
+      `for ${options.seconds} s; faults: ${options.faults.length === 0 ? "none" : options.faults.join(",")}; ` +
+      `snapshots every ${options.snapshotEvery} entries; seed ${options.seed}`,
   );
   const random = new SeededRandom(options.seed);
   const problems: string[] = [];
@@ -83,6 +97,7 @@ export async function runChaos(options: ChaosOptions, say: (line: string) => voi
     await cluster.cleanup({ keepDir: true });
   }
 
+  say(`snapshots: ${countInstalls(cluster.dir, cluster.serverIds)} installed by servers that were behind the others' compacted logs`);
   say(`checking ${recorder.records.length} operations${problems.length > 0 ? ` (${problems.length} problems noted)` : ""}`);
   const check: CheckResult = checkLinearizable(checkerHistory(recorder.records), { nowMs: () => performance.now() });
   const anomalies: Anomalies = findAnomalies(recorder.records);

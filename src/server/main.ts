@@ -14,6 +14,7 @@ import { configOption, helpText, optionSpecOf, usageLine, type ProgramOption } f
 import { parentPidVariable, watchParentProcess } from "../cli/parent-watchdog.ts";
 import { clusterKeyPair, configNameOf, type ClusterConfig } from "../config/cluster-config.ts";
 import { KvStore } from "../kv/kv-store.ts";
+import { kvSnapshotProblem } from "../kv/kv-snapshot.ts";
 import { RaftNode, SeededRandom, raftConfigDefaults, type RaftConfig } from "../raft/index.ts";
 import { LmdbStorage } from "../storage/lmdb-storage.ts";
 import { StorageError, StorageWriteError } from "../storage/storage-error.ts";
@@ -22,6 +23,7 @@ import { closeLogger, createLogger, loggerFrom } from "../logging/logging.ts";
 import { PeerTransport } from "../transport/peer-transport.ts";
 import { RaftServer, raftServerLimitsDefaults } from "../runtime/raft-server.ts";
 import type { LeaderWatchTiming } from "../runtime/leader-watch.ts";
+import { snapshotPolicyDefaults } from "../runtime/snapshot-policy.ts";
 import { KvService } from "../service/kv-service.ts";
 import { ReplicationLog, replicationCheckEveryMs } from "./replication-log.ts";
 
@@ -74,6 +76,15 @@ function raftConfigFor(cluster: ClusterConfig, id: number): RaftConfig {
   };
 }
 
+/** Restores `kv` from the stored snapshot, if any; an image that does not decode is a StorageError, as any corrupt file. */
+function restoreStoredSnapshot(storage: LmdbStorage, kv: KvStore): void {
+  const stored = storage.readSnapshot();
+  if (stored === null) return;
+  const problem = kvSnapshotProblem([...stored.chunks()]);
+  if (problem !== null) throw new StorageError(storage.path, `the stored snapshot up to entry ${stored.meta.index} is corrupt: ${problem}`);
+  kv.restore(stored.meta.index, stored.chunks());
+}
+
 async function main(argv: readonly string[]): Promise<void> {
   const args = parseCommandLine(argv, optionSpecOf(options));
   if (args.flags.has("help")) {
@@ -99,16 +110,21 @@ async function main(argv: readonly string[]): Promise<void> {
   const raftConfig = raftConfigFor(cluster, id);
   // Only the log's tail is loaded; the core reads older entries from the storage (docs/architecture.md §2).
   const state = await storage.load(raftConfig.logTailBytesMax);
+  const kv = new KvStore({ logger: baseLogger });
+  // Dissertation §5.1: a restart is the stored snapshot plus the log after it.
+  restoreStoredSnapshot(storage, kv);
   const node = new RaftNode({
     config: raftConfig,
     hardState: state.hardState,
     entries: state.entries,
     storage,
+    logStart: state.logStart,
+    snapshot: state.snapshot,
+    snapshotProblem: kvSnapshotProblem,
     nowMs: performance.now(),
     random: new SeededRandom(randomInt(2 ** 31)),
     logger: baseLogger,
   });
-  const kv = new KvStore({ logger: baseLogger });
 
   // docs/protocol.md §10: with `curve`, clients must know the cluster's public key (and be listed, if
   // `clients` is given), and towards the forwarders this server presents the cluster's own key pair.
@@ -165,6 +181,7 @@ async function main(argv: readonly string[]): Promise<void> {
     stateMachine: kv,
     peers: transport,
     leaderWatch,
+    snapshots: { ...snapshotPolicyDefaults, ...cluster.snapshot },
     nowMs: () => performance.now(),
     onFatal: fatal,
   });
