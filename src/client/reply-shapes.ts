@@ -1,4 +1,5 @@
-import { replyFieldsByOp, type OkFieldsOf, type ReplyFieldKind, type ServerRole } from "../protocol/reply-fields.ts";
+import { adminActions, type AdminAction } from "../protocol/client-request.ts";
+import { okReplyShape, type AdminFieldsOf, type OkFieldsOf, type ReplyFieldKind, type ServerRole } from "../protocol/reply-fields.ts";
 import type { ReplyFields } from "./client-codec.ts";
 
 /**
@@ -27,6 +28,8 @@ export type CasReply = DecodedReply<"cas">;
 export type ListReply = DecodedReply<"list">;
 export type StatusReply = DecodedReply<"status">;
 export type AdminReply = DecodedReply<"admin">;
+/** A successful reply to an admin request for `Action`. */
+export type AdminReplyOf<Action extends AdminAction> = ReplyCommon & AdminFieldsOf<Action, unknown>;
 
 /** A failure reply; `leader` is the leader's client endpoint with NOT_LEADER, when known. */
 export interface FailureReply {
@@ -69,6 +72,8 @@ function fits(kind: ReplyFieldKind, value: unknown): boolean {
       return value === "leader" || value === "follower" || value === "candidate";
     case "text":
       return typeof value === "string";
+    case "binary":
+      return value instanceof Uint8Array;
   }
 }
 
@@ -95,6 +100,8 @@ export function checkReply<Op extends ClientOp>(op: Op, reply: ReplyFields): Rep
     if (reply.leader !== undefined && typeof reply.leader !== "string") return "the reply's leader field is malformed";
     return reply as unknown as FailureReply;
   }
-  const problem = firstMismatch(reply, commonFields) ?? firstMismatch(reply, replyFieldsByOp[op]);
+  const action = op === "admin" ? reply.action : undefined;
+  if (op === "admin" && !(adminActions as readonly unknown[]).includes(action)) return "the reply's action field is malformed";
+  const problem = firstMismatch(reply, commonFields) ?? firstMismatch(reply, okReplyShape(op, action as AdminAction | undefined));
   return problem ?? (reply as unknown as ReplyByOp[Op]);
 }

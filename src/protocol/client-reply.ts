@@ -7,7 +7,7 @@ import { MsgpackWriter } from "../msgpack/msgpack-writer.ts";
 import type { NodeId, Term } from "../raft/index.ts";
 import type { Op } from "./client-request.ts";
 import type { ErrorCode } from "./errors.ts";
-import { replyFieldsByOp, type OkFieldsOf, type ReplyFieldKind } from "./reply-fields.ts";
+import { okReplyShape, type OkFieldsOf, type ReplyFieldKind } from "./reply-fields.ts";
 
 /** What every reply carries besides its outcome. */
 export interface ReplyContext {
@@ -39,7 +39,7 @@ export function errorReply(error: ErrorCode, message: string, context: ReplyCont
 /** Encodes a reply as one MessagePack map. */
 export function encodeReply(reply: Reply): Uint8Array {
   const writer = new MsgpackWriter();
-  const okFields = reply.ok ? Object.entries(replyFieldsByOp[reply.op]) : [];
+  const okFields = reply.ok ? Object.entries(okReplyShape(reply.op, reply.op === "admin" ? reply.action : undefined)) : [];
   const leader = reply.ok ? undefined : reply.leader;
   writer.mapHeader(1 + (reply.ok ? okFields.length : 2) + 2 + (leader === undefined ? 0 : 1) + (reply.rid === null ? 0 : 1));
   writer.str("ok").bool(reply.ok);
@@ -83,6 +83,11 @@ function writeField(writer: MsgpackWriter, kind: ReplyFieldKind, value: unknown)
     case "text":
       writer.str(value as string);
       return;
+    case "binary": {
+      const bytes = value as Uint8Array;
+      writer.binHeader(bytes.length).raw(bytes);
+      return;
+    }
     default:
       assertNever(kind, "reply field kind");
   }

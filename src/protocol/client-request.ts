@@ -13,9 +13,9 @@
  *   - `client` and `seq` come together: either without the other is refused;
  *   - a field is checked only for the ops that use it (others ignore it);
  *   - field names must be strings of valid UTF-8, each at most once;
- *   - integers (`limit`, `seq`, `target`) must be MessagePack integers;
- *     `seq` and `target` at most 2^53 - 1, while any positive `limit` is
- *     taken (a page is far smaller anyway);
+ *   - integers (`limit`, `seq`, `target`, `chunk`) must be MessagePack
+ *     integers; `seq`, `target` and `chunk` at most 2^53 - 1, while any
+ *     positive `limit` is taken (a page is far smaller anyway);
  *   - arrays and maps may nest at most 100 deep inside a field's value.
  */
 import { assertNever } from "../base/assert.ts";
@@ -34,8 +34,15 @@ import {
 export const ops = ["get", "put", "delete", "list", "cas", "status", "admin"] as const;
 export type Op = (typeof ops)[number];
 
-export const adminActions = ["timeout", "step-down", "shutdown", "transfer"] as const;
+export const adminActions = ["timeout", "step-down", "shutdown", "transfer", "snapshot", "backup"] as const;
 export type AdminAction = (typeof adminActions)[number];
+
+/** An admin action with the fields it takes (docs/protocol.md §4). */
+export type AdminCommand =
+  | { readonly action: Exclude<AdminAction, "transfer" | "backup"> }
+  | { readonly action: "transfer"; readonly target: NodeId }
+  /** Chunk `chunk` (from 0) of the server's stored snapshot. */
+  | { readonly action: "backup"; readonly chunk: number };
 
 /**
  * A write's exactly-once session: `client` names the session and `seq`
@@ -78,10 +85,7 @@ export type ListRequest = RequestBase & {
 
 export type StatusRequest = RequestBase & { readonly op: "status" };
 
-export type AdminRequest = RequestBase & { readonly op: "admin" } & (
-    | { readonly action: Exclude<AdminAction, "transfer">; readonly target?: undefined }
-    | { readonly action: "transfer"; readonly target: NodeId }
-  );
+export type AdminRequest = RequestBase & { readonly op: "admin" } & AdminCommand;
 
 export type Request = GetRequest | PutRequest | DeleteRequest | CasRequest | ListRequest | StatusRequest | AdminRequest;
 export type WriteRequest = PutRequest | DeleteRequest | CasRequest;
@@ -104,6 +108,7 @@ class InvalidRequest extends Error {
 const opSet: ReadonlySet<string> = new Set(ops);
 const isOp = (name: string): name is Op => opSet.has(name);
 const adminActionSet: ReadonlySet<string> = new Set(adminActions);
+const isAdminAction = (name: string): name is AdminAction => adminActionSet.has(name);
 const quoteAll = (names: readonly string[]): string => names.map((name) => JSON.stringify(name)).join(", ");
 
 /**
@@ -165,7 +170,7 @@ function readRequest(fields: RequestFields, options: ParseOptions): Request {
     case "list": {
       const prefix = fields.optionalString("prefix");
       const after = fields.optionalString("after");
-      const limit = fields.optionalPositiveInteger("limit", { largeAllowed: true });
+      const limit = fields.optionalInteger("limit", 1, { largeAllowed: true });
       return {
         op: "list",
         ...(prefix === undefined ? {} : { prefix }),
@@ -178,7 +183,7 @@ function readRequest(fields: RequestFields, options: ParseOptions): Request {
     case "status":
       return { op: "status", rid };
     case "admin":
-      return { op: "admin", ...fields.adminAction(needs, options.serverIds), rid };
+      return { op: "admin", ...fields.adminCommand(needs, options.serverIds), rid };
     default:
       return assertNever(op, "op");
   }
@@ -264,7 +269,7 @@ class RequestFields {
   /** `client` and `seq`, which come together or not at all. */
   session(): SessionFields {
     const client = this.#string("client");
-    const seq = this.optionalPositiveInteger("seq");
+    const seq = this.optionalInteger("seq", 1);
     if (client === undefined && seq === undefined) return {};
     if (client === undefined) throw new InvalidRequest("seq was given without client; a seq numbers the writes of a client session");
     if (seq === undefined) throw new InvalidRequest("client was given without seq; seq is required with client");
@@ -281,21 +286,28 @@ class RequestFields {
     return head.value;
   }
 
-  adminAction(
-    needs: string,
-    serverIds: ReadonlySet<NodeId> | undefined,
-  ): { action: Exclude<AdminAction, "transfer"> } | { action: "transfer"; target: NodeId } {
+  adminCommand(needs: string, serverIds: ReadonlySet<NodeId> | undefined): AdminCommand {
     const action = this.requiredString("action", needs);
-    if (!adminActionSet.has(action)) {
+    if (!isAdminAction(action)) {
       throw new InvalidRequest(`unknown admin action ${quoteField(action)}; the actions are ${quoteAll(adminActions)}`);
     }
-    if (action !== "transfer") return { action: action as Exclude<AdminAction, "transfer"> };
-    const target = this.optionalPositiveInteger("target");
-    if (target === undefined) throw new InvalidRequest("a transfer needs a target: the id of the server to hand leadership to");
-    if (serverIds !== undefined && !serverIds.has(target)) {
-      throw new InvalidRequest(`target ${target} is not a server of this cluster (the servers are ${[...serverIds].join(", ")})`);
+    switch (action) {
+      case "transfer": {
+        const target = this.optionalInteger("target", 1);
+        if (target === undefined) throw new InvalidRequest("a transfer needs a target: the id of the server to hand leadership to");
+        if (serverIds !== undefined && !serverIds.has(target)) {
+          throw new InvalidRequest(`target ${target} is not a server of this cluster (the servers are ${[...serverIds].join(", ")})`);
+        }
+        return { action, target };
+      }
+      case "backup": {
+        const chunk = this.optionalInteger("chunk", 0);
+        if (chunk === undefined) throw new InvalidRequest("a backup needs a chunk: the number, from 0, of the stored snapshot's chunk to send");
+        return { action, chunk };
+      }
+      default:
+        return { action };
     }
-    return { action, target };
   }
 
   requiredString(name: string, needs: string): string {
@@ -308,16 +320,18 @@ class RequestFields {
   }
 
   /**
-   * A positive MessagePack integer. Past 2^53 - 1 it is refused, or with
-   * `largeAllowed` (a `limit`, which only bounds) read as 2^53 - 1.
+   * A MessagePack integer of at least `least`: 1 (a positive one) or 0. Past
+   * 2^53 - 1 it is refused, or with `largeAllowed` (a `limit`, which only
+   * bounds) read as 2^53 - 1.
    */
-  optionalPositiveInteger(name: string, options: { readonly largeAllowed?: boolean } = {}): number | undefined {
+  optionalInteger(name: string, least: 0 | 1, options: { readonly largeAllowed?: boolean } = {}): number | undefined {
     const head = this.#head(name);
     if (head === undefined) return undefined;
-    if (head.kind !== "int") throw new InvalidRequest(`${name} must be a positive integer, not ${describeKind(head.kind)}`);
+    const kind = least === 1 ? "a positive integer" : "a non-negative integer";
+    if (head.kind !== "int") throw new InvalidRequest(`${name} must be ${kind}, not ${describeKind(head.kind)}`);
     if (typeof head.value === "bigint" && head.value > 0n && options.largeAllowed === true) return Number.MAX_SAFE_INTEGER;
-    if (typeof head.value === "bigint" || head.value < 1) {
-      throw new InvalidRequest(`${name} must be a positive integer${options.largeAllowed === true ? "" : " no larger than 2^53 - 1"}, not ${head.value}`);
+    if (typeof head.value === "bigint" || head.value < least) {
+      throw new InvalidRequest(`${name} must be ${kind}${options.largeAllowed === true ? "" : " no larger than 2^53 - 1"}, not ${head.value}`);
     }
     return head.value;
   }

@@ -4,7 +4,7 @@
  * library checks the replies it decodes against it (src/client/reply-shapes.ts).
  * Field order here is the order on the wire.
  */
-import type { Op } from "./client-request.ts";
+import type { AdminAction, Op } from "./client-request.ts";
 
 /** What a field holds. */
 export type ReplyFieldKind =
@@ -19,7 +19,9 @@ export type ReplyFieldKind =
   | "optional-id"
   /** "leader", "follower" or "candidate". */
   | "role"
-  | "text";
+  | "text"
+  /** Bytes the server sends (MessagePack bin), not a stored value. */
+  | "binary";
 
 export const replyFieldsByOp = {
   get: { value: "value", found: "boolean" },
@@ -34,11 +36,32 @@ export const replyFieldsByOp = {
     commitIndex: "count",
     lastApplied: "count",
     lastLogIndex: "count",
+    logStartIndex: "count",
+    snapshotIndex: "count",
     votedFor: "optional-id",
     uptimeMs: "count",
   },
   admin: { action: "text" },
 } as const satisfies { readonly [op in Op]: Readonly<Record<string, ReplyFieldKind>> };
+
+/**
+ * What an admin reply holds after `action`, by action. `term` is taken by
+ * every reply (the server's current term), so a snapshot's position is
+ * `snapshotIndex` and `snapshotTerm`, as `snapshotIndex` in a status reply.
+ */
+export const adminReplyFieldsByAction = {
+  timeout: {},
+  "step-down": {},
+  shutdown: {},
+  transfer: {},
+  snapshot: { snapshotIndex: "count", snapshotTerm: "count" },
+  backup: { snapshotIndex: "count", snapshotTerm: "count", chunk: "count", last: "boolean", data: "binary" },
+} as const satisfies { readonly [action in AdminAction]: Readonly<Record<string, ReplyFieldKind>> };
+
+/** Every field of a successful reply to `op` (an admin reply's by its `action`), in wire order. */
+export function okReplyShape(op: Op, action?: AdminAction): Readonly<Record<string, ReplyFieldKind>> {
+  return op === "admin" && action !== undefined ? { ...replyFieldsByOp.admin, ...adminReplyFieldsByAction[action] } : replyFieldsByOp[op];
+}
 
 export type ServerRole = "leader" | "follower" | "candidate";
 
@@ -55,12 +78,19 @@ type FieldType<Kind, Value> = Kind extends "count"
           ? number | null
           : Kind extends "role"
             ? ServerRole
-            : string;
+            : Kind extends "binary"
+              ? Uint8Array
+              : string;
+
+type FieldsOf<Shape, Value> = { readonly [Field in keyof Shape]: FieldType<Shape[Field], Value> };
+
+/** The fields of a successful admin reply to one of `Actions`, by its `action`. */
+export type AdminFieldsOf<Actions extends AdminAction, Value> = {
+  [Action in Actions]: { readonly action: Action } & FieldsOf<(typeof adminReplyFieldsByAction)[Action], Value>;
+}[Actions];
 
 /**
  * The fields of a successful reply to `op`, with stored values as `Value`:
  * raw MessagePack bytes on the server, decoded values in the client.
  */
-export type OkFieldsOf<O extends Op, Value> = {
-  readonly [Field in keyof (typeof replyFieldsByOp)[O]]: FieldType<(typeof replyFieldsByOp)[O][Field], Value>;
-};
+export type OkFieldsOf<O extends Op, Value> = O extends "admin" ? AdminFieldsOf<AdminAction, Value> : FieldsOf<(typeof replyFieldsByOp)[O], Value>;

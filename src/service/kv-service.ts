@@ -18,6 +18,7 @@ import type { ErrorCode } from "../protocol/errors.ts";
 import type { NodeId } from "../raft/index.ts";
 import type { ProposalOutcome, RaftServer, ReadOutcome, Refusal, TransferOutcome } from "../runtime/raft-server.ts";
 import { InFlightWrites } from "./in-flight-writes.ts";
+import { SnapshotChunks } from "./snapshot-chunks.ts";
 import { commandOf, queryOf, replyOfAnswer, replyOfResult, type ReadRequest } from "./kv-mapping.ts";
 
 /** Where replies go: the client endpoint. `Handle` says which client asked. */
@@ -53,9 +54,12 @@ export class KvService<Handle> {
   private readonly held = new WeakSet<Request>();
   /** Session writes proposed and not yet settled, with the requests (the first, and retries) waiting for each. */
   private readonly inFlight = new InFlightWrites<{ readonly handle: Handle; readonly request: WriteRequest }>();
+  /** The stored snapshot's chunks, for backups. */
+  private readonly snapshotChunks: SnapshotChunks;
 
   constructor(options: KvServiceOptions<Handle>) {
     this.options = options;
+    this.snapshotChunks = new SnapshotChunks(() => options.runtime.storedSnapshot());
     this.endpointById = new Map(options.cluster.servers.map((server) => [server.id, server.client]));
     this.serverIds = new Set(this.endpointById.keys());
   }
@@ -93,21 +97,22 @@ export class KvService<Handle> {
    */
   private admin(handle: Handle, request: AdminRequest): void {
     const { runtime, id } = this.options;
-    const done = (): void => this.send(handle, okReply({ op: "admin", action: request.action }, this.context(request.rid)));
+    // An action that reports nothing but that it was done.
+    const done = (action: "timeout" | "step-down" | "shutdown" | "transfer"): void => this.send(handle, okReply({ op: "admin", action }, this.context(request.rid)));
     switch (request.action) {
       case "timeout":
-        return runtime.campaign() ? done() : this.replyError(handle, request, "BAD_REQUEST", `server ${id} is already the leader`);
+        return runtime.campaign() ? done("timeout") : this.replyError(handle, request, "BAD_REQUEST", `server ${id} is already the leader`);
       case "step-down":
-        return runtime.stepDown() ? done() : this.redirect(handle, request);
+        return runtime.stepDown() ? done("step-down") : this.redirect(handle, request);
       case "shutdown":
-        done();
+        done("shutdown");
         return this.options.onShutdownRequested();
       case "transfer":
         return runtime.transfer(request.target, (outcome: TransferOutcome) => {
           switch (outcome.kind) {
             case "done":
               return outcome.leaderId === request.target
-                ? done()
+                ? done("transfer")
                 : this.replyError(handle, request, "TIMEOUT", `server ${outcome.leaderId}, not server ${request.target}, took over leadership`);
             case "refused":
               return this.replyError(handle, request, "BAD_REQUEST", `server ${id} cannot hand leadership to server ${request.target}: ${outcome.reason}`);
@@ -122,8 +127,39 @@ export class KvService<Handle> {
               return this.refuse(handle, request, outcome);
           }
         });
+      case "snapshot":
+        return void runtime.snapshotNow().then((meta) => {
+          if (meta === null) return this.refuse(handle, request, { kind: "shutting-down" });
+          if (meta.index === 0) return this.replyError(handle, request, "BAD_REQUEST", `server ${id} has applied no entries yet: there is nothing to snapshot`);
+          this.send(handle, okReply({ op: "admin", action: "snapshot", snapshotIndex: meta.index, snapshotTerm: meta.term }, this.context(request.rid)));
+        });
+      case "backup":
+        return this.sendChunk(handle, request.chunk, request);
       default:
         return assertNever(request, "admin action");
+    }
+  }
+
+  /** The admin action `backup`: one chunk of the stored snapshot, with where that snapshot ends, so that a client sees it change. */
+  private sendChunk(handle: Handle, chunk: number, request: AdminRequest): void {
+    const found = this.snapshotChunks.chunk(chunk);
+    switch (found.kind) {
+      case "no-snapshot":
+        return this.replyError(handle, request, "BAD_REQUEST", `server ${this.options.id} has no stored snapshot; ask for one first (admin action "snapshot")`);
+      case "no-chunk":
+        return this.replyError(
+          handle,
+          request,
+          "BAD_REQUEST",
+          `the stored snapshot up to entry ${found.meta.index} has ${found.count} chunks (0 to ${found.count - 1}); there is no chunk ${chunk}`,
+        );
+      case "chunk": {
+        const { meta, data, last } = found;
+        const fields = { op: "admin", action: "backup", snapshotIndex: meta.index, snapshotTerm: meta.term, chunk, last, data } as const;
+        return this.send(handle, okReply(fields, this.context(request.rid)));
+      }
+      default:
+        return assertNever(found, "chunk lookup");
     }
   }
 
@@ -144,6 +180,8 @@ export class KvService<Handle> {
       commitIndex: status.commitIndex,
       lastApplied: status.lastApplied,
       lastLogIndex: status.lastLogIndex,
+      logStartIndex: status.logStartIndex,
+      snapshotIndex: status.snapshotIndex,
       votedFor: status.votedFor,
       uptimeMs: Math.round(this.options.uptimeMs()),
     } as const;

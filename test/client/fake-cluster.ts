@@ -184,6 +184,8 @@ export function statusOf(server: FakeServer, role: string, leaderId: number | nu
     commitIndex: 0,
     lastApplied: 0,
     lastLogIndex: 0,
+    logStartIndex: 0,
+    snapshotIndex: 0,
     votedFor: leaderId,
     uptimeMs: 1000,
   };

@@ -54,7 +54,7 @@ const fieldsOfOp: Readonly<Record<string, readonly string[]>> = {
   cas: ["key", "expect", "value", "client", "seq"],
   list: ["prefix", "after", "limit", "stale"],
   status: [],
-  admin: ["action", "target"],
+  admin: ["action", "target", "chunk"],
 };
 
 // ---- what every outcome must satisfy -------------------------------------
@@ -105,6 +105,7 @@ function checkOutcome(result: ParseResult): void {
   if (request.op === "admin") {
     assert.ok((adminActions as readonly string[]).includes(request.action));
     if (request.action === "transfer") assert.ok(serverIds.has(request.target), `target ${request.target}`);
+    if (request.action === "backup") assert.ok(Number.isSafeInteger(request.chunk) && request.chunk >= 0, `chunk ${request.chunk}`);
   }
 }
 
@@ -167,13 +168,14 @@ function expectedRequest(fields: ReadonlyMap<string, unknown>): Record<string, u
     if (text === null) refuse(`${name} not UTF-8`);
     return text as string;
   };
-  const positive = (name: string, largeAllowed: boolean): number | undefined => {
+  const integerOf = (name: string, least: 0n | 1n, largeAllowed: boolean): number | undefined => {
     if (!fields.has(name)) return undefined;
     const integer = asWireInteger(fields.get(name));
-    if (integer === null || integer < 1n) return refuse(`${name} not a positive integer`);
+    if (integer === null || integer < least) return refuse(`${name} not an integer of at least ${least}`);
     if (integer > BigInt(Number.MAX_SAFE_INTEGER)) return largeAllowed ? Number.MAX_SAFE_INTEGER : refuse(`${name} above 2^53 - 1`);
     return Number(integer);
   };
+  const positive = (name: string, largeAllowed: boolean): number | undefined => integerOf(name, 1n, largeAllowed);
   const stale = (): boolean => {
     if (!fields.has("stale")) return false;
     const value = fields.get("stale");
@@ -226,6 +228,10 @@ function expectedRequest(fields: ReadonlyMap<string, unknown>): Record<string, u
     case "admin": {
       const action = string("action", true) as string;
       if (!(adminActions as readonly string[]).includes(action)) refuse(`unknown action ${action}`);
+      if (action === "backup") {
+        const chunk = integerOf("chunk", 0n, false);
+        return chunk === undefined ? refuse("backup without chunk") : { op, action, chunk };
+      }
       if (action !== "transfer") return { op, action };
       const target = positive("target", false);
       if (target === undefined) refuse("transfer without target");
@@ -292,6 +298,7 @@ const fieldValue: Readonly<Record<string, fc.Arbitrary<unknown>>> = {
   stale: fc.oneof({ arbitrary: fc.boolean(), weight: 8 }, { arbitrary: garbage, weight: 1 }),
   action: fc.oneof({ arbitrary: fc.constantFrom(...adminActions), weight: 6 }, { arbitrary: fc.constantFrom("reboot", "TRANSFER"), weight: 1 }, { arbitrary: garbage, weight: 1 }),
   target: fc.oneof({ arbitrary: fc.integer({ min: 0, max: 7 }), weight: 6 }, { arbitrary: positiveInteger, weight: 1 }, { arbitrary: garbage, weight: 1 }),
+  chunk: fc.oneof({ arbitrary: fc.integer({ min: -1, max: 7 }), weight: 6 }, { arbitrary: positiveInteger, weight: 1 }, { arbitrary: garbage, weight: 1 }),
   rid: fc.oneof({ arbitrary: msgpackValue, weight: 20 }, { arbitrary: fc.constantFrom(nestedArray(depthMax), nestedArray(depthMax + 1)), weight: 1 }),
 };
 
@@ -423,8 +430,9 @@ const validRequest: fc.Arbitrary<ModelRequest> = fc.oneof(
   }),
   fc.record({ op: fc.constant("status"), rid }),
   fc.oneof(
-    fc.record({ op: fc.constant("admin"), action: fc.constantFrom("timeout", "step-down", "shutdown"), rid }),
+    fc.record({ op: fc.constant("admin"), action: fc.constantFrom("timeout", "step-down", "shutdown", "snapshot"), rid }),
     fc.record({ op: fc.constant("admin"), action: fc.constant("transfer"), target: fc.constantFrom(...serverIds), rid }),
+    fc.record({ op: fc.constant("admin"), action: fc.constant("backup"), chunk: fc.oneof(fc.nat({ max: 10 }), fc.maxSafeNat()), rid }),
   ),
 );
 

@@ -264,9 +264,11 @@ describe("parseRequest: client and seq", () => {
 
 describe("parseRequest: admin", () => {
   it("accepts each action", () => {
-    for (const action of ["timeout", "step-down", "shutdown"]) {
+    for (const action of ["timeout", "step-down", "shutdown", "snapshot"]) {
       assert.deepEqual(accepted(frame({ op: "admin", action })), { op: "admin", action, rid: null });
     }
+    assert.deepEqual(accepted(frame({ op: "admin", action: "backup", chunk: 0 })), { op: "admin", action: "backup", chunk: 0, rid: null });
+    assert.deepEqual(accepted(frame({ op: "admin", action: "backup", chunk: 2n ** 53n - 1n })), { op: "admin", action: "backup", chunk: 2 ** 53 - 1, rid: null });
     assert.deepEqual(accepted(frame({ op: "admin", action: "transfer", target: 3 })), {
       op: "admin",
       action: "transfer",
@@ -276,7 +278,16 @@ describe("parseRequest: admin", () => {
   });
   it("refuses a missing or unknown action", () => {
     refused(frame({ op: "admin" }), /a "admin" request needs the field "action"/);
-    refused(frame({ op: "admin", action: "reboot" }), /unknown admin action "reboot"; the actions are "timeout", "step-down", "shutdown", "transfer"/);
+    refused(frame({ op: "admin", action: "reboot" }), /unknown admin action "reboot"; the actions are "timeout", "step-down", "shutdown", "transfer", "snapshot", "backup"/);
+  });
+  it("refuses a backup without a chunk, or with one that is not a non-negative integer of at most 2^53 - 1", () => {
+    refused(frame({ op: "admin", action: "backup" }), /a backup needs a chunk/);
+    refused(frame({ op: "admin", action: "backup", chunk: -1 }), /chunk must be a non-negative integer no larger than 2\^53 - 1, not -1/);
+    refused(frame({ op: "admin", action: "backup", chunk: 1.5 }), /chunk must be a non-negative integer, not a float/);
+    refused(frame({ op: "admin", action: "backup", chunk: "0" }), /chunk must be a non-negative integer, not a string/);
+    refused(frame({ op: "admin", action: "backup", chunk: 2n ** 53n }), /chunk must be a non-negative integer no larger than 2\^53 - 1/);
+    // A chunk on another action is a field that action does not use: ignored.
+    assert.deepEqual(accepted(frame({ op: "admin", action: "snapshot", chunk: "x" })), { op: "admin", action: "snapshot", rid: null });
   });
   it("refuses a transfer without a target, with a bad target, or to a server that does not exist", () => {
     refused(frame({ op: "admin", action: "transfer" }), /a transfer needs a target/);
@@ -360,12 +371,26 @@ describe("encodeReply", () => {
       ok: true, action: "step-down", term: 7, leaderId: null,
     });
     const status = okReply(
-      { op: "status", id: 3, pid: 4242, role: "follower", commitIndex: 9, lastApplied: 8, lastLogIndex: 10, votedFor: null, uptimeMs: 5 },
+      { op: "status", id: 3, pid: 4242, role: "follower", commitIndex: 9, lastApplied: 8, lastLogIndex: 10, logStartIndex: 4, snapshotIndex: 6, votedFor: null, uptimeMs: 5 },
       context,
     );
     assert.deepEqual(decode(encodeReply(status)), {
-      ok: true, id: 3, pid: 4242, role: "follower", commitIndex: 9, lastApplied: 8, lastLogIndex: 10, votedFor: null, uptimeMs: 5, term: 7, leaderId: 2,
+      ok: true, id: 3, pid: 4242, role: "follower", commitIndex: 9, lastApplied: 8, lastLogIndex: 10, logStartIndex: 4, snapshotIndex: 6, votedFor: null, uptimeMs: 5, term: 7, leaderId: 2,
     });
+  });
+
+  it("writes an admin reply with the fields of its action: a snapshot's position, a backup chunk as binary", () => {
+    assert.deepEqual(decode(encodeReply(okReply({ op: "admin", action: "snapshot", snapshotIndex: 12_345, snapshotTerm: 3 }, context))), {
+      ok: true, action: "snapshot", snapshotIndex: 12_345, snapshotTerm: 3, term: 7, leaderId: 2,
+    });
+    const data = Uint8Array.of(0x81, 0xa1, 0x78, 0xc1);
+    const backup = encodeReply(okReply({ op: "admin", action: "backup", snapshotIndex: 40, snapshotTerm: 2, chunk: 1, last: true, data }, context));
+    const decoded = decode(backup);
+    assert.deepEqual({ ...decoded, data: Uint8Array.from(decoded.data as Uint8Array) }, {
+      ok: true, action: "backup", snapshotIndex: 40, snapshotTerm: 2, chunk: 1, last: true, data, term: 7, leaderId: 2,
+    });
+    // The chunk's bytes travel as MessagePack bin, not spliced in as a value (they need not be one).
+    assert.ok(Buffer.from(backup).includes(Buffer.from([0xc4, data.length, ...data])));
   });
 
   it("writes list entries as [key, value] pairs with raw values", () => {
