@@ -28,6 +28,7 @@ const allowed: Readonly<Record<string, readonly string[]>> = {
   "src/runtime": ["src/base", "src/raft", "src/storage", "src/state-machine"],
   "src/service": ["src/base", "src/raft", "src/config", "src/protocol", "src/kv", "src/runtime"],
   "src/client": ["src/base", "src/config", "src/net", "src/protocol"],
+  "src/backup": ["src/base", "src/raft", "src/storage", "src/kv"],
   "src/local-cluster": ["src/base", "src/config", "src/cli", "src/client"],
   "src/linearizability": ["src/base"],
   "src/chaos": ["src/base", "src/config", "src/cli", "src/client", "src/local-cluster", "src/linearizability", "src/protocol"],
@@ -45,7 +46,7 @@ const allowed: Readonly<Record<string, readonly string[]>> = {
     "src/runtime",
     "src/service",
   ],
-  client: ["src/base", "src/config", "src/cli", "src/net", "src/protocol", "src/client"],
+  client: ["src/base", "src/config", "src/cli", "src/net", "src/protocol", "src/client", "src/backup"],
   forwarder: ["src/config", "src/cli", "src/logging", "src/net"],
   scripts: ["src/config", "src/cli"],
 };

@@ -1,0 +1,75 @@
+/**
+ * Seeds a new cluster from a backup, as `etcdctl snapshot restore` does:
+ * each server's storage is created holding the backup's snapshot in place
+ * of a log, with the snapshot's term as its current term and its index as
+ * committed. Started, the servers restore their state machines from it and
+ * elect a leader in the next term; a follower that falls behind later gets
+ * the same snapshot by InstallSnapshot.
+ *
+ * It refuses to touch a data directory that holds anything: a restore makes
+ * a cluster, it never overwrites one.
+ */
+import { existsSync, mkdirSync, readdirSync, rmSync } from "node:fs";
+import { resolve } from "node:path";
+import type { NodeId } from "../raft/index.ts";
+import { LmdbStorage } from "../storage/lmdb-storage.ts";
+import type { Backup } from "./backup-file.ts";
+
+/** A restore refused before anything was written: the message says why, for a person. */
+export class RestoreRefused extends Error {
+  override readonly name = "RestoreRefused";
+}
+
+/** Where server `id` keeps its storage (LmdbStorage.open's directory). */
+export const serverDataDirectory = (dataDir: string, id: NodeId): string => resolve(dataDir, `server-${id}`);
+
+/**
+ * Writes `backup` into a new storage for each of `serverIds` under `dataDir`.
+ * On a failure part way, removes what it wrote, so that a second attempt
+ * finds the directories as the first did.
+ * @returns the directories written, in the order of `serverIds`
+ * @throws RestoreRefused when a server's directory already holds something
+ */
+export async function restoreBackup(backup: Backup, dataDir: string, serverIds: readonly NodeId[]): Promise<readonly string[]> {
+  const directories = serverIds.map((id) => serverDataDirectory(dataDir, id));
+  const taken = directories.filter((directory) => entriesOf(directory).length > 0);
+  if (taken.length > 0) {
+    throw new RestoreRefused(
+      `${taken.join(", ")} already ${taken.length === 1 ? "holds" : "hold"} data; a restore seeds a new cluster and never overwrites one ` +
+        "(stop its servers and move their directories away, or give the config another dataDir)",
+    );
+  }
+  const made: string[] = [];
+  try {
+    for (const [i, id] of serverIds.entries()) {
+      const directory = directories[i] as string;
+      // Made here, not by LMDB, so that a failure removes exactly the directories this restore made.
+      if (!existsSync(directory)) {
+        mkdirSync(directory, { recursive: true });
+        made.push(directory);
+      }
+      await install(backup, dataDir, id);
+    }
+  } catch (error) {
+    for (const directory of directories) {
+      if (made.includes(directory)) rmSync(directory, { recursive: true, force: true });
+      else for (const entry of entriesOf(directory)) rmSync(resolve(directory, entry), { recursive: true, force: true });
+    }
+    throw error;
+  }
+  return directories;
+}
+
+async function install({ header, chunks }: Backup, dataDir: string, id: NodeId): Promise<void> {
+  const storage = await LmdbStorage.open(dataDir, id);
+  try {
+    await storage.save({ currentTerm: header.meta.term, votedFor: null, commitIndex: header.meta.index }, [], { meta: header.meta, chunks });
+  } finally {
+    await storage.close();
+  }
+}
+
+/** The names in `directory`; none when there is no such directory. */
+function entriesOf(directory: string): readonly string[] {
+  return existsSync(directory) ? readdirSync(directory) : [];
+}
