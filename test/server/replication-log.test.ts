@@ -26,6 +26,8 @@ const status = (fields: Partial<NodeStatus>): NodeStatus => ({
   lastApplied: 0,
   lastLogIndex: 0,
   lastLogTerm: 0,
+  logStartIndex: 0,
+  snapshotIndex: 0,
   transferTarget: null,
   ...fields,
 });
