@@ -3,8 +3,8 @@ import * as path from "node:path";
 import { open } from "lmdb";
 import type { RootDatabase } from "lmdb";
 import { AssertionError, assert } from "../base/assert.ts";
-import { emptyHardState, takeWithin } from "../raft/index.ts";
-import type { Entry, HardState, LogIndex, LogStorage, NodeId, Term } from "../raft/index.ts";
+import { emptyHardState, logStart, takeWithin } from "../raft/index.ts";
+import type { Entry, HardState, LogIndex, LogPosition, LogStorage, NodeId, Term } from "../raft/index.ts";
 import {
   decodeEntries,
   decodeHardState,
@@ -16,8 +16,7 @@ import {
   storageFormatVersion,
 } from "./lmdb-records.ts";
 import { probeLmdbEnvironment } from "./lmdb-probe.ts";
-import { findAppendProblem, findHardStateProblem, logStart } from "./raft-state-check.ts";
-import type { LogPosition } from "./raft-state-check.ts";
+import { findAppendProblem, findHardStateProblem } from "./raft-state-check.ts";
 import { StorageError, StorageWriteError } from "./storage-error.ts";
 import type { RaftState, RaftStorage } from "./storage.ts";
 
@@ -189,7 +188,8 @@ export class LmdbStorage implements RaftStorage, LogStorage {
       try {
         written = this.write(hardState, entries);
       } catch (error) {
-        written = Promise.reject(error);
+        // Refused in call order too: a later save that waits for lastSave must not overtake the saves still in flight.
+        written = this.lastSave.then(() => Promise.reject(error));
       }
     } else {
       // Called before close(), so it is written although close() may have begun meanwhile.

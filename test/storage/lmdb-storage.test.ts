@@ -203,6 +203,17 @@ test("saves queued without waiting apply in call order, and load waits for them"
   });
 });
 
+test("a save refused at once does not let a later write overtake the saves before it", async (t) => {
+  const storage = await LmdbStorage.open(temporaryDirectory(t), 1);
+  t.after(() => storage.close());
+  const saves = [storage.save(null, [entry(1, 1), entry(2, 1), entry(3, 1)])];
+  await assert.rejects(storage.save(null, [entry(5, 1)]), { name: "AssertionError" });
+  // The truncation reads the log: it must wait for the first save, not only for the refused one.
+  saves.push(storage.save(null, [entry(2, 2)]));
+  await Promise.all(saves);
+  assert.deepEqual((await storage.load()).entries, [entry(1, 1), entry(2, 2)]);
+});
+
 test("saves queued behind a truncating one before close() are all written", async (t) => {
   const dataDir = temporaryDirectory(t);
   const storage = await LmdbStorage.open(dataDir, 1);
