@@ -1,4 +1,4 @@
-import type { Entry, EntryType, HardState, NodeId } from "../raft/index.ts";
+import type { Entry, EntryType, HardState, LogPosition, NodeId, SnapshotMeta } from "../raft/index.ts";
 
 /**
  * The layouts of the records LmdbStorage keeps, and their strict decoders.
@@ -8,7 +8,9 @@ import type { Entry, EntryType, HardState, NodeId } from "../raft/index.ts";
 
 /**
  * Bumped whenever a layout below changes; a directory of another version is refused, never converted silently.
- * Version 2: log records hold runs of entries instead of one each.
+ * Version 2: log records hold runs of entries instead of one each. The log start and snapshot records came
+ * later without a bump: a directory without them reads as it did (no snapshot, the log from index 1), and an
+ * older build refuses one with them (an unexpected record) rather than misread it.
  */
 export const storageFormatVersion = 2;
 
@@ -152,4 +154,44 @@ export function decodeHardState(value: unknown): HardState | string {
   }
   if (votedFor !== null && typeof votedFor !== "number") return "hard state record has a votedFor that is not a number";
   return { currentTerm, votedFor, commitIndex };
+}
+
+export function encodeLogStart(start: LogPosition): Uint8Array {
+  return textEncoder.encode(JSON.stringify({ index: start.index, term: start.term }));
+}
+
+/** Reads the log start record: a position, index and term both 0 or both positive. */
+export function decodeLogStart(value: unknown): LogPosition | string {
+  const record = parseJsonRecord(value, "log start record");
+  if (typeof record === "string") return record;
+  const { index, term } = record;
+  if (!isCount(index) || !isCount(term) || (index === 0) !== (term === 0)) {
+    return `log start record has invalid position ${JSON.stringify({ index, term })}`;
+  }
+  return { index, term };
+}
+
+/** The stored snapshot's record: where it ends, and how many chunks it has (stored under their own keys). */
+export interface SnapshotRecord {
+  readonly meta: SnapshotMeta;
+  readonly chunks: number;
+}
+
+export function encodeSnapshotRecord({ meta, chunks }: SnapshotRecord): Uint8Array {
+  return textEncoder.encode(JSON.stringify({ index: meta.index, term: meta.term, chunks }));
+}
+
+export function decodeSnapshotRecord(value: unknown): SnapshotRecord | string {
+  const record = parseJsonRecord(value, "snapshot record");
+  if (typeof record === "string") return record;
+  const { index, term, chunks } = record;
+  if (!isCount(index) || !isCount(term) || index < 1 || term < 1) {
+    return `snapshot record has invalid position ${JSON.stringify({ index, term })}`;
+  }
+  if (!isCount(chunks) || chunks < 1) return `snapshot record has invalid chunk count ${JSON.stringify(chunks)}`;
+  return { meta: { index, term }, chunks };
+}
+
+function isCount(value: unknown): value is number {
+  return Number.isSafeInteger(value) && (value as number) >= 0;
 }

@@ -4,8 +4,11 @@
  * stable storage before responding to RPCs"):
  *  - under strace, a child process's data file is written and fsync'd (or
  *    written through an O_DSYNC descriptor) before the child prints the
- *    marker it prints right after save() resolved; the same checker flags a
- *    raw lmdb-js write opened with noSync, so it is not vacuous;
+ *    marker it prints right after save() resolved; likewise for a snapshot
+ *    stored, a compaction and a save with a received snapshot (dissertation
+ *    ch. 5: a follower answers InstallSnapshot once the snapshot is stored);
+ *    the same checker flags a raw lmdb-js write opened with noSync, so it is
+ *    not vacuous;
  *  - a child killed with SIGKILL in the middle of a stream of saves loses
  *    none of the saves it had reported, and each save is all-or-nothing.
  * Needs strace for the first part (CI: `apt-get install -y strace`); without it
@@ -40,7 +43,7 @@ function straceUnavailable(): string | null {
 }
 
 /** Runs save-child.ts under strace and checks the syscalls between its OPENED and SAVED 1 markers. */
-function traceOneSave(mode: "storage" | "unsynced-lmdb", dataDir: string): string | null {
+function traceOneSave(mode: "storage" | "snapshot" | "compact" | "install" | "unsynced-lmdb", dataDir: string): string | null {
   const traceFile = path.join(dataDir, "strace.log");
   const traced = spawnSync(
     "strace",
@@ -75,6 +78,17 @@ test("save() resolves only after the data file was written and fsync'd (strace)"
   }
   assert.equal(traceOneSave("storage", temporaryDirectory(t)), null);
 });
+
+for (const mode of ["snapshot", "compact", "install"] as const) {
+  test(`${mode}: the write resolves only after the data file was written and fsync'd (strace)`, (t) => {
+    const reason = straceUnavailable();
+    if (reason !== null) {
+      t.skip(reason);
+      return;
+    }
+    assert.equal(traceOneSave(mode, temporaryDirectory(t)), null);
+  });
+}
 
 test("the syscall checker flags a save that was never fsync'd (lmdb-js with noSync)", (t) => {
   const reason = straceUnavailable();

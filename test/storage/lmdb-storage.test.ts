@@ -3,7 +3,7 @@
  * directory, every data directory it cannot trust (another server's, one of
  * another format, a corrupt file, records that contradict each other) and
  * never rewrites it; that a missing directory is created fresh; and that
- * saves queued without waiting apply in call order. The round-trip cases
+ * writes queued without waiting apply in call order. The round-trip cases
  * shared with MemoryStorage are in storage-contract.test.ts.
  */
 import assert from "node:assert/strict";
@@ -12,14 +12,18 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { test } from "node:test";
 import { open } from "lmdb";
+import { logStart } from "../../src/raft/index.ts";
 import type { Entry } from "../../src/raft/index.ts";
-import { encodeEntries, encodeHardState, encodeMeta } from "../../src/storage/lmdb-records.ts";
+import { encodeEntries, encodeHardState, encodeLogStart, encodeMeta, encodeSnapshotRecord } from "../../src/storage/lmdb-records.ts";
 import { LmdbStorage } from "../../src/storage/lmdb-storage.ts";
 import { StorageError } from "../../src/storage/storage-error.ts";
 
 function entry(index: number, term: number): Entry {
   return { index, term, type: "command", data: new Uint8Array([index, term]) };
 }
+
+/** What load() says of a storage that never compacted nor stored a snapshot. */
+const noSnapshot = { logStart, snapshot: logStart };
 
 function temporaryDirectory(t: { after(fn: () => void): void }): string {
   const directory = fs.mkdtempSync(path.join(os.tmpdir(), "zraft-lmdb-"));
@@ -50,7 +54,7 @@ async function tamper(environment: string, change: (db: ReturnType<typeof openRa
 }
 
 function openRaw(environment: string) {
-  return open<Uint8Array, number | string>({ path: environment, encoding: "binary", overlappingSync: false });
+  return open<Uint8Array, number | string | [string, number]>({ path: environment, encoding: "binary", overlappingSync: false });
 }
 
 function fileBytes(environment: string): Buffer {
@@ -78,6 +82,7 @@ test("a missing data directory is created fresh, nested directories included", a
   assert.deepEqual(await storage.load(), {
     hardState: { currentTerm: 0, votedFor: null, commitIndex: 0 },
     entries: [],
+    ...noSnapshot,
   });
   await storage.close();
   assert.ok(fs.statSync(path.join(dataDir, "server-4", "data.mdb")).isFile());
@@ -181,6 +186,95 @@ test("refuses a record it does not know", async (t) => {
   await assertRefused(dataDir, 1, /unexpected record "surprise"/);
 });
 
+/** Stores a snapshot record (and its chunks) behind the storage's back. */
+function putSnapshot(db: ReturnType<typeof openRaw>, index: number, term: number, chunks = 1): void {
+  db.putSync("snapshot", encodeSnapshotRecord({ meta: { index, term }, chunks }));
+  for (let chunk = 0; chunk < chunks; chunk++) db.putSync(["snapshot", chunk], new Uint8Array([chunk]));
+}
+
+test("refuses a snapshot with a chunk missing", async (t) => {
+  const dataDir = await populated(t);
+  await tamper(path.join(dataDir, "server-1"), (db) => {
+    putSnapshot(db, 2, 1, 3);
+    db.removeSync(["snapshot", 1]);
+  });
+  await assertRefused(dataDir, 1, /snapshot chunk 1 is missing/);
+});
+
+test("refuses a snapshot chunk its record does not count", async (t) => {
+  const dataDir = await populated(t);
+  await tamper(path.join(dataDir, "server-1"), (db) => {
+    putSnapshot(db, 2, 1, 2);
+    db.putSync("snapshot", encodeSnapshotRecord({ meta: { index: 2, term: 1 }, chunks: 1 }));
+  });
+  await assertRefused(dataDir, 1, /holds 2 snapshot chunks, but its snapshot record says 1/);
+});
+
+test("refuses a snapshot past the log's last entry", async (t) => {
+  const dataDir = await populated(t);
+  await tamper(path.join(dataDir, "server-1"), (db) => putSnapshot(db, 9, 1));
+  await assertRefused(dataDir, 1, /the snapshot ends at entry 9, outside the log \(0 to 3\)/);
+});
+
+test("refuses a snapshot of another term than the log's entry", async (t) => {
+  const dataDir = await populated(t);
+  await tamper(path.join(dataDir, "server-1"), (db) => putSnapshot(db, 2, 5));
+  await assertRefused(dataDir, 1, /the snapshot ends at entry 2 of term 5, but the log has term 1 there/);
+});
+
+test("refuses a log start with no snapshot of the entries before it", async (t) => {
+  const dataDir = await populated(t);
+  await tamper(path.join(dataDir, "server-1"), (db) => {
+    db.putSync("logStart", encodeLogStart({ index: 1, term: 1 }));
+    db.removeSync(1);
+  });
+  await assertRefused(dataDir, 1, /the log starts after entry 1, but there is no snapshot of the entries before/);
+});
+
+test("refuses a log that does not continue its start", async (t) => {
+  const dataDir = await populated(t);
+  await tamper(path.join(dataDir, "server-1"), (db) => {
+    db.putSync("logStart", encodeLogStart({ index: 1, term: 1 }));
+    putSnapshot(db, 1, 1);
+    db.removeSync(1);
+    db.removeSync(2);
+  });
+  await assertRefused(dataDir, 1, /log is inconsistent: entry at position 2 has index 3/);
+});
+
+test("refuses a log record wholly at or before the log start", async (t) => {
+  const dataDir = await populated(t);
+  await tamper(path.join(dataDir, "server-1"), (db) => {
+    db.putSync("logStart", encodeLogStart({ index: 1, term: 1 }));
+    putSnapshot(db, 1, 1);
+  });
+  await assertRefused(dataDir, 1, /log record 1 lies wholly at or before the log start 1/);
+});
+
+test("refuses a log start of another term than the entry the record around it holds", async (t) => {
+  const dataDir = await populated(t);
+  await tamper(path.join(dataDir, "server-1"), (db) => {
+    db.putSync(1, encodeEntries([entry(1, 1), entry(2, 1), entry(3, 1)]));
+    db.removeSync(2);
+    db.removeSync(3);
+    db.putSync("logStart", encodeLogStart({ index: 2, term: 7 }));
+    putSnapshot(db, 2, 7);
+  });
+  await assertRefused(dataDir, 1, /log record 1 has term 1 at entry 2, the log start has term 7/);
+});
+
+test("refuses an unreadable log start or snapshot record", async (t) => {
+  const dataDir = await populated(t);
+  const environment = path.join(dataDir, "server-1");
+  await tamper(environment, (db) => db.putSync("logStart", new TextEncoder().encode('{"index":2,"term":0}')));
+  await assertRefused(dataDir, 1, /log start record has invalid position \{"index":2,"term":0\}/);
+  await tamper(environment, (db) => {
+    db.removeSync("logStart");
+    db.putSync("snapshot", new TextEncoder().encode('{"index":2,"term":1,"chunks":0}'));
+  });
+  await assertRefused(dataDir, 1, /snapshot record has invalid chunk count 0/);
+});
+
 test("refuses a data directory path that is a file", async (t) => {
   const dataDir = temporaryDirectory(t);
   fs.writeFileSync(path.join(dataDir, "server-1"), "not a directory");
@@ -200,6 +294,7 @@ test("saves queued without waiting apply in call order, and load waits for them"
   assert.deepEqual(await loaded, {
     hardState: { currentTerm: 2, votedFor: null, commitIndex: 1 },
     entries: [entry(1, 1), entry(2, 2), entry(3, 2), entry(4, 2)],
+    ...noSnapshot,
   });
 });
 
@@ -212,6 +307,84 @@ test("a save refused at once does not let a later write overtake the saves befor
   saves.push(storage.save(null, [entry(2, 2)]));
   await Promise.all(saves);
   assert.deepEqual((await storage.load()).entries, [entry(1, 1), entry(2, 2)]);
+});
+
+test("a snapshot, a compaction and an install queued without waiting apply in call order with the saves around them", async (t) => {
+  const dataDir = temporaryDirectory(t);
+  const storage = await LmdbStorage.open(dataDir, 1);
+  const chunks = [new Uint8Array([1, 2]), new Uint8Array([3])];
+  const writes = [
+    storage.save({ currentTerm: 1, votedFor: 1, commitIndex: 3 }, [entry(1, 1), entry(2, 1), entry(3, 1)]),
+    storage.saveSnapshot({ index: 3, term: 1 }, chunks),
+    storage.save(null, [entry(4, 1)]),
+    storage.compact(2),
+    storage.save(null, [entry(5, 1)]),
+  ];
+  await Promise.all(writes);
+  assert.deepEqual(await storage.load(), {
+    hardState: { currentTerm: 1, votedFor: 1, commitIndex: 3 },
+    entries: [entry(3, 1), entry(4, 1), entry(5, 1)],
+    logStart: { index: 2, term: 1 },
+    snapshot: { index: 3, term: 1 },
+  });
+  const installed = { meta: { index: 9, term: 2 }, chunks: [new Uint8Array([9])] };
+  const more = [storage.save(null, [entry(6, 1)]), storage.save({ currentTerm: 2, votedFor: null, commitIndex: 9 }, [], installed), storage.save(null, [entry(10, 2)])];
+  await storage.close();
+  await Promise.all(more);
+  const reopened = await LmdbStorage.open(dataDir, 1);
+  t.after(() => reopened.close());
+  assert.deepEqual(await reopened.load(), {
+    hardState: { currentTerm: 2, votedFor: null, commitIndex: 9 },
+    entries: [entry(10, 2)],
+    logStart: installed.meta,
+    snapshot: installed.meta,
+  });
+  assert.deepEqual([...reopened.readSnapshot()!.chunks()], installed.chunks);
+});
+
+test("a snapshot of 1 MiB chunks is stored as they are produced and read back one at a time", async (t) => {
+  const storage = await LmdbStorage.open(temporaryDirectory(t), 1);
+  t.after(() => storage.close());
+  const chunk = (n: number): Uint8Array => new Uint8Array(1 << 20).fill(n);
+  const produced: number[] = [];
+  function* image(): Generator<Uint8Array> {
+    for (let n = 0; n < 8; n++) {
+      produced.push(n);
+      yield chunk(n);
+    }
+  }
+  await storage.save({ currentTerm: 1, votedFor: 1, commitIndex: 1 }, [entry(1, 1)]);
+  const saved = storage.saveSnapshot({ index: 1, term: 1 }, image());
+  assert.deepEqual(produced, [], "produced once the write runs, not when it is called");
+  await saved;
+  const stored = storage.readSnapshot()!;
+  let read = 0;
+  for (const data of stored.chunks()) assert.deepEqual(data, chunk(read++));
+  assert.equal(read, 8);
+  assert.deepEqual(storage.snapshotChunk({ index: 1, term: 1 }, 7), { data: chunk(7), last: true });
+});
+
+test("a snapshot replaced while its chunks are read is an AssertionError, not a mix of two", async (t) => {
+  const storage = await LmdbStorage.open(temporaryDirectory(t), 1);
+  t.after(() => storage.close());
+  await storage.save({ currentTerm: 1, votedFor: 1, commitIndex: 2 }, [entry(1, 1), entry(2, 1)]);
+  await storage.saveSnapshot({ index: 1, term: 1 }, [new Uint8Array([1]), new Uint8Array([2])]);
+  const chunks = storage.readSnapshot()!.chunks()[Symbol.iterator]();
+  assert.deepEqual(chunks.next().value, new Uint8Array([1]));
+  await storage.saveSnapshot({ index: 2, term: 1 }, [new Uint8Array([3]), new Uint8Array([4])]);
+  assert.throws(() => chunks.next(), { name: "AssertionError", message: /snapshot 1 was replaced while it was read/ });
+});
+
+test("a read below the log start is an AssertionError and leaves the storage usable", async (t) => {
+  const storage = await LmdbStorage.open(temporaryDirectory(t), 1);
+  t.after(() => storage.close());
+  await storage.save({ currentTerm: 1, votedFor: 1, commitIndex: 3 }, [entry(1, 1), entry(2, 1), entry(3, 1)]);
+  await storage.saveSnapshot({ index: 2, term: 1 }, [new Uint8Array([1])]);
+  await storage.compact(2);
+  assert.throws(() => storage.term(1), { name: "AssertionError", message: /log entry 1 was asked for, but the log starts after entry 2/ });
+  assert.throws(() => storage.entries(2, 3, Number.POSITIVE_INFINITY), { name: "AssertionError" });
+  await storage.save(null, [entry(4, 1)]);
+  assert.deepEqual(storage.entries(3, 4, Number.POSITIVE_INFINITY), [entry(3, 1), entry(4, 1)]);
 });
 
 test("saves queued behind a truncating one before close() are all written", async (t) => {
@@ -238,6 +411,7 @@ test("remap waits for queued saves, and the storage reads and writes on through 
   assert.deepEqual(await storage.load(), {
     hardState: { currentTerm: 2, votedFor: null, commitIndex: 2 },
     entries: [entry(1, 1), entry(2, 1), entry(3, 2)],
+    ...noSnapshot,
   });
 });
 
@@ -293,7 +467,11 @@ test("the core's reads see each save once it resolves, and load returns only the
   assert.deepEqual(storage.entries(2, 5, Number.POSITIVE_INFINITY), [entry(2, 1), entry(3, 2), entry(4, 2), entry(5, 2)]);
   assert.deepEqual(storage.entries(2, 5, 60), [entry(2, 1), entry(3, 2)], "bounded by bytes");
   assert.deepEqual(storage.entries(4, 4, 0), [entry(4, 2)], "at least one");
-  assert.deepEqual(await storage.load(78), { hardState: { currentTerm: 2, votedFor: 1, commitIndex: 3 }, entries: [entry(3, 2), entry(4, 2), entry(5, 2)] });
+  assert.deepEqual(await storage.load(78), {
+    hardState: { currentTerm: 2, votedFor: 1, commitIndex: 3 },
+    entries: [entry(3, 2), entry(4, 2), entry(5, 2)],
+    ...noSnapshot,
+  });
   assert.deepEqual((await storage.load(1)).entries, [entry(5, 2)], "at least the last entry");
 });
 

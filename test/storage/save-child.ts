@@ -7,9 +7,11 @@
  *
  *   node --import tsx test/storage/save-child.ts <mode> <dataDir> <saves>
  *
- * mode `storage` uses LmdbStorage (server id 1). Mode `unsynced-lmdb` writes
- * with raw lmdb-js and `noSync: true`: it exists only so that the syscall
- * checker can be shown to catch a save that never reaches the disk.
+ * mode `storage` uses LmdbStorage (server id 1). Modes `snapshot`, `compact`
+ * and `install` make one write of that kind instead (`saves` must be 1),
+ * after the saves it needs, which come before OPENED. Mode `unsynced-lmdb`
+ * writes with raw lmdb-js and `noSync: true`: it exists only so that the
+ * syscall checker can be shown to catch a save that never reaches the disk.
  */
 import { writeSync } from "node:fs";
 import * as path from "node:path";
@@ -34,6 +36,47 @@ async function runStorage(dataDir: string, saves: number): Promise<void> {
   await storage.close();
 }
 
+/** The writes of dissertation ch. 5, each the one write between the markers, after what it needs. */
+const snapshotWrites = {
+  snapshot: {
+    before: async (storage: LmdbStorage) => storage.save({ currentTerm: 1, votedFor: 1, commitIndex: 3 }, [1, 2, 3].map(childEntry)),
+    write: (storage: LmdbStorage) => storage.saveSnapshot({ index: 3, term: 1 }, childSnapshotChunks()),
+  },
+  compact: {
+    before: async (storage: LmdbStorage) => {
+      await snapshotWrites.snapshot.before(storage);
+      await snapshotWrites.snapshot.write(storage);
+    },
+    write: (storage: LmdbStorage) => storage.compact(3),
+  },
+  install: {
+    before: async () => {},
+    write: (storage: LmdbStorage) =>
+      storage.save({ currentTerm: 2, votedFor: null, commitIndex: 5 }, [], { meta: { index: 5, term: 2 }, chunks: [...childSnapshotChunks()] }),
+  },
+} as const;
+
+type SnapshotWriteMode = keyof typeof snapshotWrites;
+
+function childEntry(k: number) {
+  return { index: k, term: 1, type: "command" as const, data: childEntryData(k) };
+}
+
+/** Two chunks, one past a page, one within it. */
+function* childSnapshotChunks(): Generator<Uint8Array> {
+  yield new Uint8Array(10_000).fill(7);
+  yield new Uint8Array(100).fill(8);
+}
+
+async function runSnapshotWrite(mode: SnapshotWriteMode, dataDir: string): Promise<void> {
+  const storage = await LmdbStorage.open(dataDir, 1);
+  await snapshotWrites[mode].before(storage);
+  writeSync(1, "OPENED\n");
+  await snapshotWrites[mode].write(storage);
+  writeSync(1, "SAVED 1\n");
+  await storage.close();
+}
+
 async function runUnsyncedLmdb(dataDir: string, saves: number): Promise<void> {
   const db = open<Uint8Array, number>({ path: path.join(dataDir, "server-1"), encoding: "binary", noSync: true });
   writeSync(1, "OPENED\n");
@@ -48,9 +91,10 @@ async function main(args: readonly string[]): Promise<void> {
   const [mode, dataDir, savesText] = args;
   const saves = Number(savesText);
   if (dataDir === undefined || !Number.isSafeInteger(saves) || saves < 1) {
-    throw new Error("usage: save-child.ts <storage|unsynced-lmdb> <dataDir> <saves>");
+    throw new Error("usage: save-child.ts <storage|snapshot|compact|install|unsynced-lmdb> <dataDir> <saves>");
   }
   if (mode === "storage") await runStorage(dataDir, saves);
+  else if (mode !== undefined && Object.hasOwn(snapshotWrites, mode) && saves === 1) await runSnapshotWrite(mode as SnapshotWriteMode, dataDir);
   else if (mode === "unsynced-lmdb") await runUnsyncedLmdb(dataDir, saves);
   else throw new Error(`unknown mode ${String(mode)}`);
 }
