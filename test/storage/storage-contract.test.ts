@@ -1,13 +1,15 @@
 /**
  * Proves that MemoryStorage and LmdbStorage keep the same RaftStorage
- * contract (src/storage/storage.ts): one table of save sequences runs against
- * both, and each must load back exactly the expected hard state and log
- * (Raft paper, Figure 2 "Persistent state on all servers"; a suffix that
- * conflicts with the leader is truncated before the append, §5.3). LmdbStorage
- * is also closed and reopened after each case and must read back the same.
- * A save that would break the log is rejected and changes nothing. The
- * core's synchronous reads (LogStorage) and a load of the tail only give
- * back the same log.
+ * contract (src/storage/storage.ts): one table of write sequences runs
+ * against both, and each must load back exactly the expected hard state and
+ * log (Raft paper, Figure 2 "Persistent state on all servers"; a suffix that
+ * conflicts with the leader is truncated before the append, §5.3), log start
+ * and snapshot (dissertation ch. 5: snapshots taken of the state machine,
+ * compaction, snapshots received from a leader). LmdbStorage is also closed
+ * and reopened after each case and must read back the same. A write that
+ * would break the log is rejected and changes nothing. The core's
+ * synchronous reads (LogStorage) and a load of the tail only give back the
+ * same log and snapshot, and refuse what compaction dropped.
  */
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
@@ -15,8 +17,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { describe, test } from "node:test";
 import { AssertionError } from "../../src/base/assert.ts";
-import { emptyHardState } from "../../src/raft/index.ts";
-import type { Entry, EntryType, HardState, LogStorage } from "../../src/raft/index.ts";
+import { emptyHardState, logStart } from "../../src/raft/index.ts";
+import type { Entry, EntryType, HardState, LogIndex, LogPosition, LogStorage, ReceivedSnapshot, SnapshotMeta } from "../../src/raft/index.ts";
 import { LmdbStorage } from "../../src/storage/lmdb-storage.ts";
 import { MemoryStorage } from "../../src/storage/memory-storage.ts";
 import type { RaftState, RaftStorage } from "../../src/storage/storage.ts";
@@ -38,17 +40,53 @@ const hardState = (currentTerm: number, votedFor: number | null, commitIndex: nu
   commitIndex,
 });
 
-interface SaveStep {
+/** A snapshot of `count` chunks whose bytes tell them apart. */
+function snapshot(index: number, term: number, count: number): ReceivedSnapshot {
+  return { meta: { index, term }, chunks: Array.from({ length: count }, (_, n) => new Uint8Array([index, term, n, 0xff])) };
+}
+
+interface Refusable {
+  /** When set, the write must reject with an AssertionError whose message matches, and change nothing. */
+  readonly rejects?: RegExp;
+}
+
+interface SaveStep extends Refusable {
   readonly hardState: HardState | null;
   readonly entries: readonly Entry[];
-  /** When set, the save must reject with an AssertionError whose message matches, and change nothing. */
-  readonly rejects?: RegExp;
+  readonly snapshot?: ReceivedSnapshot;
+}
+
+interface SnapshotStep extends Refusable {
+  readonly saveSnapshot: ReceivedSnapshot;
+}
+
+interface CompactStep extends Refusable {
+  readonly compact: LogIndex;
+}
+
+type Step = SaveStep | SnapshotStep | CompactStep;
+
+/** What a case leaves: the log start is logStart unless given; no snapshot is stored unless given. */
+interface Expected {
+  readonly hardState: HardState;
+  readonly entries: readonly Entry[];
+  readonly logStart?: LogPosition;
+  readonly snapshot?: ReceivedSnapshot;
 }
 
 interface ContractCase {
   readonly name: string;
-  readonly steps: readonly SaveStep[];
-  readonly expected: RaftState;
+  readonly steps: readonly Step[];
+  readonly expected: Expected;
+}
+
+function raftState(expected: Expected): RaftState {
+  return {
+    hardState: expected.hardState,
+    entries: expected.entries,
+    logStart: expected.logStart ?? logStart,
+    snapshot: expected.snapshot?.meta ?? logStart,
+  };
 }
 
 const cases: readonly ContractCase[] = [
@@ -155,6 +193,123 @@ const cases: readonly ContractCase[] = [
     steps: [{ hardState: hardState(1, -1, 0), entries: [], rejects: /votedFor/ }],
     expected: { hardState: emptyHardState, entries: [] },
   },
+  {
+    name: "a snapshot taken at an entry reads back chunk by chunk; the log stays whole",
+    steps: [
+      { hardState: hardState(2, 1, 4), entries: [...entries(1, 3, 1), ...entries(4, 5, 2)] },
+      { saveSnapshot: snapshot(4, 2, 3) },
+    ],
+    expected: { hardState: hardState(2, 1, 4), entries: [...entries(1, 3, 1), ...entries(4, 5, 2)], snapshot: snapshot(4, 2, 3) },
+  },
+  {
+    name: "a newer snapshot replaces the stored one, chunks and all",
+    steps: [
+      { hardState: hardState(1, 1, 5), entries: entries(1, 5, 1) },
+      { saveSnapshot: snapshot(2, 1, 4) },
+      { saveSnapshot: snapshot(5, 1, 1) },
+    ],
+    expected: { hardState: hardState(1, 1, 5), entries: entries(1, 5, 1), snapshot: snapshot(5, 1, 1) },
+  },
+  {
+    name: "compaction drops the entries up to the snapshot's index; the log starts after them",
+    steps: [
+      { hardState: hardState(2, 1, 3), entries: entries(1, 3, 1) },
+      { hardState: hardState(2, 1, 4), entries: entries(4, 6, 2) },
+      { saveSnapshot: snapshot(4, 2, 2) },
+      { compact: 4 },
+    ],
+    expected: { hardState: hardState(2, 1, 4), entries: entries(5, 6, 2), logStart: { index: 4, term: 2 }, snapshot: snapshot(4, 2, 2) },
+  },
+  {
+    name: "compaction inside a save's entries, then appends and again compaction",
+    steps: [
+      { hardState: hardState(1, 1, 6), entries: entries(1, 6, 1) },
+      { saveSnapshot: snapshot(5, 1, 1) },
+      { compact: 2 },
+      { hardState: null, entries: entries(7, 8, 1) },
+      { compact: 3 },
+    ],
+    expected: { hardState: hardState(1, 1, 6), entries: entries(4, 8, 1), logStart: { index: 3, term: 1 }, snapshot: snapshot(5, 1, 1) },
+  },
+  {
+    name: "compaction through the last entry leaves the log empty after its start; appends follow it",
+    steps: [
+      { hardState: hardState(1, 1, 3), entries: entries(1, 3, 1) },
+      { saveSnapshot: snapshot(3, 1, 2) },
+      { compact: 3 },
+      { hardState: hardState(2, 1, 3), entries: entries(4, 5, 2) },
+    ],
+    expected: { hardState: hardState(2, 1, 3), entries: entries(4, 5, 2), logStart: { index: 3, term: 1 }, snapshot: snapshot(3, 1, 2) },
+  },
+  {
+    name: "a truncation right after the log start drops the rest of the log, and of the save it was in",
+    steps: [
+      { hardState: hardState(1, 1, 3), entries: entries(1, 6, 1) },
+      { saveSnapshot: snapshot(3, 1, 1) },
+      { compact: 3 },
+      { hardState: hardState(2, null, 3), entries: [entry(4, 2)] },
+    ],
+    expected: { hardState: hardState(2, null, 3), entries: [entry(4, 2)], logStart: { index: 3, term: 1 }, snapshot: snapshot(3, 1, 1) },
+  },
+  {
+    name: "a snapshot received from a leader replaces the log and the stored snapshot; appends continue after it",
+    steps: [
+      { hardState: hardState(1, 1, 2), entries: entries(1, 5, 1) },
+      { saveSnapshot: snapshot(2, 1, 3) },
+      { compact: 1 },
+      { hardState: hardState(3, null, 10), entries: [], snapshot: snapshot(10, 3, 2) },
+      { hardState: null, entries: entries(11, 12, 3) },
+      { hardState: hardState(3, null, 12), entries: [] },
+    ],
+    expected: { hardState: hardState(3, null, 12), entries: entries(11, 12, 3), logStart: { index: 10, term: 3 }, snapshot: snapshot(10, 3, 2) },
+  },
+  {
+    name: "a received snapshot with entries after it, in one save",
+    steps: [
+      { hardState: hardState(1, 1, 0), entries: entries(1, 9, 1) },
+      { hardState: hardState(2, 2, 8), entries: entries(8, 9, 2), snapshot: snapshot(7, 2, 1) },
+    ],
+    expected: { hardState: hardState(2, 2, 8), entries: entries(8, 9, 2), logStart: { index: 7, term: 2 }, snapshot: snapshot(7, 2, 1) },
+  },
+  {
+    name: "a snapshot not at a position of the log, or without chunks, is refused",
+    steps: [
+      { hardState: hardState(1, 1, 2), entries: entries(1, 3, 1) },
+      { saveSnapshot: snapshot(2, 1, 2) },
+      { compact: 2 },
+      { saveSnapshot: snapshot(4, 1, 1), rejects: /not a position of the log \(2 to 3\)/ },
+      { saveSnapshot: snapshot(3, 2, 1), rejects: /not a position of the log/ },
+      { saveSnapshot: snapshot(1, 1, 1), rejects: /not a position of the log/ },
+      { saveSnapshot: snapshot(3, 1, 0), rejects: /has no chunks/ },
+      { hardState: null, entries: [], snapshot: snapshot(5, 1, 0), rejects: /has no chunks/ },
+      { saveSnapshot: { meta: logStart, chunks: [new Uint8Array(1)] }, rejects: /invalid position/ },
+    ],
+    expected: { hardState: hardState(1, 1, 2), entries: [entry(3, 1)], logStart: { index: 2, term: 1 }, snapshot: snapshot(2, 1, 2) },
+  },
+  {
+    name: "compaction beyond the snapshot or back before the log start is refused",
+    steps: [
+      { hardState: hardState(1, 1, 2), entries: entries(1, 4, 1) },
+      { compact: 1, rejects: /outside the log start 0 to the snapshot's index 0/ },
+      { saveSnapshot: snapshot(3, 1, 1) },
+      { compact: 2 },
+      { compact: 4, rejects: /outside the log start 2 to the snapshot's index 3/ },
+      { compact: 1, rejects: /outside the log start 2/ },
+    ],
+    expected: { hardState: hardState(1, 1, 2), entries: entries(3, 4, 1), logStart: { index: 2, term: 1 }, snapshot: snapshot(3, 1, 1) },
+  },
+  {
+    name: "a save into the compacted log, or not following a received snapshot, is refused",
+    steps: [
+      { hardState: hardState(1, 1, 3), entries: entries(1, 4, 1) },
+      { saveSnapshot: snapshot(3, 1, 1) },
+      { compact: 3 },
+      { hardState: null, entries: [entry(3, 2)], rejects: /invalid index 3, at or below the log start 3/ },
+      { hardState: null, entries: [entry(9, 2)], snapshot: snapshot(7, 2, 1), rejects: /contiguous/ },
+      { hardState: hardState(2, null, 9), entries: [entry(8, 2)], snapshot: snapshot(7, 2, 1), rejects: /beyond the last log index 8/ },
+    ],
+    expected: { hardState: hardState(1, 1, 3), entries: [entry(4, 1)], logStart: { index: 3, term: 1 }, snapshot: snapshot(3, 1, 1) },
+  },
 ];
 
 /** How each implementation is opened for a case, and (when it has a disk) reopened. */
@@ -169,23 +324,69 @@ const implementations: readonly Implementation[] = [
   { name: "LmdbStorage", open: (directory) => LmdbStorage.open(directory, 1), reopens: true },
 ];
 
-async function runSteps(storage: RaftStorage, steps: readonly SaveStep[]): Promise<void> {
+/** The chunks handed over one at a time, as a state machine's snapshot produces them. */
+function* oneByOne(chunks: readonly Uint8Array[]): Generator<Uint8Array> {
+  yield* chunks;
+}
+
+function runStep(storage: RaftStorage, step: Step): Promise<void> {
+  if ("compact" in step) return storage.compact(step.compact);
+  if ("saveSnapshot" in step) return storage.saveSnapshot(step.saveSnapshot.meta, oneByOne(step.saveSnapshot.chunks));
+  return storage.save(step.hardState, step.entries, step.snapshot);
+}
+
+async function runSteps(storage: RaftStorage, steps: readonly Step[]): Promise<void> {
   for (const step of steps) {
-    const saved = storage.save(step.hardState, step.entries);
-    if (step.rejects === undefined) await saved;
-    else await assert.rejects(saved, (error: unknown) => error instanceof AssertionError && step.rejects!.test(error.message));
+    const written = runStep(storage, step);
+    if (step.rejects === undefined) await written;
+    else await assert.rejects(written, (error: unknown) => error instanceof AssertionError && step.rejects!.test(error.message));
   }
 }
 
-/** The core's reads (LogStorage) give back the same log as load(). */
+/** The core's reads (LogStorage) give back the same log as load(), and refuse what compaction dropped. */
 function checkLogReads(storage: LogStorage, expected: RaftState): void {
-  const last = expected.entries.length;
-  if (last === 0) return;
-  assert.deepStrictEqual(storage.entries(1, last, Number.POSITIVE_INFINITY), expected.entries);
+  const start = expected.logStart;
+  assert.equal(storage.term(start.index), start.term, "the log start's term");
+  if (start.index > 0) {
+    assert.throws(() => storage.term(start.index - 1), AssertionError);
+    assert.throws(() => storage.entries(start.index, start.index + 1, Number.POSITIVE_INFINITY), AssertionError);
+  }
+  const last = expected.entries.at(-1)?.index;
+  if (last === undefined) return;
+  assert.deepStrictEqual(storage.entries(start.index + 1, last, Number.POSITIVE_INFINITY), expected.entries);
   assert.deepStrictEqual(
     expected.entries.map((entry) => storage.term(entry.index)),
     expected.entries.map((entry) => entry.term),
   );
+}
+
+/** The stored snapshot reads back whole and chunk by chunk (LogStorage), and not under any other position. */
+function checkSnapshotReads(storage: RaftStorage & LogStorage, expected: ReceivedSnapshot | undefined): void {
+  const stored = storage.readSnapshot();
+  const others: SnapshotMeta[] = [logStart, { index: 1, term: 1 }];
+  if (expected === undefined) {
+    assert.equal(stored, null);
+  } else {
+    const { meta, chunks } = expected;
+    assert.deepStrictEqual(stored?.meta, meta);
+    assert.deepStrictEqual([...stored.chunks()], chunks);
+    assert.deepStrictEqual(
+      chunks.map((_, n) => storage.snapshotChunk(meta, n)),
+      chunks.map((data, n) => ({ data, last: n === chunks.length - 1 })),
+    );
+    assert.equal(storage.snapshotChunk(meta, chunks.length), undefined, "no chunk after the last");
+    others.push({ index: meta.index, term: meta.term + 1 }, { index: meta.index - 1, term: meta.term });
+  }
+  for (const other of others) assert.equal(storage.snapshotChunk(other, 0), undefined, `a stale snapshot ${JSON.stringify(other)}`);
+}
+
+/** Everything a storage must read back after a case, through each of its reads. */
+async function checkStored(storage: RaftStorage & LogStorage, expected: Expected): Promise<void> {
+  const state = raftState(expected);
+  assert.deepStrictEqual(await storage.load(), state);
+  checkLogReads(storage, state);
+  checkSnapshotReads(storage, expected.snapshot);
+  assert.deepStrictEqual((await storage.load(0)).entries, expected.entries.slice(-1), "the smallest tail is the last entry");
 }
 
 for (const implementation of implementations) {
@@ -197,16 +398,14 @@ for (const implementation of implementations) {
         const storage = await implementation.open(directory);
         try {
           await runSteps(storage, contractCase.steps);
-          assert.deepStrictEqual(await storage.load(), contractCase.expected);
-          checkLogReads(storage, contractCase.expected);
-          assert.deepStrictEqual((await storage.load(0)).entries, contractCase.expected.entries.slice(-1), "the smallest tail is the last entry");
+          await checkStored(storage, contractCase.expected);
         } finally {
           await storage.close();
         }
         if (!implementation.reopens) return;
         const reopened = await implementation.open(directory);
         try {
-          assert.deepStrictEqual(await reopened.load(), contractCase.expected);
+          await checkStored(reopened, contractCase.expected);
         } finally {
           await reopened.close();
         }
