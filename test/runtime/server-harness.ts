@@ -12,15 +12,17 @@ import {
   RaftNode,
   SeededRandom,
   emptyHardState,
+  logStart,
   raftConfigDefaults,
   type Entry,
   type HardState,
   type Message,
+  type ReceivedSnapshot,
 } from "../../src/raft/index.ts";
 import { RaftServer } from "../../src/runtime/raft-server.ts";
 import type { LeaderWatchTiming } from "../../src/runtime/leader-watch.ts";
 import { KvService } from "../../src/service/kv-service.ts";
-import type { RaftState, RaftStorage } from "../../src/storage/storage.ts";
+import type { RaftState, RaftStorage, StoredSnapshot } from "../../src/storage/storage.ts";
 
 /** PreVote, CheckQuorum and the first-tick timer off: a harness elects by ticking, then granting the RequestVote. */
 export const plainElections = { preVote: false, checkQuorum: false, electionTimerFromFirstTick: false } as const;
@@ -31,7 +33,9 @@ export const plainElections = { preVote: false, checkQuorum: false, electionTime
  * (A new commit index alone is never saved by itself: Raft needs no durable
  * commit index, and the server lets it ride with the next save.) A leader's
  * AppendEntries depend only on its term and vote: they may leave while
- * entries alone are saved.
+ * entries alone are saved. A save with a received snapshot is critical too;
+ * snapshots the server takes and compaction are not gated: no message waits
+ * for them.
  */
 export class GatedStorage implements RaftStorage {
   readonly saved: { hardState: HardState | null; entries: readonly Entry[] }[] = [];
@@ -67,14 +71,14 @@ export class GatedStorage implements RaftStorage {
   }
 
   async load(): Promise<RaftState> {
-    return { hardState: emptyHardState, entries: [] };
+    return { hardState: emptyHardState, entries: [], logStart, snapshot: logStart };
   }
 
-  save(hardState: HardState | null, entries: readonly Entry[]): Promise<void> {
+  save(hardState: HardState | null, entries: readonly Entry[], snapshot?: ReceivedSnapshot): Promise<void> {
     const previous = this.lastHardState;
     if (hardState !== null) this.lastHardState = hardState;
     const termOrVote = hardState !== null && (hardState.currentTerm !== previous.currentTerm || hardState.votedFor !== previous.votedFor);
-    const critical = entries.length > 0 || termOrVote;
+    const critical = entries.length > 0 || termOrVote || snapshot !== undefined;
     const failure = this.nextFailure;
     this.nextFailure = null;
     return new Promise((resolve, reject) => {
@@ -88,6 +92,14 @@ export class GatedStorage implements RaftStorage {
         },
       });
     });
+  }
+
+  async saveSnapshot(): Promise<void> {}
+
+  async compact(): Promise<void> {}
+
+  readSnapshot(): StoredSnapshot | null {
+    return null;
   }
 
   releaseAll(): void {
