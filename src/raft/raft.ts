@@ -642,8 +642,16 @@ export class Raft {
       pr.ackedReadRound = message.readRound;
       this.releaseReads();
     }
-    // The follower's answers to heartbeats while it gets a snapshot say nothing about its log that matters yet.
-    if (pr.state === "snapshot") return;
+    // While it gets a snapshot, the follower's answers to heartbeats say nothing about its log that matters,
+    // only that it is up: if a chunk or its answer was lost, the chunk it asked for goes again (it keeps what
+    // it has). A follower that is down is sent heartbeats only, not chunks of up to a MiB.
+    if (pr.state === "snapshot") {
+      if (pr.stalledHeartbeats >= 2) {
+        pr.stalledHeartbeats = 0;
+        this.sendSnapshotChunk(message.from, pr);
+      }
+      return;
+    }
     if (message.success) {
       if (message.matchIndex > pr.sentIndexMax) {
         // Counting it could commit entries no majority holds.
@@ -686,7 +694,10 @@ export class Raft {
   /** Dissertation §5.1: the follower gets the leader's latest snapshot, from its first chunk. */
   private startSnapshot(peer: NodeId, pr: Progress): void {
     const meta = this.log.snapshot;
-    this.logger.info(`server ${peer} needs entries before ${this.log.start.index + 1}, which are compacted: sending it the snapshot up to entry ${meta.index}`);
+    // Once per follower that falls behind; a transfer that starts over with a newer snapshot is routine.
+    const why = `server ${peer} needs entries before ${this.log.start.index + 1}, which are compacted: sending it the snapshot up to entry ${meta.index}`;
+    if (pr.state === "snapshot") this.logger.debug(why);
+    else this.logger.info(why);
     pr.sendSnapshot(meta);
     this.sendSnapshotChunk(peer, pr);
   }
@@ -739,12 +750,8 @@ export class Raft {
         pr.probeFrom(pr.matchIndex + 1);
       }
       if (pr.state === "snapshot") {
-        // A chunk or its answer was lost: send the chunk asked for again (the follower keeps what it has).
-        if (fromTimer && ++pr.stalledHeartbeats >= 2) {
-          pr.stalledHeartbeats = 0;
-          this.sendSnapshotChunk(peer, pr);
-        }
-        // It may lack the log's start; its answer still counts for ReadIndex and keeps it following.
+        if (fromTimer) pr.stalledHeartbeats++;
+        // It may lack the log's start; its answer still counts for ReadIndex, keeps it following, and shows it is up.
         this.sendAppendEntries(peer, pr, this.log.start.index, [], readRound);
       } else if (pr.state === "probe") {
         pr.probeSent = false;
