@@ -1,6 +1,6 @@
 /**
- * The backup file (src/backup/backup-file.ts, docs/architecture.md
- * "Backups"): what encodeBackup writes, decodeBackup reads back whole, and
+ * The backup file (src/backup/backup-file.ts, docs/architecture.md §8):
+ * what encodeBackup writes, decodeBackup reads back whole, and
  * it refuses, with a sentence, every file that is not exactly that: another
  * magic or version, a file cut short at any point, one flipped byte (the
  * checksum), bytes after the last chunk, and a well-formed file whose image
