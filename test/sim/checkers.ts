@@ -1,4 +1,5 @@
-import type { Entry, LogIndex, NodeId, NodeStatus, ReadState, Term } from "../../src/raft/index.ts";
+import type { Entry, FollowerProgress, HardState, LogIndex, NodeId, NodeStatus, ReadState, SnapshotMeta, Term } from "../../src/raft/index.ts";
+import type { DurableLog, StoredSnapshotRecord } from "./durable-log.ts";
 
 /** The property a violation breaks. */
 export type CheckerName =
@@ -6,6 +7,8 @@ export type CheckerName =
   | "log matching"
   | "leader append-only"
   | "leader completeness"
+  | "lost commit"
+  | "match index"
   | "commit safety"
   | "state machine safety"
   | "persistence"
@@ -59,6 +62,13 @@ export function sameEntry(a: Entry, b: Entry): boolean {
   return a === b || (a.index === b.index && a.term === b.term && a.type === b.type && sameBytes(a.data, b.data));
 }
 
+/** Whether the node's log and its disk hold the same entry at `index`. */
+function sameStored(log: LogView, durable: DurableLog, index: LogIndex): boolean {
+  const held = log.logEntry(index);
+  const stored = durable.entry(index);
+  return held !== undefined && stored !== undefined && sameEntry(held, stored);
+}
+
 /** `(index,term) type "data"` for violation reports; bytes outside printable ASCII show as dots. */
 export function describeEntry(entry: Entry): string {
   const shown = Array.from(entry.data.subarray(0, 60), (byte) => (byte >= 0x20 && byte < 0x7f ? String.fromCharCode(byte) : ".")).join("");
@@ -66,12 +76,15 @@ export function describeEntry(entry: Entry): string {
 }
 
 /**
- * A node's log as the checkers read it (its length is the status's
- * lastLogIndex): entry by entry, so that a check costs what it looks at. The core holds only a tail in memory and reads older
- * entries back from its storage (docs/architecture.md §2).
+ * A node's log as the checkers read it (from the status's logStartIndex to
+ * its lastLogIndex): entry by entry, so that a check costs what it looks at.
+ * The core holds only a tail in memory and reads older entries back from its
+ * storage (docs/architecture.md §2); entries up to the log's start are gone,
+ * only the start's term is kept (dissertation ch. 5).
  */
 export interface LogView {
   logEntry(index: LogIndex): Entry | undefined;
+  logTerm(index: LogIndex): Term | undefined;
 }
 
 interface PositionRecord {
@@ -92,6 +105,20 @@ interface AppliedRecord {
   readonly node: NodeId;
 }
 
+/** The state machine's history hash after index i, as the first node to reach i had it. */
+interface HistoryRecord {
+  readonly hash: number;
+  readonly node: NodeId;
+  /** How that node got there: "applied" or "restored a snapshot". */
+  readonly how: string;
+}
+
+/** What a server holds on disk: its hard state and its log. */
+export interface ServerDisk {
+  readonly savedHardState: HardState;
+  readonly durable: DurableLog;
+}
+
 /** What the checker remembers about one node between events; reset when the node crashes. */
 interface NodeWatch {
   /** commitIndex already checked against the committed record. */
@@ -110,14 +137,26 @@ interface NodeWatch {
  * - Log matching: each (index, term) ever stored anywhere must always carry
  *   the same entry and follow the same term at index - 1. By induction on the
  *   index, two logs that share an (index, term) are then identical up to it;
- *   checking each entry once, when it is persisted, costs O(1).
+ *   checking each entry once, when it is persisted, costs O(1). An entry
+ *   stored right after a log's start (a compacted log, or an installed
+ *   snapshot: dissertation ch. 5) follows the start's term.
  * - Leader append-only: a leader never overwrites its own log.
  * - Leader completeness: an entry committed in term T is in the log of every
  *   leader of a term above T.
+ * - No lost commit: where such a leader's log starts after a committed entry,
+ *   its stored snapshot covers it, and is the committed history up to the
+ *   snapshot's end (position and state-machine hash).
+ * - Match index: a leader's matchIndex for a follower still in its term is
+ *   durably on that follower (an entry of the leader's, or a snapshot past
+ *   it): the leader counts it toward commitment (§5.3).
  * - Commit safety: no two nodes ever consider different entries committed at
- *   one index (what state machine safety rests on).
+ *   one index (what state machine safety rests on); a log starts only after a
+ *   committed entry (a snapshot holds nothing else, §5.1).
  * - State machine safety: no two nodes apply different entries at one index,
- *   and each node applies 1, 2, 3 … in order, only what it has committed.
+ *   and each node applies 1, 2, 3 … in order, only what it has committed;
+ *   the state after index i (its history hash) is the same on every node,
+ *   whether it applied the entries or restored a snapshot ending at i, and
+ *   no running node restores a snapshot at or below what it applied.
  */
 export class SafetyChecker {
   private readonly leaderOfTerm = new Map<Term, NodeId>();
@@ -125,6 +164,7 @@ export class SafetyChecker {
   /** committed[i - 1] is the entry committed at index i; commits always form a prefix. */
   private readonly committed: CommittedRecord[] = [];
   private readonly applied: (AppliedRecord | undefined)[] = [];
+  private readonly history: (HistoryRecord | undefined)[] = [];
   private readonly watches = new Map<NodeId, NodeWatch>();
 
   constructor(private readonly report: ViolationReporter) {}
@@ -160,18 +200,19 @@ export class SafetyChecker {
 
   /**
    * A node durably wrote `count` entries from index `first`; `log` is its
-   * durable log after the write. `role` is its role after the event.
+   * durable log after the write, which held entries up to `previousLastIndex`
+   * before. `role` is its role after the event.
    */
-  checkPersisted(node: NodeId, role: NodeStatus["role"], term: Term, previousLength: number, log: readonly Entry[], first: LogIndex, count: number): void {
-    if (role === "leader" && first <= previousLength) {
+  checkPersisted(node: NodeId, role: NodeStatus["role"], term: Term, previousLastIndex: LogIndex, log: DurableLog, first: LogIndex, count: number): void {
+    if (role === "leader" && first <= previousLastIndex) {
       this.report(
         "leader append-only",
-        `node ${node}, leader of term ${term}, overwrote its log from index ${first} (it held ${previousLength} entries)`,
+        `node ${node}, leader of term ${term}, overwrote its log from index ${first} (it held entries up to ${previousLastIndex})`,
       );
     }
     for (let index = first; index < first + count; index++) {
-      const entry = log[index - 1]!;
-      const previousTerm = index === 1 ? 0 : log[index - 2]!.term;
+      const entry = log.entry(index)!;
+      const previousTerm = log.term(index - 1)!;
       let atIndex = this.positions[index];
       if (atIndex === undefined) {
         atIndex = new Map();
@@ -197,8 +238,11 @@ export class SafetyChecker {
     }
   }
 
-  /** Checks the node's view after an event: its role, its commitIndex and, as leader, its log. */
-  checkNode(status: NodeStatus, log: LogView): void {
+  /**
+   * Checks the node's view after an event: its role, its commitIndex and, as
+   * leader, its log and its stored snapshot (`stored`, null when none).
+   */
+  checkNode(status: NodeStatus, log: LogView, stored: StoredSnapshotRecord | null): void {
     const watch = this.watch(status.id);
     if (status.role === "leader") {
       const leader = this.leaderOfTerm.get(status.term);
@@ -210,8 +254,28 @@ export class SafetyChecker {
     if (status.commitIndex < watch.commitIndex) {
       this.report("commit safety", `node ${status.id} lowered its commitIndex from ${watch.commitIndex} to ${status.commitIndex} while running`);
     }
+    if (status.logStartIndex > watch.commitIndex) this.checkLogStart(status, log, watch);
     if (status.commitIndex > watch.commitIndex) this.recordCommits(status, log, watch);
-    if (status.role === "leader") this.checkLeaderComplete(status, log, watch);
+    if (status.role === "leader") this.checkLeaderComplete(status, log, stored, watch);
+  }
+
+  /**
+   * The node's log starts after entries it can no longer show (compacted, or
+   * replaced by a snapshot): they must be committed, and the start must be
+   * the committed entry's position. Entries up to there count as checked.
+   */
+  private checkLogStart(status: NodeStatus, log: LogView, watch: NodeWatch): void {
+    const start = status.logStartIndex;
+    const term = log.logTerm(start);
+    const known = this.committed[start - 1];
+    if (known === undefined || known.entry.term !== term) {
+      this.report(
+        "commit safety",
+        `node ${status.id}'s log starts after entry (${start},${term ?? "?"}), but ` +
+          (known === undefined ? `only entries up to ${this.committed.length} were ever committed` : `${describeEntry(known.entry)} was committed there (first seen at node ${known.node})`),
+      );
+    }
+    watch.commitIndex = start;
   }
 
   private recordCommits(status: NodeStatus, log: LogView, watch: NodeWatch): void {
@@ -233,7 +297,7 @@ export class SafetyChecker {
     watch.commitIndex = status.commitIndex;
   }
 
-  private checkLeaderComplete(status: NodeStatus, log: LogView, watch: NodeWatch): void {
+  private checkLeaderComplete(status: NodeStatus, log: LogView, stored: StoredSnapshotRecord | null, watch: NodeWatch): void {
     if (watch.leaderTerm !== status.term) {
       watch.leaderTerm = status.term;
       watch.completeUpTo = 0;
@@ -241,6 +305,11 @@ export class SafetyChecker {
     for (let index = watch.completeUpTo + 1; index <= this.committed.length; index++) {
       const known = this.committed[index - 1]!;
       if (known.commitTerm >= status.term) break;
+      if (index <= status.logStartIndex) {
+        this.checkCoveredBySnapshot(status, stored, index);
+        index = watch.completeUpTo = status.logStartIndex;
+        continue;
+      }
       const held = log.logEntry(index);
       if (held === undefined || !sameEntry(held, known.entry)) {
         this.report(
@@ -250,6 +319,51 @@ export class SafetyChecker {
         );
       }
       watch.completeUpTo = index;
+    }
+  }
+
+  /**
+   * Figure 2: a leader commits by counting its followers' matchIndex (§5.3),
+   * so a matchIndex must never run ahead of what the follower has stored of
+   * the leader's log (acknowledged only after its save). While the follower
+   * is still in the leader's term, no later leader can have replaced those
+   * entries: its disk must hold the leader's entry there, or a snapshot
+   * (committed, so agreeing with every leader) past it.
+   */
+  checkMatchIndexes(status: NodeStatus, log: LogView, followers: readonly FollowerProgress[], disk: (id: NodeId) => ServerDisk): void {
+    for (const { id, matchIndex } of followers) {
+      const { savedHardState, durable } = disk(id);
+      if (savedHardState.currentTerm !== status.term || matchIndex <= durable.start.index) continue;
+      const expected = log.logTerm(matchIndex) ?? this.committed[matchIndex - 1]?.entry.term;
+      const held = durable.term(matchIndex);
+      if (held !== expected) {
+        this.report(
+          "match index",
+          `node ${status.id}, leader of term ${status.term}, counts node ${id} as matching up to ${matchIndex} (term ${expected ?? "?"}), ` +
+            `but its disk holds ${held === undefined ? `entries ${durable.start.index + 1} to ${durable.lastIndex} only` : `term ${held} there`}`,
+        );
+      }
+    }
+  }
+
+  /**
+   * The leader's log starts after committed entry `index`: its stored
+   * snapshot must reach the log's start, end at a committed position, and
+   * hold the state every replica had there.
+   */
+  private checkCoveredBySnapshot(status: NodeStatus, stored: StoredSnapshotRecord | null, index: LogIndex): void {
+    const lost = (why: string): never =>
+      this.report("lost commit", `node ${status.id} leads term ${status.term}; its log starts after ${status.logStartIndex}, so committed entry ${index} is gone from it, and ${why}`);
+    if (stored === null) return lost("it stores no snapshot");
+    const { meta, hash } = stored;
+    if (meta.index < status.logStartIndex) lost(`its stored snapshot ends at ${meta.index}`);
+    const known = this.committed[meta.index - 1];
+    if (known !== undefined && known.entry.term !== meta.term) {
+      lost(`its stored snapshot ends at (${meta.index},${meta.term}), where ${describeEntry(known.entry)} was committed`);
+    }
+    const history = this.history[meta.index];
+    if (history !== undefined && history.hash !== hash) {
+      lost(`the image of its stored snapshot at ${meta.index} is not the state node ${history.node} had there (${history.how})`);
     }
   }
 
@@ -272,21 +386,59 @@ export class SafetyChecker {
     }
   }
 
+  /** A node's state machine reached `index` with history hash `hash`, by applying its entry or restoring a snapshot ending there (`how`). */
+  checkHistory(node: NodeId, index: LogIndex, hash: number, how: string): void {
+    const first = this.history[index];
+    if (first === undefined) {
+      this.history[index] = { hash, node, how };
+    } else if (first.hash !== hash) {
+      this.report("state machine safety", `node ${node}'s state after index ${index} (${how}) differs from node ${first.node}'s (${first.how})`);
+    }
+  }
+
   /**
-   * After every Ready is handled, a node's log must be what it persisted. A
-   * cheap look at the length and last entry runs after every event; the full
-   * comparison from time to time.
+   * A node restored its state machine from the snapshot `meta` (dissertation
+   * §5.1): at start-up from its own storage (`appliedBefore` null), or, while
+   * running, from a leader's snapshot it installed, having applied up to
+   * `appliedBefore`. The image must end where the snapshot says, be a state
+   * some replica reached by applying entries, and move the state forward.
    */
-  checkLogPersisted(status: NodeStatus, log: LogView, durable: readonly Entry[], full: boolean): void {
+  checkRestored(node: NodeId, meta: SnapshotMeta, imageIndex: LogIndex, hash: number, appliedBefore: LogIndex | null): void {
+    if (imageIndex !== meta.index) {
+      this.report("state machine safety", `node ${node} restored the snapshot (${meta.index},${meta.term}) from an image of the state at ${imageIndex}`);
+    }
+    if (appliedBefore !== null && meta.index <= appliedBefore) {
+      this.report(
+        "state machine safety",
+        `node ${node} had applied entries up to ${appliedBefore}, then restored a snapshot at ${meta.index}: a snapshot that does not move the state forward must not be installed (§5.1)`,
+      );
+    }
+    if (this.history[meta.index] === undefined) {
+      this.report("state machine safety", `node ${node} restored a snapshot at ${meta.index}, a state no replica reached by applying entries`);
+    }
+    this.checkHistory(node, meta.index, hash, appliedBefore === null ? "restored its stored snapshot at start-up" : "installed a leader's snapshot");
+  }
+
+  /**
+   * After every Ready is handled, a node's log must be what it persisted: the
+   * same start, the same snapshot, the same entries. A cheap look at the ends
+   * runs after every event; the full comparison from time to time.
+   */
+  checkLogPersisted(status: NodeStatus, log: LogView, durable: DurableLog, full: boolean): void {
+    const start = status.logStartIndex;
     const last = status.lastLogIndex;
-    let differs = last !== durable.length || (last > 0 && !sameEntry(log.logEntry(last)!, durable[last - 1]!));
-    for (let index = 1; full && !differs && index <= last; index++) differs = !sameEntry(log.logEntry(index)!, durable[index - 1]!);
+    let differs = start !== durable.start.index || last !== durable.lastIndex || (last > start && !sameStored(log, durable, last));
+    for (let index = start + 1; full && !differs && index <= last; index++) differs = !sameStored(log, durable, index);
     if (differs) {
       this.report(
         "persistence",
-        `node ${status.id} holds ${last} entries in its log but ${durable.length} on disk after handling every Ready ` +
-          `(an entry reached the log without going through Ready.entries)`,
+        `node ${status.id} holds entries ${start + 1} to ${last} in its log but ${durable.start.index + 1} to ${durable.lastIndex} on disk ` +
+          `after handling every Ready (the log changed without going through Ready.entries or Ready.snapshot)`,
       );
+    }
+    const storedIndex = durable.snapshot?.meta.index ?? 0;
+    if (status.snapshotIndex !== storedIndex) {
+      this.report("persistence", `node ${status.id}'s snapshot ends at ${status.snapshotIndex}, but the one on its disk at ${storedIndex}`);
     }
   }
 }

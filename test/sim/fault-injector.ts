@@ -1,9 +1,20 @@
 import type { NodeId } from "../../src/raft/index.ts";
-import type { SimCluster } from "./sim-cluster.ts";
+import type { CrashPoint, SimCluster } from "./sim-cluster.ts";
 import type { SwarmOptions } from "./swarm.ts";
 
-/** The chance that a leader's Ready with entries crashes its server between sending them and saving them. */
-const crashBeforeSaveChance = 0.02;
+/**
+ * The chance that a server reaching each crash point crashes there. A leader
+ * reaches "before-save" with most of its Readys, so a small chance is
+ * enough; the snapshot points are rare, and the crash is the point of them.
+ */
+const crashChance: Readonly<Record<CrashPoint, number>> = {
+  "before-save": 0.02,
+  "after-install-save": 0.25,
+  "after-snapshot-save": 0.05,
+};
+
+/** The chance that one InstallSnapshot chunk that is not the last crashes its receiver or its sender while it travels. */
+const crashMidTransferChance = 0.08;
 
 /**
  * Partitions, crashes and the controller's operations (forced campaigns,
@@ -26,13 +37,17 @@ export class FaultInjector {
     else if (this.options.partitionEveryMs !== null) this.schedulePartition(this.options.partitionEveryMs);
     if (this.options.crashEveryMs !== null) {
       this.scheduleCrash(this.options.crashEveryMs);
-      // Now and then a leader dies between sending entries and saving them (dissertation §10.2.1).
-      this.cluster.crashBeforeSave = (id) => {
-        if (!this.running || this.cluster.random.next() >= crashBeforeSaveChance) return false;
-        this.cluster.trace.note(this.cluster.nowMs, `node ${id} crashes after sending entries it has not saved`);
+      // Now and then a leader dies between sending entries and saving them (dissertation §10.2.1), and a server
+      // between storing a snapshot and using it (ch. 5).
+      this.cluster.crashAt = (id, point) => {
+        if (!this.running || this.cluster.random.next() >= crashChance[point]) return false;
+        this.cluster.trace.note(this.cluster.nowMs, `node ${id} crashes at ${point}`);
         this.scheduleRestart(id);
         return true;
       };
+      this.cluster.network.observe((message) => {
+        if (message.type === "InstallSnapshot" && !message.last) this.maybeCrashMidTransfer(message.from, message.to);
+      });
     }
     if (this.options.controllerEveryMs !== null) this.scheduleControl(this.options.controllerEveryMs);
   }
@@ -166,6 +181,26 @@ export class FaultInjector {
       const result = cluster.withNode(leader, (node) => node.transferLeadership(target));
       cluster.trace.note(cluster.nowMs, `controller: transfer from node ${leader} to node ${target}${result.ok ? "" : ` refused: ${result.reason}`}`);
     }
+  }
+
+  /**
+   * Dissertation §5.1: a transfer cut by a crash of either side must resume
+   * (the follower asks for the chunk it wants) or start over (a new leader);
+   * a crash of a random server rarely lands in one, so chunks in flight draw
+   * crashes of their own. The follower more often: it is the one that keeps
+   * a half-gathered image.
+   */
+  private maybeCrashMidTransfer(leader: NodeId, follower: NodeId): void {
+    const { cluster } = this;
+    const random = cluster.random;
+    if (!this.running || random.next() >= crashMidTransferChance) return;
+    const victim = random.next() < 0.7 ? follower : leader;
+    cluster.schedule(random.intBetween(0, cluster.network.faults.delayMsMax), () => {
+      if (!this.running || !cluster.isUp(victim) || cluster.ids.filter((id) => cluster.isUp(id)).length <= 1) return;
+      cluster.trace.note(cluster.nowMs, `node ${victim} crashes in the middle of a snapshot transfer from node ${leader} to node ${follower}`);
+      cluster.crash(victim);
+      this.scheduleRestart(victim);
+    });
   }
 
   private crashOne(): void {

@@ -32,7 +32,7 @@ export class Figure8Script {
   }
 
   private holdsOldEntry(id: NodeId): boolean {
-    const held = this.cluster.node(id)?.logEntries()[1];
+    const held = this.cluster.node(id)?.logEntry(2);
     return held !== undefined && this.oldEntry !== null && sameEntry(held, this.oldEntry);
   }
 
@@ -63,7 +63,7 @@ export class Figure8Script {
     this.stopDropping();
     this.others = three.filter((id) => id !== this.stale);
     const staleLog = cluster.durableLog(this.stale);
-    expectThat(cluster, staleLog.length === 2 && staleLog[1]!.term > this.oldEntry!.term, "the stale leader holds its own entry at index 2");
+    expectThat(cluster, staleLog.lastIndex === 2 && staleLog.term(2)! > this.oldEntry!.term, "the stale leader holds its own entry at index 2");
   }
 
   /**
@@ -80,7 +80,7 @@ export class Figure8Script {
         message.type === "AppendEntries" &&
         message.from === this.first &&
         message.entries.some((entry) => entry.index >= 3) &&
-        (cluster.node(message.to)?.logEntries().length ?? 0) >= 2,
+        (cluster.status(message.to)?.lastLogIndex ?? 0) >= 2,
     );
     const leader = awaitLeader(cluster, [this.first, ...this.others]);
     expectThat(cluster, leader === this.first, `node ${this.first} leads again, not node ${leader}`);

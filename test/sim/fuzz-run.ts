@@ -2,7 +2,7 @@ import { type BrokenCoreName, brokenCores } from "./broken-cores.ts";
 import { FaultInjector } from "./fault-injector.ts";
 import { checkLiveness, type LivenessResult } from "./liveness-check.ts";
 import { SimClient } from "./sim-client.ts";
-import { SimCluster } from "./sim-cluster.ts";
+import { SimCluster, type SnapshotStats } from "./sim-cluster.ts";
 import { describeSwarm, drawSwarmOptions, type SwarmOptions } from "./swarm.ts";
 
 export interface SeedRunOptions {
@@ -28,6 +28,7 @@ export interface SeedResult {
   readonly leaderTerms: number;
   readonly committedIndex: number;
   readonly readsConfirmed: number;
+  readonly snapshots: SnapshotStats;
   readonly liveness: LivenessResult;
 }
 
@@ -70,6 +71,7 @@ export function runSeed(seed: number, options: SeedRunOptions = {}): SeedResult 
     traceTailLines: options.traceTailLines ?? 60,
     replayCommand: replayCommand(seed, options.brokenCore),
     createNode: options.brokenCore === undefined ? undefined : brokenCores[options.brokenCore],
+    snapshots: swarm.snapshots,
   });
   options.onCluster?.(cluster);
   cluster.trace.note(0, `seed ${seed}: ${describeSwarm(swarm)}${options.brokenCore === undefined ? "" : `; broken core: ${options.brokenCore}`}`);
@@ -109,6 +111,7 @@ export function runSeed(seed: number, options: SeedRunOptions = {}): SeedResult 
     leaderTerms: cluster.checker.leaders().size,
     committedIndex: cluster.checker.committedIndex,
     readsConfirmed: cluster.reads.confirmed,
+    snapshots: cluster.snapshotStats,
     liveness,
   };
 }

@@ -3,9 +3,10 @@
  * safety, log matching, leader completeness, state machine safety) plus
  * linearizable ReadIndex reads (§8) under hundreds of seeded worlds of
  * dropped, duplicated, delayed and reordered messages, partitions and
- * crashes; and that once the world heals, a leader is elected and a command
- * commits on a majority, then on every node, within a bounded virtual time
- * (liveness, §5.2).
+ * crashes, with log compaction and InstallSnapshot in most of them
+ * (dissertation ch. 5); and that once the world heals, a leader is elected
+ * and a command commits on a majority, then on every node, within a bounded
+ * virtual time (liveness, §5.2).
  *
  * Seeds 1..500 by default. ZRAFT_SEEDS=n runs seeds 1..n; ZRAFT_SEED=s runs
  * only seed s. A failure prints the seed, the checker, the end of the trace
@@ -36,6 +37,7 @@ test("every seed keeps Raft's safety properties, and recovers once healed", (t) 
   let virtualMs = 0;
   let committed = 0;
   let slowestRecoveryMs = 0;
+  const snapshots = { on: 0, taking: 0, installing: 0, taken: 0, installed: 0, restoredAtStart: 0 };
   const wallStart = performance.now();
   for (const seed of seeds) {
     try {
@@ -44,6 +46,12 @@ test("every seed keeps Raft's safety properties, and recovers once healed", (t) 
       virtualMs += result.virtualMs;
       committed += result.committedIndex;
       slowestRecoveryMs = Math.max(slowestRecoveryMs, result.liveness.convergedAfterMs);
+      if (result.swarm.snapshots !== null) snapshots.on++;
+      if (result.snapshots.taken > 0) snapshots.taking++;
+      if (result.snapshots.installed > 0) snapshots.installing++;
+      snapshots.taken += result.snapshots.taken;
+      snapshots.installed += result.snapshots.installed;
+      snapshots.restoredAtStart += result.snapshots.restoredAtStart;
     } catch (error) {
       if (error instanceof SimulationViolation) assert.fail(error.message);
       throw error;
@@ -53,5 +61,9 @@ test("every seed keeps Raft's safety properties, and recovers once healed", (t) 
   t.diagnostic(
     `${seeds.length} seeds, ${events} events in ${(wallMs / 1000).toFixed(1)} s: ${Math.round((events / wallMs) * 1000)} events/s, ` +
       `${Math.round(virtualMs / wallMs)} virtual ms per wall ms; ${committed} entries committed; slowest recovery after healing ${slowestRecoveryMs} ms`,
+  );
+  t.diagnostic(
+    `snapshots on in ${snapshots.on} seeds, taken in ${snapshots.taking} (${snapshots.taken} in all), installed by followers in ${snapshots.installing} ` +
+      `(${snapshots.installed} in all); ${snapshots.restoredAtStart} starts restored a stored snapshot`,
   );
 });

@@ -25,10 +25,12 @@ export function checkLiveness(cluster: SimCluster, boundMs: number): LivenessRes
   let committed: Entry | null = null;
   let running = true;
 
+  // A node that committed the probe's index holds the entry committed there (commit safety checks that), even once a
+  // snapshot replaced it in its log (dissertation ch. 5).
   const holds = (id: NodeId, probe: Entry): boolean => {
     const status = cluster.status(id);
-    const held = cluster.node(id)?.logEntries()[probe.index - 1];
-    return status !== null && status.commitIndex >= probe.index && held !== undefined && sameEntry(held, probe);
+    const committed = cluster.checker.committedEntry(probe.index);
+    return status !== null && status.commitIndex >= probe.index && committed !== undefined && sameEntry(committed, probe);
   };
   const majority = Math.floor(cluster.ids.length / 2) + 1;
   const committedOnMajority = (): Entry | null =>

@@ -192,7 +192,7 @@ describe("log replication (§5.3)", () => {
     // A new leader starts with nextIndex past its whole log for every follower: the repair starts far from the match.
     cluster.crash(first);
     cluster.restart(behind);
-    const heldAtRestart = cluster.durableLog(behind).length;
+    const heldAtRestart = cluster.durableLog(behind).lastIndex;
     const leader = awaitLeader(cluster, cluster.ids.filter((id) => id !== first && id !== behind));
     const leaderTerm = cluster.status(leader)!.term;
     const rejections = countRejections(cluster, behind, leader, () => leaderTerm);
@@ -264,17 +264,17 @@ describe("log replication (§5.3)", () => {
     const cluster = fiveNodes(12);
     const leader = awaitLeader(cluster);
     awaitCommitted(cluster, cluster.ids, cluster.status(leader)!.lastLogIndex);
-    const onDiskBefore = cluster.durableLog(leader).length;
+    const onDiskBefore = cluster.durableLog(leader).lastIndex;
     let crashed = false;
-    cluster.crashBeforeSave = (id) => {
-      if (id !== leader || crashed) return false;
+    cluster.crashAt = (id, point) => {
+      if (id !== leader || point !== "before-save" || crashed) return false;
       crashed = true;
       return true;
     };
     const { index } = proposeAt(cluster, leader);
-    cluster.crashBeforeSave = null;
+    cluster.crashAt = null;
     expectThat(cluster, crashed && !cluster.isUp(leader), "the leader crashed before its save");
-    expectThat(cluster, cluster.durableLog(leader).length === onDiskBefore, "its disk does not hold the entry");
+    expectThat(cluster, cluster.durableLog(leader).lastIndex === onDiskBefore, "its disk does not hold the entry");
     const others = cluster.ids.filter((id) => id !== leader);
     awaitLeader(cluster, others);
     awaitCommitted(cluster, others, index);
@@ -340,7 +340,7 @@ describe("safety (§5.4)", () => {
     script.stepB();
     script.stepC();
     const holders = [script.first, ...script.others].filter((id) => {
-      const held = cluster.node(id)?.logEntries()[1];
+      const held = cluster.node(id)?.logEntry(2);
       return held !== undefined && sameEntry(held, script.oldEntry!);
     });
     expectThat(cluster, holders.length + 1 >= 3, "the old entry is on a majority (counting the second node's disk)");
@@ -349,7 +349,7 @@ describe("safety (§5.4)", () => {
     }
     script.stepD();
     for (const id of [script.stale, ...script.others]) {
-      const held = cluster.node(id)!.logEntries()[1]!;
+      const held = cluster.node(id)!.logEntry(2)!;
       expectThat(cluster, !sameEntry(held, script.oldEntry!), `node ${id}: the uncommitted old entry was overwritten`);
     }
     script.restartAll();
@@ -367,7 +367,7 @@ describe("safety (§5.4)", () => {
     script.restartAll();
     expectSameLogs(cluster, cluster.ids);
     for (const id of cluster.ids) {
-      expectThat(cluster, sameEntry(cluster.node(id)!.logEntries()[1]!, script.oldEntry!), `node ${id} keeps the committed old entry`);
+      expectThat(cluster, sameEntry(cluster.node(id)!.logEntry(2)!, script.oldEntry!), `node ${id} keeps the committed old entry`);
     }
   });
 });

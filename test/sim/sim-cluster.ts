@@ -5,7 +5,6 @@ import {
   emptyHardState,
   appliesBeforeSave,
   splitAtSave,
-  type Entry,
   type HardState,
   type Message,
   type NodeId,
@@ -14,15 +13,18 @@ import {
   type RaftConfig,
   type RaftNodeOptions,
   type Ready,
+  type SnapshotMeta,
   raftConfigDefaults,
   SeededRandom,
 } from "../../src/raft/index.ts";
 import { isDeepStrictEqual } from "node:util";
 import { KvStore } from "../../src/kv/kv-store.ts";
 import { MemoryStorage } from "../../src/storage/memory-storage.ts";
-import { type CheckerName, ReadIndexChecker, SafetyChecker, SimulationViolation } from "./checkers.ts";
+import { type CheckerName, ReadIndexChecker, SafetyChecker, type ServerDisk, SimulationViolation } from "./checkers.ts";
+import { DurableLog } from "./durable-log.ts";
 import { ElectionChecker } from "./election-checker.ts";
 import { SimNetwork } from "./sim-network.ts";
+import { SimStateMachine, imageSummary, simSnapshotProblem } from "./sim-state-machine.ts";
 import { Simulator } from "./simulator.ts";
 import { Trace } from "./trace.ts";
 
@@ -42,6 +44,10 @@ export type SimNode = Pick<
   | "status"
   | "logEntries"
   | "logEntry"
+  | "logTerm"
+  | "stableIndex"
+  | "compact"
+  | "followers"
   | "checkInvariants"
 >;
 
@@ -61,6 +67,42 @@ export type SimRaftSettings = Omit<RaftConfig, "id" | "peers">;
  */
 export const simRaftDefaults: SimRaftSettings = { ...raftConfigDefaults, preVote: true, checkQuorum: true, electionTimerFromFirstTick: true };
 
+/**
+ * When the simulated runtime snapshots a server's state machine and compacts
+ * its log (dissertation §5.1): each server on its own, as a real one does.
+ */
+export interface SnapshotPolicy {
+  /** A server takes a snapshot once it applied this many entries past its last one. */
+  readonly everyEntries: number;
+  /** Entries kept below the snapshot when the log is compacted, for followers only a little behind. */
+  readonly marginEntries: number;
+  /** Each image is cut into 1 to this many chunks at random points (one InstallSnapshot each). */
+  readonly chunksMax: number;
+}
+
+/**
+ * Where a server may crash in the middle of handling a Ready or taking a
+ * snapshot, for the fault injector:
+ * - "before-save": a leader's AppendEntries left ahead of its own save of
+ *   their entries (as the runtime sends them, dissertation §10.2.1);
+ * - "after-install-save": a leader's snapshot, installed in place of the log,
+ *   is stored, but the state machine is not restored from it yet and the
+ *   leader has not been told;
+ * - "after-snapshot-save": a snapshot the server took is stored, its log not
+ *   compacted yet.
+ */
+export type CrashPoint = "before-save" | "after-install-save" | "after-snapshot-save";
+
+/** What the snapshots of a run came to, for the fuzzer's figures. */
+export interface SnapshotStats {
+  /** Snapshots servers took of their own state machines. */
+  taken: number;
+  /** Leaders' snapshots followers installed in place of their logs. */
+  installed: number;
+  /** Starts that restored the state machine from a stored snapshot. */
+  restoredAtStart: number;
+}
+
 export interface SimClusterOptions {
   readonly seed: number;
   /** The number of servers; their ids are 1..size. */
@@ -75,6 +117,8 @@ export interface SimClusterOptions {
   /** How to replay this run, printed with a violation; null when the run is not a fuzz seed. */
   readonly replayCommand?: string | null;
   readonly createNode?: NodeFactory;
+  /** When servers snapshot and compact on their own; null (the default) for never, or only when a scenario says (takeSnapshot). */
+  readonly snapshots?: SnapshotPolicy | null;
 }
 
 /** A handler of each Ready a node produced, for scenarios that count appends, reads and messages. */
@@ -95,22 +139,23 @@ class SimServer {
   incarnation = 0;
   readonly storage = new MemoryStorage();
   /** A mirror of what `storage` holds, kept to check the log without copying it on every event. */
-  durableLog: Entry[] = [];
+  durable = new DurableLog();
   durableCommitIndex = 0;
   /** The hard state of the last save: a leader's AppendEntries leave before a save that keeps its term and vote (splitAtSave). */
   savedHardState: HardState = emptyHardState;
-  lastApplied = 0;
-  /** Volatile, as in a real server: rebuilt at each start by re-applying the committed log. */
-  stateMachine = new KvStore();
+  /** Volatile, as in a real server: rebuilt at each start from the stored snapshot and the committed log after it. */
+  stateMachine = new SimStateMachine();
 
   constructor(readonly id: NodeId) {}
 }
 
 /**
  * A cluster of Raft nodes on a simulated network and clock. Every node keeps
- * its log and hard state in a MemoryStorage that survives crashes. After every
- * event the touched node's Ready loop is drained (persist, send, apply,
- * advance: the order of src/raft/ready.ts) and the safety checkers run.
+ * its log, hard state and snapshot in a MemoryStorage that survives crashes.
+ * After every event the touched node's Ready loop is drained (persist, send,
+ * restore and apply, advance: the order of src/raft/ready.ts), the safety
+ * checkers run, and the node snapshots its state machine and compacts its
+ * log when its snapshot policy says so (dissertation ch. 5).
  */
 export class SimCluster {
   readonly seed: number;
@@ -130,12 +175,10 @@ export class SimCluster {
   private readonly replayCommand: string | null;
   private readonly createNode: NodeFactory;
   private readonly readyObservers = new Set<ReadyObserver>();
-  /**
-   * Asked when a leader's AppendEntries have left ahead of its own save of
-   * their entries (as the runtime sends them, dissertation §10.2.1): true
-   * crashes the server there, before the save. Set by the fault injector.
-   */
-  crashBeforeSave: ((id: NodeId) => boolean) | null = null;
+  private readonly snapshotPolicy: SnapshotPolicy | null;
+  readonly snapshotStats: SnapshotStats = { taken: 0, installed: 0, restoredAtStart: 0 };
+  /** Asked at each crash point a server reaches: true crashes it there. Set by the fault injector and by scenarios. */
+  crashAt: ((id: NodeId, point: CrashPoint) => boolean) | null = null;
 
   constructor(options: SimClusterOptions) {
     if (!Number.isInteger(options.size) || options.size < 1) throw new RangeError(`cluster size must be a positive integer, got ${options.size}`);
@@ -148,6 +191,7 @@ export class SimCluster {
     this.tickMs = options.tickMs ?? 10;
     this.settings = { ...simRaftDefaults, ...options.raft };
     this.createNode = options.createNode ?? realNodeFactory;
+    this.snapshotPolicy = options.snapshots ?? null;
     this.checker = new SafetyChecker((checker, details) => this.fail(checker, details));
     this.reads = new ReadIndexChecker((checker, details) => this.fail(checker, details));
     this.elections = new ElectionChecker(this.settings, (checker, details) => this.fail(checker, details));
@@ -173,6 +217,9 @@ export class SimCluster {
 
   // ---- inspection ---------------------------------------------------------
 
+  /** What server `id` holds on disk, for the checkers. */
+  private readonly disk = (id: NodeId): ServerDisk => this.server(id);
+
   private server(id: NodeId): SimServer {
     const server = this.servers.get(id);
     if (server === undefined) throw new RangeError(`no server ${id} in this cluster (ids ${this.ids.join(",")})`);
@@ -193,18 +240,18 @@ export class SimCluster {
   }
 
   /** What server `id` holds on disk (it survives crashes). */
-  durableLog(id: NodeId): readonly Entry[] {
-    return this.server(id).durableLog;
+  durableLog(id: NodeId): DurableLog {
+    return this.server(id).durable;
   }
 
-  /** The index of the last entry server `id` has applied since it last started. */
+  /** The index of the last entry server `id` has applied (or restored from a snapshot) since it last started. */
   lastApplied(id: NodeId): number {
-    return this.server(id).lastApplied;
+    return this.server(id).stateMachine.lastApplied;
   }
 
   /** The key-value state machine of server `id`, fed every entry it applies. */
   stateMachine(id: NodeId): KvStore {
-    return this.server(id).stateMachine;
+    return this.server(id).stateMachine.kv;
   }
 
   /**
@@ -215,12 +262,13 @@ export class SimCluster {
     const running = [...this.servers.values()].filter((server) => server.node !== null);
     const first = running[0];
     if (first === undefined) return;
-    const snapshot = (server: SimServer): unknown => [server.stateMachine.list(), [...server.stateMachine.sessionRecords()]];
-    const expected = snapshot(first);
+    const state = ({ stateMachine }: SimServer): unknown => [stateMachine.kv.list(), [...stateMachine.kv.sessionRecords()], stateMachine.hash];
+    const expected = state(first);
+    const applied = first.stateMachine.lastApplied;
     for (const server of running) {
-      if (server.lastApplied !== first.lastApplied) this.fail("state machine safety", `nodes ${first.id} and ${server.id} have not applied the same entries`);
-      if (!isDeepStrictEqual(snapshot(server), expected)) {
-        this.fail("state machine safety", `nodes ${first.id} and ${server.id} applied the same ${first.lastApplied} entries but hold different key-value states`);
+      if (server.stateMachine.lastApplied !== applied) this.fail("state machine safety", `nodes ${first.id} and ${server.id} have not applied the same entries`);
+      if (!isDeepStrictEqual(state(server), expected)) {
+        this.fail("state machine safety", `nodes ${first.id} and ${server.id} applied the same ${applied} entries but hold different key-value states`);
       }
     }
   }
@@ -239,10 +287,11 @@ export class SimCluster {
   describeServers(): string[] {
     return this.ids.map((id) => {
       const status = this.status(id);
-      if (status === null) return `node ${id}: down (${this.durableLog(id).length} entries on disk)`;
+      const durable = this.durableLog(id);
+      if (status === null) return `node ${id}: down (entries ${durable.start.index + 1} to ${durable.lastIndex} on disk, snapshot at ${durable.snapshot?.meta.index ?? 0})`;
       return (
         `node ${id}: ${status.role} term=${status.term} leader=${status.leaderId ?? "-"} voted=${status.votedFor ?? "-"} ` +
-        `last=(${status.lastLogIndex},${status.lastLogTerm}) commit=${status.commitIndex} applied=${status.lastApplied}`
+        `start=${status.logStartIndex} snapshot=${status.snapshotIndex} last=(${status.lastLogIndex},${status.lastLogTerm}) commit=${status.commitIndex} applied=${status.lastApplied}`
       );
     });
   }
@@ -310,12 +359,23 @@ export class SimCluster {
 
   private start(server: SimServer, firstTickAfterMs?: number): void {
     // The node gets the log's tail and reads the rest from storage, as a server does (docs/architecture.md §2).
-    const { hardState, entries } = server.storage.loadSync(this.settings.logTailBytesMax);
-    server.durableLog = server.storage.loadSync().entries.slice();
+    const { hardState, entries, logStart, snapshot } = server.storage.loadSync(this.settings.logTailBytesMax);
+    server.durable = new DurableLog();
+    server.durable.start = logStart;
+    server.durable.entries = server.storage.loadSync().entries.slice();
     server.durableCommitIndex = hardState.commitIndex;
     server.savedHardState = hardState;
-    server.lastApplied = 0;
-    server.stateMachine = new KvStore();
+    server.stateMachine = new SimStateMachine();
+    // Dissertation §5.1: the state machine starts from the stored snapshot, and the node applies what follows it.
+    const stored = server.storage.readSnapshot();
+    if (stored !== null) {
+      this.guard(server.id, () => {
+        const imageIndex = server.stateMachine.restore(stored.chunks());
+        this.checker.checkRestored(server.id, stored.meta, imageIndex, server.stateMachine.hash, null);
+      });
+      server.durable.snapshot = { meta: stored.meta, hash: server.stateMachine.hash };
+      this.snapshotStats.restoredAtStart++;
+    }
     this.elections.started(server.id);
     const config: RaftConfig = { ...this.settings, id: server.id, peers: this.ids };
     server.node = this.guard(server.id, () =>
@@ -324,6 +384,9 @@ export class SimCluster {
         hardState,
         entries,
         storage: server.storage,
+        logStart,
+        snapshot,
+        snapshotProblem: simSnapshotProblem,
         nowMs: this.nowMs,
         random: new SeededRandom(this.random.intBetween(0, 0xffffffff)),
         logger: this.coreLogger(server.id),
@@ -331,7 +394,8 @@ export class SimCluster {
     );
     this.trace.note(
       this.nowMs,
-      `node ${server.id} started: term=${hardState.currentTerm} voted=${hardState.votedFor ?? "-"} commit=${hardState.commitIndex} entries=${entries.length}`,
+      `node ${server.id} started: term=${hardState.currentTerm} voted=${hardState.votedFor ?? "-"} commit=${hardState.commitIndex} ` +
+        `snapshot=(${snapshot.index},${snapshot.term}) log after ${logStart.index}, ${entries.length} entries given`,
     );
     const firstTickMs = firstTickAfterMs ?? this.random.intBetween(1, this.tickMs);
     this.simulator.schedule(firstTickMs, { kind: "tick", id: server.id, incarnation: server.incarnation });
@@ -380,6 +444,20 @@ export class SimCluster {
       this.settle(server);
       return result;
     });
+  }
+
+  // ---- snapshots ----------------------------------------------------------
+
+  /**
+   * Server `id` (which must be up) snapshots its state machine now, in 1 to
+   * `chunksMax` chunks, and compacts its log through `marginEntries` below
+   * it (dissertation §5.1), as the snapshot policy does on its own. Returns
+   * the snapshot, or null when the server applied nothing past its last one
+   * or its last applied entry is not durable yet.
+   */
+  takeSnapshot(id: NodeId, marginEntries = 0, chunksMax = 4): SnapshotMeta | null {
+    const server = this.server(id);
+    return this.withNode(id, (node) => this.snapshotNow(server, node, marginEntries, chunksMax));
   }
 
   // ---- the event loop -----------------------------------------------------
@@ -439,36 +517,90 @@ export class SimCluster {
     }
   }
 
-  /** Drains the node's Ready loop, then checks it. */
+  /**
+   * Drains the node's Ready loop and checks it; then takes a snapshot if the
+   * policy says one is due, and checks again. The checkers see every commit
+   * before a snapshot can compact it away.
+   */
   private settle(server: SimServer): void {
     const node = server.node;
     if (node === null) return;
     while (node.hasReady()) {
       if (!this.handleReady(server, node, node.ready())) return;
     }
+    this.check(server, node);
+    const policy = this.snapshotPolicy;
+    if (policy === null || server.stateMachine.lastApplied - node.status().snapshotIndex < policy.everyEntries) return;
+    if (this.snapshotNow(server, node, policy.marginEntries, policy.chunksMax) !== null && server.node === node) this.check(server, node);
+  }
+
+  private check(server: SimServer, node: SimNode): void {
     node.checkInvariants();
     const status = node.status();
-    this.checker.checkNode(status, node);
-    this.checker.checkLogPersisted(status, node, server.durableLog, this.eventCount % fullCheckEveryEvents === 0);
+    this.checker.checkNode(status, node, server.durable.snapshot);
+    if (status.role === "leader") this.checker.checkMatchIndexes(status, node, node.followers(), this.disk);
+    this.checker.checkLogPersisted(status, node, server.durable, this.eventCount % fullCheckEveryEvents === 0);
+  }
+
+  /**
+   * The runtime's side of log compaction (dissertation §5.1): a snapshot of
+   * the state machine at what it applied, stored, then the log compacted
+   * through `marginEntries` below it, in the core and then in storage.
+   * Only entries that are applied go into an image, and only durable ones
+   * may leave the log (storage must still hold what it has not compacted),
+   * so nothing is taken while the last applied entry is not yet stored. A
+   * crash may come right after the snapshot is stored, before compaction.
+   * Returns the snapshot, or null when none was taken.
+   */
+  private snapshotNow(server: SimServer, node: SimNode, marginEntries: number, chunksMax: number): SnapshotMeta | null {
+    const machine = server.stateMachine;
+    const index = machine.lastApplied;
+    const status = node.status();
+    if (index <= status.snapshotIndex || index > node.stableIndex()) return null;
+    const meta: SnapshotMeta = { index, term: node.logTerm(index)! };
+    server.storage.saveSnapshotSync(meta, machine.snapshot(this.random, chunksMax));
+    server.durable.snapshot = { meta, hash: machine.hash };
+    this.snapshotStats.taken++;
+    if (this.crashAt?.(server.id, "after-snapshot-save") === true) {
+      this.crash(server.id);
+      return meta;
+    }
+    const through = Math.max(status.logStartIndex, index - marginEntries);
+    node.compact(meta, through);
+    server.storage.compactSync(through);
+    server.durable.compact(through);
+    this.trace.note(this.nowMs, `node ${server.id} took a snapshot at (${meta.index},${meta.term}) and compacted its log through ${through}`);
+    return meta;
+  }
+
+  /**
+   * Step 3 of the rule: the state machine restored from an installed
+   * snapshot, then the committed entries applied, with the reads they make
+   * servable.
+   */
+  private apply(server: SimServer, status: NodeStatus, ready: Ready): void {
+    const machine = server.stateMachine;
+    if (ready.snapshot !== null) {
+      const appliedBefore = machine.lastApplied;
+      const imageIndex = machine.restore(ready.snapshot.chunks);
+      this.checker.checkRestored(server.id, ready.snapshot.meta, imageIndex, machine.hash, appliedBefore);
+    }
+    for (const entry of ready.committedEntries) {
+      this.checker.checkApplied(server.id, entry, machine.lastApplied + 1, status.commitIndex);
+      machine.apply(entry);
+      this.checker.checkHistory(server.id, entry.index, machine.hash, "applied");
+    }
+    this.reads.check(server.id, ready.readStates, ready.droppedReads);
   }
 
   /**
    * The persistence rule of src/raft/ready.ts as the runtime carries it out:
    * a leader's AppendEntries first when the term and vote on disk stay as
    * they are, and then the committed entries applied (appliesBeforeSave),
-   * then persist, send the rest, apply (if not yet), advance. False when the
-   * server crashed before its save (and nothing after the early sends happened).
+   * then persist (an installed snapshot, the hard state and the entries in
+   * one save), send the rest, restore and apply (if not yet), advance. False
+   * when the server crashed at a crash point (and nothing after it happened).
    */
-  /** Step 3 of the rule: the committed entries to the state machine, with the reads they make servable. */
-  private apply(server: SimServer, status: NodeStatus, ready: Ready): void {
-    for (const entry of ready.committedEntries) {
-      this.checker.checkApplied(server.id, entry, server.lastApplied + 1, status.commitIndex);
-      server.stateMachine.apply(entry);
-      server.lastApplied = entry.index;
-    }
-    this.reads.check(server.id, ready.readStates, ready.droppedReads);
-  }
-
   private handleReady(server: SimServer, node: SimNode, ready: Ready): boolean {
     const status = node.status();
     const hardState = ready.hardState;
@@ -477,18 +609,29 @@ export class SimCluster {
     this.elections.sent(server.id, beforeSave, this.nowMs);
     for (const message of beforeSave) this.network.send(message);
     if (applyFirst) this.apply(server, status, ready);
-    if (beforeSave.length > 0 && ready.entries.length > 0 && this.crashBeforeSave?.(server.id) === true) {
+    if (beforeSave.length > 0 && ready.entries.length > 0 && this.crashAt?.(server.id, "before-save") === true) {
       this.crash(server.id);
       return false;
     }
-    server.storage.saveSync(ready.hardState, ready.entries);
-    if (hardState !== null) server.savedHardState = hardState;
+    // The write is checked before storage takes it: storage refuses some broken writes itself, and the checkers say
+    // which property such a write breaks.
+    const received = ready.snapshot;
+    if (received !== null) {
+      server.durable.restore({ meta: received.meta, hash: imageSummary(received.chunks).hash });
+      this.snapshotStats.installed++;
+      this.trace.note(this.nowMs, `node ${server.id} stores the snapshot at (${received.meta.index},${received.meta.term}) in place of its log`);
+    }
     const first = ready.entries[0];
     if (first !== undefined) {
-      const previousLength = server.durableLog.length;
-      server.durableLog.length = Math.min(previousLength, first.index - 1);
-      for (const entry of ready.entries) server.durableLog.push(entry);
-      this.checker.checkPersisted(server.id, status.role, status.term, previousLength, server.durableLog, first.index, ready.entries.length);
+      const previousLastIndex = server.durable.lastIndex;
+      server.durable.append(ready.entries);
+      this.checker.checkPersisted(server.id, status.role, status.term, previousLastIndex, server.durable, first.index, ready.entries.length);
+    }
+    server.storage.saveSync(ready.hardState, ready.entries, received ?? undefined);
+    if (hardState !== null) server.savedHardState = hardState;
+    if (received !== null && this.crashAt?.(server.id, "after-install-save") === true) {
+      this.crash(server.id);
+      return false;
     }
     if (ready.softState !== null) {
       this.trace.note(this.nowMs, `node ${server.id} is ${ready.softState.role} in term ${status.term}, leader ${ready.softState.leaderId ?? "unknown"}`);

@@ -10,6 +10,12 @@ export interface NetworkFaults {
   /** Each copy of a message arrives after a delay drawn uniformly from [min, max] ms. */
   readonly delayMsMin: number;
   readonly delayMsMax: number;
+  /**
+   * The second copy of a duplicated message arrives within [delayMsMin, this]
+   * instead (delayMsMax when absent): as a copy that crossed a slower second
+   * forwarder does, long after the sender and receiver moved on.
+   */
+  readonly lateCopyMsMax?: number;
 }
 
 /** A network that loses nothing and delivers within a few milliseconds. */
@@ -26,6 +32,9 @@ export function validateNetworkFaults(faults: NetworkFaults): void {
   }
   if (!Number.isInteger(faults.delayMsMax) || faults.delayMsMax < faults.delayMsMin) {
     throw new RangeError(`network faults: delayMsMax must be an integer >= delayMsMin, got ${faults.delayMsMax}`);
+  }
+  if (faults.lateCopyMsMax !== undefined && (!Number.isInteger(faults.lateCopyMsMax) || faults.lateCopyMsMax < faults.delayMsMax)) {
+    throw new RangeError(`network faults: lateCopyMsMax must be an integer >= delayMsMax, got ${faults.lateCopyMsMax}`);
   }
 }
 
@@ -147,7 +156,7 @@ export class SimNetwork {
     this.sink.deliverAfter(this.random.intBetween(faults.delayMsMin, faults.delayMsMax), message);
     if (faults.duplicateRate > 0 && this.random.next() < faults.duplicateRate) {
       this.stats.duplicated++;
-      this.sink.deliverAfter(this.random.intBetween(faults.delayMsMin, faults.delayMsMax), message);
+      this.sink.deliverAfter(this.random.intBetween(faults.delayMsMin, faults.lateCopyMsMax ?? faults.delayMsMax), message);
     }
   }
 

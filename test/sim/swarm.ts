@@ -1,5 +1,5 @@
 import { type Random, SeededRandom, raftConfigDefaults } from "../../src/raft/index.ts";
-import type { SimRaftSettings } from "./sim-cluster.ts";
+import type { SimRaftSettings, SnapshotPolicy } from "./sim-cluster.ts";
 import type { SimClientOptions } from "./sim-client.ts";
 import type { NetworkFaults } from "./sim-network.ts";
 
@@ -35,6 +35,8 @@ export interface SwarmOptions {
   readonly controllerEveryMs: number | null;
   readonly clients: number;
   readonly client: SimClientOptions;
+  /** When servers snapshot their state machines and compact their logs (dissertation ch. 5), or null for never. */
+  readonly snapshots: SnapshotPolicy | null;
 }
 
 /** Log-uniform in [min, max]: short and long pauses are as likely as each other. */
@@ -61,6 +63,17 @@ export function drawSwarmOptions(seed: number): SwarmOptions {
   // Also a stream of its own. Tails of one entry to a few dozen make lagging followers, term lookups and
   // replays after restarts read the log from storage (docs/architecture.md §2); the default keeps it all.
   const logTailBytesMax = pick(new SeededRandom(seed ^ 0x1e1e1e1e), [1, 200, 2000, raftConfigDefaults.logTailBytesMax]);
+  // A stream of its own too. Snapshots every few entries, with a small margin, make compaction pass lagging and
+  // restarted followers all the time, so that they catch up by InstallSnapshot (§5.1); some seeds keep whole logs.
+  const snapshotDraws = new SeededRandom(seed ^ 0x0f0f0f0f);
+  // And one more: duplicates that arrive seconds late, as through a slow second forwarder, bring stale
+  // InstallSnapshot chunks to followers that have moved far past them, which must not go back for one (§5.1).
+  const lateCopies = new SeededRandom(seed ^ 0x2d2d2d2d);
+  const lateCopyMsMax = lateCopies.next() < 0.5 ? pick(lateCopies, [500, 3000]) : undefined;
+  const snapshots =
+    snapshotDraws.next() < 0.15
+      ? null
+      : { everyEntries: logUniform(snapshotDraws, 3, 40), marginEntries: snapshotDraws.intBetween(0, 10), chunksMax: pick(snapshotDraws, [1, 2, 4, 8]) };
   return {
     clusterSize: pick(random, [1, 2, 3, 3, 3, 4, 5, 5, 5, 5, 7]),
     raft: {
@@ -79,6 +92,7 @@ export function drawSwarmOptions(seed: number): SwarmOptions {
       duplicateRate: chance(0.3) ? 0 : random.next() * 0.1,
       delayMsMin,
       delayMsMax: delayMsMin + pick(random, [2, 10, 30, 80, 150]),
+      lateCopyMsMax,
     },
     partitionEveryMs: chance(0.3) ? null : logUniform(random, 100, 3000),
     partitions: chance(0.3) ? "figure8" : "random",
@@ -93,6 +107,7 @@ export function drawSwarmOptions(seed: number): SwarmOptions {
       readProbability: chance(0.3) ? 0 : random.next() * 0.3,
       writeTimeoutMs: random.intBetween(300, 1500),
     },
+    snapshots,
   };
 }
 
@@ -105,7 +120,7 @@ export function describeSwarm(options: SwarmOptions): string {
   const every = (ms: number | null): string => (ms === null ? "never" : `every ~${ms}ms`);
   return (
     `${options.clusterSize} nodes; drop ${percent(faults.dropRate)}, duplicate ${percent(faults.duplicateRate)}, ` +
-    `delay ${faults.delayMsMin}-${faults.delayMsMax}ms; partitions ${every(options.partitionEveryMs)} ` +
+    `delay ${faults.delayMsMin}-${faults.delayMsMax}ms${faults.lateCopyMsMax === undefined ? "" : ` (duplicates up to ${faults.lateCopyMsMax}ms)`}; partitions ${every(options.partitionEveryMs)} ` +
     `for ${options.partitionMs[0]}-${options.partitionMs[1]}ms; crashes ${every(options.crashEveryMs)} ` +
     `(${options.partitions === "figure8" ? "the Figure 8 dance" : "at random"}) ` +
     `for ${options.downtimeMs[0]}-${options.downtimeMs[1]}ms; ${options.clients} clients pausing ` +
@@ -113,6 +128,9 @@ export function describeSwarm(options: SwarmOptions): string {
     `heartbeat ${raft.heartbeatMs}ms, election ${raft.electionTimeoutMsMin}-${raft.electionTimeoutMsMax}ms, ` +
     `${raft.entriesPerAppendMax} entries/append, ${raft.inflightAppendsMax} in flight, ${raft.entriesPerReadyMax} entries/ready, log tail ${raft.logTailBytesMax} B; ` +
     `pre-vote ${onOff(raft.preVote)}, check-quorum ${onOff(raft.checkQuorum)}, timer from first tick ${onOff(raft.electionTimerFromFirstTick)}; ` +
-    `controller ${every(options.controllerEveryMs)}`
+    `controller ${every(options.controllerEveryMs)}; ` +
+    (options.snapshots === null
+      ? "no snapshots"
+      : `a snapshot every ${options.snapshots.everyEntries} entries applied, ${options.snapshots.marginEntries} kept below it, in up to ${options.snapshots.chunksMax} chunks`)
   );
 }
