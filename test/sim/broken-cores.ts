@@ -4,45 +4,64 @@
  * src/raft, by wrapping RaftNode (rewriting what it receives) or, where no
  * message can express the bug, by replacing one method on a test instance.
  */
-import { RaftNode, type Message, type RaftNodeOptions } from "../../src/raft/index.ts";
+import { RaftNode, type Entry, type Message, type RaftNodeOptions, type SnapshotMeta } from "../../src/raft/index.ts";
 import type { NodeFactory, SimNode } from "./sim-cluster.ts";
 
-/** A RaftNode whose incoming messages pass through `rewrite` first. */
-function rewritingNode(options: RaftNodeOptions, rewrite: (message: Message, node: RaftNode) => Message): SimNode {
-  const node = new RaftNode(options);
+/** `node` with its step replaced by `step`, which may call the real one. */
+function steppingNode(node: RaftNode, step: (message: Message, realStep: (message: Message) => void) => void): SimNode {
   return new Proxy(node, {
     get(target, property, receiver) {
-      if (property === "step") return (message: Message) => target.step(rewrite(message, target));
+      if (property === "step") return (message: Message) => step(message, (passed) => target.step(passed));
       const value: unknown = Reflect.get(target, property, receiver);
       return typeof value === "function" ? value.bind(target) : value;
     },
   });
 }
 
+/** A RaftNode whose incoming messages pass through `rewrite` first. */
+function rewritingNode(options: RaftNodeOptions, rewrite: (message: Message, node: RaftNode) => Message): SimNode {
+  const node = new RaftNode(options);
+  return steppingNode(node, (message, realStep) => realStep(rewrite(message, node)));
+}
+
 /**
- * The private shape of the core that `commitOldTermEntries` relies on. It is
+ * The private shape of the core that the patched broken cores rely on. It is
  * checked at run time, so that a refactored core fails this test loudly
  * instead of letting it test nothing.
  */
-interface CommitInternals {
+interface CoreInternals {
   maybeCommit: () => void;
   releaseReads: () => void;
   state: { role: string; progress?: Map<number, { matchIndex: number }> };
-  log: { stableIndex: number; commitIndex: number; commitTo(index: number): boolean };
+  installed: unknown;
+  log: {
+    stableIndex: number;
+    commitIndex: number;
+    commitTo(index: number): boolean;
+    entries: Entry[];
+    all(): readonly Entry[];
+    matchTerm(index: number, term: number): boolean;
+    restore(snapshot: SnapshotMeta): void;
+  };
 }
 
-function internalsOf(node: RaftNode): CommitInternals {
+function internalsOf(node: RaftNode): CoreInternals {
   const raft: unknown = (node as unknown as { raft?: unknown }).raft;
-  const shape = raft as Partial<CommitInternals> | undefined;
+  const shape = raft as Partial<CoreInternals> | undefined;
   if (
     typeof shape?.maybeCommit !== "function" ||
     typeof shape.releaseReads !== "function" ||
+    !("installed" in shape) ||
     typeof shape.log?.commitTo !== "function" ||
-    typeof shape.log.stableIndex !== "number"
+    typeof shape.log.restore !== "function" ||
+    !Array.isArray(shape.log.entries) ||
+    typeof shape.log.matchTerm !== "function" ||
+    typeof shape.log.stableIndex !== "number" ||
+    typeof shape.log.commitIndex !== "number"
   ) {
-    throw new Error("teeth: RaftNode no longer has the internals this broken core patches (raft.maybeCommit, raft.log); update broken-cores.ts");
+    throw new Error("teeth: RaftNode no longer has the internals these broken cores patch (raft.maybeCommit, raft.installed, raft.log); update broken-cores.ts");
   }
-  return raft as CommitInternals;
+  return raft as CoreInternals;
 }
 
 /** The broken cores, by name (ZRAFT_BROKEN=<name> replays a seed with one). */
@@ -61,7 +80,7 @@ export const brokenCores = {
   "skip-consistency-check": (options) =>
     rewritingNode(options, (message, node) => {
       if (message.type !== "AppendEntries") return message;
-      const held = node.logEntries()[message.prevLogIndex - 1];
+      const held = node.logEntry(message.prevLogIndex);
       return held === undefined ? message : { ...message, prevLogTerm: held.term };
     }),
 
@@ -84,6 +103,56 @@ export const brokenCores = {
 
   /** §5.2 and Figure 2 broken (in the runtime): votedFor is not kept across a restart, so a node can vote twice in a term. */
   "forget-vote-on-restart": (options) => new RaftNode({ ...options, hardState: { ...options.hardState, votedFor: null } }),
+
+  /**
+   * Dissertation §5.1 (Figure 5.3, "discard the entire log") broken: a
+   * follower installs a snapshot but keeps the entries it held after it,
+   * though they may come from a leader whose log the snapshot's contradicts.
+   * They stay in the log unsaved, so the runtime stores them after the
+   * snapshot (their bytes go uncounted: no run of this core lives long).
+   */
+  "install-snapshot-keeping-suffix": (options) => {
+    const node = new RaftNode(options);
+    const { log } = internalsOf(node);
+    const restore = log.restore.bind(log);
+    log.restore = (snapshot) => {
+      const suffix = log.all().filter((entry) => entry.index > snapshot.index);
+      restore(snapshot);
+      log.entries.push(...suffix);
+    };
+    return node;
+  },
+
+  /**
+   * Dissertation §5.1 broken: a follower installs every snapshot it gathers,
+   * even one at or below its commit index (a late or repeated transfer), so
+   * its state machine goes back to an older state, and its log loses
+   * entries it acknowledged.
+   */
+  "install-snapshot-below-commit": (options) => {
+    const node = new RaftNode(options);
+    const raft = internalsOf(node);
+    const { log } = raft;
+    return steppingNode(node, (message, realStep) => {
+      if (message.type !== "InstallSnapshot") return realStep(message);
+      // While it looks at the snapshot, the follower forgets what it committed and what its log holds.
+      const committed = log.commitIndex;
+      const installedBefore = raft.installed;
+      log.commitIndex = 0;
+      log.matchTerm = () => false;
+      realStep(message);
+      Reflect.deleteProperty(log, "matchTerm");
+      if (raft.installed === installedBefore) log.commitIndex = Math.max(log.commitIndex, committed);
+    });
+  },
+
+  /**
+   * Dissertation §5.1 broken: a leader takes a follower's answer to any
+   * chunk for "done", and counts it as holding the snapshot before it has
+   * gathered it all.
+   */
+  "snapshot-done-early": (options) =>
+    rewritingNode(options, (message) => (message.type === "InstallSnapshotResponse" && !message.done ? { ...message, done: true } : message)),
 } satisfies Record<string, NodeFactory>;
 
 export type BrokenCoreName = keyof typeof brokenCores;
