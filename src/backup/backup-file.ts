@@ -20,7 +20,7 @@
 import { createHash } from "node:crypto";
 import { Packr, Unpackr } from "msgpackr";
 import { decodeSnapshotChunks, kvSnapshotProblem, snapshotChunkBytes } from "../kv/kv-snapshot.ts";
-import { termMax, type NodeId, type SnapshotMeta } from "../raft/index.ts";
+import { termMax, type LogIndex, type NodeId, type SnapshotMeta } from "../raft/index.ts";
 
 export const backupMagic = "zraft-backup";
 /** The layout above; a reader refuses any other. */
@@ -113,7 +113,7 @@ export function decodeBackup(file: Uint8Array): Backup {
   if (!hash.digest().equals(checksum)) throw new BackupFormatError("its checksum does not match its contents: the file is damaged");
   const bytes = chunks.reduce((total, chunk) => total + chunk.length, 0);
   if (bytes !== header.bytes) throw new BackupFormatError(`its header says ${header.bytes} bytes of chunks, but they hold ${bytes}`);
-  return { header, chunks, ...imageCounts(chunks) };
+  return { header, chunks, ...imageCounts(chunks, header.meta.index) };
 }
 
 /**
@@ -121,8 +121,8 @@ export function decodeBackup(file: Uint8Array): Backup {
  * it: a backup must never seed a cluster whose servers then refuse to start.
  * @throws BackupFormatError naming the problem
  */
-export function imageCounts(chunks: readonly Uint8Array[]): { readonly keys: number; readonly sessions: number } {
-  const problem = kvSnapshotProblem(chunks);
+export function imageCounts(chunks: readonly Uint8Array[], lastIncludedIndex: LogIndex): { readonly keys: number; readonly sessions: number } {
+  const problem = kvSnapshotProblem(chunks, lastIncludedIndex);
   if (problem !== null) throw new BackupFormatError(`its image is not a store's snapshot: ${problem}`);
   const image = decodeSnapshotChunks(chunks);
   return { keys: image.entries.length, sessions: image.sessions.length };

@@ -13,6 +13,7 @@ import { Packr, Unpackr } from "msgpackr";
 import type { KvEntry } from "./kv-query.ts";
 import type { KvResult } from "./kv-result.ts";
 import type { SessionRecord } from "./sessions.ts";
+import type { LogIndex } from "../raft/index.ts";
 
 /**
  * About how many bytes of MessagePack one chunk holds: a chunk is closed once
@@ -108,15 +109,19 @@ export function decodeSnapshotChunks(chunks: Iterable<Uint8Array>): KvImage {
 }
 
 /**
- * What makes `chunks` not an image decodeSnapshotChunks accepts, or null. A
- * follower checks a snapshot from a leader (perhaps forged) with it before it
- * discards its log for the snapshot: an image that then failed to restore
- * would leave it with neither.
+ * What makes `chunks` not an image of the store as of entry
+ * `lastIncludedIndex` (one decodeSnapshotChunks accepts, with no session
+ * written after that entry), or null. A follower checks a snapshot from a
+ * leader (perhaps forged) with it before it discards its log for the
+ * snapshot: an image that then failed to restore would leave it with neither.
  */
-export function kvSnapshotProblem(chunks: Iterable<Uint8Array>): string | null {
+export function kvSnapshotProblem(chunks: Iterable<Uint8Array>, lastIncludedIndex: LogIndex): string | null {
   try {
-    decodeSnapshotChunks(chunks);
-    return null;
+    const { sessions } = decodeSnapshotChunks(chunks);
+    // A session's last write is in the image, so at or below its index: the store asserts that every later
+    // write of the session comes after it.
+    const ahead = sessions.find(([, record]) => record.lastIndex > lastIncludedIndex);
+    return ahead === undefined ? null : `session ${JSON.stringify(ahead[0])} last wrote at entry ${ahead[1].lastIndex}, after the snapshot's ${lastIncludedIndex}`;
   } catch (error) {
     if (error instanceof SnapshotFormatError) return error.message;
     throw error;

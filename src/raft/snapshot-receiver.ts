@@ -1,4 +1,4 @@
-import { sameMeta, type InstallSnapshot, type NodeId, type ReceivedSnapshot, type SnapshotMeta } from "./types.ts";
+import { sameMeta, type InstallSnapshot, type LogIndex, type NodeId, type ReceivedSnapshot, type SnapshotMeta } from "./types.ts";
 
 /** What a follower makes of one InstallSnapshot chunk. */
 export type ChunkOutcome =
@@ -10,7 +10,7 @@ export type ChunkOutcome =
   | { readonly kind: "refused"; readonly reason: string };
 
 /** What makes a snapshot image unusable for the state machine above, or null (RaftNodeOptions.snapshotProblem). */
-export type SnapshotProblem = (chunks: readonly Uint8Array[]) => string | null;
+export type SnapshotProblem = (chunks: readonly Uint8Array[], lastIncludedIndex: LogIndex) => string | null;
 
 
 /**
@@ -47,7 +47,7 @@ export class SnapshotReceiver {
     receiving.chunks.push(message.data);
     if (!message.last) return { kind: "next", nextChunk: receiving.chunks.length };
     this.receiving = null;
-    const problem = this.problem(receiving.chunks);
+    const problem = this.problem(receiving.chunks, receiving.meta.index);
     if (problem !== null) return { kind: "refused", reason: `the snapshot at ${message.snapshot.index} is not a valid image: ${problem}` };
     return { kind: "complete", snapshot: { meta: receiving.meta, chunks: receiving.chunks } };
   }

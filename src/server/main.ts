@@ -80,7 +80,7 @@ function raftConfigFor(cluster: ClusterConfig, id: number): RaftConfig {
 function restoreStoredSnapshot(storage: LmdbStorage, kv: KvStore): void {
   const stored = storage.readSnapshot();
   if (stored === null) return;
-  const problem = kvSnapshotProblem([...stored.chunks()]);
+  const problem = kvSnapshotProblem([...stored.chunks()], stored.meta.index);
   if (problem !== null) throw new StorageError(storage.path, `the stored snapshot up to entry ${stored.meta.index} is corrupt: ${problem}`);
   kv.restore(stored.meta.index, stored.chunks());
 }

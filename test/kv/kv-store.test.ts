@@ -346,12 +346,20 @@ describe("KV snapshot images", () => {
   const image = (...chunks: unknown[]): Uint8Array[] => [...chunks.map((chunk) => packr.pack(chunk)), clock];
   const valid = [...encodeSnapshotChunks({ entries: [["k", value(1)]], sessions: [["c1", { lastSeq: 2, lastIndex: 3, lastAtMs: 1_000, lastResult: { kind: "put", index: 3 } }]], clockMs: 1_000 })];
 
+  /** An index past every session's last write, for the cases about the format. */
+  const anyIndex = Number.MAX_SAFE_INTEGER;
+
+  it("kvSnapshotProblem refuses an image with a session written after the snapshot's index: applying past it would assert", () => {
+    assert.equal(kvSnapshotProblem(valid, 3), null);
+    assert.match(kvSnapshotProblem(valid, 2) ?? "", /session "c1" last wrote at entry 3, after the snapshot's 2/);
+  });
+
   it("kvSnapshotProblem finds nothing wrong with an image the store wrote, an empty store's too", () => {
-    assert.equal(kvSnapshotProblem(valid), null);
-    assert.equal(kvSnapshotProblem(encodeSnapshotChunks({ entries: [], sessions: [], clockMs: 0 })), null);
+    assert.equal(kvSnapshotProblem(valid, anyIndex), null);
+    assert.equal(kvSnapshotProblem(encodeSnapshotChunks({ entries: [], sessions: [], clockMs: 0 }), anyIndex), null);
     const machine = new KvStore();
     applyAll(machine, randomCommands(5, 500));
-    assert.equal(kvSnapshotProblem(machine.takeSnapshot().chunks()), null);
+    assert.equal(kvSnapshotProblem(machine.takeSnapshot().chunks(), anyIndex), null);
   });
 
   it("kvSnapshotProblem names what is wrong: truncated MessagePack, wrong types, extra fields, a missing or misplaced clock", () => {
@@ -397,7 +405,7 @@ describe("KV snapshot images", () => {
       ["two clocks", [clock, clock], "follows the clock chunk"],
     ];
     for (const [name, chunks, reason] of cases) {
-      const problem = kvSnapshotProblem(chunks);
+      const problem = kvSnapshotProblem(chunks, anyIndex);
       assert.ok(problem?.includes(reason), `${name}: ${problem}`);
     }
     // A good cas result, and a delete, are accepted next to each other.
@@ -406,7 +414,7 @@ describe("KV snapshot images", () => {
       { kind: "cas", index: 3, swapped: true, value: value(2) },
       { kind: "delete", index: 3, found: false },
     ];
-    assert.equal(kvSnapshotProblem(image({ sessions: results.map((result) => row(result)) })), null);
+    assert.equal(kvSnapshotProblem(image({ sessions: results.map((result) => row(result)) }), anyIndex), null);
   });
 
   it("kvSnapshotProblem lets other errors through: a storage that fails to read is not a bad image", () => {
@@ -416,7 +424,7 @@ describe("KV snapshot images", () => {
         throw new Error("disk on fire");
       },
     };
-    assert.throws(() => kvSnapshotProblem(failing), /disk on fire/);
+    assert.throws(() => kvSnapshotProblem(failing, anyIndex), /disk on fire/);
   });
 
   const text = fc.string({ unit: "binary", maxLength: 12 });
@@ -437,7 +445,7 @@ describe("KV snapshot images", () => {
     fc.assert(
       fc.property(kvImage, (image) => {
         const chunks = [...encodeSnapshotChunks(image)];
-        assert.equal(kvSnapshotProblem(chunks), null);
+        assert.equal(kvSnapshotProblem(chunks, anyIndex), null);
         assert.deepEqual(comparable(decodeSnapshotChunks(chunks)), comparable(image));
       }),
       { seed: 0x5a9, numRuns: 300, includeErrorInReport: true },
@@ -486,11 +494,11 @@ describe("KV snapshot images", () => {
           decoded = decodeSnapshotChunks(chunks);
         } catch (error) {
           assert.ok(error instanceof SnapshotFormatError, `threw ${String(error)}`);
-          assert.equal(kvSnapshotProblem(chunks), error.message);
+          assert.equal(kvSnapshotProblem(chunks, anyIndex), error.message);
           return;
         }
         accepted++;
-        assert.equal(kvSnapshotProblem(chunks), null);
+        assert.equal(kvSnapshotProblem(chunks, anyIndex), null);
         // An accepted image is one the store could have written: it encodes back to chunks that decode the same.
         assert.deepEqual(comparable(decodeSnapshotChunks([...encodeSnapshotChunks(decoded)])), comparable(decoded));
         for (const [key, bytesOfValue] of decoded.entries) assert.ok(typeof key === "string" && bytesOfValue instanceof Uint8Array);
