@@ -10,10 +10,10 @@ import { NewFileError, checkNewFile, writeNewFile } from "../src/backup/new-file
 import { sendAdmin } from "../src/client/admin-request.ts";
 import type { ServerConfig } from "../src/config/cluster-config.ts";
 import type { CurveClientKeys } from "../src/net/curve-security.ts";
+import { backupContents } from "./backup-contents.ts";
 import type { Invocation } from "./command-io.ts";
 import { actionTimeoutMs, describeOutcome, leaderServer, takeSnapshot } from "./ctl-admin.ts";
 import { configServer } from "./server-id.ts";
-import { formatSize } from "./value-preview.ts";
 
 /** How often a fetch may find the snapshot replaced under it (the server also snapshots on its own) before giving up. */
 const fetchAttemptsMax = 5;
@@ -38,15 +38,14 @@ export async function runBackup({ operands, args, config, curve, io }: Invocatio
     const snapshot = await takeSnapshot(server, curve);
     if (snapshot.kind !== "done") throw new BackupFailed(`server ${server.id} took no snapshot: ${describeOutcome(snapshot)}`);
     const { meta, chunks } = await fetchSnapshot(server, curve);
-    const { keys } = imageCounts(chunks);
+    const { keys } = imageCounts(chunks, meta.index);
     const createdAt = new Date().toISOString();
     writeNewFile(file, encodeBackup({ meta, createdAt, server: server.id }, chunks));
     const bytes = chunks.reduce((total, chunk) => total + chunk.length, 0);
     if (args.flags.has("json")) {
       io.stdout.write(`${JSON.stringify({ ok: true, file, server: server.id, index: meta.index, term: meta.term, chunks: chunks.length, bytes, keys, createdAt })}\n`);
     } else {
-      const chunkCount = `${chunks.length} chunk${chunks.length === 1 ? "" : "s"}`;
-      io.stdout.write(`backup of server ${server.id} up to entry ${meta.index} (term ${meta.term}): ${formatSize(bytes)} in ${chunkCount}, ${keys} key${keys === 1 ? "" : "s"} → ${file}\n`);
+      io.stdout.write(`backup of server ${server.id} up to entry ${meta.index} (term ${meta.term}): ${backupContents(bytes, chunks.length, keys)} → ${file}\n`);
     }
     return 0;
   } catch (error) {
@@ -60,7 +59,7 @@ export async function runBackup({ operands, args, config, curve, io }: Invocatio
 
 async function leader(config: Invocation["config"], curve: CurveClientKeys | undefined): Promise<ServerConfig> {
   const found = await leaderServer(config, curve);
-  if (typeof found === "string") throw new BackupFailed(`${found}; name the server to back up with --server N`);
+  if (found === null) throw new BackupFailed("no leader is known; name the server to back up with --server N");
   return found.server;
 }
 

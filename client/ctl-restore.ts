@@ -12,8 +12,8 @@ import { UsageError } from "../src/cli/args.ts";
 import { BackupFormatError, decodeBackup } from "../src/backup/backup-file.ts";
 import { RestoreError, restoreBackup } from "../src/backup/restore.ts";
 import type { ClusterConfig } from "../src/config/cluster-config.ts";
+import { backupContents } from "./backup-contents.ts";
 import type { CommandIo } from "./command-io.ts";
-import { formatSize } from "./value-preview.ts";
 
 /**
  * @param configName the --config operand, for the line that says how to start the cluster; undefined for the built-in one
@@ -34,7 +34,7 @@ export async function runRestore(file: string, config: ClusterConfig, configName
     io.stdout.write(
       [
         `${file}: backup of server ${header.server} up to entry ${header.meta.index} (term ${header.meta.term}), taken ${header.createdAt}: ` +
-          `${formatSize(header.bytes)} in ${header.chunks} chunk${header.chunks === 1 ? "" : "s"}, ${backup.keys} keys; checksum and image verified`,
+          `${backupContents(header.bytes, header.chunks, backup.keys)}; checksum and image verified`,
         `restored it as the data of servers ${ids.join(", ")}:`,
         ...directories.map((directory) => `  ${directory}`),
         `start the cluster: npm start${configName === undefined ? "" : ` -- --config ${configName}`}`,
