@@ -1,4 +1,4 @@
-import { replyFieldsByOp, type OkFieldsOf, type ReplyFieldKind, type ServerRole } from "../protocol/reply-fields.ts";
+import { replyFieldsByOp, type OkFieldsOf, type ReplyFieldKind, type ServerRole, type WatchEventOf } from "../protocol/reply-fields.ts";
 import type { ReplyFields } from "./client-codec.ts";
 
 /**
@@ -27,14 +27,23 @@ export type CasReply = DecodedReply<"cas">;
 export type ListReply = DecodedReply<"list">;
 export type StatusReply = DecodedReply<"status">;
 export type AdminReply = DecodedReply<"admin">;
+export type WatchReply = DecodedReply<"watch">;
 
-/** A failure reply; `leader` is the leader's client endpoint with NOT_LEADER, when known. */
+/** One change a watch reports, its value decoded (a put's only). */
+export type WatchEvent = WatchEventOf<unknown>;
+
+/**
+ * A failure reply; `leader` is the leader's client endpoint with NOT_LEADER,
+ * when known; `oldest` comes with COMPACTED: where the server's change
+ * journal starts.
+ */
 export interface FailureReply {
   readonly ok: false;
   readonly error: string;
   readonly message: string;
   readonly leader?: string;
   readonly leaderId?: number | null;
+  readonly oldest?: number;
 }
 
 /** The ops the client library sends, each with the reply it expects. */
@@ -46,11 +55,20 @@ export interface ReplyByOp {
   readonly list: ListReply;
   readonly status: StatusReply;
   readonly admin: AdminReply;
+  readonly watch: WatchReply;
 }
 
 export type ClientOp = keyof ReplyByOp;
 
 const isCount = (value: unknown): boolean => typeof value === "number" && Number.isSafeInteger(value) && value >= 0;
+
+/** A change of a watch reply: a map with a positive index, a type, a key, and a value exactly when it is a put. */
+function isWatchEvent(value: unknown): boolean {
+  if (typeof value !== "object" || value === null || Array.isArray(value) || value instanceof Map || Buffer.isBuffer(value)) return false;
+  const event = value as Readonly<Record<string, unknown>>;
+  const fitsType = (event.type === "put" && Object.hasOwn(event, "value")) || (event.type === "delete" && !Object.hasOwn(event, "value"));
+  return isCount(event.index) && (event.index as number) >= 1 && typeof event.key === "string" && fitsType;
+}
 
 /** Whether a decoded field holds what `kind` says. */
 function fits(kind: ReplyFieldKind, value: unknown): boolean {
@@ -63,6 +81,8 @@ function fits(kind: ReplyFieldKind, value: unknown): boolean {
       return true;
     case "entries":
       return Array.isArray(value) && value.every((entry) => Array.isArray(entry) && entry.length === 2 && typeof entry[0] === "string");
+    case "events":
+      return Array.isArray(value) && value.every(isWatchEvent);
     case "optional-id":
       return value === null || isCount(value);
     case "role":
@@ -93,6 +113,7 @@ export function checkReply<Op extends ClientOp>(op: Op, reply: ReplyFields): Rep
     const problem = firstMismatch(reply, failureFields);
     if (problem !== undefined) return problem;
     if (reply.leader !== undefined && typeof reply.leader !== "string") return "the reply's leader field is malformed";
+    if (reply.error === "COMPACTED" && !(isCount(reply.oldest) && (reply.oldest as number) >= 1)) return "the COMPACTED reply has no valid oldest field";
     return reply as unknown as FailureReply;
   }
   const problem = firstMismatch(reply, commonFields) ?? firstMismatch(reply, replyFieldsByOp[op]);

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { EventEmitter } from "node:events";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { ClusterConfig } from "../config/cluster-config.ts";
-import { ZraftError, isErrorCode } from "../protocol/errors.ts";
+import { CompactedError, ZraftError, isErrorCode } from "../protocol/errors.ts";
 import { assertNever } from "../base/assert.ts";
 import { decodeReply, encodeRequest } from "./client-codec.ts";
 import { requireCurve, type CurveClientKeys } from "../net/curve-security.ts";
@@ -461,6 +461,8 @@ export class ZraftClient extends EventEmitter<ZraftClientEvents> {
           break;
         case "SESSION_EXPIRED":
           throw new SessionExpired(reply.message, mayHaveApplied);
+        case "COMPACTED":
+          throw new CompactedError(reply.message, reply.oldest as number);
         default:
           assertNever(reply.error, "error code");
       }

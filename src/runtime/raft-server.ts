@@ -1,6 +1,7 @@
 import { appliesBeforeSave, keepsTermAndVote, splitAtSave, type Entry, type HardState, type Message, type NodeId, type NodeStatus, type RaftNode, type Ready } from "../raft/index.ts";
 import type { StateMachine } from "../state-machine/state-machine.ts";
 import type { RaftStorage } from "../storage/storage.ts";
+import { ApplyWaiters } from "./apply-waiters.ts";
 import { LeaderWatch, type LeaderWatchTiming } from "./leader-watch.ts";
 import { PeerContacts } from "./peer-contacts.ts";
 import { PendingRequests, type Waiter } from "./pending-requests.ts";
@@ -105,6 +106,8 @@ export class RaftServer<Query, Answer, Result> {
   /** A hard state whose only change is the commit index, not yet written: it rides with the next save, or stop(). */
   private unsavedCommit: HardState | null = null;
   private readonly leaderWatch: LeaderWatch | null;
+  /** Requests waiting for entries to be applied (awaitApplied). */
+  private readonly applyWaiters = new ApplyWaiters();
   /** When each peer was last heard from: whether the leader is alive, and who answers. */
   readonly contacts = new PeerContacts();
 
@@ -148,6 +151,7 @@ export class RaftServer<Query, Answer, Result> {
     for (const write of expired.writes) write.settle({ kind: "unknown", reason: "timeout" });
     for (const read of expired.reads) read.settle({ kind: "timeout" });
     if (this.transferring !== null && this.transferring.deadlineMs <= nowMs) this.settleTransfer({ kind: "aborted" });
+    this.applyWaiters.expire(nowMs);
     this.releaseHeld();
     this.scheduleReady();
   }
@@ -249,6 +253,20 @@ export class RaftServer<Query, Answer, Result> {
   }
 
   /**
+   * Holds a request until this server's state machine moves on, leader or
+   * not: `check` is asked after each batch of entries applied until it
+   * returns true (it has answered), and once more with `final` set, its
+   * answer then ignored, when `waitMs` has passed or the server stops.
+   */
+  awaitApplied(waitMs: number, check: (final: boolean) => boolean): void {
+    if (this.stopping) {
+      check(true);
+      return;
+    }
+    this.applyWaiters.add(this.options.nowMs() + waitMs, check);
+  }
+
+  /**
    * Stops taking requests, settles every pending one as shutting down and
    * waits for the Ready in progress to be saved.
    */
@@ -259,6 +277,7 @@ export class RaftServer<Query, Answer, Result> {
     for (const write of [...this.pending.takeWrites(), ...this.displacedWrites]) write.settle({ kind: "unknown", reason: "shutting-down" });
     this.displacedWrites = [];
     for (const read of this.pending.takeReads()) read.settle({ kind: "shutting-down" });
+    this.applyWaiters.endAll();
     this.releaseHeld();
     await this.readyLoop;
     // A clean stop leaves the commit index on disk, so that the restart replays all it can before hearing a leader.
@@ -387,6 +406,7 @@ export class RaftServer<Query, Answer, Result> {
   /** Applies the Ready's committed entries, answering their writes, and serves the reads they make servable. */
   private applyAndServe(ready: Ready): void {
     this.apply(ready.committedEntries);
+    if (ready.committedEntries.length > 0) this.applyWaiters.applied();
     for (const read of ready.readStates) this.pending.confirmRead(read.context, read.index);
     for (const context of ready.droppedReads) this.pending.takeUnconfirmedRead(context)?.settle({ kind: "not-leader" });
     this.serveReads();
