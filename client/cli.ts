@@ -56,9 +56,11 @@ function checkedKey(text: string, what = "KEY"): string {
   return text;
 }
 
-function positiveInteger(text: string | undefined, what: string): number | undefined {
+/** An option's positive integer, at most 2^53 - 1 (what the protocol takes for a log index). */
+export function positiveInteger(text: string | undefined, what: string): number | undefined {
   if (text === undefined) return undefined;
-  if (!/^[1-9]\d{0,8}$/.test(text)) throw new UsageError(`${what} must be a positive integer, got "${text}"`);
+  if (!/^[1-9]\d*$/.test(text)) throw new UsageError(`${what} must be a positive integer, got "${text}"`);
+  if (!Number.isSafeInteger(Number(text))) throw new UsageError(`${what} must be at most 2^53 - 1, got ${text}`);
   return Number(text);
 }
 
@@ -116,7 +118,7 @@ async function parseDataCommand(name: string, operands: readonly string[], args:
 }
 
 /** A value for a person: strings as they are, anything else as JSON. */
-function shown(value: unknown): string {
+export function shown(value: unknown): string {
   return typeof value === "string" ? value : toJsonText(value);
 }
 

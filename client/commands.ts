@@ -94,6 +94,19 @@ export const commandDocs: readonly CommandDoc[] = [
     group: "data",
   },
   {
+    name: "watch",
+    operands: "[PREFIX]",
+    arity: [0, 1],
+    summary: "print every committed change to keys under PREFIX (every key without one), in log order, until Ctrl-C",
+    details: [
+      "one line per change: INDEX put KEY=VALUE (the value as get prints it) or INDEX delete KEY; with --json, one JSON object per line;",
+      "any server answers, and when it goes away the watch goes on at another from where it was;",
+      "exits 0 on Ctrl-C (SIGINT) or SIGTERM, 1 when the changes at --from are no longer kept (COMPACTED) or no server answers",
+    ],
+    options: [...dataOptions, "from"],
+    group: "data",
+  },
+  {
     name: "status",
     operands: "[ID]",
     arity: [0, 1],

@@ -52,6 +52,11 @@ const docs = {
     fallback: "a line for a person: a string as it is, anything else as JSON",
   },
   limit: { value: "N", help: "list at most N keys", fallback: "every key" },
+  from: {
+    value: "N",
+    help: "start at log index N: an index printed earlier, plus one, resumes where that run stopped",
+    fallback: "the changes applied from now on",
+  },
   watch: { help: "redraw the table about 4 times a second until Ctrl-C", fallback: "print the table once" },
   "config-out": {
     value: "FILE",

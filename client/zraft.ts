@@ -1,9 +1,9 @@
 /**
  * The `zraft` command (docs/protocol.md §1): reads the command line, checks
  * it against the tables of commands.ts and options.ts, and runs a command
- * once (cli.ts for data, cluster-commands.ts for the cluster,
- * ctl-restore.ts, completion.ts), or the interactive client when no
- * command is given.
+ * once (cli.ts for data, watch-command.ts for watch, cluster-commands.ts
+ * for the cluster, ctl-restore.ts, completion.ts), or the interactive
+ * client when no command is given.
  * `zraft ctl COMMAND` (what `npm run ctl --` runs) is `zraft COMMAND`
  * with messages that start "zraft ctl:", and no interactive client.
  *
@@ -20,6 +20,7 @@ import { commandDoc, commandDocs, interactiveOptions, type CommandDoc } from "./
 import { completionScript } from "./completion.ts";
 import { commandHelp, interactiveUsage, mainHelp, usageLine } from "./help.ts";
 import { zraftOptionSpec, type OptionName } from "./options.ts";
+import { runWatchCommand } from "./watch-command.ts";
 
 /** The word that makes `zraft` the controller, for `npm run ctl --`. */
 const controllerWord = "ctl";
@@ -50,6 +51,7 @@ async function runCommand(doc: CommandDoc, operands: readonly string[], args: Pa
   if (doc.name === "restore") return (await import("./ctl-restore.ts")).runRestore(operands[0] as string, config, args.values.get("config") ?? (process.env.ZRAFT_CONFIG || undefined), io);
   const curve = clientCurveKeys(args, config);
   const invocation = { name: doc.name, operands, args, config, curve, io };
+  if (doc.name === "watch") return runWatchCommand(invocation);
   return doc.group === "data" ? runDataCommand(invocation) : runClusterCommand(invocation);
 }
 

@@ -1,5 +1,5 @@
 import { adminActions, type AdminAction } from "../protocol/client-request.ts";
-import { okReplyShape, type AdminFieldsOf, type OkFieldsOf, type ReplyFieldKind, type ServerRole } from "../protocol/reply-fields.ts";
+import { okReplyShape, type AdminFieldsOf, type OkFieldsOf, type ReplyFieldKind, type ServerRole, type WatchEventOf } from "../protocol/reply-fields.ts";
 import type { ReplyFields } from "./client-codec.ts";
 
 /**
@@ -30,14 +30,23 @@ export type StatusReply = DecodedReply<"status">;
 export type AdminReply = DecodedReply<"admin">;
 /** A successful reply to an admin request for `Action`. */
 export type AdminReplyOf<Action extends AdminAction> = ReplyCommon & AdminFieldsOf<Action, unknown>;
+export type WatchReply = DecodedReply<"watch">;
 
-/** A failure reply; `leader` is the leader's client endpoint with NOT_LEADER, when known. */
+/** One change a watch reports, its value decoded (a put's only). */
+export type WatchEvent = WatchEventOf<unknown>;
+
+/**
+ * A failure reply; `leader` is the leader's client endpoint with NOT_LEADER,
+ * when known; `oldest` comes with COMPACTED: where the server's change
+ * journal starts.
+ */
 export interface FailureReply {
   readonly ok: false;
   readonly error: string;
   readonly message: string;
   readonly leader?: string;
   readonly leaderId?: number | null;
+  readonly oldest?: number;
 }
 
 /** The ops the client library sends, each with the reply it expects. */
@@ -49,11 +58,20 @@ export interface ReplyByOp {
   readonly list: ListReply;
   readonly status: StatusReply;
   readonly admin: AdminReply;
+  readonly watch: WatchReply;
 }
 
 export type ClientOp = keyof ReplyByOp;
 
 const isCount = (value: unknown): boolean => typeof value === "number" && Number.isSafeInteger(value) && value >= 0;
+
+/** A change of a watch reply: a map with a positive index, a type, a key, and a value exactly when it is a put. */
+function isWatchEvent(value: unknown): boolean {
+  if (typeof value !== "object" || value === null || Array.isArray(value) || value instanceof Map || Buffer.isBuffer(value)) return false;
+  const event = value as Readonly<Record<string, unknown>>;
+  const fitsType = (event.type === "put" && Object.hasOwn(event, "value")) || (event.type === "delete" && !Object.hasOwn(event, "value"));
+  return isCount(event.index) && (event.index as number) >= 1 && typeof event.key === "string" && fitsType;
+}
 
 /** Whether a decoded field holds what `kind` says. */
 function fits(kind: ReplyFieldKind, value: unknown): boolean {
@@ -66,6 +84,8 @@ function fits(kind: ReplyFieldKind, value: unknown): boolean {
       return true;
     case "entries":
       return Array.isArray(value) && value.every((entry) => Array.isArray(entry) && entry.length === 2 && typeof entry[0] === "string");
+    case "events":
+      return Array.isArray(value) && value.every(isWatchEvent);
     case "optional-id":
       return value === null || isCount(value);
     case "role":
@@ -98,6 +118,7 @@ export function checkReply<Op extends ClientOp>(op: Op, reply: ReplyFields): Rep
     const problem = firstMismatch(reply, failureFields);
     if (problem !== undefined) return problem;
     if (reply.leader !== undefined && typeof reply.leader !== "string") return "the reply's leader field is malformed";
+    if (reply.error === "COMPACTED" && !(isCount(reply.oldest) && (reply.oldest as number) >= 1)) return "the COMPACTED reply has no valid oldest field";
     return reply as unknown as FailureReply;
   }
   const action = op === "admin" ? reply.action : undefined;

@@ -2,7 +2,8 @@ import { randomBytes } from "node:crypto";
 import { EventEmitter } from "node:events";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { ClusterConfig } from "../config/cluster-config.ts";
-import { ZraftError, isErrorCode } from "../protocol/errors.ts";
+import { CompactedError, ZraftError, isErrorCode } from "../protocol/errors.ts";
+import { watchWaitMsDefault } from "../protocol/limits.ts";
 import { assertNever } from "../base/assert.ts";
 import { decodeReply, encodeRequest } from "./client-codec.ts";
 import { requireCurve, type CurveClientKeys } from "../net/curve-security.ts";
@@ -17,9 +18,11 @@ import {
   type PutReply,
   type ReplyByOp,
   type StatusReply,
+  type WatchEvent,
+  type WatchReply,
 } from "./reply-shapes.ts";
 
-export type { CasReply, DeleteReply, GetReply, ListReply, PutReply, ServerRole, StatusReply } from "./reply-shapes.ts";
+export type { CasReply, DeleteReply, GetReply, ListReply, PutReply, ServerRole, StatusReply, WatchEvent, WatchReply } from "./reply-shapes.ts";
 
 export interface ZraftClientOptions {
   /** The cluster: its `servers`, and whether it has a `curve` section. */
@@ -96,6 +99,13 @@ interface ServerRef {
   readonly endpoint: string;
 }
 
+/** How one operation is sent: to one server only (`pinned`, once, within `pinnedTimeoutMs`), and how long a server may hold it (`holdMs`, a watch's). */
+interface PerformOptions {
+  readonly pinned?: ServerRef;
+  readonly pinnedTimeoutMs?: number;
+  readonly holdMs?: number;
+}
+
 /** How often an operation asks a server again that names a leader known to have dropped the connection, before it follows the redirect. */
 const staleRedirectsMax = 10;
 
@@ -163,6 +173,10 @@ export class ZraftClient extends EventEmitter<ZraftClientEvents> {
   #lastSeq = 0;
   #queue: Promise<unknown> = Promise.resolve();
   #closed = false;
+  /** What this client was made with, for the clients its watches poll with. */
+  readonly #options: ZraftClientOptions;
+  /** The clients of the watches running. */
+  readonly #pollers = new Set<ZraftClient>();
 
   /**
    * @throws Error when the config has a `curve` section and `curve` is not given
@@ -170,6 +184,7 @@ export class ZraftClient extends EventEmitter<ZraftClientEvents> {
    */
   constructor(options: ZraftClientOptions) {
     super();
+    this.#options = options;
     if (options.config.curve !== undefined && options.curve === undefined) {
       // Plaintext to a CURVE cluster would only ever time out: say why at once instead.
       throw new Error("the cluster config has a curve section: the client needs a key pair (ZraftClient option curve)");
@@ -258,14 +273,75 @@ export class ZraftClient extends EventEmitter<ZraftClientEvents> {
       pinned = this.#servers.find((server) => server.id === serverId);
       if (pinned === undefined) return Promise.reject(new RangeError(`server ${serverId} is not in the config`));
     }
-    return this.#enqueue(() => this.#perform("status", { op: "status" }, pinned, options.timeoutMs));
+    return this.#enqueue(() =>
+      this.#perform("status", { op: "status" }, { ...(pinned === undefined ? {} : { pinned }), ...(options.timeoutMs === undefined ? {} : { pinnedTimeoutMs: options.timeoutMs }) }),
+    );
   }
 
-  /** Closes the socket. Operations still running or queued reject. Idempotent. */
+  /**
+   * One page of the changes to keys under `prefix` (all keys when absent)
+   * applied at index `from` or later (from the answering server's next
+   * entry when absent), in log order: at most `limit` events, and at most
+   * the server's page size (docs/protocol.md §4). Any server answers, from
+   * its own applied state; with nothing to report yet it holds the request
+   * up to `waitMs` (default 10 s; 0: answer at once). Pass the reply's
+   * `next` as `from` to read on. Rejects with CompactedError when the
+   * server no longer holds the changes at `from`.
+   */
+  watchPage(prefix?: string, options: { readonly from?: number; readonly limit?: number; readonly waitMs?: number } = {}): Promise<WatchReply> {
+    const waitMs = options.waitMs ?? watchWaitMsDefault;
+    return this.#enqueue(() => this.#perform("watch", { op: "watch", prefix, from: options.from, limit: options.limit, waitMs }, { holdMs: waitMs }));
+  }
+
+  /**
+   * Every change to keys under `prefix` (all keys when empty) in log order,
+   * from index `from` on (from the next change when absent), until `signal`
+   * aborts or the caller stops iterating; like `etcdctl watch --prefix
+   * --rev`. It long-polls with watchPage on a client of its own, so that
+   * this client's other operations do not queue behind it, and resumes
+   * each poll at the `next` of the last: a server that dies is left for
+   * another (failover as for any operation), which goes on from there,
+   * since indexes are the cluster's. Throws CompactedError when a server no
+   * longer holds the changes it must go on from, and ZraftError (TIMEOUT)
+   * when no server answers a poll within its deadline.
+   */
+  async *watch(prefix = "", options: { readonly from?: number; readonly signal?: AbortSignal } = {}): AsyncGenerator<WatchEvent, void, undefined> {
+    this.#assertOpen();
+    const { signal } = options;
+    const aborted = (): boolean => signal?.aborted === true;
+    const poller = new ZraftClient({ ...this.#options, ...(this.#current.id === null ? {} : { serverId: this.#current.id }) });
+    poller.on("failover", (event) => this.emit("failover", event));
+    poller.on("retry", (event) => this.emit("retry", event));
+    this.#pollers.add(poller);
+    // Closing the poller ends the poll in progress at once.
+    const stop = (): void => poller.close();
+    signal?.addEventListener("abort", stop, { once: true });
+    try {
+      let from = options.from;
+      while (!aborted()) {
+        let page: WatchReply;
+        try {
+          page = await poller.watchPage(prefix, from === undefined ? {} : { from });
+        } catch (error) {
+          if (aborted()) return;
+          throw error;
+        }
+        for (const event of page.events) yield event;
+        from = page.next;
+      }
+    } finally {
+      signal?.removeEventListener("abort", stop);
+      this.#pollers.delete(poller);
+      poller.close();
+    }
+  }
+
+  /** Closes the socket, and those of the watches running. Operations still running or queued reject. Idempotent. */
   close(): void {
     this.#closed = true;
     this.#socket?.close();
     this.#socket = undefined;
+    for (const poller of this.#pollers) poller.close();
   }
 
   #write<Op extends "put" | "delete" | "cas">(op: Op, fields: Readonly<Record<string, unknown>>): Promise<ReplyByOp[Op]> {
@@ -299,15 +375,12 @@ export class ZraftClient extends EventEmitter<ZraftClientEvents> {
 
   /**
    * Sends one request until a server gives a final answer or the deadline
-   * passes. `pinned`: ask that server only, once, and fail on anything but a
-   * success.
+   * passes (see PerformOptions).
    */
-  async #perform<Op extends ClientOp>(
-    op: Op,
-    request: Readonly<Record<string, unknown>>,
-    pinned?: ServerRef,
-    pinnedTimeoutMs = this.#requestTimeoutMs,
-  ): Promise<ReplyByOp[Op]> {
+  async #perform<Op extends ClientOp>(op: Op, request: Readonly<Record<string, unknown>>, options: PerformOptions = {}): Promise<ReplyByOp[Op]> {
+    const { pinned, pinnedTimeoutMs = this.#requestTimeoutMs, holdMs = 0 } = options;
+    /** A server that may hold the request gets that long on top of the usual wait, and so does the operation. */
+    const attemptMs = this.#requestTimeoutMs + holdMs;
     this.#assertOpen();
     let message: Buffer;
     try {
@@ -315,7 +388,7 @@ export class ZraftClient extends EventEmitter<ZraftClientEvents> {
     } catch (error) {
       throw new ZraftError("BAD_REQUEST", `the request cannot be encoded as MessagePack: ${(error as Error).message}`, { cause: error });
     }
-    const deadline = performance.now() + (pinned === undefined ? this.#deadlineMs : pinnedTimeoutMs);
+    const deadline = performance.now() + (pinned === undefined ? this.#deadlineMs + holdMs : pinnedTimeoutMs);
     let target = pinned ?? this.#current;
     let attempt = 0;
     let backoffMs = this.#backoffMsMin;
@@ -367,8 +440,8 @@ export class ZraftClient extends EventEmitter<ZraftClientEvents> {
       if (remainingMs <= 0) throw gaveUp();
       attempt += 1;
       /** Whether the deadline leaves this attempt less than its usual time (`pinned` has only the one). */
-      const cutShort = pinned === undefined && remainingMs < this.#requestTimeoutMs;
-      const attemptTimeoutMs = Math.ceil(pinned === undefined ? Math.min(this.#requestTimeoutMs, remainingMs) : remainingMs);
+      const cutShort = pinned === undefined && remainingMs < attemptMs;
+      const attemptTimeoutMs = Math.ceil(pinned === undefined ? Math.min(attemptMs, remainingMs) : remainingMs);
       const exchange = await this.#socketFor(target).exchange(message, attemptTimeoutMs);
       if (exchange.kind === "no-reply" && exchange.cause !== "timeout") {
         if (exchange.cause === "refused") {
@@ -461,6 +534,8 @@ export class ZraftClient extends EventEmitter<ZraftClientEvents> {
           break;
         case "SESSION_EXPIRED":
           throw new SessionExpired(reply.message, mayHaveApplied);
+        case "COMPACTED":
+          throw new CompactedError(reply.message, reply.oldest as number);
         default:
           assertNever(reply.error, "error code");
       }

@@ -8,11 +8,16 @@
  *
  * Values are the raw MessagePack bytes clients sent; the state machine never
  * decodes them except to compare a CAS expectation (see value-equality.ts).
+ *
+ * Beside the state, a bounded journal of the changes applied serves
+ * watchers (change-journal.ts). It is not part of a snapshot: a replica
+ * restored from one serves changes from the snapshot's index on.
  */
 import { assert, assertNever } from "../base/assert.ts";
 import { nullLogger, type Logger } from "../base/logger.ts";
 import type { Entry, LogIndex } from "../raft/index.ts";
 import type { StateMachine, StateMachineSnapshot } from "../state-machine/state-machine.ts";
+import { ChangeJournal, changeJournalLimitsDefault, type ChangeJournalLimits } from "./change-journal.ts";
 import { decodeCommand, type KvCommand } from "./commands.ts";
 import type { KvAnswer, KvEntry, KvQuery } from "./kv-query.ts";
 import type { KvResult } from "./kv-result.ts";
@@ -24,6 +29,8 @@ import { msgpackValuesEqual } from "./value-equality.ts";
 export interface KvStoreOptions {
   /** How many client sessions to remember, in what room, for how long (see sessions.ts). */
   readonly sessions?: Partial<SessionLimits>;
+  /** How many recent changes to keep for watchers, in what room (see change-journal.ts). */
+  readonly journal?: Partial<ChangeJournalLimits>;
   /** Where a committed entry that is not a command is reported. */
   readonly logger?: Logger;
 }
@@ -34,6 +41,7 @@ export class KvStore implements StateMachine<KvQuery, KvAnswer, KvResult> {
   /** Holds exactly the keys of #values. */
   readonly #keys = new SortedKeys();
   readonly #sessions: SessionTable;
+  readonly #journal: ChangeJournal;
   readonly #logger: Logger;
   /** The index of the last entry applied; entries are applied one by one, in order, from 1. */
   #lastApplied: LogIndex = 0;
@@ -42,6 +50,7 @@ export class KvStore implements StateMachine<KvQuery, KvAnswer, KvResult> {
 
   constructor(options: KvStoreOptions = {}) {
     this.#sessions = new SessionTable({ ...sessionLimitsDefault, ...options.sessions });
+    this.#journal = new ChangeJournal({ ...changeJournalLimitsDefault, ...options.journal });
     this.#logger = options.logger ?? nullLogger;
   }
 
@@ -107,6 +116,17 @@ export class KvStore implements StateMachine<KvQuery, KvAnswer, KvResult> {
         return { op: "get", value: this.read(query.key) };
       case "list":
         return { op: "list", ...this.#page(query.prefix ?? "", query.after, query.limit, query.bytesMax) };
+      case "watch":
+        return {
+          op: "watch",
+          page: this.#journal.read({
+            from: query.from ?? this.#lastApplied + 1,
+            prefix: query.prefix ?? "",
+            limit: query.limit,
+            bytesMax: query.bytesMax,
+            lastApplied: this.#lastApplied,
+          }),
+        };
       default:
         return assertNever(query, "query");
     }
@@ -126,6 +146,7 @@ export class KvStore implements StateMachine<KvQuery, KvAnswer, KvResult> {
     this.#sessions.replace(image.sessions);
     this.#clockMs = image.clockMs;
     this.#lastApplied = lastApplied;
+    this.#journal.reset(lastApplied + 1);
   }
 
   /** The raw value stored under `key`, or null. */
@@ -169,11 +190,14 @@ export class KvStore implements StateMachine<KvQuery, KvAnswer, KvResult> {
   #execute(command: KvCommand, index: LogIndex): KvResult {
     switch (command.op) {
       case "put":
-        this.#store(command.key, command.value);
+        this.#put(command.key, command.value, index);
         return { kind: "put", index };
       case "delete": {
         const found = this.#values.delete(command.key);
-        if (found) this.#keys.delete(command.key);
+        if (found) {
+          this.#keys.delete(command.key);
+          this.#journal.record({ index, type: "delete", key: command.key });
+        }
         return { kind: "delete", index, found };
       }
       case "cas": {
@@ -181,12 +205,18 @@ export class KvStore implements StateMachine<KvQuery, KvAnswer, KvResult> {
         const matches =
           command.expect === null ? current === null : current !== null && msgpackValuesEqual(command.expect, current);
         if (!matches) return { kind: "cas", index, swapped: false, value: current };
-        this.#store(command.key, command.value);
+        this.#put(command.key, command.value, index);
         return { kind: "cas", index, swapped: true, value: command.value };
       }
       default:
         return assertNever(command, "command");
     }
+  }
+
+  /** A write's new value: stored, and journalled for watchers. */
+  #put(key: string, value: Uint8Array, index: LogIndex): void {
+    this.#store(key, value);
+    this.#journal.record({ index, type: "put", key, value });
   }
 
   #store(key: string, value: Uint8Array): void {

@@ -7,7 +7,7 @@ import { MsgpackWriter } from "../msgpack/msgpack-writer.ts";
 import type { NodeId, Term } from "../raft/index.ts";
 import type { Op } from "./client-request.ts";
 import type { ErrorCode } from "./errors.ts";
-import { okReplyShape, type OkFieldsOf, type ReplyFieldKind } from "./reply-fields.ts";
+import { okReplyShape, type OkFieldsOf, type ReplyFieldKind, type WatchEventOf } from "./reply-fields.ts";
 
 /** What every reply carries besides its outcome. */
 export interface ReplyContext {
@@ -25,15 +25,24 @@ export interface ReplyContext {
 export type OkFields = { [O in Op]: { readonly op: O } & OkFieldsOf<O, Uint8Array> }[Op];
 
 export type OkReply = ReplyContext & { readonly ok: true } & OkFields;
-export type ErrorReply = ReplyContext & { readonly ok: false; readonly error: ErrorCode; readonly message: string };
+/** `oldest` comes with COMPACTED only: the first index the server can still serve a watch from. */
+export type ErrorReply = ReplyContext & { readonly ok: false; readonly error: ErrorCode; readonly message: string; readonly oldest?: number };
 export type Reply = OkReply | ErrorReply;
 
 export function okReply(fields: OkFields, context: ReplyContext): OkReply {
   return { ...context, ...fields, ok: true };
 }
 
-export function errorReply(error: ErrorCode, message: string, context: ReplyContext): ErrorReply {
+/** The failures that carry a sentence and nothing more; COMPACTED, which carries `oldest`, is made by compactedReply. */
+export type PlainErrorCode = Exclude<ErrorCode, "COMPACTED">;
+
+export function errorReply(error: PlainErrorCode, message: string, context: ReplyContext): ErrorReply {
   return { ...context, ok: false, error, message };
+}
+
+/** COMPACTED: a watch from before `oldest`, where the server's change journal starts. */
+export function compactedReply(message: string, oldest: number, context: ReplyContext): ErrorReply {
+  return { ...context, ok: false, error: "COMPACTED", message, oldest };
 }
 
 /** Encodes a reply as one MessagePack map. */
@@ -41,13 +50,16 @@ export function encodeReply(reply: Reply): Uint8Array {
   const writer = new MsgpackWriter();
   const okFields = reply.ok ? Object.entries(okReplyShape(reply.op, reply.op === "admin" ? reply.action : undefined)) : [];
   const leader = reply.ok ? undefined : reply.leader;
-  writer.mapHeader(1 + (reply.ok ? okFields.length : 2) + 2 + (leader === undefined ? 0 : 1) + (reply.rid === null ? 0 : 1));
+  const oldest = reply.ok ? undefined : reply.oldest;
+  const failureFields = 2 + (oldest === undefined ? 0 : 1);
+  writer.mapHeader(1 + (reply.ok ? okFields.length : failureFields) + 2 + (leader === undefined ? 0 : 1) + (reply.rid === null ? 0 : 1));
   writer.str("ok").bool(reply.ok);
   if (reply.ok) {
     const values = reply as unknown as Readonly<Record<string, unknown>>;
     for (const [name, kind] of okFields) writeField(writer.str(name), kind, values[name]);
   } else {
     writer.str("error").str(reply.error).str("message").str(reply.message);
+    if (oldest !== undefined) writer.str("oldest").number(oldest);
   }
   writer.str("term").number(reply.term);
   writeField(writer.str("leaderId"), "optional-id", reply.leaderId);
@@ -73,6 +85,15 @@ function writeField(writer: MsgpackWriter, kind: ReplyFieldKind, value: unknown)
       const entries = value as readonly (readonly [string, Uint8Array])[];
       writer.arrayHeader(entries.length);
       for (const [key, raw] of entries) writer.arrayHeader(2).str(key).raw(raw);
+      return;
+    }
+    case "events": {
+      const events = value as readonly WatchEventOf<Uint8Array>[];
+      writer.arrayHeader(events.length);
+      for (const event of events) {
+        writer.mapHeader(event.type === "put" ? 4 : 3).str("index").number(event.index).str("type").str(event.type).str("key").str(event.key);
+        if (event.type === "put") writer.str("value").raw(event.value);
+      }
       return;
     }
     case "optional-id":

@@ -13,14 +13,15 @@
  *   - `client` and `seq` come together: either without the other is refused;
  *   - a field is checked only for the ops that use it (others ignore it);
  *   - field names must be strings of valid UTF-8, each at most once;
- *   - integers (`limit`, `seq`, `target`, `chunk`) must be MessagePack
- *     integers; `seq`, `target` and `chunk` at most 2^53 - 1, while any
- *     positive `limit` is taken (a page is far smaller anyway);
+ *   - integers (`limit`, `seq`, `target`, `chunk`, `from`, `waitMs`) must be
+ *     MessagePack integers; `seq`, `target`, `chunk` and `from` at most
+ *     2^53 - 1, `waitMs` at most 60,000, while any positive `limit` is
+ *     taken (a page is far smaller anyway);
  *   - arrays and maps may nest at most 100 deep inside a field's value.
  */
 import { assertNever } from "../base/assert.ts";
 import type { NodeId } from "../raft/index.ts";
-import { clientIdBytesMax, keyBytesMax, valueBytesMax } from "./limits.ts";
+import { clientIdBytesMax, keyBytesMax, valueBytesMax, watchWaitMsDefault, watchWaitMsMax } from "./limits.ts";
 import {
   MsgpackDepthError,
   MsgpackFormatError,
@@ -31,7 +32,7 @@ import {
   type MsgpackHead,
 } from "../msgpack/msgpack-reader.ts";
 
-export const ops = ["get", "put", "delete", "list", "cas", "status", "admin"] as const;
+export const ops = ["get", "put", "delete", "list", "cas", "status", "admin", "watch"] as const;
 export type Op = (typeof ops)[number];
 
 export const adminActions = ["timeout", "step-down", "shutdown", "transfer", "snapshot", "backup"] as const;
@@ -85,9 +86,21 @@ export type ListRequest = RequestBase & {
 
 export type StatusRequest = RequestBase & { readonly op: "status" };
 
+export type WatchRequest = RequestBase & {
+  readonly op: "watch";
+  /** All keys when absent. */
+  readonly prefix?: string;
+  /** The log index to start from; absent: the next index the answering server applies. */
+  readonly from?: number;
+  /** Events per reply; any positive integer, a larger one than 2^53 - 1 read as 2^53 - 1 (the page cap is far smaller). */
+  readonly limit?: number;
+  /** How long the server may hold the request while nothing matching has been applied; 0: answer at once. */
+  readonly waitMs: number;
+};
+
 export type AdminRequest = RequestBase & { readonly op: "admin" } & AdminCommand;
 
-export type Request = GetRequest | PutRequest | DeleteRequest | CasRequest | ListRequest | StatusRequest | AdminRequest;
+export type Request = GetRequest | PutRequest | DeleteRequest | CasRequest | ListRequest | StatusRequest | AdminRequest | WatchRequest;
 export type WriteRequest = PutRequest | DeleteRequest | CasRequest;
 
 export type ParseResult =
@@ -184,6 +197,19 @@ function readRequest(fields: RequestFields, options: ParseOptions): Request {
       return { op: "status", rid };
     case "admin":
       return { op: "admin", ...fields.adminCommand(needs, options.serverIds), rid };
+    case "watch": {
+      const prefix = fields.optionalString("prefix");
+      const from = fields.optionalInteger("from", 1);
+      const limit = fields.optionalInteger("limit", 1, { largeAllowed: true });
+      return {
+        op: "watch",
+        ...(prefix === undefined ? {} : { prefix }),
+        ...(from === undefined ? {} : { from }),
+        ...(limit === undefined ? {} : { limit }),
+        waitMs: fields.waitMs(),
+        rid,
+      };
+    }
     default:
       return assertNever(op, "op");
   }
@@ -277,6 +303,16 @@ class RequestFields {
       throw new InvalidRequest(`client must be 1 to ${clientIdBytesMax} bytes of UTF-8, but it has ${client.bytes}`);
     }
     return { client: client.text, seq };
+  }
+
+  /** A watch's hold: 0 to watchWaitMsMax milliseconds, watchWaitMsDefault when absent. */
+  waitMs(): number {
+    const head = this.#head("waitMs");
+    if (head === undefined) return watchWaitMsDefault;
+    const range = `an integer from 0 to ${watchWaitMsMax} (milliseconds)`;
+    if (head.kind !== "int") throw new InvalidRequest(`waitMs must be ${range}, not ${describeKind(head.kind)}`);
+    if (typeof head.value === "bigint" || head.value < 0 || head.value > watchWaitMsMax) throw new InvalidRequest(`waitMs must be ${range}, not ${head.value}`);
+    return head.value;
   }
 
   stale(): boolean {

@@ -5,7 +5,7 @@
  */
 
 /** Every failure code a reply may carry, in the order docs/protocol.md §5 lists them. */
-export const errorCodes = ["NOT_LEADER", "NO_LEADER", "TIMEOUT", "BAD_REQUEST", "SHUTTING_DOWN", "SESSION_EXPIRED"] as const;
+export const errorCodes = ["NOT_LEADER", "NO_LEADER", "TIMEOUT", "BAD_REQUEST", "SHUTTING_DOWN", "SESSION_EXPIRED", "COMPACTED"] as const;
 
 export type ErrorCode = (typeof errorCodes)[number];
 
@@ -30,5 +30,18 @@ export class ZraftError extends Error {
     options?: { readonly cause?: unknown },
   ) {
     super(message, options);
+  }
+}
+
+/**
+ * COMPACTED: a watch asked for changes from before `oldest`, the first
+ * index the server's change journal still holds (docs/protocol.md §5).
+ */
+export class CompactedError extends ZraftError {
+  constructor(
+    message: string,
+    readonly oldest: number,
+  ) {
+    super("COMPACTED", message);
   }
 }

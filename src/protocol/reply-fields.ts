@@ -15,6 +15,8 @@ export type ReplyFieldKind =
   | "value"
   /** An array of `[key, value]` pairs. */
   | "entries"
+  /** An array of changes, each a map `{ index, type, key, value? }` (value for a put only). */
+  | "events"
   /** A server id, or nil. */
   | "optional-id"
   /** "leader", "follower" or "candidate". */
@@ -42,6 +44,7 @@ export const replyFieldsByOp = {
     uptimeMs: "count",
   },
   admin: { action: "text" },
+  watch: { events: "events", next: "count" },
 } as const satisfies { readonly [op in Op]: Readonly<Record<string, ReplyFieldKind>> };
 
 /**
@@ -65,6 +68,11 @@ export function okReplyShape(op: Op, action?: AdminAction): Readonly<Record<stri
 
 export type ServerRole = "leader" | "follower" | "candidate";
 
+/** One change of a watch reply, with the stored value as `Value`. */
+export type WatchEventOf<Value> =
+  | { readonly index: number; readonly type: "put"; readonly key: string; readonly value: Value }
+  | { readonly index: number; readonly type: "delete"; readonly key: string };
+
 /** The type of a field of `kind`, with stored values represented as `Value`. */
 type FieldType<Kind, Value> = Kind extends "count"
   ? number
@@ -74,13 +82,15 @@ type FieldType<Kind, Value> = Kind extends "count"
       ? Value | null
       : Kind extends "entries"
         ? readonly (readonly [string, Value])[]
-        : Kind extends "optional-id"
-          ? number | null
-          : Kind extends "role"
-            ? ServerRole
-            : Kind extends "binary"
-              ? Uint8Array
-              : string;
+        : Kind extends "events"
+          ? readonly WatchEventOf<Value>[]
+          : Kind extends "optional-id"
+            ? number | null
+            : Kind extends "role"
+              ? ServerRole
+              : Kind extends "binary"
+                ? Uint8Array
+                : string;
 
 type FieldsOf<Shape, Value> = { readonly [Field in keyof Shape]: FieldType<Shape[Field], Value> };
 

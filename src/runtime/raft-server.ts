@@ -13,6 +13,7 @@ import {
 } from "../raft/index.ts";
 import type { StateMachine } from "../state-machine/state-machine.ts";
 import type { RaftStorage, StoredSnapshot } from "../storage/storage.ts";
+import { ApplyWaiters } from "./apply-waiters.ts";
 import { LeaderWatch, type LeaderWatchTiming } from "./leader-watch.ts";
 import { PeerContacts } from "./peer-contacts.ts";
 import { PendingRequests, type Waiter } from "./pending-requests.ts";
@@ -120,6 +121,8 @@ export class RaftServer<Query, Answer, Result> {
   /** A hard state whose only change is the commit index, not yet written: it rides with the next save, or stop(). */
   private unsavedCommit: HardState | null = null;
   private readonly leaderWatch: LeaderWatch | null;
+  /** Requests waiting for entries to be applied (awaitApplied). */
+  private readonly applyWaiters = new ApplyWaiters();
   /** When each peer was last heard from: whether the leader is alive, and who answers. */
   readonly contacts = new PeerContacts();
   private readonly snapshotPolicy: SnapshotPolicy;
@@ -170,6 +173,7 @@ export class RaftServer<Query, Answer, Result> {
     for (const write of expired.writes) write.settle({ kind: "unknown", reason: "timeout" });
     for (const read of expired.reads) read.settle({ kind: "timeout" });
     if (this.transferring !== null && this.transferring.deadlineMs <= nowMs) this.settleTransfer({ kind: "aborted" });
+    this.applyWaiters.expire(nowMs);
     this.releaseHeld();
     this.scheduleReady();
   }
@@ -289,6 +293,20 @@ export class RaftServer<Query, Answer, Result> {
   }
 
   /**
+   * Holds a request until this server's state machine moves on, leader or
+   * not: `check` is asked after each batch of entries applied until it
+   * returns true (it has answered), and once more with `final` set, its
+   * answer then ignored, when `waitMs` has passed or the server stops.
+   */
+  awaitApplied(waitMs: number, check: (final: boolean) => boolean): void {
+    if (this.stopping) {
+      check(true);
+      return;
+    }
+    this.applyWaiters.add(this.options.nowMs() + waitMs, check);
+  }
+
+  /**
    * Stops taking requests, settles every pending one as shutting down and
    * waits for the Ready in progress to be saved.
    */
@@ -299,6 +317,7 @@ export class RaftServer<Query, Answer, Result> {
     for (const write of [...this.pending.takeWrites(), ...this.displacedWrites]) write.settle({ kind: "unknown", reason: "shutting-down" });
     this.displacedWrites = [];
     for (const read of this.pending.takeReads()) read.settle({ kind: "shutting-down" });
+    this.applyWaiters.endAll();
     this.releaseHeld();
     this.answerSnapshotWaiters(null);
     await this.readyLoop;
@@ -489,6 +508,7 @@ export class RaftServer<Query, Answer, Result> {
       this.appliedBytesSinceSnapshot = 0;
     }
     this.apply(ready.committedEntries);
+    if (ready.committedEntries.length > 0) this.applyWaiters.applied();
     for (const read of ready.readStates) this.pending.confirmRead(read.context, read.index);
     for (const context of ready.droppedReads) this.pending.takeUnconfirmedRead(context)?.settle({ kind: "not-leader" });
     this.serveReads();

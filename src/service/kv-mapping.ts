@@ -5,12 +5,12 @@
  */
 import { assertNever } from "../base/assert.ts";
 import type { CommandContext, KvCommand } from "../kv/commands.ts";
-import type { KvAnswer, KvQuery } from "../kv/kv-query.ts";
+import type { KvAnswer, KvQuery, WatchQuery } from "../kv/kv-query.ts";
 import type { KvResult } from "../kv/kv-result.ts";
 import { sessionLimitsDefault } from "../kv/sessions.ts";
-import { errorReply, okReply, type Reply, type ReplyContext } from "../protocol/client-reply.ts";
-import type { GetRequest, ListRequest, WriteRequest } from "../protocol/client-request.ts";
-import { listPageBytesMax, listPageEntriesMax } from "../protocol/limits.ts";
+import { compactedReply, errorReply, okReply, type Reply, type ReplyContext } from "../protocol/client-reply.ts";
+import type { GetRequest, ListRequest, WatchRequest, WriteRequest } from "../protocol/client-request.ts";
+import { listPageBytesMax, listPageEntriesMax, watchPageBytesMax, watchPageEventsMax } from "../protocol/limits.ts";
 
 export type ReadRequest = GetRequest | ListRequest;
 
@@ -42,12 +42,31 @@ export function queryOf(request: ReadRequest): KvQuery {
   };
 }
 
+/** A watch's first page; the service asks again from each page's `next` while it holds the request. */
+export function watchQueryOf(request: WatchRequest): WatchQuery {
+  return {
+    op: "watch",
+    ...(request.prefix === undefined ? {} : { prefix: request.prefix }),
+    ...(request.from === undefined ? {} : { from: request.from }),
+    limit: Math.min(request.limit ?? watchPageEventsMax, watchPageEventsMax),
+    bytesMax: watchPageBytesMax,
+  };
+}
+
 export function replyOfAnswer(answer: KvAnswer, context: ReplyContext): Reply {
   switch (answer.op) {
     case "get":
       return okReply({ op: "get", value: answer.value, found: answer.value !== null }, context);
     case "list":
       return okReply({ op: "list", entries: answer.entries, more: answer.more }, context);
+    case "watch":
+      if (answer.page.kind === "events") return okReply({ op: "watch", events: answer.page.events, next: answer.page.next }, context);
+      return compactedReply(
+        `the changes before index ${answer.page.oldest} are no longer kept by this server (its change journal starts there); ` +
+          `watch again from ${answer.page.oldest} or later`,
+        answer.page.oldest,
+        context,
+      );
     default:
       return assertNever(answer, "answer");
   }

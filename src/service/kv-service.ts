@@ -12,14 +12,13 @@ import { encodeCommand } from "../kv/commands.ts";
 import type { KvAnswer, KvQuery } from "../kv/kv-query.ts";
 import type { KvResult } from "../kv/kv-result.ts";
 import type { SessionReader } from "../kv/sessions.ts";
-import { encodeReply, errorReply, okReply, type Reply, type ReplyContext } from "../protocol/client-reply.ts";
-import { parseRequest, type AdminRequest, type Request, type WriteRequest } from "../protocol/client-request.ts";
-import type { ErrorCode } from "../protocol/errors.ts";
+import { encodeReply, errorReply, okReply, type PlainErrorCode, type Reply, type ReplyContext } from "../protocol/client-reply.ts";
+import { parseRequest, type AdminRequest, type Request, type WatchRequest, type WriteRequest } from "../protocol/client-request.ts";
 import type { NodeId } from "../raft/index.ts";
 import type { ProposalOutcome, RaftServer, ReadOutcome, Refusal, TransferOutcome } from "../runtime/raft-server.ts";
 import { InFlightWrites } from "./in-flight-writes.ts";
 import { SnapshotChunks } from "./snapshot-chunks.ts";
-import { commandOf, queryOf, replyOfAnswer, replyOfResult, type ReadRequest } from "./kv-mapping.ts";
+import { commandOf, queryOf, replyOfAnswer, replyOfResult, watchQueryOf, type ReadRequest } from "./kv-mapping.ts";
 
 /** Where replies go: the client endpoint. `Handle` says which client asked. */
 export interface ClientReplier<Handle> {
@@ -85,6 +84,8 @@ export class KvService<Handle> {
         return this.write(handle, request);
       case "admin":
         return this.admin(handle, request);
+      case "watch":
+        return this.watch(handle, request);
       default:
         return assertNever(request, "request");
     }
@@ -196,6 +197,28 @@ export class KvService<Handle> {
     });
   }
 
+  /**
+   * docs/protocol.md §4, watch: any server answers from its own applied
+   * state, leader or not, so a watch is never redirected. With nothing to
+   * report yet it is held until a change it wants is applied, its `waitMs`
+   * passes or the server stops, and then gets the page it has, empty or not.
+   */
+  private watch(handle: Handle, request: WatchRequest): void {
+    const runtime = this.options.runtime;
+    let query = watchQueryOf(request);
+    const answer = (final: boolean): boolean => {
+      const found = runtime.readStale(query);
+      if (!final && found.op === "watch" && found.page.kind === "events" && found.page.events.length === 0) {
+        // What was applied so far holds nothing for it: the next look starts where this one ended.
+        query = { ...query, from: found.page.next };
+        return false;
+      }
+      this.send(handle, replyOfAnswer(found, this.context(request.rid)));
+      return true;
+    };
+    if (!answer(request.waitMs === 0)) runtime.awaitApplied(request.waitMs, answer);
+  }
+
   private write(handle: Handle, request: WriteRequest): void {
     const { runtime, sessions } = this.options;
     // Whether this server may take the write comes first: a follower redirects even a retry it could answer.
@@ -272,7 +295,7 @@ export class KvService<Handle> {
     );
   }
 
-  private replyError(handle: Handle, request: Request, code: ErrorCode, message: string): void {
+  private replyError(handle: Handle, request: Request, code: PlainErrorCode, message: string): void {
     this.send(handle, errorReply(code, message, this.context(request.rid)));
   }
 

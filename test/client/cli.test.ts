@@ -142,7 +142,7 @@ describe("the one-shot data commands", () => {
   test("usage errors exit 2 with one line and a usage line, and send nothing", async () => {
     const sentBefore = cluster.server(1).requestsOf("get").length + cluster.server(2).requestsOf("get").length;
     const cases: readonly (readonly [readonly string[], RegExp])[] = [
-      [["frob"], /^zraft: unknown command "frob"; the commands are get, put, delete, list, cas, status/],
+      [["frob"], /^zraft: unknown command "frob"; the commands are get, put, delete, list, cas, watch, status/],
       [["get"], /^zraft: get takes 1 operand \(KEY\), got 0/],
       [["get", "a", "b"], /^zraft: get takes 1 operand/],
       [["get", ""], /^zraft: KEY must be 1 to 1024 bytes of UTF-8, got 0$/m],

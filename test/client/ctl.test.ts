@@ -76,7 +76,7 @@ test("--help lists every command; an unknown command or server id is a usage err
     assert.ok(help.stdout.includes(command), `--help lists ${command}`);
   }
   assert.equal(unknown.code, 2);
-  assert.match(unknown.stderr, /^zraft ctl: unknown command "frobnicate"; the commands are get, put, delete, list, cas, status, leader, timeout, step-down, shutdown, transfer, snapshot, backup, restore, keygen, completion\n/);
+  assert.match(unknown.stderr, /^zraft ctl: unknown command "frobnicate"; the commands are get, put, delete, list, cas, watch, status, leader, timeout, step-down, shutdown, transfer, snapshot, backup, restore, keygen, completion\n/);
   assert.equal(none.code, 2);
   assert.match(none.stderr, /^zraft ctl: no command given\nusage: zraft/);
   assert.equal(stray.code, 2);

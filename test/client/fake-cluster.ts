@@ -9,6 +9,7 @@
 import { connect, createServer, type AddressInfo } from "node:net";
 import { Packr, Unpackr } from "msgpackr";
 import { Router } from "zeromq";
+import type { WatchEvent } from "../../src/client/zraft-client.ts";
 import { defaultClusterConfig, type ClusterConfig } from "../../src/config/cluster-config.ts";
 
 type Fields = Record<string, unknown>;
@@ -191,8 +192,38 @@ export function statusOf(server: FakeServer, role: string, leaderId: number | nu
   };
 }
 
+/** Changes at indexes 1 to 12, for a fake's change journal: puts to a/ and b/ and deletes, with gaps where entries changed nothing. */
+export const fakeChanges: readonly WatchEvent[] = [
+  { index: 1, type: "put", key: "a/1", value: "one" },
+  { index: 2, type: "put", key: "b/1", value: { n: 2 } },
+  { index: 4, type: "put", key: "a/2", value: 2 },
+  { index: 5, type: "delete", key: "a/1" },
+  { index: 7, type: "put", key: "b/2", value: null },
+  { index: 8, type: "put", key: "a/3", value: [3] },
+  { index: 11, type: "put", key: "a/4", value: "four" },
+  { index: 12, type: "delete", key: "b/1" },
+];
+const fakeChangesEnd = 12;
+
 /** Ready-made behaviours. */
 export const behaviours = {
+  /**
+   * A server's change journal of fakeChanges, starting at `oldest`: watches
+   * answered in pages of two as docs/protocol.md §4 says, except that a poll
+   * with nothing to report is answered at once instead of held.
+   */
+  journal:
+    (oldest = 1): Behaviour =>
+    (request, server) => {
+      if (request.op !== "watch") return { ok: false, ...common(server.id), error: "BAD_REQUEST", message: "only watches here" };
+      const from = typeof request.from === "number" ? request.from : fakeChangesEnd + 1;
+      if (from < oldest) return { ok: false, ...common(server.id), error: "COMPACTED", message: `the changes before index ${oldest} are no longer kept`, oldest };
+      const prefix = typeof request.prefix === "string" ? request.prefix : "";
+      const matching = fakeChanges.filter((event) => event.index >= from && event.key.startsWith(prefix));
+      const page = matching.slice(0, 2);
+      const next = matching[2]?.index ?? Math.max(from, fakeChangesEnd + 1);
+      return { ok: true, ...common(server.id), events: page, next };
+    },
   leader: (store: FakeStore): Behaviour => (request, server) => store.answer(request, server),
   /** Redirects writes and reads to `leader()`; answers status itself. */
   follower:

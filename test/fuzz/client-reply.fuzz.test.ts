@@ -12,12 +12,12 @@ import assert from "node:assert/strict";
 import fc from "fast-check";
 import { decodeReply, type ReplyFields } from "../../src/client/client-codec.ts";
 import { checkReply, type ClientOp } from "../../src/client/reply-shapes.ts";
-import { encodeReply, errorReply, okReply, type OkFields, type Reply, type ReplyContext } from "../../src/protocol/client-reply.ts";
-import { errorCodes } from "../../src/protocol/errors.ts";
+import { compactedReply, encodeReply, errorReply, okReply, type ErrorReply, type OkFields, type ReplyContext } from "../../src/protocol/client-reply.ts";
+import { errorCodes, type ErrorCode } from "../../src/protocol/errors.ts";
 import { okReplyShape } from "../../src/protocol/reply-fields.ts";
 import { arbitraryFrames, msgpackValue, mutated, normalize, pack } from "./fuzz-support.ts";
 
-const clientOps: readonly ClientOp[] = ["get", "put", "delete", "cas", "list", "status", "admin"];
+const clientOps: readonly ClientOp[] = ["get", "put", "delete", "cas", "list", "status", "admin", "watch"];
 
 /** A stored value: what the client sent (to compare with) and its raw bytes (what the server holds). */
 interface Stored {
@@ -35,11 +35,23 @@ const context: fc.Arbitrary<ReplyContext & { readonly sentRid: Stored | null }> 
   .record({ term: count, leaderId: fc.option(serverId), leader: fc.option(text, { nil: undefined }), rid: optionalStored })
   .map(({ term, leaderId, leader, rid }) => ({ term, leaderId, rid: rid?.raw ?? null, sentRid: rid, ...(leader === undefined ? {} : { leader }) }));
 
-/** Stored values in a reply's fields, by field name (the `entries` of a list by position), to compare after decoding. */
+/** One change of a watch reply, its value (a put's) as sent. */
+type EventModel = { readonly index: number; readonly type: "put"; readonly key: string; readonly value: Stored } | { readonly index: number; readonly type: "delete"; readonly key: string };
+
+/** Stored values in a reply's fields, by field name (the `entries` of a list and the `events` of a watch by position), to compare after decoding. */
 interface Model {
   readonly fields: OkFields;
-  readonly values: Readonly<Record<string, Stored | null | readonly (readonly [string, Stored])[]>>;
+  readonly values: Readonly<Record<string, Stored | null | readonly (readonly [string, Stored])[] | readonly EventModel[]>>;
 }
+
+const eventModel: fc.Arbitrary<EventModel> = fc.oneof(
+  fc.record({ index: count.map((index) => index + 1), type: fc.constant("put" as const), key: text, value: stored }),
+  fc.record({ index: count.map((index) => index + 1), type: fc.constant("delete" as const), key: text }),
+);
+
+/** A failure reply of `code`; COMPACTED carries the oldest index it can serve from. */
+const failure = (code: ErrorCode, message: string, context: ReplyContext, oldest: number): ErrorReply =>
+  code === "COMPACTED" ? compactedReply(message, oldest, context) : errorReply(code, message, context);
 
 const okModel: fc.Arbitrary<Model> = fc.oneof(
   fc.record({ value: optionalStored, found: fc.boolean() }).map(({ value, found }) => ({ fields: { op: "get" as const, value: value?.raw ?? null, found }, values: { value } })),
@@ -72,6 +84,10 @@ const okModel: fc.Arbitrary<Model> = fc.oneof(
   fc
     .record({ snapshotIndex: count, snapshotTerm: count, chunk: count, last: fc.boolean(), data: fc.uint8Array({ maxLength: 300 }) })
     .map((chunk) => ({ fields: { op: "admin" as const, action: "backup" as const, ...chunk }, values: { data: { sent: chunk.data, raw: chunk.data } } })),
+  fc.record({ events: fc.array(eventModel, { maxLength: 6 }), next: count }).map(({ events, next }) => ({
+    fields: { op: "watch" as const, events: events.map((event) => (event.type === "put" ? { ...event, value: event.value.raw } : event)), next },
+    values: { events },
+  })),
 );
 
 /** Every object the client decoded keeps the ordinary prototype: a `__proto__` key is data, never a prototype. */
@@ -113,7 +129,13 @@ test("any successful reply encodes and decodes back to the same fields, stored v
         const got = reply[name];
         if (value === undefined) assert.deepEqual(got, (fields as Record<string, unknown>)[name], name);
         else if (value === null) assert.equal(got, null, name);
-        else if (Array.isArray(value)) {
+        else if (name === "events") {
+          assert.deepEqual(
+            (got as Record<string, unknown>[]).map((event) => ("value" in event ? { ...event, value: normalize(event.value) } : event)),
+            (value as readonly EventModel[]).map((event) => (event.type === "put" ? { ...event, value: normalize(event.value.sent) } : { ...event })),
+            name,
+          );
+        } else if (Array.isArray(value)) {
           assert.deepEqual(
             (got as unknown[]).map((entry) => normalize(entry)),
             value.map(([key, item]) => [key, normalize(item.sent)]),
@@ -130,14 +152,15 @@ test("any successful reply encodes and decodes back to the same fields, stored v
 
 test("any failure reply encodes and decodes back to its code, sentence, leader and rid", () => {
   fc.assert(
-    fc.property(fc.constantFrom(...errorCodes), text, context, fc.constantFrom(...clientOps), (code, message, sent, op) => {
+    fc.property(fc.constantFrom(...errorCodes), text, context, fc.constantFrom(...clientOps), count, (code, message, sent, op, oldest) => {
       const { sentRid: _sentRid, ...errorContext } = sent;
-      const reply = decoded(encodeReply(errorReply(code, message, errorContext)));
+      const reply = decoded(encodeReply(failure(code, message, errorContext, oldest + 1)));
       assert.equal(reply.ok, false);
       checkCommon(reply, sent);
       assert.equal(reply.error, code);
       assert.equal(reply.message, message);
       assert.equal(reply.leader, sent.leader);
+      assert.equal(reply.oldest, code === "COMPACTED" ? oldest + 1 : undefined);
       const checked = checkReply(op, reply);
       assert.ok(typeof checked !== "string" && checked.ok === false, `checkReply refused a valid failure: ${String(checked)}`);
     }),
@@ -162,7 +185,7 @@ function checkNeverThrows(frames: readonly Uint8Array[]): void {
 
 const someReply: fc.Arbitrary<Uint8Array> = fc.oneof(
   fc.tuple(okModel, context).map(([model, { leader: _leader, sentRid: _sentRid, ...sent }]) => encodeReply(okReply(model.fields, sent))),
-  fc.tuple(fc.constantFrom(...errorCodes), text, context).map(([code, message, { sentRid: _sentRid, ...sent }]) => encodeReply(errorReply(code, message, sent) as Reply)),
+  fc.tuple(fc.constantFrom(...errorCodes), text, context, count).map(([code, message, { sentRid: _sentRid, ...sent }, oldest]) => encodeReply(failure(code, message, sent, oldest + 1))),
 );
 
 test("decodeReply and checkReply never throw on arbitrary frames, MessagePack values or mutated replies", () => {
@@ -171,7 +194,7 @@ test("decodeReply and checkReply never throw on arbitrary frames, MessagePack va
       fc.oneof(
         arbitraryFrames,
         msgpackValue.map((value) => [pack(value)]),
-        fc.dictionary(fc.constantFrom("ok", "term", "leaderId", "error", "message", "value", "entries", "role", "leader", "__proto__"), msgpackValue).map((map) => [pack(map)]),
+        fc.dictionary(fc.constantFrom("ok", "term", "leaderId", "error", "message", "value", "entries", "events", "next", "oldest", "role", "leader", "__proto__"), msgpackValue).map((map) => [pack(map)]),
         mutated(someReply).map((frame) => [frame]),
       ),
       checkNeverThrows,

@@ -55,6 +55,7 @@ const fieldsOfOp: Readonly<Record<string, readonly string[]>> = {
   list: ["prefix", "after", "limit", "stale"],
   status: [],
   admin: ["action", "target", "chunk"],
+  watch: ["prefix", "from", "limit", "waitMs"],
 };
 
 // ---- what every outcome must satisfy -------------------------------------
@@ -101,6 +102,12 @@ function checkOutcome(result: ParseResult): void {
   if (request.op === "list") {
     if (request.limit !== undefined) assert.ok(Number.isSafeInteger(request.limit) && request.limit >= 1, `limit ${request.limit}`);
     for (const text of [request.prefix, request.after]) if (text !== undefined) assert.equal(typeof text, "string");
+  }
+  if (request.op === "watch") {
+    if (request.limit !== undefined) assert.ok(Number.isSafeInteger(request.limit) && request.limit >= 1, `limit ${request.limit}`);
+    if (request.from !== undefined) assert.ok(Number.isSafeInteger(request.from) && request.from >= 1, `from ${request.from}`);
+    assert.ok(Number.isSafeInteger(request.waitMs) && request.waitMs >= 0 && request.waitMs <= 60_000, `waitMs ${request.waitMs}`);
+    if (request.prefix !== undefined) assert.equal(typeof request.prefix, "string");
   }
   if (request.op === "admin") {
     assert.ok((adminActions as readonly string[]).includes(request.action));
@@ -225,6 +232,24 @@ function expectedRequest(fields: ReadonlyMap<string, unknown>): Record<string, u
     }
     case "status":
       return { op };
+    case "watch": {
+      const prefix = string("prefix", false);
+      const from = positive("from", false);
+      const limit = positive("limit", true);
+      let waitMs = 10_000;
+      if (fields.has("waitMs")) {
+        const integer = asWireInteger(fields.get("waitMs"));
+        if (integer === null || integer < 0n || integer > 60_000n) refuse("waitMs not from 0 to 60000");
+        waitMs = Number(integer);
+      }
+      return {
+        op,
+        ...(prefix === undefined ? {} : { prefix }),
+        ...(from === undefined ? {} : { from }),
+        ...(limit === undefined ? {} : { limit }),
+        waitMs,
+      };
+    }
     case "admin": {
       const action = string("action", true) as string;
       if (!(adminActions as readonly string[]).includes(action)) refuse(`unknown action ${action}`);
@@ -293,6 +318,8 @@ const fieldValue: Readonly<Record<string, fc.Arbitrary<unknown>>> = {
   prefix: fc.oneof({ arbitrary: keyOrString, weight: 6 }, { arbitrary: garbage, weight: 1 }),
   after: fc.oneof({ arbitrary: keyOrString, weight: 6 }, { arbitrary: garbage, weight: 1 }),
   limit: fc.oneof({ arbitrary: positiveInteger, weight: 6 }, { arbitrary: garbage, weight: 1 }),
+  from: fc.oneof({ arbitrary: positiveInteger, weight: 6 }, { arbitrary: fc.constant(0), weight: 1 }, { arbitrary: garbage, weight: 1 }),
+  waitMs: fc.oneof({ arbitrary: fc.constantFrom(0, 1, 10_000, 59_999, 60_000, 60_001, -1), weight: 6 }, { arbitrary: positiveInteger, weight: 1 }, { arbitrary: garbage, weight: 1 }),
   client: fc.oneof({ arbitrary: clientName, weight: 8 }, { arbitrary: garbage, weight: 1 }),
   seq: fc.oneof({ arbitrary: positiveInteger, weight: 8 }, { arbitrary: garbage, weight: 1 }),
   stale: fc.oneof({ arbitrary: fc.boolean(), weight: 8 }, { arbitrary: garbage, weight: 1 }),
@@ -429,6 +456,14 @@ const validRequest: fc.Arbitrary<ModelRequest> = fc.oneof(
     rid,
   }),
   fc.record({ op: fc.constant("status"), rid }),
+  fc.record({
+    op: fc.constant("watch"),
+    prefix: optional(fc.string({ unit: "binary", maxLength: 20 })),
+    from: optional(fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER })),
+    limit: optional(fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER })),
+    waitMs: fc.integer({ min: 0, max: 60_000 }),
+    rid,
+  }),
   fc.oneof(
     fc.record({ op: fc.constant("admin"), action: fc.constantFrom("timeout", "step-down", "shutdown", "snapshot"), rid }),
     fc.record({ op: fc.constant("admin"), action: fc.constant("transfer"), target: fc.constantFrom(...serverIds), rid }),

@@ -26,7 +26,7 @@ import { encodeRequest } from "../../src/client/client-codec.ts";
 import { decodePeerMessage, encodePeerMessage } from "../../src/protocol/peer-codec.ts";
 import { raftConfigDefaults, type Entry, type Message } from "../../src/raft/index.ts";
 import { arbitraryFrames, msgpackValue, mutated, pack, packableAnything, sometimes } from "./fuzz-support.ts";
-import { drain, fuzzServer, selfId, serverIds, turns, type FuzzServer } from "./fuzz-server.ts";
+import { drain, fuzzServer, requestTimeoutMs, selfId, serverIds, turns, type FuzzServer } from "./fuzz-server.ts";
 
 const knownIds: ReadonlySet<number> = new Set(serverIds);
 /** No single input makes a server send more than a few messages per peer. */
@@ -49,6 +49,13 @@ const validRequest: fc.Arbitrary<Readonly<Record<string, unknown>>> = fc.oneof(
   fc.record({ op: fc.constant("list"), prefix: fc.option(key, { nil: undefined }), limit: fc.option(fc.integer({ min: 1, max: 3 }), { nil: undefined }), stale }),
   fc.record({ op: fc.constant("status") }),
   fc.record({ op: fc.constant("admin"), action: fc.constant("step-down") }),
+  // Holds no longer than the drain below waits, so that a held watch is answered by then too.
+  fc.record({
+    op: fc.constant("watch"),
+    prefix: fc.option(key, { nil: undefined }),
+    from: fc.option(fc.integer({ min: 1, max: 30 }), { nil: undefined }),
+    waitMs: fc.constantFrom(0, 50, requestTimeoutMs),
+  }),
 );
 
 type RequestAction = { readonly kind: "request"; readonly request: Readonly<Record<string, unknown>> } | { readonly kind: "raw"; readonly frames: readonly Uint8Array[] };

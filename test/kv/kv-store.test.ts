@@ -281,6 +281,70 @@ describe("KvStore query", () => {
   });
 });
 
+describe("KvStore watch", () => {
+  const watchAll = { op: "watch", limit: 1000, bytesMax: 1 << 20 } as const;
+
+  it("journals the changes that altered the store: puts, deletes of present keys, and swaps as puts", () => {
+    const machine = new KvStore();
+    applyAll(machine, [
+      { op: "put", key: "a", value: value(1) },
+      null,
+      { op: "delete", key: "missing" },
+      { op: "cas", key: "a", expect: value(9), value: value(2) },
+      { op: "cas", key: "a", expect: value(1), value: value(3) },
+      { op: "cas", key: "b", expect: null, value: value(4) },
+      { op: "delete", key: "a" },
+    ]);
+    assert.deepEqual(machine.query({ ...watchAll, from: 1 }), {
+      op: "watch",
+      page: {
+        kind: "events",
+        events: [
+          { index: 1, type: "put", key: "a", value: value(1) },
+          { index: 5, type: "put", key: "a", value: value(3) },
+          { index: 6, type: "put", key: "b", value: value(4) },
+          { index: 7, type: "delete", key: "a" },
+        ],
+        next: 8,
+      },
+    });
+  });
+
+  it("journals a session's write once, however often it is retried", () => {
+    const machine = new KvStore();
+    const write: KvCommand = { op: "put", key: "k", value: value("first"), client: "c", seq: 1 };
+    applyAll(machine, [write, write, { op: "delete", key: "k", client: "c", seq: 2 }, { op: "delete", key: "k", client: "c", seq: 2 }]);
+    const answer = machine.query({ ...watchAll, from: 1 });
+    assert.ok(answer.op === "watch" && answer.page.kind === "events");
+    assert.deepEqual(answer.page.events.map((event) => [event.index, event.type]), [[1, "put"], [3, "delete"]]);
+  });
+
+  it("without `from`, serves the changes from the next entry it applies on", () => {
+    const machine = new KvStore();
+    applyAll(machine, [{ op: "put", key: "a", value: value(1) }]);
+    assert.deepEqual(machine.query(watchAll), { op: "watch", page: { kind: "events", events: [], next: 2 } });
+  });
+
+  it("answers COMPACTED once its journal no longer reaches `from`", () => {
+    const machine = new KvStore({ journal: { eventsMax: 2 } });
+    applyAll(machine, [1, 2, 3, 4].map((n) => ({ op: "put" as const, key: `k${n}`, value: value(n) })));
+    assert.deepEqual(machine.query({ ...watchAll, from: 2 }), { op: "watch", page: { kind: "compacted", oldest: 3 } });
+    const answer = machine.query({ ...watchAll, from: 3, prefix: "k4" });
+    assert.deepEqual(answer, { op: "watch", page: { kind: "events", events: [{ index: 4, type: "put", key: "k4", value: value(4) }], next: 5 } });
+  });
+
+  it("after a restore at index S, serves changes from S + 1 on, and nothing before", () => {
+    const source = new KvStore();
+    applyAll(source, [1, 2, 3].map((n) => ({ op: "put" as const, key: `k${n}`, value: value(n) })));
+    const restored = new KvStore();
+    applyAll(restored, [{ op: "put", key: "old", value: value(0) }]);
+    restored.restore(3, source.takeSnapshot().chunks());
+    assert.deepEqual(restored.query({ ...watchAll, from: 3 }), { op: "watch", page: { kind: "compacted", oldest: 4 } });
+    applyAll(restored, [{ op: "delete", key: "k1" }]);
+    assert.deepEqual(restored.query({ ...watchAll, from: 4 }), { op: "watch", page: { kind: "events", events: [{ index: 4, type: "delete", key: "k1" }], next: 5 } });
+  });
+});
+
 describe("KvStore snapshots", () => {
   it("a replica restored from a snapshot goes on exactly as the one that took it", () => {
     const commands = randomCommands(77, 4_000);

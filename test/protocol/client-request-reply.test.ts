@@ -9,7 +9,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { Packr, Unpackr } from "msgpackr";
-import { encodeReply, errorReply, okReply, type ReplyContext } from "../../src/protocol/client-reply.ts";
+import { compactedReply, encodeReply, errorReply, okReply, type ReplyContext } from "../../src/protocol/client-reply.ts";
 import { parseRequest, type ParseResult, type Request } from "../../src/protocol/client-request.ts";
 import { MsgpackReader } from "../../src/msgpack/msgpack-reader.ts";
 
@@ -99,7 +99,7 @@ describe("parseRequest: op", () => {
     refused(frame({ op: 1 }), /op must be a string, not an integer/);
   });
   it("refuses an unknown op, naming the ops", () => {
-    refused(frame({ op: "increment" }), /unknown op "increment"; the ops are "get", "put", "delete", "list", "cas", "status", "admin"/);
+    refused(frame({ op: "increment" }), /unknown op "increment"; the ops are "get", "put", "delete", "list", "cas", "status", "admin", "watch"/);
   });
   it("shortens a long unknown op in its message", () => {
     const result = refused(frame({ op: "x".repeat(10_000) }), /unknown op "x{40}"…/);
@@ -301,6 +301,44 @@ describe("parseRequest: admin", () => {
   });
 });
 
+describe("parseRequest: watch", () => {
+  it("accepts a bare watch: every key, from the next change, the default hold", () => {
+    assert.deepEqual(accepted(frame({ op: "watch" })), { op: "watch", waitMs: 10_000, rid: null });
+  });
+  it("accepts every field", () => {
+    assert.deepEqual(accepted(frame({ op: "watch", prefix: "town/", from: 42, limit: 5, waitMs: 0 })), {
+      op: "watch",
+      prefix: "town/",
+      from: 42,
+      limit: 5,
+      waitMs: 0,
+      rid: null,
+    });
+    const request = accepted(frame({ op: "watch", from: BigInt(Number.MAX_SAFE_INTEGER), limit: 2n ** 64n - 1n, waitMs: 60_000 }));
+    assert.ok(request.op === "watch");
+    assert.deepEqual([request.from, request.limit, request.waitMs], [Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER, 60_000]);
+  });
+  it("refuses a from that is not a positive integer of at most 2^53 - 1", () => {
+    refused(frame({ op: "watch", from: 0 }), /from must be a positive integer no larger than 2\^53 - 1, not 0/);
+    refused(frame({ op: "watch", from: -3 }), /from must be a positive integer.*not -3/);
+    refused(frame({ op: "watch", from: 2n ** 53n }), /from must be a positive integer no larger than 2\^53 - 1, not 9007199254740992/);
+    refused(frame({ op: "watch", from: 4.5 }), /from must be a positive integer, not a float/);
+    refused(frame({ op: "watch", from: "7" }), /from must be a positive integer, not a string/);
+  });
+  it("refuses a waitMs outside 0 to 60,000 or not an integer", () => {
+    refused(frame({ op: "watch", waitMs: 60_001 }), /waitMs must be an integer from 0 to 60000 \(milliseconds\), not 60001/);
+    refused(frame({ op: "watch", waitMs: -1 }), /waitMs must be an integer from 0 to 60000 \(milliseconds\), not -1/);
+    refused(frame({ op: "watch", waitMs: 2n ** 63n }), /waitMs must be an integer from 0 to 60000 \(milliseconds\), not 9223372036854775808/);
+    refused(frame({ op: "watch", waitMs: 1.5 }), /waitMs must be an integer from 0 to 60000 \(milliseconds\), not a float/);
+    refused(frame({ op: "watch", waitMs: null }), /waitMs must be an integer from 0 to 60000 \(milliseconds\), not nil/);
+  });
+  it("refuses a limit that is not a positive integer, and a prefix that is not a string of UTF-8", () => {
+    refused(frame({ op: "watch", limit: 0 }), /limit must be a positive integer, not 0/);
+    refused(frame({ op: "watch", prefix: ["a"] }), /prefix must be a string, not an array/);
+    refused(concat(bytes(0x82), frame("op"), frame("watch"), frame("prefix"), bytes(0xa1, 0x80)), /prefix is not valid UTF-8/);
+  });
+});
+
 describe("parseRequest: rid and unknown fields", () => {
   it("echoes rid, as its exact bytes, on success and on BAD_REQUEST", () => {
     const rid = { n: 1, tag: [true, null, "x"] };
@@ -397,6 +435,29 @@ describe("encodeReply", () => {
     const reply = encodeReply(okReply({ op: "list", entries: [["a", frame(1)], ["b", frame([true])]], more: true }, context));
     assert.deepEqual(decode(reply).entries, [["a", 1], ["b", [true]]]);
     assert.equal(decode(reply).more, true);
+  });
+
+  it("writes a watch's events as maps, a put's with its raw value, and next", () => {
+    const events = [
+      { index: 42, type: "put" as const, key: "town", value: frame({ name: "Porto" }) },
+      { index: 43, type: "delete" as const, key: "town" },
+    ];
+    assert.deepEqual(decode(encodeReply(okReply({ op: "watch", events, next: 44 }, context))), {
+      ok: true,
+      events: [
+        new Map<string, unknown>([["index", 42], ["type", "put"], ["key", "town"], ["value", new Map([["name", "Porto"]])]]),
+        new Map<string, unknown>([["index", 43], ["type", "delete"], ["key", "town"]]),
+      ],
+      next: 44,
+      term: 7,
+      leaderId: 2,
+    });
+  });
+
+  it("writes COMPACTED with the oldest index still served", () => {
+    assert.deepEqual(decode(encodeReply(compactedReply("the changes before index 9 are no longer kept", 9, context))), {
+      ok: false, error: "COMPACTED", message: "the changes before index 9 are no longer kept", oldest: 9, term: 7, leaderId: 2,
+    });
   });
 
   it("writes an error reply with leader when known, and rid verbatim", () => {

@@ -4,7 +4,7 @@
  */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { ZraftError, errorCodes, isErrorCode } from "../../src/protocol/errors.ts";
+import { CompactedError, ZraftError, errorCodes, isErrorCode } from "../../src/protocol/errors.ts";
 
 describe("ZraftError", () => {
   it("keeps its name, code, message and cause", () => {
@@ -17,8 +17,15 @@ describe("ZraftError", () => {
     assert.equal(error.cause, cause);
   });
 
+  it("COMPACTED carries the oldest index the server still serves a watch from", () => {
+    const error = new CompactedError("the changes before index 40 are no longer kept", 40);
+    assert.ok(error instanceof ZraftError);
+    assert.equal(error.code, "COMPACTED");
+    assert.equal(error.oldest, 40);
+  });
+
   it("recognizes exactly the protocol's error codes", () => {
-    assert.deepEqual([...errorCodes], ["NOT_LEADER", "NO_LEADER", "TIMEOUT", "BAD_REQUEST", "SHUTTING_DOWN", "SESSION_EXPIRED"]);
+    assert.deepEqual([...errorCodes], ["NOT_LEADER", "NO_LEADER", "TIMEOUT", "BAD_REQUEST", "SHUTTING_DOWN", "SESSION_EXPIRED", "COMPACTED"]);
     for (const code of errorCodes) assert.equal(isErrorCode(code), true);
     for (const value of ["not_leader", "", "OK", 3, null, undefined]) assert.equal(isErrorCode(value), false);
   });

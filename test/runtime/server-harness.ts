@@ -7,6 +7,7 @@ import { nullLogger } from "../../src/base/logger.ts";
 import assert from "node:assert/strict";
 import { Unpackr } from "msgpackr";
 import { defaultClusterConfig } from "../../src/config/cluster-config.ts";
+import type { ChangeJournalLimits } from "../../src/kv/change-journal.ts";
 import { KvStore } from "../../src/kv/kv-store.ts";
 import {
   RaftNode,
@@ -128,6 +129,8 @@ export interface AssemblyOptions {
   readonly violations: string[];
   /** Hold requests while the leadership is in doubt (absent: never). */
   readonly leaderWatch?: LeaderWatchTiming;
+  /** The store's change journal limits (absent: the defaults). */
+  readonly journal?: Partial<ChangeJournalLimits>;
 }
 
 /**
@@ -147,7 +150,7 @@ export function assembleServer(options: AssemblyOptions) {
     nowMs: nowMs(),
     random: new SeededRandom(options.seed),
   });
-  const kv = new KvStore();
+  const kv = new KvStore(options.journal === undefined ? {} : { journal: options.journal });
   const server = new RaftServer({
     node,
     storage,
@@ -178,7 +181,7 @@ export function assembleServer(options: AssemblyOptions) {
   return { storage, sent, node, kv, server, service };
 }
 
-export function harness(options: { readonly leaderWatch?: LeaderWatchTiming } = {}) {
+export function harness(options: { readonly leaderWatch?: LeaderWatchTiming; readonly journal?: Partial<ChangeJournalLimits> } = {}) {
   let now = 0;
   const replies: Record<string, unknown>[] = [];
   const violations: string[] = [];

@@ -5,8 +5,8 @@
  */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { listPageBytesMax, listPageEntriesMax } from "../../src/protocol/limits.ts";
-import { commandOf, queryOf, replyOfAnswer, replyOfResult } from "../../src/service/kv-mapping.ts";
+import { listPageBytesMax, listPageEntriesMax, watchPageBytesMax, watchPageEventsMax } from "../../src/protocol/limits.ts";
+import { commandOf, queryOf, replyOfAnswer, replyOfResult, watchQueryOf } from "../../src/service/kv-mapping.ts";
 
 const context = { term: 3, leaderId: 2, rid: null } as const;
 const raw = (...bytes: number[]): Uint8Array => Uint8Array.from(bytes);
@@ -37,6 +37,24 @@ describe("kv-mapping", () => {
       bytesMax: listPageBytesMax,
     });
     assert.equal((queryOf({ op: "list", limit: Number.MAX_SAFE_INTEGER, stale: false, rid: null }) as { limit: number }).limit, listPageEntriesMax);
+  });
+
+  it("turns a watch into one bounded page of its journal, and a journal page into its reply", () => {
+    assert.deepEqual(watchQueryOf({ op: "watch", waitMs: 0, rid: null }), { op: "watch", limit: watchPageEventsMax, bytesMax: watchPageBytesMax });
+    assert.deepEqual(watchQueryOf({ op: "watch", prefix: "p/", from: 9, limit: 3, waitMs: 10, rid: null }), {
+      op: "watch",
+      prefix: "p/",
+      from: 9,
+      limit: 3,
+      bytesMax: watchPageBytesMax,
+    });
+    assert.equal(watchQueryOf({ op: "watch", limit: Number.MAX_SAFE_INTEGER, waitMs: 0, rid: null }).limit, watchPageEventsMax);
+    const events = [{ index: 9, type: "delete", key: "p/a" }] as const;
+    assert.deepEqual(replyOfAnswer({ op: "watch", page: { kind: "events", events, next: 12 } }, context), { ...context, ok: true, op: "watch", events, next: 12 });
+    const compacted = replyOfAnswer({ op: "watch", page: { kind: "compacted", oldest: 40 } }, context);
+    assert.ok(!compacted.ok);
+    assert.deepEqual([compacted.error, compacted.oldest], ["COMPACTED", 40]);
+    assert.match(compacted.message, /changes before index 40 are no longer kept/);
   });
 
   it("turns answers and results into replies", () => {
