@@ -7,7 +7,9 @@
  *     the cluster's. Checked against the writer's acknowledged writes: each
  *     appears once, with its index, type, key and value; no index appears
  *     twice; nothing outside the prefix appears; anything else is a write
- *     whose outcome the writer was not told (TIMEOUT);
+ *     whose outcome the writer was not told (TIMEOUT). Servers snapshot and
+ *     compact their logs every 40 entries meanwhile: a watch is served from
+ *     the store's journal of applied changes, which compaction leaves alone;
  *   - `zraft watch PREFIX --from 1` prints each change as a line as it
  *     happens and exits 0 on SIGINT.
  */
@@ -22,8 +24,8 @@ import { TestCluster, waitFor } from "./harness.ts";
 /** A change the writer was told was committed: what the watcher must report at that index. */
 type Acknowledged = WatchEvent;
 
-test("a watcher sees every committed change once, in order, while the leader it watches is killed under a writer", async (t) => {
-  const cluster = await TestCluster.start(t);
+test("a watcher sees every committed change once, in order, while the leader it watches is killed under a writer and logs are compacted", async (t) => {
+  const cluster = await TestCluster.start(t, { extraConfig: { snapshot: { entries: 40, keepEntries: 5 } } });
   const leader = await cluster.findLeader();
   const writer = cluster.client();
   const watcher = cluster.client({ serverId: leader.id });
@@ -87,6 +89,8 @@ test("a watcher sees every committed change once, in order, while the leader it 
   await watching;
 
   assert.ok(failovers.length >= 1, "the watcher left the killed leader for another server");
+  const snapshots = [...(await cluster.statuses()).values()].map((status) => status.snapshotIndex);
+  assert.ok(snapshots.every((index) => index > 0), `every live server snapshotted and compacted during the watch: ${snapshots.join(", ")}`);
   for (const [at, event] of seen.entries()) {
     assert.ok(event.key.startsWith("w/"), `only keys under the prefix: ${JSON.stringify(event)}`);
     if (at > 0) assert.ok(event.index > (seen[at - 1] as WatchEvent).index, `in log order, none twice: ${seen[at - 1]?.index} then ${event.index}`);
