@@ -66,12 +66,19 @@ export function awaitCommitted(cluster: SimCluster, ids: readonly NodeId[], inde
   awaitThat(cluster, `nodes ${ids.join(",")} commit index ${index}`, () => ids.every((id) => (cluster.status(id)?.commitIndex ?? 0) >= index), withinMs);
 }
 
-/** Every running node of `ids` holds the same log. */
+/**
+ * Every running node of `ids` holds the same log: the same last index, and
+ * the same entries after the latest of their logs' starts (what lies before
+ * a log's start is compacted into its snapshot, dissertation ch. 5).
+ */
 export function expectSameLogs(cluster: SimCluster, ids: readonly NodeId[]): void {
-  const logs = ids.map((id) => cluster.node(id)?.logEntries() ?? failScenario(cluster, `node ${id} is down`));
-  const first = logs[0]!;
-  logs.forEach((log, n) => {
-    const same = log.length === first.length && log.every((entry, i) => sameEntry(entry, first[i]!));
+  const nodes = ids.map((id) => cluster.node(id) ?? failScenario(cluster, `node ${id} is down`));
+  const statuses = nodes.map((node) => node.status());
+  const from = Math.max(...statuses.map((status) => status.logStartIndex)) + 1;
+  const last = statuses[0]!.lastLogIndex;
+  nodes.forEach((node, n) => {
+    let same = statuses[n]!.lastLogIndex === last;
+    for (let index = from; same && index <= last; index++) same = sameEntry(node.logEntry(index)!, nodes[0]!.logEntry(index)!);
     expectThat(cluster, same, `nodes ${ids[0]} and ${ids[n]} hold different logs`);
   });
 }

@@ -449,15 +449,15 @@ export class SimCluster {
   // ---- snapshots ----------------------------------------------------------
 
   /**
-   * Server `id` (which must be up) snapshots its state machine now, in 1 to
-   * `chunksMax` chunks, and compacts its log through `marginEntries` below
-   * it (dissertation §5.1), as the snapshot policy does on its own. Returns
-   * the snapshot, or null when the server applied nothing past its last one
-   * or its last applied entry is not durable yet.
+   * Server `id` (which must be up) snapshots its state machine now, in
+   * `chunks` chunks, and compacts its log through `marginEntries` below it
+   * (dissertation §5.1), as the snapshot policy does on its own. Returns the
+   * snapshot, or null when the server applied nothing past its last one or
+   * its last applied entry is not durable yet.
    */
-  takeSnapshot(id: NodeId, marginEntries = 0, chunksMax = 4): SnapshotMeta | null {
+  takeSnapshot(id: NodeId, { marginEntries = 0, chunks = 1 }: { readonly marginEntries?: number; readonly chunks?: number } = {}): SnapshotMeta | null {
     const server = this.server(id);
-    return this.withNode(id, (node) => this.snapshotNow(server, node, marginEntries, chunksMax));
+    return this.withNode(id, (node) => this.snapshotNow(server, node, marginEntries, chunks));
   }
 
   // ---- the event loop -----------------------------------------------------
@@ -530,8 +530,20 @@ export class SimCluster {
     }
     this.check(server, node);
     const policy = this.snapshotPolicy;
-    if (policy === null || server.stateMachine.lastApplied - node.status().snapshotIndex < policy.everyEntries) return;
-    if (this.snapshotNow(server, node, policy.marginEntries, policy.chunksMax) !== null && server.node === node) this.check(server, node);
+    if (policy === null || server.stateMachine.lastApplied - node.status().snapshotIndex < policy.everyEntries || !this.maySnapshot(server, node)) return;
+    this.snapshotNow(server, node, policy.marginEntries, this.random.intBetween(1, policy.chunksMax));
+    if (server.node === node) this.check(server, node);
+  }
+
+  /**
+   * Whether the server has something new to snapshot that it may: only
+   * applied entries go into an image, and only durable ones may leave the
+   * log (storage must still hold what it has not compacted), so nothing is
+   * taken while the last applied entry is not stored yet.
+   */
+  private maySnapshot(server: SimServer, node: SimNode): boolean {
+    const index = server.stateMachine.lastApplied;
+    return index > node.status().snapshotIndex && index <= node.stableIndex();
   }
 
   private check(server: SimServer, node: SimNode): void {
@@ -545,21 +557,19 @@ export class SimCluster {
   /**
    * The runtime's side of log compaction (dissertation §5.1): a snapshot of
    * the state machine at what it applied, stored, then the log compacted
-   * through `marginEntries` below it, in the core and then in storage.
-   * Only entries that are applied go into an image, and only durable ones
-   * may leave the log (storage must still hold what it has not compacted),
-   * so nothing is taken while the last applied entry is not yet stored. A
+   * through `marginEntries` below it, in the core and then in storage. A
    * crash may come right after the snapshot is stored, before compaction.
-   * Returns the snapshot, or null when none was taken.
+   * Returns the snapshot, or null when none may be taken (maySnapshot).
    */
-  private snapshotNow(server: SimServer, node: SimNode, marginEntries: number, chunksMax: number): SnapshotMeta | null {
+  private snapshotNow(server: SimServer, node: SimNode, marginEntries: number, chunks: number): SnapshotMeta | null {
+    if (!this.maySnapshot(server, node)) return null;
     const machine = server.stateMachine;
     const index = machine.lastApplied;
     const status = node.status();
-    if (index <= status.snapshotIndex || index > node.stableIndex()) return null;
     const meta: SnapshotMeta = { index, term: node.logTerm(index)! };
-    server.storage.saveSnapshotSync(meta, machine.snapshot(this.random, chunksMax));
-    server.durable.snapshot = { meta, hash: machine.hash };
+    const image = machine.snapshot(this.random, chunks);
+    server.storage.saveSnapshotSync(meta, image);
+    server.durable.snapshot = { meta, hash: imageSummary(image).hash };
     this.snapshotStats.taken++;
     if (this.crashAt?.(server.id, "after-snapshot-save") === true) {
       this.crash(server.id);

@@ -1,5 +1,6 @@
 import { Packr, Unpackr } from "msgpackr";
 import type { Entry, LogIndex, Random } from "../../src/raft/index.ts";
+import { kvSnapshotProblem } from "../../src/kv/kv-snapshot.ts";
 import { KvStore } from "../../src/kv/kv-store.ts";
 
 const fnvOffset = 0x811c9dc5;
@@ -68,13 +69,13 @@ export class SimStateMachine {
   }
 
   /**
-   * The image of the state as of lastApplied, cut into 1 to `chunksMax`
-   * chunks at random points: chunks of odd sizes that split the KV store's
-   * own chunks exercise the transfer, not the format.
+   * The image of the state as of lastApplied, cut into `chunks` chunks (at
+   * most one per byte) at random points: chunks of odd sizes that split the
+   * KV store's own chunks exercise the transfer, not the format.
    */
-  snapshot(random: Random, chunksMax: number): Uint8Array[] {
+  snapshot(random: Random, chunks: number): Uint8Array[] {
     const image: Uint8Array = packr.pack([this.lastApplied, this.hash, [...this.kv.takeSnapshot().chunks()]]);
-    const count = Math.min(image.length, random.intBetween(1, chunksMax));
+    const count = Math.min(image.length, chunks);
     const cuts = new Set<number>();
     while (cuts.size < count - 1) cuts.add(random.intBetween(1, image.length - 1));
     const bounds = [0, ...[...cuts].sort((a, b) => a - b), image.length];
@@ -91,14 +92,21 @@ export class SimStateMachine {
   }
 }
 
-/** What makes `chunks` no image of a SimStateMachine (RaftNodeOptions.snapshotProblem), or null. */
-export function simSnapshotProblem(chunks: readonly Uint8Array[]): string | null {
+/**
+ * What makes `chunks` no image of a SimStateMachine as of entry
+ * `lastIncludedIndex`, or null (RaftNodeOptions.snapshotProblem): the
+ * simulator's own framing, then what the server checks of the KV store's
+ * image (kvSnapshotProblem).
+ */
+export function simSnapshotProblem(chunks: readonly Uint8Array[], lastIncludedIndex: LogIndex): string | null {
+  let image: Image;
   try {
-    new SimStateMachine().restore(chunks);
-    return null;
+    image = decodeImage(chunks);
   } catch (error) {
     return error instanceof Error ? error.message : String(error);
   }
+  if (image.lastApplied !== lastIncludedIndex) return `the image is of the state at ${image.lastApplied}, not at the snapshot's ${lastIncludedIndex}`;
+  return kvSnapshotProblem(image.kvChunks, lastIncludedIndex);
 }
 
 /** Where an image ends and the history hash it carries, without restoring it (what the checkers know of a stored snapshot). */

@@ -51,13 +51,16 @@ export class Trace {
     this.add({ kind: "note", atMs, text });
   }
 
+  /** The last `count` records (at most what the ring holds), oldest first. */
+  last(count: number = this.capacity): TraceRecord[] {
+    const kept = Math.min(count, this.capacity, this.total);
+    const records: TraceRecord[] = [];
+    for (let n = this.total - kept; n < this.total; n++) records.push(this.records[n % this.capacity]!);
+    return records;
+  }
+
   /** The last `count` records (at most what the ring holds), oldest first, one line each. */
   tail(count: number = this.capacity): string[] {
-    const kept = Math.min(count, this.capacity, this.total);
-    const lines: string[] = [];
-    for (let n = this.total - kept; n < this.total; n++) {
-      lines.push(describeTraceRecord(this.records[n % this.capacity]!));
-    }
-    return lines;
+    return this.last(count).map(describeTraceRecord);
   }
 }
