@@ -109,7 +109,7 @@ interface AppliedRecord {
 interface HistoryRecord {
   readonly hash: number;
   readonly node: NodeId;
-  /** How that node got there: "applied" or "restored a snapshot". */
+  /** How that node got there (it applied the entry, or restored a snapshot ending there), for reports. */
   readonly how: string;
 }
 

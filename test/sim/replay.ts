@@ -54,7 +54,8 @@ try {
   console.log(
     `PASS seed ${seed}: ${result.events} events, ${result.virtualMs} virtual ms in ${result.wallMs.toFixed(0)} wall ms ` +
       `(${Math.round((result.events / result.wallMs) * 1000)} events/s); ${result.leaderTerms} terms with a leader, ` +
-      `${result.committedIndex} entries committed, ${result.readsConfirmed} reads confirmed; after healing, a command committed ` +
+      `${result.committedIndex} entries committed, ${result.readsConfirmed} reads confirmed; ${result.snapshots.taken} snapshots taken, ` +
+      `${result.snapshots.installed} installed by followers, ${result.snapshots.restoredAtStart} restored at start-up; after healing, a command committed ` +
       `on a majority in ${result.liveness.committedAfterMs} ms and on every node in ${result.liveness.convergedAfterMs} ms`,
   );
 } catch (error) {
