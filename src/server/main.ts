@@ -252,9 +252,12 @@ async function main(argv: readonly string[]): Promise<void> {
     .catch(fatal);
 
   const status = node.status();
+  // What a restart found: the snapshot it restored from, and the log after it that it replayed.
+  const snapshot = status.snapshotIndex > 0 ? `snapshot up to ${status.snapshotIndex}, ` : "";
+  const log = status.lastLogIndex > status.logStartIndex ? `log ${status.logStartIndex + 1} to ${status.lastLogIndex}` : "no log after it";
   logger.info(
-    `serving clients on ${self.client}; data in ${dataDir}/server-${id}: term ${status.term}, ` +
-      `${status.lastLogIndex} log entries, ${status.commitIndex} committed, ${kv.lastApplied} applied in ${replayMs} ms`,
+    `serving clients on ${self.client}; data in ${dataDir}/server-${id}: term ${status.term}, ${snapshot}${status.snapshotIndex > 0 ? log : `${status.lastLogIndex} log entries`}, ` +
+      `${status.commitIndex} committed, ${kv.lastApplied} applied (${kv.lastApplied - status.snapshotIndex} replayed) in ${replayMs} ms`,
   );
 }
 

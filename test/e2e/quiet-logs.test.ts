@@ -58,7 +58,7 @@ test("an idle cluster logs nothing at info once it has a leader; a restarted fol
     what: `server ${follower} to say it has caught up`,
   });
   const restarted = outputSince(cluster, beforeRestart).get(`server-${follower}`) ?? "";
-  assert.match(restarted, /serving clients .*: term \d+, \d+ log entries, \d+ committed, \d+ applied in \d+ ms\n/, "it says what it replayed");
+  assert.match(restarted, /serving clients .*: term \d+, \d+ log entries, \d+ committed, \d+ applied \(\d+ replayed\) in \d+ ms\n/, "it says what it replayed");
   await waitFor(() => new RegExp(`info +server ${follower} is back \\(last heard \\d+\\.\\d s ago\\)`).test(outputSince(cluster, beforeRestart).get(`server-${leader.id}`) ?? ""), {
     timeoutMs: 10_000,
     what: `the leader to say server ${follower} is back`,

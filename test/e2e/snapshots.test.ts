@@ -72,6 +72,9 @@ test("a follower down while the others compact catches up by snapshot while writ
   for (const id of cluster.serverIds) cluster.startServer(id);
   await Promise.all(cluster.serverIds.map((id) => cluster.waitForServer(id, { timeoutMs: 30_000 })));
   await cluster.findLeader({ timeoutMs: 20_000 });
+  for (const id of cluster.serverIds) {
+    assert.match(serverLog(cluster, id), /serving clients .*: term \d+, snapshot up to \d+, (log \d+ to \d+|no log after it), \d+ committed, \d+ applied \(\d+ replayed\)/, `server ${id} restarted from its snapshot`);
+  }
   const reader = cluster.client();
   const listed = new Map((await reader.listAll("")).entries);
   assert.equal(listed.size, acked.size, "every acknowledged key after the restart");
