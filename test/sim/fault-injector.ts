@@ -14,7 +14,7 @@ const crashChance: Readonly<Record<CrashPoint, number>> = {
 };
 
 /** The chance that one InstallSnapshot chunk that is not the last crashes its receiver or its sender while it travels. */
-const crashMidTransferChance = 0.08;
+const crashMidTransferChance = 0.2;
 
 /**
  * Partitions, crashes and the controller's operations (forced campaigns,
