@@ -43,7 +43,7 @@ const fuzzed: readonly { core: BrokenCoreName; rule: string; seedsMax: number }[
   { core: "vote-without-log-check", rule: "grants votes without the log up-to-date check (§5.4.1)", seedsMax: 30 },
   { core: "count-refusals-as-votes", rule: "counts refused votes as granted (§5.2)", seedsMax: 30 },
   { core: "skip-consistency-check", rule: "accepts entries without the prevLogTerm check (§5.3)", seedsMax: 60 },
-  // About one seed in twelve catches it (42 of seeds 1..500).
+  // About one seed in twelve catches it (43 of seeds 1..500).
   { core: "commit-old-term-entries", rule: "commits an old-term entry by counting replicas (§5.4.2, Figure 8)", seedsMax: 30 },
   // About one seed in nine (57 of seeds 1..500): late duplicates of InstallSnapshot chunks, and resent ones.
   { core: "install-snapshot-below-commit", rule: "installs a snapshot at or below its commit index (§5.1)", seedsMax: 30 },
