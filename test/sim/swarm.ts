@@ -66,14 +66,14 @@ export function drawSwarmOptions(seed: number): SwarmOptions {
   // A stream of its own too. Snapshots every few entries, with a small margin, make compaction pass lagging and
   // restarted followers all the time, so that they catch up by InstallSnapshot (§5.1); some seeds keep whole logs.
   const snapshotDraws = new SeededRandom(seed ^ 0x0f0f0f0f);
-  // And one more: duplicates that arrive seconds late, as through a slow second forwarder, bring stale
-  // InstallSnapshot chunks to followers that have moved far past them, which must not go back for one (§5.1).
-  const lateCopies = new SeededRandom(seed ^ 0x2d2d2d2d);
-  const lateCopyMsMax = lateCopies.next() < 0.5 ? pick(lateCopies, [500, 3000]) : undefined;
   const snapshots =
     snapshotDraws.next() < 0.15
       ? null
       : { everyEntries: logUniform(snapshotDraws, 3, 40), marginEntries: snapshotDraws.intBetween(0, 10), chunksMax: pick(snapshotDraws, [1, 2, 4, 8]) };
+  // And one more: duplicates that arrive seconds late, as through a slow second forwarder, bring stale
+  // InstallSnapshot chunks to followers that have moved far past them, which must not go back for one (§5.1).
+  const lateCopies = new SeededRandom(seed ^ 0x2d2d2d2d);
+  const lateCopyMsMax = lateCopies.next() < 0.5 ? pick(lateCopies, [500, 3000]) : undefined;
   return {
     clusterSize: pick(random, [1, 2, 3, 3, 3, 4, 5, 5, 5, 5, 7]),
     raft: {
