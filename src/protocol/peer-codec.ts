@@ -188,7 +188,7 @@ const messageTypes: ReadonlySet<string> = new Set<MessageType>([
   "InstallSnapshot",
   "InstallSnapshotResponse",
 ]);
-const entryTypes: ReadonlySet<string> = new Set<EntryType>(["noop", "command"]);
+const entryTypes: ReadonlySet<string> = new Set<EntryType>(["noop", "command", "config"]);
 
 function decodeOrReject(frames: readonly Uint8Array[], selfId: NodeId, knownIds: ReadonlySet<NodeId>): Message {
   if (frames.length !== 2) reject(`expected 2 frames (topic, body), got ${frames.length}`);
@@ -343,7 +343,7 @@ function decodeEntries(value: unknown, prevLogIndex: LogIndex, prevLogTerm: Term
     if (term === 0) reject(`${what}.term is 0; entries are created in terms >= 1`);
     previousTerm = term;
     const type = item.type;
-    if (typeof type !== "string" || !entryTypes.has(type)) reject(`${what}.type ${preview(type)} is not "noop" or "command"`);
+    if (typeof type !== "string" || !entryTypes.has(type)) reject(`${what}.type ${preview(type)} is not "noop", "command" or "config"`);
     const data = new FieldReader(item, `${what}.data`, "data").binaryCopy();
     if (type === "noop" && data.length !== 0) reject(`${what} is a noop with ${data.length} bytes of data`);
     entries[i] = { index, term, type: type as EntryType, data };

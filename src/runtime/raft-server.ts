@@ -10,6 +10,8 @@ import {
   type RaftNode,
   type Ready,
   type SnapshotMeta,
+  snapshotImage,
+  stateChunksOf,
 } from "../raft/index.ts";
 import type { StateMachine } from "../state-machine/state-machine.ts";
 import type { RaftStorage, StoredSnapshot } from "../storage/storage.ts";
@@ -421,7 +423,8 @@ export class RaftServer<Query, Answer, Result> {
     const image = stateMachine.takeSnapshot();
     const meta: SnapshotMeta = { index: image.lastApplied, term: node.logTerm(image.lastApplied)! };
     this.appliedBytesSinceSnapshot = 0;
-    await storage.saveSnapshot(meta, image.chunks());
+    // The core's chunk comes first: the configuration at the snapshot's index (dissertation §5.1).
+    await storage.saveSnapshot(meta, snapshotImage(node.membershipAt(meta.index), image.chunks()));
     const before = node.status();
     if (before.snapshotIndex < meta.index) {
       node.compact(meta, Math.max(0, meta.index - this.snapshotPolicy.keepEntries));
@@ -485,7 +488,7 @@ export class RaftServer<Query, Answer, Result> {
   private applyAndServe(ready: Ready): void {
     if (ready.snapshot !== null) {
       // Dissertation §5.1: the leader's image replaces the state; the entries after it apply on top.
-      this.options.stateMachine.restore(ready.snapshot.meta.index, ready.snapshot.chunks);
+      this.options.stateMachine.restore(ready.snapshot.meta.index, stateChunksOf(ready.snapshot.chunks));
       this.appliedBytesSinceSnapshot = 0;
     }
     this.apply(ready.committedEntries);

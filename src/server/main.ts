@@ -15,7 +15,7 @@ import { parentPidVariable, watchParentProcess } from "../cli/parent-watchdog.ts
 import { clusterKeyPair, configNameOf, type ClusterConfig } from "../config/cluster-config.ts";
 import { KvStore } from "../kv/kv-store.ts";
 import { kvSnapshotProblem } from "../kv/kv-snapshot.ts";
-import { RaftNode, SeededRandom, raftConfigDefaults, type RaftConfig } from "../raft/index.ts";
+import { RaftNode, SeededRandom, raftConfigDefaults, snapshotMembership, stateChunksOf, type Membership, type RaftConfig } from "../raft/index.ts";
 import { LmdbStorage } from "../storage/lmdb-storage.ts";
 import { StorageError, StorageWriteError } from "../storage/storage-error.ts";
 import { ClientEndpoint, CurveUnavailableError, EndpointBindError } from "../transport/client-endpoint.ts";
@@ -76,13 +76,19 @@ function raftConfigFor(cluster: ClusterConfig, id: number): RaftConfig {
   };
 }
 
-/** Restores `kv` from the stored snapshot, if any; an image that does not decode is a StorageError, as any corrupt file. */
-function restoreStoredSnapshot(storage: LmdbStorage, kv: KvStore): void {
+/**
+ * Restores `kv` from the stored snapshot, if any, and returns the
+ * configuration the snapshot keeps (undefined without one: the seed's
+ * applies). An image that does not decode is a StorageError, as any corrupt file.
+ */
+function restoreStoredSnapshot(storage: LmdbStorage, kv: KvStore): Membership | undefined {
   const stored = storage.readSnapshot();
-  if (stored === null) return;
-  const problem = kvSnapshotProblem([...stored.chunks()]);
-  if (problem !== null) throw new StorageError(storage.path, `the stored snapshot up to entry ${stored.meta.index} is corrupt: ${problem}`);
-  kv.restore(stored.meta.index, stored.chunks());
+  if (stored === null) return undefined;
+  const membership = snapshotMembership(stored.chunks());
+  const problem = typeof membership === "string" ? membership : kvSnapshotProblem([...stateChunksOf(stored.chunks())]);
+  if (problem !== null || typeof membership === "string") throw new StorageError(storage.path, `the stored snapshot up to entry ${stored.meta.index} is corrupt: ${problem}`);
+  kv.restore(stored.meta.index, stateChunksOf(stored.chunks()));
+  return membership;
 }
 
 async function main(argv: readonly string[]): Promise<void> {
@@ -112,7 +118,7 @@ async function main(argv: readonly string[]): Promise<void> {
   const state = await storage.load(raftConfig.logTailBytesMax);
   const kv = new KvStore({ logger: baseLogger });
   // Dissertation §5.1: a restart is the stored snapshot plus the log after it.
-  restoreStoredSnapshot(storage, kv);
+  const membership = restoreStoredSnapshot(storage, kv);
   const node = new RaftNode({
     config: raftConfig,
     hardState: state.hardState,
@@ -121,6 +127,7 @@ async function main(argv: readonly string[]): Promise<void> {
     logStart: state.logStart,
     snapshot: state.snapshot,
     snapshotProblem: kvSnapshotProblem,
+    ...(membership === undefined ? {} : { membership }),
     nowMs: performance.now(),
     random: new SeededRandom(randomInt(2 ** 31)),
     logger: baseLogger,
