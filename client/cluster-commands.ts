@@ -8,6 +8,8 @@
  *   step-down N                     leader N becomes a follower (the seed's CONVERT_FOLLOWER)
  *   shutdown N                      server N answers what it has in flight and exits 0 (SHUTDOWN)
  *   transfer N                      the leader hands leadership to server N (dissertation §3.10)
+ *   snapshot N                      server N snapshots its store now (dissertation ch. 5)
+ *   backup FILE [--server N]        a consistent backup of the store (ctl-backup.ts)
  *   keygen [--config-out FILE]      CURVE keys (docs/protocol.md §10)
  *
  * Exit codes: 0 success; 1 when the cluster refused or a server did not
@@ -123,16 +125,19 @@ async function leader(args: ParsedArgs, config: ClusterConfig, curve: CurveClien
   return found === null ? 1 : 0;
 }
 
-const serverActions = ["timeout", "step-down", "shutdown", "transfer"] as const satisfies readonly ServerAction[];
+const serverActions = ["timeout", "step-down", "shutdown", "transfer", "snapshot"] as const satisfies readonly ServerAction[];
 const isServerAction = (name: string): name is ServerAction => (serverActions as readonly string[]).includes(name);
 
 /**
  * Runs a cluster command (keygen aside) and returns the exit code.
  * @throws UsageError for a server id not in the config, or options that do not go together
  */
-export async function runClusterCommand({ name, operands, args, config, curve, io }: Invocation): Promise<number> {
+export async function runClusterCommand(invocation: Invocation): Promise<number> {
+  const { name, operands, args, config, curve, io } = invocation;
   if (name === "status") return status(operands, args, config, curve, io);
   if (name === "leader") return leader(args, config, curve, io);
+  // Loaded only when it runs: it brings the store's snapshot decoder.
+  if (name === "backup") return (await import("./ctl-backup.ts")).runBackup(invocation);
   if (!isServerAction(name)) throw new UsageError(`unknown cluster command "${name}"`);
   const result = await runServerAction(name, configServer(operands[0] as string, config, name), config, curve);
   if (args.flags.has("json")) io.stdout.write(`${JSON.stringify(result.json)}\n`);

@@ -1,15 +1,16 @@
 /**
  * The controller's actions on one server (docs/protocol.md §4, `admin`):
- * `timeout N` (campaign now), `step-down N`, `shutdown N` and `transfer N`
- * (hand leadership to N). Each reports what happened in one line and exits
- * 0 on success, 1 when the cluster refused or a server did not answer.
+ * `timeout N` (campaign now), `step-down N`, `shutdown N`, `transfer N`
+ * (hand leadership to N) and `snapshot N`. Each reports what happened in
+ * one line and exits 0 on success, 1 when the cluster refused or a server
+ * did not answer.
  */
 import type { ClusterConfig, ServerConfig } from "../src/config/cluster-config.ts";
 import type { CurveClientKeys } from "../src/net/curve-security.ts";
 import { sendAdmin, type AdminOutcome } from "../src/client/admin-request.ts";
 import { leaderOf, surveyCluster } from "./ctl-status.ts";
 
-export type ServerAction = "timeout" | "step-down" | "shutdown" | "transfer";
+export type ServerAction = "timeout" | "step-down" | "shutdown" | "transfer" | "snapshot";
 
 export interface ActionResult {
   readonly ok: boolean;
@@ -20,13 +21,36 @@ export interface ActionResult {
 }
 
 /** How long a server gets to answer an action; a transfer is answered once it is done, within an election timeout or two. */
-const actionTimeoutMs = 5_000;
+export const actionTimeoutMs = 5_000;
+/** A snapshot is answered once the whole store is written and fsync'd. */
+const snapshotTimeoutMs = 60_000;
 
-const describeOutcome = (outcome: AdminOutcome): string =>
+/** What a server that did not do the action did instead, for a line. */
+export const describeOutcome = (outcome: AdminOutcome): string =>
   outcome.kind === "refused" ? `${outcome.code}: ${outcome.message}` : outcome.kind === "no-reply" ? outcome.message : "done";
+
+/** The admin action `snapshot` on `target`: it snapshots now and answers once the snapshot is stored. */
+export function takeSnapshot(target: ServerConfig, curve: CurveClientKeys | undefined): Promise<AdminOutcome<"snapshot">> {
+  return sendAdmin(target, { action: "snapshot" }, { timeoutMs: snapshotTimeoutMs, ...(curve === undefined ? {} : { curve }) });
+}
+
+/** The server the others agree leads, or a sentence saying there is none. */
+export async function leaderServer(config: ClusterConfig, curve: CurveClientKeys | undefined): Promise<{ readonly server: ServerConfig; readonly term: number } | string> {
+  const leader = leaderOf(await surveyCluster(config, curve));
+  if (leader === null) return "no leader is known";
+  return { server: config.servers.find((server) => server.id === leader.id) as ServerConfig, term: leader.term };
+}
 
 export async function runServerAction(action: ServerAction, target: ServerConfig, config: ClusterConfig, curve: CurveClientKeys | undefined): Promise<ActionResult> {
   const options = { timeoutMs: actionTimeoutMs, ...(curve === undefined ? {} : { curve }) };
+  if (action === "snapshot") {
+    const outcome = await takeSnapshot(target, curve);
+    const line =
+      outcome.kind === "done"
+        ? `server ${target.id} stored a snapshot up to entry ${outcome.reply.snapshotIndex} (term ${outcome.reply.snapshotTerm})`
+        : `server ${target.id}: ${describeOutcome(outcome)}`;
+    return { ok: outcome.kind === "done", line, json: outcome };
+  }
   if (action !== "transfer") {
     const outcome = await sendAdmin(target, { action }, options);
     const line =
@@ -40,13 +64,12 @@ export async function runServerAction(action: ServerAction, target: ServerConfig
     return { ok: outcome.kind === "done", line, json: outcome };
   }
   // A transfer is the leader's to make: ask the servers who leads, then ask the leader.
-  const views = await surveyCluster(config, curve);
-  const leader = leaderOf(views);
-  if (leader === null) return { ok: false, line: "no leader is known, so there is no leadership to transfer; retry shortly", json: { kind: "no-leader" } };
+  const found = await leaderServer(config, curve);
+  if (typeof found === "string") return { ok: false, line: `${found}, so there is no leadership to transfer; retry shortly`, json: { kind: "no-leader" } };
+  const leader = { id: found.server.id, term: found.term };
   if (leader.id === target.id) return { ok: false, line: `server ${target.id} is already the leader (term ${leader.term})`, json: { kind: "already-leader" } };
-  const leaderServer = config.servers.find((server) => server.id === leader.id) as ServerConfig;
   const started = performance.now();
-  const outcome = await sendAdmin(leaderServer, { action: "transfer", target: target.id }, options);
+  const outcome = await sendAdmin(found.server, { action: "transfer", target: target.id }, options);
   const elapsedMs = Math.round(performance.now() - started);
   const line =
     outcome.kind === "done"

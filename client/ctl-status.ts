@@ -52,7 +52,8 @@ export function statusLine(status: StatusReply): string {
   const leader = status.leaderId === null ? "unknown" : `server ${status.leaderId}`;
   return (
     `server ${status.id} (pid ${status.pid}): ${status.role}, term ${status.term}, leader ${leader}, ` +
-    `commit ${status.commitIndex}, applied ${status.lastApplied}, last log ${status.lastLogIndex}`
+    `commit ${status.commitIndex}, applied ${status.lastApplied}, last log ${status.lastLogIndex}, ` +
+    `snapshot ${status.snapshotIndex === 0 ? "none" : `up to ${status.snapshotIndex}`}`
   );
 }
 
@@ -63,14 +64,14 @@ const formatUptime = (ms: number): string => {
   return minutes < 120 ? `${minutes}m${seconds % 60}s` : `${Math.floor(minutes / 60)}h${minutes % 60}m`;
 };
 
-/** The table a person reads: one row per server, how far each follower's log is behind the leader's. */
+/** The table a person reads: one row per server, where its snapshot ends, how far each follower's log is behind the leader's. */
 export function statusTable(views: readonly ServerView[]): string {
   const leader = leaderOf(views);
   const leaderView = views.find((view) => "status" in view && view.status.id === leader?.id);
   const leaderLast = leaderView !== undefined && "status" in leaderView ? leaderView.status.lastLogIndex : null;
-  const header = ["SERVER", "STATE", "ROLE", "TERM", "LEADER", "COMMIT", "APPLIED", "LAST LOG", "BEHIND", "PID", "UPTIME"];
+  const header = ["SERVER", "STATE", "ROLE", "TERM", "LEADER", "COMMIT", "APPLIED", "LAST LOG", "SNAPSHOT", "BEHIND", "PID", "UPTIME"];
   const rows = views.map((view): string[] => {
-    if (!("status" in view)) return [String(view.server.id), "down", "-", "-", "-", "-", "-", "-", "-", "-", "-"];
+    if (!("status" in view)) return [String(view.server.id), "down", ...header.slice(2).map(() => "-")];
     const { status } = view;
     const behind = status.role === "leader" || leaderLast === null ? "-" : String(Math.max(0, leaderLast - status.lastLogIndex));
     return [
@@ -82,6 +83,7 @@ export function statusTable(views: readonly ServerView[]): string {
       String(status.commitIndex),
       String(status.lastApplied),
       String(status.lastLogIndex),
+      status.snapshotIndex === 0 ? "-" : String(status.snapshotIndex),
       behind,
       String(status.pid),
       formatUptime(status.uptimeMs),

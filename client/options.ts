@@ -31,8 +31,8 @@ const docs = {
   },
   server: {
     value: "N",
-    help: "the id of the server to try first",
-    fallback: "the config's first server",
+    help: "the id of the server to try first; for backup, the server to back up",
+    fallback: "the config's first server; for backup, the leader",
   },
   json: {
     help: 'print exactly one JSON object on stdout: the reply (integers beyond 2^53 as plain digits, binary as {"$binary": base64})',

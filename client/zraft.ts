@@ -2,7 +2,8 @@
  * The `zraft` command (docs/protocol.md §1): reads the command line, checks
  * it against the tables of commands.ts and options.ts, and runs a command
  * once (cli.ts for data, cluster-commands.ts for the cluster,
- * completion.ts), or the interactive client when no command is given.
+ * ctl-restore.ts, completion.ts), or the interactive client when no
+ * command is given.
  * `zraft ctl COMMAND` (what `npm run ctl --` runs) is `zraft COMMAND`
  * with messages that start "zraft ctl:", and no interactive client.
  *
@@ -45,6 +46,8 @@ async function runCommand(doc: CommandDoc, operands: readonly string[], args: Pa
   }
   if (doc.name === "keygen") return keygen(args, io);
   const config = configFromArgs(args);
+  // It talks to no server, so it needs no client key; loaded only when it runs, since it brings LMDB.
+  if (doc.name === "restore") return (await import("./ctl-restore.ts")).runRestore(operands[0] as string, config, args.values.get("config") ?? (process.env.ZRAFT_CONFIG || undefined), io);
   const curve = clientCurveKeys(args, config);
   const invocation = { name: doc.name, operands, args, config, curve, io };
   return doc.group === "data" ? runDataCommand(invocation) : runClusterCommand(invocation);

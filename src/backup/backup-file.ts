@@ -1,6 +1,6 @@
 /**
- * The backup file of `zraft backup` and `zraft restore` (docs/architecture.md,
- * "Backups"): a server's stored snapshot, a consistent image of the whole
+ * The backup file of `zraft backup` and `zraft restore` (docs/architecture.md
+ * §8): a server's stored snapshot, a consistent image of the whole
  * store at one log index, with what it is and a checksum. All integers are
  * big-endian:
  *

@@ -13,11 +13,12 @@ import { existsSync, mkdirSync, readdirSync, rmSync } from "node:fs";
 import { resolve } from "node:path";
 import type { NodeId } from "../raft/index.ts";
 import { LmdbStorage } from "../storage/lmdb-storage.ts";
+import { StorageError } from "../storage/storage-error.ts";
 import type { Backup } from "./backup-file.ts";
 
-/** A restore refused before anything was written: the message says why, for a person. */
-export class RestoreRefused extends Error {
-  override readonly name = "RestoreRefused";
+/** A restore that left nothing written: refused at once, or failed part way and undone. The message says why, for a person. */
+export class RestoreError extends Error {
+  override readonly name = "RestoreError";
 }
 
 /** Where server `id` keeps its storage (LmdbStorage.open's directory). */
@@ -28,34 +29,36 @@ export const serverDataDirectory = (dataDir: string, id: NodeId): string => reso
  * On a failure part way, removes what it wrote, so that a second attempt
  * finds the directories as the first did.
  * @returns the directories written, in the order of `serverIds`
- * @throws RestoreRefused when a server's directory already holds something
+ * @throws RestoreError when a server's directory already holds something, or a storage cannot be written
  */
 export async function restoreBackup(backup: Backup, dataDir: string, serverIds: readonly NodeId[]): Promise<readonly string[]> {
   const directories = serverIds.map((id) => serverDataDirectory(dataDir, id));
-  const taken = directories.filter((directory) => entriesOf(directory).length > 0);
+  const taken = serverIds.filter((_, i) => entriesOf(directories[i] as string).length > 0).map((id) => `server-${id}`);
   if (taken.length > 0) {
-    throw new RestoreRefused(
-      `${taken.join(", ")} already ${taken.length === 1 ? "holds" : "hold"} data; a restore seeds a new cluster and never overwrites one ` +
-        "(stop its servers and move their directories away, or give the config another dataDir)",
+    const names = taken.length === 1 ? taken[0] : `${taken.slice(0, -1).join(", ")} and ${taken.at(-1)}`;
+    throw new RestoreError(
+      `${names} in ${resolve(dataDir)} already ${taken.length === 1 ? "holds" : "hold"} data; a restore seeds a new cluster and never overwrites one ` +
+        "(stop its servers and move those directories away, or give the config another dataDir)",
     );
   }
   const made: string[] = [];
-  try {
-    for (const [i, id] of serverIds.entries()) {
-      const directory = directories[i] as string;
+  for (const [i, id] of serverIds.entries()) {
+    const directory = directories[i] as string;
+    try {
       // Made here, not by LMDB, so that a failure removes exactly the directories this restore made.
       if (!existsSync(directory)) {
         mkdirSync(directory, { recursive: true });
         made.push(directory);
       }
       await install(backup, dataDir, id);
+    } catch (error) {
+      for (const written of directories) {
+        if (made.includes(written)) rmSync(written, { recursive: true, force: true });
+        else for (const entry of entriesOf(written)) rmSync(resolve(written, entry), { recursive: true, force: true });
+      }
+      if (!(error instanceof StorageError) && typeof (error as NodeJS.ErrnoException).code !== "string") throw error;
+      throw new RestoreError(`cannot write ${directory}: ${(error as Error).message}`, { cause: error });
     }
-  } catch (error) {
-    for (const directory of directories) {
-      if (made.includes(directory)) rmSync(directory, { recursive: true, force: true });
-      else for (const entry of entriesOf(directory)) rmSync(resolve(directory, entry), { recursive: true, force: true });
-    }
-    throw error;
   }
   return directories;
 }

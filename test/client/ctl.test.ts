@@ -10,7 +10,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { curveKeyPair } from "zeromq";
@@ -72,11 +72,11 @@ test("--help lists every command; an unknown command or server id is a usage err
     ctl("transfer"),
   ]);
   assert.equal(help.code, 0);
-  for (const command of ["status [ID]", "leader", "timeout N", "step-down N", "shutdown N", "transfer N", "keygen", "--config-out FILE", "--watch"]) {
+  for (const command of ["status [ID]", "leader", "timeout N", "step-down N", "shutdown N", "transfer N", "snapshot N", "backup FILE", "restore FILE", "keygen", "--config-out FILE", "--watch"]) {
     assert.ok(help.stdout.includes(command), `--help lists ${command}`);
   }
   assert.equal(unknown.code, 2);
-  assert.match(unknown.stderr, /^zraft ctl: unknown command "frobnicate"; the commands are get, put, delete, list, cas, status, leader, timeout, step-down, shutdown, transfer, keygen, completion\n/);
+  assert.match(unknown.stderr, /^zraft ctl: unknown command "frobnicate"; the commands are get, put, delete, list, cas, status, leader, timeout, step-down, shutdown, transfer, snapshot, backup, restore, keygen, completion\n/);
   assert.equal(none.code, 2);
   assert.match(none.stderr, /^zraft ctl: no command given\nusage: zraft/);
   assert.equal(stray.code, 2);
@@ -85,4 +85,34 @@ test("--help lists every command; an unknown command or server id is a usage err
   assert.match(badId.stderr, /^zraft ctl: step-down 9: the config has no such server \(ids: 1, 2, 3, 4, 5\)\nusage: zraft step-down N/);
   assert.equal(missingId.code, 2);
   assert.match(missingId.stderr, /^zraft ctl: transfer takes 1 operand \(N\), got 0/);
+});
+
+test("backup and restore refuse bad usage (exit 2), an existing backup file and a damaged one (exit 1), before touching anything", async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "zraft-ctl-"));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const config = join(dir, "cluster.json");
+  writeFileSync(config, JSON.stringify({ dataDir: join(dir, "data") }));
+  const existing = join(dir, "existing.zbk");
+  writeFileSync(existing, "zraft-backup\0");
+  const [noFile, badServer, stray, missing, exists, damaged] = await Promise.all([
+    ctl("backup"),
+    ctl("backup", "x.zbk", "--server", "9"),
+    ctl("restore", "x.zbk", "--server", "1"),
+    ctl("restore", join(dir, "missing.zbk"), "--config", config),
+    ctl("backup", existing, "--config", config),
+    ctl("restore", existing, "--config", config),
+  ]);
+  assert.equal(noFile.code, 2);
+  assert.match(noFile.stderr, /^zraft ctl: backup takes 1 operand \(FILE\), got 0\nusage: zraft backup FILE/);
+  assert.equal(badServer.code, 2);
+  assert.match(badServer.stderr, /^zraft ctl: --server 9: the config has no such server/);
+  assert.equal(stray.code, 2);
+  assert.match(stray.stderr, /^zraft ctl: option --server does not go with restore\nusage: zraft restore FILE/);
+  assert.equal(missing.code, 2);
+  assert.match(missing.stderr, /missing\.zbk: cannot be read \(ENOENT\)/);
+  assert.equal(exists.code, 1);
+  assert.match(exists.stderr, /^zraft ctl: backup failed: cannot write .*existing\.zbk: it exists already, and is not overwritten/);
+  assert.equal(damaged.code, 1);
+  assert.equal(damaged.stderr, `zraft ctl: ${existing} cannot be restored: it is cut short: it ends within its format version\n`);
+  assert.deepEqual(readdirSync(dir).sort(), ["cluster.json", "existing.zbk"], "no data directory, no temporary file");
 });

@@ -69,7 +69,10 @@ test("completion bash completes commands, each command's options and files for f
   assert.match(script.stdout, /complete -o default -F _zraft zraft/);
   await run("bash", ["-n", "-c", script.stdout]);
   assert.deepEqual(await bashCompletes(script.stdout, "zraft ge"), ["get"]);
-  assert.deepEqual(await bashCompletes(script.stdout, "zraft s"), ["status", "step-down", "shutdown"]);
+  assert.deepEqual(await bashCompletes(script.stdout, "zraft s"), ["status", "step-down", "shutdown", "snapshot"]);
+  assert.deepEqual(await bashCompletes(script.stdout, "zraft re"), ["restore"]);
+  assert.deepEqual((await bashCompletes(script.stdout, "zraft backup f.zbk --")).sort(), ["--config", "--help", "--json", "--key", "--server"]);
+  assert.deepEqual((await bashCompletes(script.stdout, "zraft restore f.zbk --")).sort(), ["--config", "--help"]);
   assert.deepEqual(await bashCompletes(script.stdout, "zraft --config x.json get k --r"), ["--raw"]);
   assert.deepEqual((await bashCompletes(script.stdout, "zraft put k --")).sort(), ["--config", "--endpoints", "--file", "--help", "--json", "--json-value", "--key", "--server"]);
   assert.deepEqual(await bashCompletes(script.stdout, "zraft ctl step-down --j"), ["--json"]);

@@ -9,14 +9,9 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { decodeReply, encodeRequest, type ReplyFields } from "../../src/client/client-codec.ts";
-import { defaultClusterConfig } from "../../src/config/cluster-config.ts";
-import type { KvAnswer, KvQuery } from "../../src/kv/kv-query.ts";
-import type { KvResult } from "../../src/kv/kv-result.ts";
+import type { ReplyFields } from "../../src/client/client-codec.ts";
 import type { SnapshotMeta } from "../../src/raft/index.ts";
-import type { RaftServer } from "../../src/runtime/raft-server.ts";
-import { KvService } from "../../src/service/kv-service.ts";
-import { RecordingLogger } from "../logging/recording-logger.ts";
+import { serviceOver } from "./stand-in-service.ts";
 
 /** A stored snapshot of `count` chunks, each of one byte, its number; `reads` counts the chunks read from it. */
 function storedSnapshot(meta: SnapshotMeta, count: number) {
@@ -44,29 +39,11 @@ function standInServer() {
     snapshotNow: () => state.snapshotTaken,
     storedSnapshot: () => state.stored,
   };
-  const replies: ReplyFields[] = [];
-  const service = new KvService<number>({
-    id: 2,
-    pid: 4242,
-    uptimeMs: () => 0,
-    cluster: defaultClusterConfig(),
-    runtime: runtime as unknown as RaftServer<KvQuery, KvAnswer, KvResult>,
-    sessions: { cachedResult: () => null, size: 0 },
-    clients: {
-      reply: (_handle, bytes) => {
-        const reply = decodeReply([Buffer.from(bytes)]);
-        if (typeof reply === "string") assert.fail(reply);
-        replies.push(reply);
-      },
-    },
-    logger: new RecordingLogger(),
-    onShutdownRequested: () => undefined,
-    wallClockMs: () => 0,
-  });
+  const { replies, send } = serviceOver(runtime, 2);
   /** The reply to `request`, once every promise it waits for has settled. */
   const ask = async (request: Readonly<Record<string, unknown>>): Promise<ReplyFields> => {
     const before = replies.length;
-    service.receive(1, [encodeRequest(request)]);
+    send(1, request);
     await new Promise((resolve) => setImmediate(resolve));
     assert.equal(replies.length, before + 1, "one reply");
     return replies.at(-1)!;

@@ -7,14 +7,10 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { decodeReply, encodeRequest, type ReplyFields } from "../../src/client/client-codec.ts";
-import { defaultClusterConfig } from "../../src/config/cluster-config.ts";
-import type { KvAnswer, KvQuery } from "../../src/kv/kv-query.ts";
 import type { KvResult } from "../../src/kv/kv-result.ts";
-import type { ProposalOutcome, RaftServer } from "../../src/runtime/raft-server.ts";
+import type { ProposalOutcome } from "../../src/runtime/raft-server.ts";
 import { InFlightWrites } from "../../src/service/in-flight-writes.ts";
-import { KvService } from "../../src/service/kv-service.ts";
-import { RecordingLogger } from "../logging/recording-logger.ts";
+import { serviceOver } from "./stand-in-service.ts";
 
 /** A leader that takes every write on and settles it when the test says. */
 function standInLeader() {
@@ -27,26 +23,7 @@ function standInLeader() {
     leaderInDoubt: () => false,
     awaitLeader: () => false,
   };
-  const replies: ReplyFields[] = [];
-  const service = new KvService<number>({
-    id: 1,
-    pid: process.pid,
-    uptimeMs: () => 0,
-    cluster: defaultClusterConfig(),
-    runtime: runtime as unknown as RaftServer<KvQuery, KvAnswer, KvResult>,
-    sessions: { cachedResult: () => null, size: 0 },
-    clients: {
-      reply: (_handle, bytes) => {
-        const reply = decodeReply([Buffer.from(bytes)]);
-        if (typeof reply === "string") assert.fail(reply);
-        replies.push(reply);
-      },
-    },
-    logger: new RecordingLogger(),
-    onShutdownRequested: () => undefined,
-    wallClockMs: () => 0,
-  });
-  const send = (handle: number, request: Readonly<Record<string, unknown>>): void => service.receive(handle, [encodeRequest(request)]);
+  const { replies, send } = serviceOver(runtime);
   return { proposals, replies, send };
 }
 
