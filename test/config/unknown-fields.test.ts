@@ -55,7 +55,7 @@ test("an unknown top-level field is refused with the closest known one", () => {
   assert.equal(refusal({ data_dir: "./d" }), 'config cluster.json: unknown field "data_dir" (did you mean "dataDir"?)');
   assert.equal(
     refusal({ replicas: 5 }),
-    'config cluster.json: unknown field "replicas" (the fields here are forwarders, servers, electionTimeoutMs, heartbeatMs, dataDir, curve)',
+    'config cluster.json: unknown field "replicas" (the fields here are forwarders, servers, electionTimeoutMs, heartbeatMs, dataDir, curve, snapshot)',
   );
   // JSON.parse makes "__proto__" an own field: it is refused like any other, and pollutes nothing.
   assert.match(refusal(JSON.parse('{"__proto__": {"heartbeatMs": 1}}')), /unknown field "__proto__"/);
