@@ -40,6 +40,7 @@ function countingCluster(seed: number, entriesPerReadyMax = 4096) {
         count.entries++;
         return storage.entries(from, to, bytesMax);
       },
+      snapshotChunk: (snapshot, chunk) => storage.snapshotChunk(snapshot, chunk),
     };
   };
   const createNode = (options: RaftNodeOptions): RaftNode => {
