@@ -103,6 +103,11 @@ export class MembershipLog {
     return this.configs.at(-1)!.membership;
   }
 
+  /** The configuration the latest entry replaced (the base itself when the log holds no configuration entry). */
+  previous(): Membership {
+    return this.configs.at(-2)?.membership ?? this.configs[0]!.membership;
+  }
+
   /** The index of the latest configuration entry (the base's index when there is none). */
   currentIndex(): LogIndex {
     return this.configs.at(-1)!.index;

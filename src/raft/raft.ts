@@ -167,7 +167,8 @@ export class Raft {
   /**
    * The configuration in force changed: who votes, who gets messages. A
    * leader follows each change at once (§4.1), tracking a new member from
-   * the end of its log and forgetting a removed one.
+   * the end of its log, and forgetting a removed one once it holds the
+   * entry that removed it (see leavers).
    */
   private membershipChanged(): void {
     const { voters, learners } = this.memberships.current();
@@ -175,8 +176,28 @@ export class Raft {
     this.others = [...voters, ...learners].filter((id) => id !== this.id);
     if (this.state.role !== "leader") return;
     const { progress } = this.state;
-    for (const id of progress.keys()) if (!this.others.includes(id)) progress.delete(id);
+    const leavers = this.leavers();
+    for (const id of progress.keys()) if (!this.others.includes(id) && !leavers.includes(id)) progress.delete(id);
     for (const id of this.others) if (!progress.has(id)) progress.set(id, new Progress(this.log.lastIndex() + 1, this.config.inflightAppendsMax));
+  }
+
+  /**
+   * The servers the latest configuration entry removed. A leader goes on
+   * replicating to them until they hold that entry: a removed server that
+   * never learned of its removal would stand for elections of a
+   * configuration it is no longer in, its vote requests dropped by every
+   * voter (§4.2.3) but its status wrong. They count for nothing.
+   */
+  private leavers(): readonly NodeId[] {
+    const { voters, learners } = this.memberships.previous();
+    return [...voters, ...learners].filter((id) => id !== this.id && !this.others.includes(id));
+  }
+
+  /** A removed server holds the entry that removed it (leavers): it needs nothing more from this leader. */
+  private releaseLeaver(peer: NodeId, pr: Progress): void {
+    if (this.state.role !== "leader" || this.others.includes(peer) || pr.matchIndex < this.memberships.currentIndex()) return;
+    this.state.progress.delete(peer);
+    this.logger.info(`server ${peer} holds the configuration that removed it (entry ${this.memberships.currentIndex()}): no more entries go to it`);
   }
 
   /** The server this leader is handing leadership to, or null. */
@@ -191,7 +212,8 @@ export class Raft {
   /** A leader's view of each follower; empty when not leading. */
   followers(): FollowerProgress[] {
     if (this.state.role !== "leader") return [];
-    return [...this.state.progress].map(([id, pr]) => ({ id, matchIndex: pr.matchIndex, lastHeardMs: pr.lastHeardMs }));
+    const members = [...this.state.progress].filter(([id]) => this.others.includes(id));
+    return members.map(([id, pr]) => ({ id, matchIndex: pr.matchIndex, lastHeardMs: pr.lastHeardMs }));
   }
 
   /** The commit index of the leader of currentTerm as this server knows it: its own when leading, 0 when no leader is known. */
@@ -332,7 +354,7 @@ export class Raft {
     assert(this.votedFor === this.id, "a leader voted for itself in its term");
     const votes = this.state.votes.granted();
     const progress = new Map<NodeId, Progress>();
-    for (const peer of this.others) progress.set(peer, new Progress(this.log.lastIndex() + 1, this.config.inflightAppendsMax));
+    for (const peer of [...this.others, ...this.leavers()]) progress.set(peer, new Progress(this.log.lastIndex() + 1, this.config.inflightAppendsMax));
     const activity = new QuorumActivity(this.nowMs + this.config.electionTimeoutMsMax);
     this.state = { role: "leader", progress, reads: new ReadIndexQueue(), activity, transfer: null };
     this.leaderId = this.id;
@@ -718,7 +740,8 @@ export class Raft {
       this.logger.info(`server ${message.from} holds the snapshot up to entry ${sending.meta.index}: replicating the log after it`);
       pr.snapshotDone();
       this.maybeCommit();
-      this.sendAppend(message.from, pr, true);
+      // A leader whose removal this commit completed has stepped down (afterCommit).
+      if (this.state.role === "leader") this.sendAppend(message.from, pr, true);
       return;
     }
     sending.nextChunk = message.nextChunk;
@@ -755,6 +778,9 @@ export class Raft {
       if (pr.acknowledge(message.matchIndex)) {
         this.maybeCommit();
         if (!this.voters.includes(message.from)) this.maybePromote();
+        this.releaseLeaver(message.from, pr);
+        // A leader whose removal just committed has stepped down (afterCommit); a released leaver gets nothing more.
+        if (this.state.role !== "leader" || !this.state.progress.has(message.from)) return;
       }
       if (pr.canSend() && pr.nextIndex <= this.log.lastIndex()) this.sendAppend(message.from, pr, false);
       this.maybeSendTimeoutNow(message.from, pr);

@@ -124,8 +124,9 @@ test("a removed follower stops counting and cannot disrupt: its vote requests ar
   const survivors = [1, 2, 3].filter((id) => id !== removed);
   for (const id of survivors) assert.deepEqual(network.voters(id), survivors);
   const term = leader.status().term;
-  // The removed server, cut off from further entries, campaigns as the controller would make it.
-  network.nodes.get(removed)!.campaign();
+  // A removed server that missed its removal (down, or cut off) still takes itself for a voter and campaigns.
+  const stale = network.add(removed, [1, 2, 3]);
+  assert.ok(stale.campaign());
   network.run(1000);
   assert.equal(network.leader(), leaderId, "the leader leads on");
   assert.equal(leader.status().term, term, "in the same term");
@@ -136,6 +137,54 @@ test("a removed follower stops counting and cannot disrupt: its vote requests ar
   network.run(300);
   assert.ok(index.ok);
   assert.ok(leader.status().commitIndex < index.index, "one of two voters commits nothing");
+});
+
+test("a removed follower learns of its removal: the leader replicates to it until it holds the entry, then stops", () => {
+  const network = threeNodes();
+  const leaderId = network.leader()!;
+  const leader = network.nodes.get(leaderId)!;
+  const [removed, other] = [1, 2, 3].filter((id) => id !== leaderId) as [NodeId, NodeId];
+  // It is down when it is removed: the change commits with the two voters left, and reaches it once it is back.
+  network.down.add(removed);
+  const change = leader.proposeMembership({ kind: "remove", id: removed, context: "" });
+  assert.ok(change.ok);
+  network.run(300);
+  assert.ok(leader.status().commitIndex >= change.index, "committed by the voters left");
+  network.down.delete(removed);
+  network.run(300);
+  const node = network.nodes.get(removed)!;
+  assert.deepEqual(network.voters(removed), [leaderId, other].sort(), "it holds the configuration without itself");
+  assert.ok(network.loggers.get(leaderId)!.has("info", `server ${removed} holds the configuration that removed it`));
+  assert.equal(node.status().leaderId, leaderId);
+  assert.equal(node.campaign(), false, "it no longer stands");
+  const before = node.status().lastLogIndex;
+  assert.ok(leader.propose(new Uint8Array([1])).ok);
+  network.run(300);
+  assert.equal(node.status().lastLogIndex, before, "no entries go to it any more");
+  assert.deepEqual(leader.followers().map((follower) => follower.id), [other], "and it is no follower of the leader's");
+});
+
+test("a leader whose removal commits while an entry waits to be sent steps down without sending it", () => {
+  const network = threeNodes();
+  const leaderId = network.leader()!;
+  const leader = network.nodes.get(leaderId)!;
+  assert.ok(leader.proposeMembership({ kind: "remove", id: leaderId, context: "" }).ok);
+  const ready = leader.ready();
+  leader.advance(ready);
+  const acknowledgements: Message[] = [];
+  for (const message of ready.messages) {
+    const follower = network.nodes.get(message.to)!;
+    follower.step(message);
+    while (follower.hasReady()) {
+      const answer = follower.ready();
+      acknowledgements.push(...answer.messages);
+      follower.advance(answer);
+    }
+  }
+  // Proposed after the removal went out: it waits for the next Ready when the acknowledgements commit the removal.
+  assert.ok(leader.propose(new Uint8Array([1])).ok);
+  for (const message of acknowledgements) leader.step(message);
+  assert.equal(leader.status().role, "follower");
 });
 
 test("a leader that removes itself leads until the change commits, then steps down; the others elect a leader (§4.2.2)", () => {
