@@ -16,6 +16,7 @@ import {
   raftConfigDefaults,
   type Entry,
   type HardState,
+  type Membership,
   type Message,
   type ReceivedSnapshot,
 } from "../../src/raft/index.ts";
@@ -128,6 +129,7 @@ export interface AssemblyOptions {
   readonly violations: string[];
   /** Hold requests while the leadership is in doubt (absent: never). */
   readonly leaderWatch?: LeaderWatchTiming;
+  readonly onMembershipChange?: (membership: Membership) => void;
 }
 
 /**
@@ -162,6 +164,7 @@ export function assembleServer(options: AssemblyOptions) {
     nowMs,
     onFatal: options.onFatal,
     ...(options.leaderWatch === undefined ? {} : { leaderWatch: options.leaderWatch }),
+    ...(options.onMembershipChange === undefined ? {} : { onMembershipChange: options.onMembershipChange }),
   });
   const service = new KvService<number>({
     id: 1,
@@ -178,7 +181,7 @@ export function assembleServer(options: AssemblyOptions) {
   return { storage, sent, node, kv, server, service };
 }
 
-export function harness(options: { readonly leaderWatch?: LeaderWatchTiming } = {}) {
+export function harness(options: Pick<AssemblyOptions, "leaderWatch" | "onMembershipChange"> = {}) {
   let now = 0;
   const replies: Record<string, unknown>[] = [];
   const violations: string[] = [];
