@@ -5,7 +5,7 @@
  * writes FILE whole or not at all, never over an existing file. Exit code
  * 0 when FILE is written, 1 otherwise, with one line saying why.
  */
-import { BackupFormatError, encodeBackup, imageCounts } from "../src/backup/backup-file.ts";
+import { BackupFormatError, encodeBackup, imageCounts, storeChunksOf } from "../src/backup/backup-file.ts";
 import { NewFileError, checkNewFile, writeNewFile } from "../src/backup/new-file.ts";
 import { sendAdmin } from "../src/client/admin-request.ts";
 import type { ServerConfig } from "../src/config/cluster-config.ts";
@@ -37,7 +37,10 @@ export async function runBackup({ operands, args, config, curve, io }: Invocatio
     const server = named ?? (await leader(config, curve));
     const snapshot = await takeSnapshot(server, curve);
     if (snapshot.kind !== "done") throw new BackupFailed(`server ${server.id} took no snapshot: ${describeOutcome(snapshot)}`);
-    const { meta, chunks } = await fetchSnapshot(server, curve);
+    const fetched = await fetchSnapshot(server, curve);
+    const { meta } = fetched;
+    // The store's image only: the restored cluster runs the membership of its own config.
+    const chunks = storeChunksOf(fetched.chunks);
     const { keys } = imageCounts(chunks, meta.index);
     const createdAt = new Date().toISOString();
     writeNewFile(file, encodeBackup({ meta, createdAt, server: server.id }, chunks));

@@ -1,7 +1,8 @@
 /**
  * `zraft restore FILE [--config C]` (docs/architecture.md §8): checks a
  * backup whole, then seeds every server of the configuration with it, as
- * `etcdctl snapshot restore` does. It talks to no server: the cluster it
+ * `etcdctl snapshot restore` does; the servers of the configuration are the
+ * new cluster's first membership, whatever cluster the backup came from. It talks to no server: the cluster it
  * makes is started afterwards. Exit code 0 when every server's storage is
  * written; 1 when the file is damaged, a data directory holds anything or
  * a storage cannot be written (then nothing is left written); 2 when FILE
@@ -13,6 +14,7 @@ import { BackupFormatError, decodeBackup } from "../src/backup/backup-file.ts";
 import { RestoreError, restoreBackup } from "../src/backup/restore.ts";
 import type { ClusterConfig } from "../src/config/cluster-config.ts";
 import { backupContents } from "./backup-contents.ts";
+import { seedMembership } from "../src/config/member-endpoints.ts";
 import type { CommandIo } from "./command-io.ts";
 
 /**
@@ -28,14 +30,14 @@ export async function runRestore(file: string, config: ClusterConfig, configName
   }
   try {
     const backup = decodeBackup(bytes);
-    const ids = config.servers.map((server) => server.id);
-    const directories = await restoreBackup(backup, config.dataDir, ids);
+    const seed = seedMembership(config);
+    const directories = await restoreBackup(backup, config.dataDir, seed);
     const { header } = backup;
     io.stdout.write(
       [
         `${file}: backup of server ${header.server} up to entry ${header.meta.index} (term ${header.meta.term}), taken ${header.createdAt}: ` +
           `${backupContents(header.bytes, header.chunks, backup.keys)}; checksum and image verified`,
-        `restored it as the data of servers ${ids.join(", ")}:`,
+        `restored it as the data of servers ${seed.voters.join(", ")}:`,
         ...directories.map((directory) => `  ${directory}`),
         `start the cluster: npm start${configName === undefined ? "" : ` -- --config ${configName}`}`,
       ].join("\n") + "\n",

@@ -20,7 +20,7 @@
 import { createHash } from "node:crypto";
 import { Packr, Unpackr } from "msgpackr";
 import { decodeSnapshotChunks, kvSnapshotProblem, snapshotChunkBytes } from "../kv/kv-snapshot.ts";
-import { termMax, type LogIndex, type NodeId, type SnapshotMeta } from "../raft/index.ts";
+import { stateChunksOf, termMax, type LogIndex, type NodeId, type SnapshotMeta } from "../raft/index.ts";
 
 export const backupMagic = "zraft-backup";
 /** The layout above; a reader refuses any other. */
@@ -114,6 +114,15 @@ export function decodeBackup(file: Uint8Array): Backup {
   const bytes = chunks.reduce((total, chunk) => total + chunk.length, 0);
   if (bytes !== header.bytes) throw new BackupFormatError(`its header says ${header.bytes} bytes of chunks, but they hold ${bytes}`);
   return { header, chunks, ...imageCounts(chunks, header.meta.index) };
+}
+
+/**
+ * The store's chunks of a server's stored snapshot, which is what a backup
+ * holds: all but the first, the core's configuration at the snapshot
+ * (snapshotImage), since a backup seeds a cluster of its own membership.
+ */
+export function storeChunksOf(stored: readonly Uint8Array[]): Uint8Array[] {
+  return [...stateChunksOf(stored)];
 }
 
 /**

@@ -2,7 +2,9 @@
  * Seeds a new cluster from a backup, as `etcdctl snapshot restore` does:
  * each server's storage is created holding the backup's snapshot in place
  * of a log, with the snapshot's term as its current term and its index as
- * committed. Started, the servers restore their state machines from it and
+ * committed. The backup holds the store only; the snapshot stored takes the
+ * new cluster's own first configuration as its core chunk (snapshotImage),
+ * so that the restored cluster runs the membership of its config file. Started, the servers restore their state machines from it and
  * elect a leader in the next term; a follower that falls behind later gets
  * the same snapshot by InstallSnapshot.
  *
@@ -11,7 +13,7 @@
  */
 import { existsSync, mkdirSync, readdirSync, rmSync } from "node:fs";
 import { resolve } from "node:path";
-import type { NodeId } from "../raft/index.ts";
+import { snapshotImage, type Membership, type NodeId } from "../raft/index.ts";
 import { LmdbStorage } from "../storage/lmdb-storage.ts";
 import { StorageError } from "../storage/storage-error.ts";
 import type { Backup } from "./backup-file.ts";
@@ -25,13 +27,15 @@ export class RestoreError extends Error {
 export const serverDataDirectory = (dataDir: string, id: NodeId): string => resolve(dataDir, `server-${id}`);
 
 /**
- * Writes `backup` into a new storage for each of `serverIds` under `dataDir`.
- * On a failure part way, removes what it wrote, so that a second attempt
- * finds the directories as the first did.
- * @returns the directories written, in the order of `serverIds`
+ * Writes `backup` into a new storage for each voter of `membership` (the
+ * new cluster's seed, docs/protocol.md §2) under `dataDir`, the snapshot
+ * keeping that membership. On a failure part way, removes what it wrote, so
+ * that a second attempt finds the directories as the first did.
+ * @returns the directories written, in the order of the voters
  * @throws RestoreError when a server's directory already holds something, or a storage cannot be written
  */
-export async function restoreBackup(backup: Backup, dataDir: string, serverIds: readonly NodeId[]): Promise<readonly string[]> {
+export async function restoreBackup(backup: Backup, dataDir: string, membership: Membership): Promise<readonly string[]> {
+  const serverIds = membership.voters;
   const directories = serverIds.map((id) => serverDataDirectory(dataDir, id));
   const taken = serverIds.filter((_, i) => entriesOf(directories[i] as string).length > 0).map((id) => `server-${id}`);
   if (taken.length > 0) {
@@ -50,7 +54,7 @@ export async function restoreBackup(backup: Backup, dataDir: string, serverIds: 
         mkdirSync(directory, { recursive: true });
         made.push(directory);
       }
-      await install(backup, dataDir, id);
+      await install(backup, membership, dataDir, id);
     } catch (error) {
       for (const written of directories) {
         if (made.includes(written)) rmSync(written, { recursive: true, force: true });
@@ -63,10 +67,11 @@ export async function restoreBackup(backup: Backup, dataDir: string, serverIds: 
   return directories;
 }
 
-async function install({ header, chunks }: Backup, dataDir: string, id: NodeId): Promise<void> {
+async function install({ header, chunks }: Backup, membership: Membership, dataDir: string, id: NodeId): Promise<void> {
   const storage = await LmdbStorage.open(dataDir, id);
   try {
-    await storage.save({ currentTerm: header.meta.term, votedFor: null, commitIndex: header.meta.index }, [], { meta: header.meta, chunks });
+    const image = [...snapshotImage(membership, chunks)];
+    await storage.save({ currentTerm: header.meta.term, votedFor: null, commitIndex: header.meta.index }, [], { meta: header.meta, chunks: image });
   } finally {
     await storage.close();
   }

@@ -94,7 +94,15 @@ function fits(kind: ReplyFieldKind, value: unknown): boolean {
       return typeof value === "string";
     case "binary":
       return value instanceof Uint8Array;
+    case "members":
+      return Array.isArray(value) && value.every(isMemberInfo);
   }
+}
+
+function isMemberInfo(value: unknown): boolean {
+  if (typeof value !== "object" || value === null) return false;
+  const { id, client, voter } = value as Record<string, unknown>;
+  return isCount(id) && (client === null || typeof client === "string") && typeof voter === "boolean";
 }
 
 const commonFields: Readonly<Record<string, ReplyFieldKind>> = { term: "count", leaderId: "optional-id" };

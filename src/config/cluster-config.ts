@@ -1,5 +1,6 @@
 import { readJsonFile } from "./json-file.ts";
 import { closestName } from "./closest-name.ts";
+import { endpointRule, isEndpoint } from "./endpoint.ts";
 import { curvePublicKeyOf, decodeCurveKey, type CurveKeyPair } from "./curve-keys.ts";
 
 /**
@@ -129,8 +130,6 @@ function rejectUnknownFields(section: Readonly<Record<string, Json>>, known: rea
 const isRecord = (value: Json): value is Record<string, Json> =>
   typeof value === "object" && value !== null && !Array.isArray(value);
 
-const endpointPattern = /^(tcp:\/\/[^\s:]+:\d{1,5}|ipc:\/\/\S+|inproc:\/\/\S+)$/;
-
 /**
  * Checks a parsed JSON document and fills in defaults. Throws ConfigError on
  * the first field of the wrong type or range, UnknownFieldError on the first
@@ -145,9 +144,7 @@ export function validateClusterConfig(document: Json, file: string): ClusterConf
   rejectUnknownFields(doc, clusterFields, "", file);
   const defaults = defaultClusterConfig();
   const endpoint = (field: string, value: Json): string => {
-    if (typeof value !== "string" || !endpointPattern.test(value)) {
-      return fail(field, `must be a ZeroMQ endpoint such as "tcp://127.0.0.1:5000", got ${JSON.stringify(value)}`);
-    }
+    if (!isEndpoint(value)) return fail(field, `must be ${endpointRule}, got ${JSON.stringify(value)}`);
     return value;
   };
   const positiveInteger = (field: string, value: Json): number => {

@@ -82,6 +82,8 @@ export class KvStore implements StateMachine<KvQuery, KvAnswer, KvResult> {
     let result: KvResult | null;
     switch (entry.type) {
       case "noop":
+      case "config":
+        // The core's entries: a new leader's no-op and a configuration change (Raft dissertation ch. 4) change no key.
         result = null;
         break;
       case "command": {

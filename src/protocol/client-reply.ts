@@ -7,7 +7,7 @@ import { MsgpackWriter } from "../msgpack/msgpack-writer.ts";
 import type { NodeId, Term } from "../raft/index.ts";
 import type { Op } from "./client-request.ts";
 import type { ErrorCode } from "./errors.ts";
-import { okReplyShape, type OkFieldsOf, type ReplyFieldKind, type WatchEventOf } from "./reply-fields.ts";
+import { okReplyShape, type MemberInfo, type OkFieldsOf, type ReplyFieldKind, type WatchEventOf } from "./reply-fields.ts";
 
 /** What every reply carries besides its outcome. */
 export interface ReplyContext {
@@ -107,6 +107,17 @@ function writeField(writer: MsgpackWriter, kind: ReplyFieldKind, value: unknown)
     case "binary": {
       const bytes = value as Uint8Array;
       writer.binHeader(bytes.length).raw(bytes);
+      return;
+    }
+    case "members": {
+      const members = value as readonly MemberInfo[];
+      writer.arrayHeader(members.length);
+      for (const { id, client, voter } of members) {
+        writer.mapHeader(3).str("id").number(id).str("client");
+        if (client === null) writer.nil();
+        else writer.str(client);
+        writer.str("voter").bool(voter);
+      }
       return;
     }
     default:

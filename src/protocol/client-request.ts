@@ -20,6 +20,7 @@
  *   - arrays and maps may nest at most 100 deep inside a field's value.
  */
 import { assertNever } from "../base/assert.ts";
+import { endpointRule, isEndpoint } from "../config/endpoint.ts";
 import type { NodeId } from "../raft/index.ts";
 import { clientIdBytesMax, keyBytesMax, valueBytesMax, watchWaitMsDefault, watchWaitMsMax } from "./limits.ts";
 import {
@@ -35,15 +36,18 @@ import {
 export const ops = ["get", "put", "delete", "list", "cas", "status", "admin", "watch"] as const;
 export type Op = (typeof ops)[number];
 
-export const adminActions = ["timeout", "step-down", "shutdown", "transfer", "snapshot", "backup"] as const;
+export const adminActions = ["timeout", "step-down", "shutdown", "transfer", "snapshot", "backup", "add", "remove"] as const;
 export type AdminAction = (typeof adminActions)[number];
 
 /** An admin action with the fields it takes (docs/protocol.md §4). */
 export type AdminCommand =
-  | { readonly action: Exclude<AdminAction, "transfer" | "backup"> }
+  | { readonly action: Exclude<AdminAction, "transfer" | "backup" | "add" | "remove"> }
   | { readonly action: "transfer"; readonly target: NodeId }
   /** Chunk `chunk` (from 0) of the server's stored snapshot. */
-  | { readonly action: "backup"; readonly chunk: number };
+  | { readonly action: "backup"; readonly chunk: number }
+  /** Server `target`, which clients reach at `client`, joins as a learner (dissertation §4.2.1). */
+  | { readonly action: "add"; readonly target: NodeId; readonly client: string }
+  | { readonly action: "remove"; readonly target: NodeId };
 
 /**
  * A write's exactly-once session: `client` names the session and `seq`
@@ -329,13 +333,18 @@ class RequestFields {
     }
     switch (action) {
       case "transfer": {
-        const target = this.optionalInteger("target", 1);
-        if (target === undefined) throw new InvalidRequest("a transfer needs a target: the id of the server to hand leadership to");
+        const target = this.#target("a transfer needs a target: the id of the server to hand leadership to");
         if (serverIds !== undefined && !serverIds.has(target)) {
           throw new InvalidRequest(`target ${target} is not a server of this cluster (the servers are ${[...serverIds].join(", ")})`);
         }
         return { action, target };
       }
+      case "add": {
+        const target = this.#target("an add needs a target: the id of the server to add");
+        return { action, target, client: this.#endpoint("client", "an add needs client: the client endpoint of the server to add") };
+      }
+      case "remove":
+        return { action, target: this.#target("a remove needs a target: the id of the server to remove") };
       case "backup": {
         const chunk = this.optionalInteger("chunk", 0);
         if (chunk === undefined) throw new InvalidRequest("a backup needs a chunk: the number, from 0, of the stored snapshot's chunk to send");
@@ -370,6 +379,21 @@ class RequestFields {
       throw new InvalidRequest(`${name} must be ${kind}${options.largeAllowed === true ? "" : " no larger than 2^53 - 1"}, not ${head.value}`);
     }
     return head.value;
+  }
+
+  /** The `target` field: a server id. */
+  #target(missing: string): NodeId {
+    const target = this.optionalInteger("target", 1);
+    if (target === undefined) throw new InvalidRequest(missing);
+    return target;
+  }
+
+  /** A client endpoint, as the config file's are checked (docs/protocol.md §2): it reaches every server through the log. */
+  #endpoint(name: string, missing: string): string {
+    const field = this.#string(name);
+    if (field === undefined) throw new InvalidRequest(missing);
+    if (!isEndpoint(field.text)) throw new InvalidRequest(`${name} must be ${endpointRule}, not ${quoteField(field.text)}`);
+    return field.text;
   }
 
   #head(name: string): MsgpackHead | undefined {

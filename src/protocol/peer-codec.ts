@@ -151,14 +151,14 @@ const wirePosition = ({ index, term }: SnapshotMeta): SnapshotMeta => ({ index, 
 
 /**
  * Decodes and fully validates the frames of one peer message addressed to
- * `selfId`. Never throws: bad input of any kind gives `ok: false` and a
+ * `selfId` from one of `knownIds`. Never throws: bad input of any kind gives `ok: false` and a
  * reason naming the first problem found. The message returned is built from
  * the validated fields only.
  */
 export function decodePeerMessage(
   frames: readonly Uint8Array[],
   selfId: NodeId,
-  knownIds: ReadonlySet<NodeId>,
+  knownIds: Pick<ReadonlySet<NodeId>, "has">,
 ): PeerDecodeResult {
   try {
     return { ok: true, message: decodeOrReject(frames, selfId, knownIds) };
@@ -188,9 +188,9 @@ const messageTypes: ReadonlySet<string> = new Set<MessageType>([
   "InstallSnapshot",
   "InstallSnapshotResponse",
 ]);
-const entryTypes: ReadonlySet<string> = new Set<EntryType>(["noop", "command"]);
+const entryTypes: ReadonlySet<string> = new Set<EntryType>(["noop", "command", "config"]);
 
-function decodeOrReject(frames: readonly Uint8Array[], selfId: NodeId, knownIds: ReadonlySet<NodeId>): Message {
+function decodeOrReject(frames: readonly Uint8Array[], selfId: NodeId, knownIds: Pick<ReadonlySet<NodeId>, "has">): Message {
   if (frames.length !== 2) reject(`expected 2 frames (topic, body), got ${frames.length}`);
   const [topic, bodyBytes] = frames as readonly [Uint8Array, Uint8Array];
   if (!bytesEqual(topic, peerTopic(selfId))) reject(`topic ${describeTopic(topic)} is not ${peerTopicText(selfId)}`);
@@ -343,7 +343,7 @@ function decodeEntries(value: unknown, prevLogIndex: LogIndex, prevLogTerm: Term
     if (term === 0) reject(`${what}.term is 0; entries are created in terms >= 1`);
     previousTerm = term;
     const type = item.type;
-    if (typeof type !== "string" || !entryTypes.has(type)) reject(`${what}.type ${preview(type)} is not "noop" or "command"`);
+    if (typeof type !== "string" || !entryTypes.has(type)) reject(`${what}.type ${preview(type)} is not "noop", "command" or "config"`);
     const data = new FieldReader(item, `${what}.data`, "data").binaryCopy();
     if (type === "noop" && data.length !== 0) reject(`${what} is a noop with ${data.length} bytes of data`);
     entries[i] = { index, term, type: type as EntryType, data };

@@ -23,7 +23,16 @@ export type ReplyFieldKind =
   | "role"
   | "text"
   /** Bytes the server sends (MessagePack bin), not a stored value. */
-  | "binary";
+  | "binary"
+  /** The configuration in force: an array of `{id, client, voter}` maps (MemberInfo). */
+  | "members";
+
+/** One member of a configuration, in a reply: its id, its client endpoint (nil when unknown), and whether it votes. */
+export interface MemberInfo {
+  readonly id: number;
+  readonly client: string | null;
+  readonly voter: boolean;
+}
 
 export const replyFieldsByOp = {
   get: { value: "value", found: "boolean" },
@@ -42,6 +51,7 @@ export const replyFieldsByOp = {
     snapshotIndex: "count",
     votedFor: "optional-id",
     uptimeMs: "count",
+    members: "members",
   },
   admin: { action: "text" },
   watch: { events: "events", next: "count" },
@@ -59,6 +69,8 @@ export const adminReplyFieldsByAction = {
   transfer: {},
   snapshot: { snapshotIndex: "count", snapshotTerm: "count" },
   backup: { snapshotIndex: "count", snapshotTerm: "count", chunk: "count", last: "boolean", data: "binary" },
+  add: { index: "count", members: "members" },
+  remove: { index: "count", members: "members" },
 } as const satisfies { readonly [action in AdminAction]: Readonly<Record<string, ReplyFieldKind>> };
 
 /** Every field of a successful reply to `op` (an admin reply's by its `action`), in wire order. */
@@ -90,6 +102,8 @@ type FieldType<Kind, Value> = Kind extends "count"
               ? ServerRole
               : Kind extends "binary"
                 ? Uint8Array
+                : Kind extends "members"
+                  ? readonly MemberInfo[]
                 : string;
 
 type FieldsOf<Shape, Value> = { readonly [Field in keyof Shape]: FieldType<Shape[Field], Value> };

@@ -1,4 +1,5 @@
 import type { RaftLog } from "./log.ts";
+import { decodeMembership } from "./membership.ts";
 import type { AppendEntries, AppendEntriesResponse, LogIndex, NodeId, Term } from "./types.ts";
 
 /**
@@ -21,6 +22,11 @@ export function forgedAppendProblem(
   }
   if (message.entries.length > entriesPerAppendMax) {
     return `it carries ${message.entries.length} entries, more than the ${entriesPerAppendMax} a leader sends at once`;
+  }
+  for (const entry of message.entries) {
+    if (entry.type !== "config") continue;
+    const membership = decodeMembership(entry.data);
+    if (typeof membership === "string") return `entry ${entry.index} is ${membership}`;
   }
   if (!log.matchTerm(message.prevLogIndex, message.prevLogTerm)) {
     return message.prevLogIndex < log.commitIndex ? `its prevLogTerm conflicts with committed entry ${message.prevLogIndex}` : null;

@@ -20,9 +20,11 @@ export class QuorumActivity {
     return nowMs >= this.periodEndMs;
   }
 
-  /** Ends the period: whether a majority of `voters` was heard from; the next period ends `periodMs` from now. */
-  closePeriod(nowMs: number, periodMs: number, voters: number): boolean {
-    const active = this.heard.size + 1 >= majority(voters);
+  /** Ends the period: whether a majority of `voters` (`self` counted when one) was heard from; the next period ends `periodMs` from now. */
+  closePeriod(nowMs: number, periodMs: number, voters: readonly NodeId[], self: NodeId): boolean {
+    let heard = 0;
+    for (const voter of voters) if (voter === self || this.heard.has(voter)) heard++;
+    const active = heard >= majority(voters.length);
     this.heard.clear();
     this.periodEndMs = nowMs + periodMs;
     return active;

@@ -25,9 +25,11 @@ export class VoteTally {
     return granted;
   }
 
-  /** §5.2: the round is won once a majority of all `voters` granted. */
-  won(voters: number): boolean {
-    return this.granted() >= majority(voters);
+  /** §5.2: the round is won once a majority of `voters` granted; grants from anyone else do not count. */
+  won(voters: readonly NodeId[]): boolean {
+    let granted = 0;
+    for (const voter of voters) if (this.votes.get(voter) === true) granted++;
+    return granted >= majority(voters.length);
   }
 
   grantedBy(peer: NodeId): boolean {

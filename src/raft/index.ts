@@ -7,6 +7,8 @@ export { type RaftConfig, raftConfigDefaults, validateRaftConfig } from "./confi
 export { describeMessage } from "./describe.ts";
 export { type LogStorage, type SnapshotChunk, takeWithin } from "./log-storage.ts";
 export { RaftNode, type RaftNodeOptions } from "./node.ts";
+export { decodeMembership, encodeMembership, type Membership, type MembershipChange } from "./membership.ts";
+export { snapshotImage, snapshotMembership, stateChunksOf } from "./snapshot-image.ts";
 export { type Random, SeededRandom } from "./random.ts";
 export { appliesBeforeSave, keepsTermAndVote, splitAtSave, type Ready } from "./ready.ts";
 export * from "./types.ts";

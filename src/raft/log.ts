@@ -148,9 +148,10 @@ export class RaftLog {
    * (§5.3): skip entries already present, truncate at the first conflicting
    * one, append the rest. Entries that merely repeat what is here are never
    * truncated, so a delayed or duplicated message cannot undo newer appends.
-   * Returns the last index now known to match the leader.
+   * Returns the last index now known to match the leader, and the first
+   * index whose entry is new here (the log changed from it on).
    */
-  appendAfter(prevLogIndex: LogIndex, entries: readonly Entry[]): LogIndex {
+  appendAfter(prevLogIndex: LogIndex, entries: readonly Entry[]): { readonly matchIndex: LogIndex; readonly firstNew: LogIndex } {
     assert(prevLogIndex <= this.lastIndex(), `appendAfter ${prevLogIndex} beyond last ${this.lastIndex()}`);
     assert(prevLogIndex >= this.start.index, `appendAfter ${prevLogIndex} before the log's start ${this.start.index}`);
     entries.forEach((entry, i) => assert(entry.index === prevLogIndex + 1 + i, "entries of one AppendEntries must be contiguous"));
@@ -160,8 +161,9 @@ export class RaftLog {
       assert(conflict > this.commitIndex, `conflict at ${conflict} at or below commit ${this.commitIndex}`);
       this.truncateFrom(conflict);
     }
+    const firstNew = this.lastIndex() + 1;
     for (const entry of entries) if (entry.index > this.lastIndex()) this.append(entry);
-    return prevLogIndex + entries.length;
+    return { matchIndex: prevLogIndex + entries.length, firstNew };
   }
 
   private truncateFrom(index: LogIndex): void {

@@ -5,6 +5,7 @@ import type { Random } from "./random.ts";
 import { RaftLog } from "./log.ts";
 import type { LogStorage } from "./log-storage.ts";
 import type { SnapshotProblem } from "./snapshot-receiver.ts";
+import type { Membership, MembershipChange } from "./membership.ts";
 import { Raft } from "./raft.ts";
 import type { Ready } from "./ready.ts";
 import {
@@ -50,6 +51,14 @@ export interface RaftNodeOptions {
    * for it, since anything on the bus may be forged. Accepts any by default.
    */
   readonly snapshotProblem?: SnapshotProblem;
+  /**
+   * The configuration in force at the log's start (dissertation ch. 4): the
+   * stored snapshot's (snapshotMembership of its chunks), else the seed. By
+   * default the seed: config.peers, all voters. A server joining a running
+   * cluster starts with no voter at all and learns its configuration from
+   * the leader.
+   */
+  readonly membership?: Membership;
   readonly nowMs: number;
   readonly random: Random;
   readonly logger?: Logger;
@@ -80,7 +89,8 @@ export class RaftNode {
     const { config, hardState } = options;
     const log = new RaftLog(options.entries, hardState.commitIndex, options.storage ?? null, config.logTailBytesMax, options.logStart, options.snapshot);
     const snapshotProblem = options.snapshotProblem ?? ((): null => null);
-    this.raft = new Raft(config, hardState, log, options.nowMs, options.random, options.logger ?? nullLogger, snapshotProblem);
+    const membership = options.membership ?? { voters: config.peers, learners: [], context: "" };
+    this.raft = new Raft(config, hardState, log, options.nowMs, options.random, options.logger ?? nullLogger, snapshotProblem, membership);
     this.persistedHardState = this.raft.hardState();
     this.lastSoftState = this.softState();
   }
@@ -214,7 +224,28 @@ export class RaftNode {
    * follower that needs what is gone is sent the snapshot.
    */
   compact(snapshot: SnapshotMeta, through: LogIndex): void {
-    this.raft.log.compact(snapshot, through);
+    this.raft.compact(snapshot, through);
+  }
+
+  /** The configuration in force: the latest in the log, committed or not (dissertation §4.1). */
+  membership(): Membership {
+    return this.raft.membership();
+  }
+
+  /** The configuration in force at entry `index` (at or after the log's start): what a snapshot up to it keeps. */
+  membershipAt(index: LogIndex): Membership {
+    return this.raft.membershipAt(index);
+  }
+
+  /**
+   * A single-server configuration change (dissertation §4.1) as an entry of
+   * the leader's log. Refused with a reason while another change is not
+   * committed, before the leader committed an entry of its term, or when the
+   * change makes no sense (adding a member, removing a stranger or the last
+   * voter). A learner is promoted by the leader itself once caught up.
+   */
+  proposeMembership(change: MembershipChange): ReturnType<Raft["proposeMembership"]> {
+    return this.raft.proposeMembership(change);
   }
 
   /** The term of entry `index`, or undefined when the log does not hold it (compacted, or past its end). */

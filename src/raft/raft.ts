@@ -11,6 +11,7 @@ import { LeaderTransfer } from "./transfer.ts";
 import type { Random } from "./random.ts";
 import { ReadIndexQueue } from "./read-index.ts";
 import { SnapshotReceiver, type SnapshotProblem } from "./snapshot-receiver.ts";
+import { MembershipLog, applyMembershipChange, decodeMembership, encodeMembership, membershipChangeProblem, type Membership, type MembershipChange } from "./membership.ts";
 import type {
   AppendEntries,
   AppendEntriesResponse,
@@ -26,6 +27,7 @@ import type {
   InstallSnapshotResponse,
   ProposeResult,
   ReceivedSnapshot,
+  SnapshotMeta,
   ReadState,
   RequestVote,
   RequestVoteResponse,
@@ -65,7 +67,11 @@ export class Raft {
   private readonly config: RaftConfig;
   private readonly random: Random;
   private readonly logger: Logger;
-  private readonly others: readonly NodeId[];
+  /** The configurations in the log (dissertation ch. 4); the latest is in force, committed or not (§4.1). */
+  private readonly memberships: MembershipLog;
+  /** The current configuration's voters, and every member but this server: who gets the leader's messages. */
+  private voters: readonly NodeId[] = [];
+  private others: readonly NodeId[] = [];
 
   // Persistent state (Figure 2): durable before any message that depends on it leaves.
   currentTerm: Term;
@@ -98,12 +104,32 @@ export class Raft {
   installed: ReceivedSnapshot | null = null;
   private readonly snapshotReceiver: SnapshotReceiver;
 
-  constructor(config: RaftConfig, hardState: HardState, log: RaftLog, nowMs: number, random: Random, logger: Logger, snapshotProblem: SnapshotProblem) {
+  /**
+   * `membership` is the configuration in force at the log's start (the
+   * seed, or the stored snapshot's); configuration entries after it are read
+   * from the log.
+   */
+  constructor(
+    config: RaftConfig,
+    hardState: HardState,
+    log: RaftLog,
+    nowMs: number,
+    random: Random,
+    logger: Logger,
+    snapshotProblem: SnapshotProblem,
+    membership: Membership,
+  ) {
     this.id = config.id;
     this.config = config;
     this.random = random;
     this.logger = logger;
-    this.others = config.peers.filter((peer) => peer !== config.id);
+    this.memberships = new MembershipLog(membership, log.start.index);
+    for (let index = log.start.index + 1; index <= log.lastIndex(); ) {
+      const batch = log.slice(index, config.entriesPerReadyMax, config.logTailBytesMax);
+      for (const entry of batch) this.noteConfigEntry(entry);
+      index += batch.length;
+    }
+    this.membershipChanged();
     this.currentTerm = hardState.currentTerm;
     this.votedFor = hardState.votedFor;
     this.log = log;
@@ -114,6 +140,64 @@ export class Raft {
 
   role(): Role {
     return this.state.role === "pre-candidate" ? "follower" : this.state.role;
+  }
+
+  /** The configuration in force: the latest in the log (dissertation §4.1). */
+  membership(): Membership {
+    return this.memberships.current();
+  }
+
+  /** The configuration in force at `index`, for a snapshot up to it. */
+  membershipAt(index: LogIndex): Membership {
+    return this.memberships.at(index);
+  }
+
+  private isVoter(): boolean {
+    return this.voters.includes(this.id);
+  }
+
+  /** Records a configuration entry the log now holds (it was checked where it entered). */
+  private noteConfigEntry(entry: Entry): void {
+    if (entry.type !== "config") return;
+    const membership = decodeMembership(entry.data);
+    assert(typeof membership !== "string", `configuration entry ${entry.index}: ${String(membership)}`);
+    this.memberships.appended(entry.index, membership);
+  }
+
+  /**
+   * The configuration in force changed: who votes, who gets messages. A
+   * leader follows each change at once (§4.1), tracking a new member from
+   * the end of its log, and forgetting a removed one once it holds the
+   * entry that removed it (see leavers).
+   */
+  private membershipChanged(): void {
+    const { voters, learners } = this.memberships.current();
+    this.voters = voters;
+    this.others = [...voters, ...learners].filter((id) => id !== this.id);
+    if (this.state.role !== "leader") return;
+    const { progress } = this.state;
+    const leavers = this.leavers();
+    for (const id of progress.keys()) if (!this.others.includes(id) && !leavers.includes(id)) progress.delete(id);
+    for (const id of this.others) if (!progress.has(id)) progress.set(id, new Progress(this.log.lastIndex() + 1, this.config.inflightAppendsMax));
+  }
+
+  /**
+   * The servers the latest configuration entry removed. A leader goes on
+   * replicating to them until they hold that entry: a removed server that
+   * never learned of its removal would stand for elections of a
+   * configuration it is no longer in, its vote requests dropped by every
+   * voter (§4.2.3) but its status wrong. They count for nothing.
+   */
+  private leavers(): readonly NodeId[] {
+    const { voters, learners } = this.memberships.previous();
+    return [...voters, ...learners].filter((id) => id !== this.id && !this.others.includes(id));
+  }
+
+  /** A removed server holds the entry that removed it (leavers): it needs nothing more from this leader. */
+  private releaseLeaver(peer: NodeId, pr: Progress): void {
+    if (this.state.role !== "leader" || this.others.includes(peer) || pr.matchIndex < this.memberships.currentIndex()) return;
+    this.state.progress.delete(peer);
+    this.logger.info(`server ${peer} holds the configuration that removed it (entry ${this.memberships.currentIndex()}): no more entries go to it`);
   }
 
   /** The server this leader is handing leadership to, or null. */
@@ -128,7 +212,8 @@ export class Raft {
   /** A leader's view of each follower; empty when not leading. */
   followers(): FollowerProgress[] {
     if (this.state.role !== "leader") return [];
-    return [...this.state.progress].map(([id, pr]) => ({ id, matchIndex: pr.matchIndex, lastHeardMs: pr.lastHeardMs }));
+    const members = [...this.state.progress].filter(([id]) => this.others.includes(id));
+    return members.map(([id, pr]) => ({ id, matchIndex: pr.matchIndex, lastHeardMs: pr.lastHeardMs }));
   }
 
   /** The commit index of the leader of currentTerm as this server knows it: its own when leading, 0 when no leader is known. */
@@ -153,6 +238,11 @@ export class Raft {
         this.broadcastHeartbeat(this.state.progress, this.state.reads.currentRound(), true);
       }
     } else if (nowMs >= this.electionDeadlineMs) {
+      // Dissertation §4.2.1: a learner, or a server the configuration left out, never stands.
+      if (!this.isVoter()) {
+        this.resetElectionDeadline();
+        return;
+      }
       if (atTermBound(this.currentTerm)) {
         if (!this.termBoundReported) {
           this.logger.error(termBoundError(this.currentTerm));
@@ -185,7 +275,7 @@ export class Raft {
       this.logger.info(`abandoned the transfer of leadership to server ${transfer.target}: not done within an election timeout; taking proposals again`);
     }
     if (!this.config.checkQuorum || !leader.activity.isDue(this.nowMs)) return true;
-    if (leader.activity.closePeriod(this.nowMs, this.config.electionTimeoutMsMax, this.config.peers.length)) return true;
+    if (leader.activity.closePeriod(this.nowMs, this.config.electionTimeoutMsMax, this.voters, this.id)) return true;
     this.logger.info(`stepped down in term ${this.currentTerm}: no majority heard from within an election timeout (CheckQuorum)`);
     this.becomeFollower(this.currentTerm, null);
     return false;
@@ -223,11 +313,11 @@ export class Raft {
     const votes = new VoteTally(this.id);
     this.state = { role: "pre-candidate", votes };
     this.resetElectionDeadline();
-    if (votes.won(this.config.peers.length)) {
+    if (votes.won(this.voters)) {
       this.campaign(false);
       return;
     }
-    for (const peer of this.others) {
+    for (const peer of this.otherVoters()) {
       this.send<PreVote>({ type: "PreVote", to: peer, lastLogIndex: this.log.lastIndex(), lastLogTerm: this.log.lastTerm() }, this.currentTerm + 1);
     }
   }
@@ -244,11 +334,11 @@ export class Raft {
     this.announcedCommit = 0;
     this.state = { role: "candidate", votes: new VoteTally(this.id) };
     this.resetElectionDeadline();
-    if (this.state.votes.won(this.config.peers.length)) {
+    if (this.state.votes.won(this.voters)) {
       this.becomeLeader();
       return;
     }
-    for (const peer of this.others) {
+    for (const peer of this.otherVoters()) {
       this.send<RequestVote>({
         type: "RequestVote",
         to: peer,
@@ -264,11 +354,11 @@ export class Raft {
     assert(this.votedFor === this.id, "a leader voted for itself in its term");
     const votes = this.state.votes.granted();
     const progress = new Map<NodeId, Progress>();
-    for (const peer of this.others) progress.set(peer, new Progress(this.log.lastIndex() + 1, this.config.inflightAppendsMax));
+    for (const peer of [...this.others, ...this.leavers()]) progress.set(peer, new Progress(this.log.lastIndex() + 1, this.config.inflightAppendsMax));
     const activity = new QuorumActivity(this.nowMs + this.config.electionTimeoutMsMax);
     this.state = { role: "leader", progress, reads: new ReadIndexQueue(), activity, transfer: null };
     this.leaderId = this.id;
-    this.logger.info(`elected leader for term ${this.currentTerm} with ${votes} of ${this.config.peers.length} votes`);
+    this.logger.info(`elected leader for term ${this.currentTerm} with ${votes} of ${this.voters.length} votes`);
     // §5.4.2 and §8: a no-op of the new term lets the leader commit what earlier terms left uncommitted.
     this.appendOwn({ index: this.log.lastIndex() + 1, term: this.currentTerm, type: "noop", data: new Uint8Array(0) });
     this.heartbeatDeadlineMs = this.nowMs + this.config.heartbeatMs;
@@ -288,13 +378,17 @@ export class Raft {
   private appendOwn(entry: Entry): void {
     this.log.append(entry);
     this.appendWanted = true;
+    if (entry.type === "config") {
+      this.noteConfigEntry(entry);
+      this.membershipChanged();
+    }
   }
 
   /** Registers a linearizable read (§8); false when this server is not the leader. */
   readIndex(context: number): boolean {
     if (this.state.role !== "leader") return false;
     this.state.reads.add(context);
-    if (this.others.length === 0) this.releaseReads();
+    if (this.otherVoters().length === 0) this.releaseReads();
     return true;
   }
 
@@ -339,6 +433,10 @@ export class Raft {
    */
   campaignNow(): boolean {
     if (this.state.role === "leader") return false;
+    if (!this.isVoter()) {
+      this.logger.warn(`not campaigning, as the controller asked: this server is not a voter of the configuration in force`);
+      return false;
+    }
     if (atTermBound(this.currentTerm)) {
       this.logger.error(termBoundError(this.currentTerm));
       return false;
@@ -371,6 +469,7 @@ export class Raft {
     if (this.state.role !== "leader") return { ok: false, reason: `server ${this.id} is not the leader` };
     const refusal = LeaderTransfer.refusal(this.id, target, this.state.progress, this.state.transfer);
     if (refusal !== null) return { ok: false, reason: refusal };
+    if (!this.voters.includes(target)) return { ok: false, reason: `server ${target} is a learner, which cannot lead` };
     const pr = this.state.progress.get(target)!;
     this.state.transfer = new LeaderTransfer(target, this.nowMs + this.config.electionTimeoutMsMax);
     this.logger.info(`handing leadership of term ${this.currentTerm} to server ${target}`);
@@ -388,7 +487,11 @@ export class Raft {
   // ---- messages -----------------------------------------------------------
 
   step(message: Message): void {
-    if (message.to !== this.id || message.from === this.id || !this.others.includes(message.from)) {
+    // A leader may speak to a server that knows no configuration yet (one joining, dissertation §4.2.1), so
+    // leaders' messages are taken from anyone; their answers reach a leader's progress only from members.
+    // Votes are asked only by voters: a server the configuration removed cannot disrupt (§4.2.3).
+    const asksForVote = message.type === "RequestVote" || message.type === "PreVote";
+    if (message.to !== this.id || message.from === this.id || (asksForVote && !this.voters.includes(message.from))) {
       this.logger.warn(`dropped a ${message.type} from ${message.from} to ${message.to}: not a peer message for this server`);
       return;
     }
@@ -488,14 +591,14 @@ export class Raft {
     // Late: from an earlier round, or we have moved on.
     if (this.state.role !== "pre-candidate" || message.term !== this.currentTerm + 1) return;
     this.state.votes.record(message.from, true);
-    if (!this.state.votes.won(this.config.peers.length)) return;
+    if (!this.state.votes.won(this.voters)) return;
     this.logger.debug(`won a majority of pre-votes: campaigning for term ${this.currentTerm + 1}`);
     this.campaign(false);
   }
 
   /** Dissertation §3.10: the leader of our term hands over; anyone else is not believed. */
   private onTimeoutNow(message: TimeoutNow): void {
-    if (this.state.role === "leader" || this.leaderId !== message.from) {
+    if (this.state.role === "leader" || this.leaderId !== message.from || !this.isVoter()) {
       this.logger.warn(`dropped TimeoutNow from server ${message.from}: it is not the leader of term ${this.currentTerm} (leader: ${this.leaderId ?? "unknown"})`);
       return;
     }
@@ -510,7 +613,7 @@ export class Raft {
   private onRequestVoteResponse(message: RequestVoteResponse): void {
     if (this.state.role !== "candidate") return;
     this.state.votes.record(message.from, message.voteGranted);
-    if (this.state.votes.won(this.config.peers.length)) this.becomeLeader();
+    if (this.state.votes.won(this.voters)) this.becomeLeader();
   }
 
   /** §5.3: the consistency check on (prevLogIndex, prevLogTerm), then append and advance commit. */
@@ -531,13 +634,22 @@ export class Raft {
       this.send<AppendEntriesResponse>({ ...reply, success: false, matchIndex: 0, rejectedIndex: message.prevLogIndex, ...hint });
       return;
     }
-    const matchIndex = this.log.appendAfter(message.prevLogIndex, message.entries);
+    const { matchIndex, firstNew } = this.log.appendAfter(message.prevLogIndex, message.entries);
+    this.followLogChange(firstNew, message.entries);
     // Figure 2: commitIndex = min(leaderCommit, index of last new entry); only what is known to match.
     this.log.commitTo(Math.min(message.leaderCommit, matchIndex));
     // What the message covered matches, the part below the log's start too: that is committed here.
     const covered = received.prevLogIndex + received.entries.length;
     assert(covered === matchIndex || covered < this.log.start.index, `matched ${matchIndex} of a message covering ${covered}`);
     this.send<AppendEntriesResponse>({ ...reply, success: true, matchIndex: covered, rejectedIndex: 0, conflictTerm: 0, conflictIndex: 0 });
+  }
+
+  /** The log changed from `firstNew` on: its configuration entries went with it, and `entries`' came (§4.1). */
+  private followLogChange(firstNew: LogIndex, entries: readonly Entry[]): void {
+    const before = this.memberships.current();
+    this.memberships.truncateFrom(firstNew);
+    for (const entry of entries) if (entry.index >= firstNew) this.noteConfigEntry(entry);
+    if (this.memberships.current() !== before) this.membershipChanged();
   }
 
   /**
@@ -607,6 +719,8 @@ export class Raft {
       case "complete":
         this.logger.info(`installed the snapshot of server ${message.from} up to entry ${index} (term ${term}) in place of the log up to ${this.log.lastIndex()}`);
         this.log.restore(outcome.snapshot.meta);
+        this.memberships.reset(outcome.membership, index);
+        this.membershipChanged();
         this.installed = outcome.snapshot;
         return this.send<InstallSnapshotResponse>({ ...reply, nextChunk: 0, done: true });
       default:
@@ -616,8 +730,8 @@ export class Raft {
 
   /** The leader's side: send the chunk the follower asked for, or move on once it holds the snapshot. */
   private onInstallSnapshotResponse(message: InstallSnapshotResponse): void {
-    if (this.state.role !== "leader") return;
-    const pr = this.state.progress.get(message.from)!;
+    const pr = this.memberProgress(message);
+    if (pr === undefined) return;
     const sending = pr.snapshot;
     // Late: for a transfer that ended or was replaced by a newer snapshot.
     if (sending === null || !sameMeta(sending.meta, message.snapshot)) return;
@@ -626,7 +740,8 @@ export class Raft {
       this.logger.info(`server ${message.from} holds the snapshot up to entry ${sending.meta.index}: replicating the log after it`);
       pr.snapshotDone();
       this.maybeCommit();
-      this.sendAppend(message.from, pr, true);
+      // A leader whose removal this commit completed has stepped down (afterCommit).
+      if (this.state.role === "leader") this.sendAppend(message.from, pr, true);
       return;
     }
     sending.nextChunk = message.nextChunk;
@@ -634,9 +749,8 @@ export class Raft {
   }
 
   private onAppendEntriesResponse(message: AppendEntriesResponse): void {
-    if (this.state.role !== "leader") return;
-    const pr = this.state.progress.get(message.from);
-    assert(pr !== undefined, `no progress for peer ${message.from}`);
+    const pr = this.memberProgress(message);
+    if (pr === undefined) return;
     // Any answer in our term shows the follower still accepts us as leader.
     if (message.readRound > pr.ackedReadRound) {
       pr.ackedReadRound = message.readRound;
@@ -661,7 +775,13 @@ export class Raft {
         );
         return;
       }
-      if (pr.acknowledge(message.matchIndex)) this.maybeCommit();
+      if (pr.acknowledge(message.matchIndex)) {
+        this.maybeCommit();
+        if (!this.voters.includes(message.from)) this.maybePromote();
+        this.releaseLeaver(message.from, pr);
+        // A leader whose removal just committed has stepped down (afterCommit); a released leaver gets nothing more.
+        if (this.state.role !== "leader" || !this.state.progress.has(message.from)) return;
+      }
       if (pr.canSend() && pr.nextIndex <= this.log.lastIndex()) this.sendAppend(message.from, pr, false);
       this.maybeSendTimeoutNow(message.from, pr);
       return;
@@ -766,13 +886,61 @@ export class Raft {
   /** §5.3 and §5.4.2 (Figure 8): commit by counting replicas only for an entry of the current term. */
   private maybeCommit(): void {
     assert(this.state.role === "leader", "only a leader counts replicas");
-    const matches = [this.log.stableIndex];
-    for (const pr of this.state.progress.values()) matches.push(pr.matchIndex);
+    const { progress } = this.state;
+    // Dissertation §4.1: the current configuration's voters count, this server only when it is one of them.
+    const matches = this.voters.map((voter) => (voter === this.id ? this.log.stableIndex : (progress.get(voter)?.matchIndex ?? 0)));
     const candidate = quorumMatchIndex(matches);
     if (candidate > this.log.commitIndex && this.log.term(candidate) === this.currentTerm) {
       this.log.commitTo(candidate);
       this.releaseReads();
+      this.afterCommit();
     }
+  }
+
+  /**
+   * Dissertation §4.2.2: a leader the configuration removed manages the
+   * cluster until that configuration commits, then steps down; §4.2.1: a
+   * learner that has caught up is promoted, one change at a time.
+   */
+  private afterCommit(): void {
+    if (this.state.role !== "leader") return;
+    if (!this.isVoter() && this.log.commitIndex >= this.memberships.currentIndex()) {
+      this.logger.info(`stepped down in term ${this.currentTerm}: the configuration that removed this server is committed`);
+      this.becomeFollower(this.currentTerm, null);
+      return;
+    }
+    this.maybePromote();
+  }
+
+  /** Dissertation §4.2.1: a learner that holds everything committed becomes a voter, one at a time. */
+  private maybePromote(): void {
+    if (this.state.role !== "leader") return;
+    for (const learner of this.memberships.current().learners) {
+      const pr = this.state.progress.get(learner);
+      if (pr !== undefined && pr.matchIndex >= this.log.commitIndex && this.proposeMembership({ kind: "promote", id: learner }).ok) {
+        this.logger.info(`server ${learner} caught up (entry ${pr.matchIndex}): promoting it from learner to voter`);
+        return;
+      }
+    }
+  }
+
+  /**
+   * Appends a single-server configuration change (dissertation §4.1): only
+   * a leader, one change at a time (the previous one committed), and only
+   * once an entry of its own term committed, so that a configuration of an
+   * earlier leader cannot still be in flight (the §4.1 correction).
+   */
+  proposeMembership(change: MembershipChange): ProposeResult | { readonly ok: false; readonly reason: "refused"; readonly problem: string } {
+    if (this.state.role !== "leader") return { ok: false, reason: "not-leader", leaderId: this.leaderId };
+    if (this.state.transfer !== null) return { ok: false, reason: "transferring", leaderId: this.state.transfer.target };
+    const pending = this.memberships.currentIndex();
+    if (pending > this.log.commitIndex) return { ok: false, reason: "refused", problem: `the configuration change at entry ${pending} is not committed yet` };
+    if (this.log.term(this.log.commitIndex) !== this.currentTerm) return { ok: false, reason: "refused", problem: "this leader has not committed an entry of its term yet" };
+    const problem = membershipChangeProblem(this.memberships.current(), change);
+    if (problem !== null) return { ok: false, reason: "refused", problem };
+    const entry: Entry = { index: this.log.lastIndex() + 1, term: this.currentTerm, type: "config", data: encodeMembership(applyMembershipChange(this.memberships.current(), change)) };
+    this.appendOwn(entry);
+    return { ok: true, index: entry.index, term: entry.term };
   }
 
   private releaseReads(): void {
@@ -785,10 +953,30 @@ export class Raft {
   /** Whether a majority, the leader counted, has echoed heartbeat round `round` or a later one. Only for a leader. */
   private readonly readRoundAcknowledged = (round: number): boolean => {
     if (this.state.role !== "leader") return false;
-    let count = 1;
-    for (const pr of this.state.progress.values()) if (pr.ackedReadRound >= round) count++;
-    return count >= majority(this.config.peers.length);
+    const { progress } = this.state;
+    let count = 0;
+    for (const voter of this.voters) if (voter === this.id || (progress.get(voter)?.ackedReadRound ?? 0) >= round) count++;
+    return count >= majority(this.voters.length);
   };
+
+  /** A leader's progress of the member that answered; undefined when not leading, or the sender is no member (removed, or forged). */
+  private memberProgress(message: AppendEntriesResponse | InstallSnapshotResponse): Progress | undefined {
+    if (this.state.role !== "leader") return undefined;
+    const pr = this.state.progress.get(message.from);
+    if (pr === undefined) this.logger.debug(`ignored ${message.type} from server ${message.from}: not a member of the configuration in force`);
+    return pr;
+  }
+
+  /** Dissertation §5.1 and §4.1: the log is compacted through `through`; the configuration there becomes the base. */
+  compact(snapshot: SnapshotMeta, through: LogIndex): void {
+    this.log.compact(snapshot, through);
+    this.memberships.compactTo(this.log.start.index);
+  }
+
+  /** The voters but this server: whom a (pre-)candidate asks. */
+  private otherVoters(): readonly NodeId[] {
+    return this.voters.filter((id) => id !== this.id);
+  }
 
   /** Queues `message` from this server, in our term unless it is a pre-vote's (dissertation §9.6). */
   private send<M extends Message>(message: Omit<M, "term" | "from">, term: Term = this.currentTerm): void {

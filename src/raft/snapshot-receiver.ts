@@ -1,11 +1,13 @@
+import type { Membership } from "./membership.ts";
+import { snapshotMembership, stateChunksOf } from "./snapshot-image.ts";
 import { sameMeta, type InstallSnapshot, type LogIndex, type NodeId, type ReceivedSnapshot, type SnapshotMeta } from "./types.ts";
 
 /** What a follower makes of one InstallSnapshot chunk. */
 export type ChunkOutcome =
   /** Kept, or not the chunk expected: ask for `nextChunk` of the message's snapshot. */
   | { readonly kind: "next"; readonly nextChunk: number }
-  /** The last chunk arrived and the image is one the state machine accepts. */
-  | { readonly kind: "complete"; readonly snapshot: ReceivedSnapshot }
+  /** The last chunk arrived and the image is one the core and the state machine accept. */
+  | { readonly kind: "complete"; readonly snapshot: ReceivedSnapshot; readonly membership: Membership }
   /** Not from an honest leader: the transfer is dropped, unanswered. */
   | { readonly kind: "refused"; readonly reason: string };
 
@@ -47,9 +49,10 @@ export class SnapshotReceiver {
     receiving.chunks.push(message.data);
     if (!message.last) return { kind: "next", nextChunk: receiving.chunks.length };
     this.receiving = null;
-    const problem = this.problem(receiving.chunks, receiving.meta.index);
-    if (problem !== null) return { kind: "refused", reason: `the snapshot at ${message.snapshot.index} is not a valid image: ${problem}` };
-    return { kind: "complete", snapshot: { meta: receiving.meta, chunks: receiving.chunks } };
+    const membership = snapshotMembership(receiving.chunks);
+    const problem = typeof membership === "string" ? membership : this.problem([...stateChunksOf(receiving.chunks)], receiving.meta.index);
+    if (problem !== null || typeof membership === "string") return { kind: "refused", reason: `the snapshot at ${message.snapshot.index} is not a valid image: ${problem}` };
+    return { kind: "complete", snapshot: { meta: receiving.meta, chunks: receiving.chunks }, membership };
   }
 
   /** Drops a transfer in progress: the log no longer needs it. */

@@ -20,10 +20,11 @@ export type LogIndex = number;
 /**
  * What an entry carries. A `noop` is appended by every new leader so that it
  * can commit entries of earlier terms (§5.4.2, §8); `command` is opaque to the
- * core: the state machine above decides what its bytes mean. Later entry
- * types (configuration changes) extend this union.
+ * core: the state machine above decides what its bytes mean. A `config`
+ * holds a configuration (dissertation ch. 4, membership.ts), read by the
+ * core; the state machine skips it as it skips a noop.
  */
-export type EntryType = "noop" | "command";
+export type EntryType = "noop" | "command" | "config";
 
 /** One log entry. Immutable once created: logs share entry objects. */
 export interface Entry {

@@ -4,12 +4,17 @@ import {
   splitAtSave,
   type Entry,
   type HardState,
+  type LogIndex,
+  type Membership,
+  type MembershipChange,
   type Message,
   type NodeId,
   type NodeStatus,
   type RaftNode,
   type Ready,
   type SnapshotMeta,
+  snapshotImage,
+  stateChunksOf,
 } from "../raft/index.ts";
 import type { StateMachine } from "../state-machine/state-machine.ts";
 import type { RaftStorage, StoredSnapshot } from "../storage/storage.ts";
@@ -39,16 +44,28 @@ export type Refusal =
   | { readonly kind: "overloaded"; readonly pending: number }
   | { readonly kind: "shutting-down" };
 
+/**
+ * A proposal's entry is in the log and may still commit (under this leader
+ * or the next), so whether it took effect is unknown: the request timed
+ * out, this server stopped leading while it waited, or it is stopping.
+ */
+export type UnknownOutcome = { readonly kind: "unknown"; readonly reason: "timeout" | "leadership-lost" | "shutting-down" };
+
 /** How a proposal ended. */
 export type ProposalOutcome<Result> =
   | { readonly kind: "applied"; readonly result: Result }
-  /**
-   * Its entry is in the log and may still commit (under this leader or the
-   * next), so whether it took effect is unknown: the request timed out, this
-   * server stopped leading while it waited, or it is stopping.
-   */
-  | { readonly kind: "unknown"; readonly reason: "timeout" | "leadership-lost" | "shutting-down" }
+  | UnknownOutcome
   /** Never taken on, or never became a command in the log: another leader's entry took its index. */
+  | Refusal;
+
+/** How a membership change (dissertation ch. 4) ended. */
+export type MembershipOutcome =
+  /** Its configuration entry, at `index`, is committed and applied. */
+  | { readonly kind: "done"; readonly index: LogIndex }
+  /** The core would not make it: another change is not committed yet, a transfer is under way, or the change makes no sense. */
+  | { readonly kind: "refused"; readonly problem: string }
+  | UnknownOutcome
+  /** Never taken on, or never became its entry in the log: another leader's entry took its index. */
   | Refusal;
 
 /** How a leadership transfer (dissertation §3.10) ended. */
@@ -81,6 +98,12 @@ export interface RaftServerOptions<Query, Answer, Result> {
   readonly nowMs: () => number;
   /** Called when storage fails: the server cannot go on without durability. */
   readonly onFatal: (error: unknown) => void;
+  /**
+   * Called with the configuration in force (dissertation §4.1: the latest in
+   * the log) at start-up, in catchUp, and whenever it changes: who the peers
+   * are. Called before any message to a new member leaves.
+   */
+  readonly onMembershipChange?: (membership: Membership) => void;
 }
 
 /**
@@ -114,8 +137,12 @@ export class RaftServer<Query, Answer, Result> {
   private transferring: ({ readonly target: NodeId } & Waiter<TransferOutcome>) | null = null;
   /** Proposals that arrived during the transfer (dissertation §3.10: the leader takes none): proposed again, or redirected, when it ends. */
   private heldDuringTransfer: { readonly data: Uint8Array; readonly settle: (outcome: ProposalOutcome<Result>) => void }[] = [];
-  /** Proposals whose index a proposal of a later leadership took over, to be answered in the Ready loop. */
-  private displacedWrites: Waiter<ProposalOutcome<Result>>[] = [];
+  /** Membership changes waiting for their configuration entry to apply: proposals of the core's own entries. */
+  private readonly changes: PendingRequests<MembershipOutcome, never, never>;
+  /** Proposals and changes whose index a proposal of a later leadership took over, to be answered in the Ready loop. */
+  private displacedWrites: Waiter<UnknownOutcome>[] = [];
+  /** The configuration onMembershipChange was last called with. */
+  private membershipTold: Membership | null = null;
   /** The hard state of the last save (at start-up, what was loaded); its commit index may be ahead of the disk's (unsavedCommit). */
   private savedHardState: HardState;
   /** A hard state whose only change is the commit index, not yet written: it rides with the next save, or stop(). */
@@ -136,6 +163,7 @@ export class RaftServer<Query, Answer, Result> {
     this.options = options;
     this.limits = options.limits ?? raftServerLimitsDefaults;
     this.pending = new PendingRequests(this.limits.pendingRequestsMax);
+    this.changes = new PendingRequests(this.limits.pendingRequestsMax);
     this.snapshotPolicy = options.snapshots ?? snapshotPolicyDefaults;
     const { term, votedFor, commitIndex } = options.node.status();
     this.savedHardState = { currentTerm: term, votedFor, commitIndex };
@@ -145,6 +173,11 @@ export class RaftServer<Query, Answer, Result> {
   /** Whether stop() was called or a save failed: nothing new is taken on. */
   get stopping(): boolean {
     return this.isStopping || this.failed;
+  }
+
+  /** The configuration in force: the latest in the log, committed or not (dissertation §4.1). */
+  membership(): Membership {
+    return this.options.node.membership();
   }
 
   /** The core's status, with the state machine's own applied index. */
@@ -158,6 +191,7 @@ export class RaftServer<Query, Answer, Result> {
    * once, before ticks, peers and clients come in.
    */
   async catchUp(): Promise<void> {
+    this.noteMembership();
     this.readyLoop = this.runReadyLoop().finally(() => {
       this.readyLoop = null;
     });
@@ -170,7 +204,7 @@ export class RaftServer<Query, Answer, Result> {
     this.options.node.tick(nowMs);
     this.sendHeartbeatsDuringSave();
     const expired = this.pending.takeExpired(nowMs);
-    for (const write of expired.writes) write.settle({ kind: "unknown", reason: "timeout" });
+    for (const write of [...expired.writes, ...this.changes.takeExpired(nowMs).writes]) write.settle({ kind: "unknown", reason: "timeout" });
     for (const read of expired.reads) read.settle({ kind: "timeout" });
     if (this.transferring !== null && this.transferring.deadlineMs <= nowMs) this.settleTransfer({ kind: "aborted" });
     this.applyWaiters.expire(nowMs);
@@ -181,6 +215,8 @@ export class RaftServer<Query, Answer, Result> {
   /** A validated message from a peer. */
   receivePeerMessage(message: Message): void {
     this.options.node.step(message);
+    // A configuration entry, or a snapshot's, may name new peers: the transport learns them before this server answers.
+    this.noteMembership();
     this.contacts.heard(message.from, this.options.nowMs());
     this.releaseHeld();
     this.scheduleReady();
@@ -225,6 +261,28 @@ export class RaftServer<Query, Answer, Result> {
     // An earlier proposal at this index belongs to a leadership this server lost in between; the Ready loop answers it.
     const displaced = this.pending.addWrite(proposal.index, proposal.term, this.waiter(settle));
     if (displaced !== undefined) this.displacedWrites.push(displaced);
+    this.scheduleReady();
+  }
+
+  /**
+   * A single-server membership change (dissertation §4.1) as a
+   * configuration entry, admitted as a proposal is (only a leader takes it);
+   * `settle` hears how it ended, exactly once: done when the entry is
+   * applied, refused at once when the core will not make it.
+   */
+  changeMembership(change: MembershipChange, settle: (outcome: MembershipOutcome) => void): void {
+    const refusal = this.admit();
+    if (refusal !== null) return settle(refusal);
+    const proposal = this.options.node.proposeMembership(change);
+    if (!proposal.ok) {
+      if (proposal.reason === "refused") return settle({ kind: "refused", problem: proposal.problem });
+      if (proposal.reason === "transferring") return settle({ kind: "refused", problem: `leadership is being handed to server ${proposal.leaderId}` });
+      return settle({ kind: "not-leader" });
+    }
+    const displaced = this.changes.addWrite(proposal.index, proposal.term, this.waiter(settle));
+    if (displaced !== undefined) this.displacedWrites.push(displaced);
+    // The leader follows its new configuration at once (§4.1): a new member gets messages from the next Ready on.
+    this.noteMembership();
     this.scheduleReady();
   }
 
@@ -314,7 +372,7 @@ export class RaftServer<Query, Answer, Result> {
     this.isStopping = true;
     this.settleTransfer({ kind: "shutting-down" });
     // Writes in the log may still commit under another leader: their outcome is unknown. Reads had no effect.
-    for (const write of [...this.pending.takeWrites(), ...this.displacedWrites]) write.settle({ kind: "unknown", reason: "shutting-down" });
+    for (const write of [...this.pending.takeWrites(), ...this.changes.takeWrites(), ...this.displacedWrites]) write.settle({ kind: "unknown", reason: "shutting-down" });
     this.displacedWrites = [];
     for (const read of this.pending.takeReads()) read.settle({ kind: "shutting-down" });
     this.applyWaiters.endAll();
@@ -398,9 +456,21 @@ export class RaftServer<Query, Answer, Result> {
       this.settleLostLeadership(ready);
       if (this.transferring !== null) this.checkTransfer();
       node.advance(ready);
+      // A leader promotes a caught-up learner as its acknowledgements or its own save arrive (dissertation §4.2.1).
+      this.noteMembership();
       this.releaseHeld();
       this.maybeSnapshot();
     }
+  }
+
+  /** Calls onMembershipChange when the configuration in force is not the one it was last called with. */
+  private noteMembership(): void {
+    const membership = this.options.node.membership();
+    const told = this.membershipTold;
+    if (membership === told) return;
+    this.membershipTold = membership;
+    if (told !== null && sameMembership(told, membership)) return;
+    this.options.onMembershipChange?.(membership);
   }
 
   /**
@@ -423,6 +493,12 @@ export class RaftServer<Query, Answer, Result> {
     }
     if (!asked && !snapshotDue(this.snapshotPolicy, applied - snapshotIndex, this.appliedBytesSinceSnapshot)) return;
     if (applied > node.stableIndex()) return;
+    // A server joining a cluster knows no configuration before the leader's entries bring one, and a
+    // snapshot must keep the configuration at its index (dissertation §5.1): one without voters restores nothing.
+    if (node.membershipAt(applied).voters.length === 0) {
+      if (asked) this.answerSnapshotWaiters({ index: snapshotIndex, term: node.logTerm(snapshotIndex) ?? 0 });
+      return;
+    }
     this.snapshotting = this.storeSnapshot()
       .catch((error: unknown) => this.fail(error))
       .finally(() => {
@@ -440,7 +516,8 @@ export class RaftServer<Query, Answer, Result> {
     const image = stateMachine.takeSnapshot();
     const meta: SnapshotMeta = { index: image.lastApplied, term: node.logTerm(image.lastApplied)! };
     this.appliedBytesSinceSnapshot = 0;
-    await storage.saveSnapshot(meta, image.chunks());
+    // The core's chunk comes first: the configuration at the snapshot's index (dissertation §5.1).
+    await storage.saveSnapshot(meta, snapshotImage(node.membershipAt(meta.index), image.chunks()));
     const before = node.status();
     if (before.snapshotIndex < meta.index) {
       node.compact(meta, Math.max(0, meta.index - this.snapshotPolicy.keepEntries));
@@ -476,7 +553,12 @@ export class RaftServer<Query, Answer, Result> {
     const isLeader = ready.softState === null ? this.wasLeader : ready.softState.role === "leader";
     // The Ready's term is saved by now (savedHardState follows every save).
     const term = this.savedHardState.currentTerm;
-    const lost = this.wasLeader && !isLeader ? this.pending.takeWrites() : term > this.leadershipTerm ? this.pending.takeWritesBefore(term) : [];
+    const lost =
+      this.wasLeader && !isLeader
+        ? [...this.pending.takeWrites(), ...this.changes.takeWrites()]
+        : term > this.leadershipTerm
+          ? [...this.pending.takeWritesBefore(term), ...this.changes.takeWritesBefore(term)]
+          : [];
     const displaced = this.displacedWrites;
     this.displacedWrites = [];
     for (const write of [...lost, ...displaced]) write.settle({ kind: "unknown", reason: "leadership-lost" });
@@ -504,7 +586,7 @@ export class RaftServer<Query, Answer, Result> {
   private applyAndServe(ready: Ready): void {
     if (ready.snapshot !== null) {
       // Dissertation §5.1: the leader's image replaces the state; the entries after it apply on top.
-      this.options.stateMachine.restore(ready.snapshot.meta.index, ready.snapshot.chunks);
+      this.options.stateMachine.restore(ready.snapshot.meta.index, stateChunksOf(ready.snapshot.chunks));
       this.appliedBytesSinceSnapshot = 0;
     }
     this.apply(ready.committedEntries);
@@ -518,11 +600,20 @@ export class RaftServer<Query, Answer, Result> {
     for (const entry of entries) {
       const result = this.options.stateMachine.apply(entry);
       this.appliedBytesSinceSnapshot += entry.data.length;
+      this.settleChange(entry);
       const write = this.pending.takeWrite(entry.index, entry.term);
       if (write === null) continue;
       if (write.replaced || result === null) write.waiter.settle({ kind: "not-leader" });
       else write.waiter.settle({ kind: "applied", result });
     }
+  }
+
+  /** A membership change proposed at `entry`'s index is done when `entry` is its configuration entry. */
+  private settleChange(entry: Entry): void {
+    const change = this.changes.takeWrite(entry.index, entry.term);
+    if (change === null) return;
+    if (change.replaced || entry.type !== "config") change.waiter.settle({ kind: "not-leader" });
+    else change.waiter.settle({ kind: "done", index: entry.index });
   }
 
   private serveReads(): void {
@@ -531,4 +622,10 @@ export class RaftServer<Query, Answer, Result> {
       read.settle({ kind: "answered", answer: stateMachine.query(read.query) });
     }
   }
+}
+
+/** Whether two configurations have the same voters, learners and context. */
+function sameMembership(a: Membership, b: Membership): boolean {
+  const sameIds = (x: readonly NodeId[], y: readonly NodeId[]): boolean => x.length === y.length && x.every((id, i) => id === y[i]);
+  return sameIds(a.voters, b.voters) && sameIds(a.learners, b.learners) && a.context === b.context;
 }

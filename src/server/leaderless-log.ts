@@ -21,20 +21,25 @@ export interface LeaderlessLogTiming {
  * `summaryEveryMs` while it lasts; one line when a leader is back. Each
  * campaign attempt is the core's, at debug: without a majority they repeat
  * every election timeout (Raft paper §5.2), which at info would bury
- * everything else.
+ * everything else. The voters are those of the configuration in force
+ * (dissertation §4.1); a server that is none (a learner, one removed, one
+ * waiting to be added) elects nobody, and says nothing here.
  */
 export class LeaderlessLog {
   /** Since when no live leader is known, and when that was last reported; null while a leader is. */
   private leaderless: { readonly sinceMs: number; reportedAtMs: number | null } | null = null;
 
   constructor(
-    private readonly servers: readonly NodeId[],
     private readonly timing: LeaderlessLogTiming,
     private readonly contacts: PeerContacts,
     private readonly logger: Logger,
   ) {}
 
-  check(status: NodeStatus, nowMs: number): void {
+  check(status: NodeStatus, voters: readonly NodeId[], nowMs: number): void {
+    if (!voters.includes(status.id)) {
+      this.leaderless = null;
+      return;
+    }
     if (this.contacts.leaderIsLive(status, nowMs, this.timing.leaderSilenceMs)) {
       if (this.leaderless !== null && this.leaderless.reportedAtMs !== null) {
         const leader = status.leaderId === status.id ? "this server" : `server ${status.leaderId}`;
@@ -48,14 +53,14 @@ export class LeaderlessLog {
     if (reportedAtMs === null ? nowMs - sinceMs < this.timing.reportAfterMs : nowMs - reportedAtMs < this.timing.summaryEveryMs) return;
     this.leaderless.reportedAtMs = nowMs;
     const head = reportedAtMs === null ? `no leader for ${seconds(nowMs - sinceMs)}` : `still no leader after ${seconds(nowMs - sinceMs)}`;
-    this.logger.info(`${head} (term ${status.term}): ${this.answering(status.id, nowMs)}`);
+    this.logger.info(`${head} (term ${status.term}): ${this.answering(voters, status.id, nowMs)}`);
   }
 
   /** "2 of 5 servers answer (2, 5); a majority needs 3", or "… answer: electing a leader" when enough do. */
-  private answering(self: NodeId, nowMs: number): string {
-    const answer = this.servers.filter((id) => id === self || this.contacts.heardWithin(id, nowMs, this.timing.answerWindowMs));
-    const majority = Math.floor(this.servers.length / 2) + 1;
-    const counted = `${answer.length} of ${this.servers.length} servers answer (${answer.join(", ")})`;
+  private answering(voters: readonly NodeId[], self: NodeId, nowMs: number): string {
+    const answer = [...voters].sort((a, b) => a - b).filter((id) => id === self || this.contacts.heardWithin(id, nowMs, this.timing.answerWindowMs));
+    const majority = Math.floor(voters.length / 2) + 1;
+    const counted = `${answer.length} of ${voters.length} servers answer (${answer.join(", ")})`;
     return answer.length < majority ? `${counted}; a majority needs ${majority}` : `${counted}: electing a leader`;
   }
 }

@@ -1,5 +1,5 @@
 /**
- * `npm run server -- --id N [--config F] [--log-level L] [--log-json FILE]`:
+ * `npm run server -- --id N [--config F] [--join] [--log-level L] [--log-json FILE]`:
  * one zraft server in the foreground. Wires the Raft core to LMDB storage,
  * the KV state machine, the peer transport and the client endpoint, then
  * runs four loops: client requests, peer messages, the Ready loop (persist,
@@ -13,9 +13,10 @@ import { logSettingsFrom, logOptions } from "../cli/log-options.ts";
 import { configOption, helpText, optionSpecOf, usageLine, type ProgramOption } from "../cli/program-options.ts";
 import { parentPidVariable, watchParentProcess } from "../cli/parent-watchdog.ts";
 import { clusterKeyPair, configNameOf, type ClusterConfig } from "../config/cluster-config.ts";
+import { seedMembership } from "../config/member-endpoints.ts";
 import { KvStore } from "../kv/kv-store.ts";
 import { kvSnapshotProblem } from "../kv/kv-snapshot.ts";
-import { RaftNode, SeededRandom, raftConfigDefaults, type RaftConfig } from "../raft/index.ts";
+import { RaftNode, SeededRandom, raftConfigDefaults, snapshotMembership, stateChunksOf, type Membership, type RaftConfig } from "../raft/index.ts";
 import { LmdbStorage } from "../storage/lmdb-storage.ts";
 import { StorageError, StorageWriteError } from "../storage/storage-error.ts";
 import { ClientEndpoint, CurveUnavailableError, EndpointBindError } from "../transport/client-endpoint.ts";
@@ -25,6 +26,7 @@ import { RaftServer, raftServerLimitsDefaults } from "../runtime/raft-server.ts"
 import type { LeaderWatchTiming } from "../runtime/leader-watch.ts";
 import { snapshotPolicyDefaults } from "../runtime/snapshot-policy.ts";
 import { KvService } from "../service/kv-service.ts";
+import { describeMembership } from "./describe-membership.ts";
 import { ReplicationLog, replicationCheckEveryMs } from "./replication-log.ts";
 
 const command = "npm run server --";
@@ -32,6 +34,14 @@ const command = "npm run server --";
 const options: readonly ProgramOption[] = [
   { name: "id", value: "N", help: "which server of the configuration to run", fallback: "required" },
   configOption,
+  {
+    name: "join",
+    help:
+      "join a running cluster: start with no configuration, never campaign, and wait for the leader to add this server " +
+      "(zraft add N --client ENDPOINT); until this server stores a snapshot, its log starts with no configuration. " +
+      "Keep it on every start of a server that joined",
+    fallback: "the config's servers are the first configuration (a new cluster, docs/protocol.md §2)",
+  },
   ...logOptions,
 ];
 
@@ -76,13 +86,26 @@ function raftConfigFor(cluster: ClusterConfig, id: number): RaftConfig {
   };
 }
 
-/** Restores `kv` from the stored snapshot, if any; an image that does not decode is a StorageError, as any corrupt file. */
-function restoreStoredSnapshot(storage: LmdbStorage, kv: KvStore): void {
+/**
+ * The configuration of a server that joins a running cluster before it
+ * learns one from the leader (dissertation §4.2.1): no voters, so that it
+ * never campaigns, whatever servers its config file lists.
+ */
+const noConfiguration: Membership = { voters: [], learners: [], context: "" };
+
+/**
+ * Restores `kv` from the stored snapshot, if any, and returns the
+ * configuration the snapshot keeps (undefined without one: the seed's, or
+ * none for a server that joins, applies). An image that does not decode is a StorageError, as any corrupt file.
+ */
+function restoreStoredSnapshot(storage: LmdbStorage, kv: KvStore): Membership | undefined {
   const stored = storage.readSnapshot();
-  if (stored === null) return;
-  const problem = kvSnapshotProblem([...stored.chunks()], stored.meta.index);
-  if (problem !== null) throw new StorageError(storage.path, `the stored snapshot up to entry ${stored.meta.index} is corrupt: ${problem}`);
-  kv.restore(stored.meta.index, stored.chunks());
+  if (stored === null) return undefined;
+  const membership = snapshotMembership(stored.chunks());
+  const problem = typeof membership === "string" ? membership : kvSnapshotProblem([...stateChunksOf(stored.chunks())], stored.meta.index);
+  if (problem !== null || typeof membership === "string") throw new StorageError(storage.path, `the stored snapshot up to entry ${stored.meta.index} is corrupt: ${problem}`);
+  kv.restore(stored.meta.index, stateChunksOf(stored.chunks()));
+  return membership;
 }
 
 async function main(argv: readonly string[]): Promise<void> {
@@ -111,8 +134,9 @@ async function main(argv: readonly string[]): Promise<void> {
   // Only the log's tail is loaded; the core reads older entries from the storage (docs/architecture.md §2).
   const state = await storage.load(raftConfig.logTailBytesMax);
   const kv = new KvStore({ logger: baseLogger });
-  // Dissertation §5.1: a restart is the stored snapshot plus the log after it.
-  restoreStoredSnapshot(storage, kv);
+  // Dissertation §5.1: a restart is the stored snapshot plus the log after it. The config file seeds the
+  // first configuration only (docs/protocol.md §2); later ones are in the log and in the snapshot.
+  const membership = restoreStoredSnapshot(storage, kv) ?? (args.flags.has("join") ? noConfiguration : seedMembership(cluster));
   const node = new RaftNode({
     config: raftConfig,
     hardState: state.hardState,
@@ -121,6 +145,7 @@ async function main(argv: readonly string[]): Promise<void> {
     logStart: state.logStart,
     snapshot: state.snapshot,
     snapshotProblem: kvSnapshotProblem,
+    membership,
     nowMs: performance.now(),
     random: new SeededRandom(randomInt(2 ** 31)),
     logger: baseLogger,
@@ -184,6 +209,11 @@ async function main(argv: readonly string[]): Promise<void> {
     snapshots: { ...snapshotPolicyDefaults, ...cluster.snapshot },
     nowMs: () => performance.now(),
     onFatal: fatal,
+    // Who the peers are follows the configuration in force, whatever the config file lists.
+    onMembershipChange: (inForce) => {
+      transport.followMembers([...inForce.voters, ...inForce.learners]);
+      logger.info(describeMembership(inForce, id));
+    },
   });
 
   // A restart applies the committed log before it ticks or listens, so that its election timer starts
@@ -206,7 +236,7 @@ async function main(argv: readonly string[]): Promise<void> {
     cluster,
     leaderWatch.silenceMs,
     { appliedIndex: kv.lastApplied, startedMs: replayStartedMs },
-    { status: () => server.status(), followers: () => node.followers(), leaderCommitIndex: () => node.leaderCommitIndex() },
+    { status: () => server.status(), followers: () => node.followers(), leaderCommitIndex: () => node.leaderCommitIndex(), membership: () => server.membership() },
     server.contacts,
     baseLogger,
   );

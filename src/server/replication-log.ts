@@ -1,6 +1,6 @@
 import type { Logger } from "../base/logger.ts";
 import type { ClusterConfig } from "../config/cluster-config.ts";
-import type { FollowerProgress, LogIndex, NodeStatus } from "../raft/index.ts";
+import type { FollowerProgress, LogIndex, Membership, NodeStatus } from "../raft/index.ts";
 import { CatchUpLog } from "./catch-up-log.ts";
 import { FollowerLog } from "./follower-log.ts";
 import { LeaderlessLog } from "./leaderless-log.ts";
@@ -12,6 +12,8 @@ export interface ReplicationView {
   status(): NodeStatus;
   followers(): readonly FollowerProgress[];
   leaderCommitIndex(): LogIndex;
+  /** The configuration in force: whose majority elects a leader. */
+  membership(): Membership;
 }
 
 /** How often the server looks: often enough for times to the tenth of a second. */
@@ -46,7 +48,7 @@ export class ReplicationLog {
       answerWindowMs: Math.max(1_000, 2 * electionTimeoutMaxMs),
       summaryEveryMs: 10_000,
     };
-    this.leaderless = new LeaderlessLog(cluster.servers.map((server) => server.id), timing, contacts, logger);
+    this.leaderless = new LeaderlessLog(timing, contacts, logger);
     // Followers answer every heartbeat: a few election timeouts of silence is no hiccup.
     this.followers = new FollowerLog(Math.max(1_000, 4 * electionTimeoutMaxMs), logger);
   }
@@ -54,7 +56,7 @@ export class ReplicationLog {
   check(nowMs: number): void {
     const status = this.view.status();
     this.catchUp.check(status, this.view.leaderCommitIndex(), nowMs);
-    this.leaderless.check(status, nowMs);
+    this.leaderless.check(status, this.view.membership().voters, nowMs);
     this.followers.check(status, this.view.followers(), nowMs);
   }
 }

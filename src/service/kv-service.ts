@@ -14,9 +14,10 @@ import type { KvResult } from "../kv/kv-result.ts";
 import type { SessionReader } from "../kv/sessions.ts";
 import { encodeReply, errorReply, okReply, type PlainErrorCode, type Reply, type ReplyContext } from "../protocol/client-reply.ts";
 import { parseRequest, type AdminRequest, type Request, type WatchRequest, type WriteRequest } from "../protocol/client-request.ts";
-import type { NodeId } from "../raft/index.ts";
-import type { ProposalOutcome, RaftServer, ReadOutcome, Refusal, TransferOutcome } from "../runtime/raft-server.ts";
+import type { MembershipChange, NodeId } from "../raft/index.ts";
+import type { MembershipOutcome, ProposalOutcome, RaftServer, ReadOutcome, Refusal, TransferOutcome } from "../runtime/raft-server.ts";
 import { InFlightWrites } from "./in-flight-writes.ts";
+import { MemberView } from "./member-view.ts";
 import { SnapshotChunks } from "./snapshot-chunks.ts";
 import { commandOf, queryOf, replyOfAnswer, replyOfResult, watchQueryOf, type ReadRequest } from "./kv-mapping.ts";
 
@@ -45,10 +46,17 @@ export interface KvServiceOptions<Handle> {
 
 const unknownOutcome = "it may or may not have taken effect: retry with the same client and seq";
 
+/** A membership change's outcome is unknown: what happened, by reason. */
+const unknownChange: Readonly<Record<Extract<MembershipOutcome, { kind: "unknown" }>["reason"], string>> = {
+  timeout: "the change was not confirmed in time",
+  "leadership-lost": "leadership changed before the change was confirmed",
+  "shutting-down": "the server is shutting down before the change was confirmed",
+};
+
 export class KvService<Handle> {
   private readonly options: KvServiceOptions<Handle>;
-  private readonly endpointById: ReadonlyMap<NodeId, string>;
-  private readonly serverIds: ReadonlySet<NodeId>;
+  /** The configuration in force as last read, with its members' endpoints (view()). */
+  private memberView: MemberView | null = null;
   /** Requests that already waited for the leadership to settle: they are answered with what is known then. */
   private readonly held = new WeakSet<Request>();
   /** Session writes proposed and not yet settled, with the requests (the first, and retries) waiting for each. */
@@ -59,13 +67,18 @@ export class KvService<Handle> {
   constructor(options: KvServiceOptions<Handle>) {
     this.options = options;
     this.snapshotChunks = new SnapshotChunks(() => options.runtime.storedSnapshot());
-    this.endpointById = new Map(options.cluster.servers.map((server) => [server.id, server.client]));
-    this.serverIds = new Set(this.endpointById.keys());
+  }
+
+  /** The configuration in force (dissertation §4.1), read again only when the runtime's has changed. */
+  private view(): MemberView {
+    const membership = this.options.runtime.membership();
+    if (this.memberView?.membership !== membership) this.memberView = new MemberView(this.options.cluster, membership);
+    return this.memberView;
   }
 
   /** One client request: its frames after the routing envelope. Never throws on any input. */
   receive(handle: Handle, frames: readonly Uint8Array[]): void {
-    const parsed = parseRequest(frames, { serverIds: this.serverIds });
+    const parsed = parseRequest(frames, { serverIds: this.view().serverIds });
     if (!parsed.ok) return this.send(handle, errorReply("BAD_REQUEST", parsed.message, this.context(parsed.rid)));
     this.serve(handle, parsed.request);
   }
@@ -136,9 +149,47 @@ export class KvService<Handle> {
         });
       case "backup":
         return this.sendChunk(handle, request.chunk, request);
+      case "add":
+      case "remove":
+        return this.changeMembership(handle, request);
       default:
         return assertNever(request, "admin action");
     }
+  }
+
+  /**
+   * The admin actions `add` and `remove` (docs/protocol.md §4): one
+   * single-server change (dissertation §4.1) on the leader, answered once
+   * its configuration entry is committed and applied. The new
+   * configuration carries every member's client endpoint in its context, so
+   * that each server can send clients to any member.
+   */
+  private changeMembership(handle: Handle, request: AdminRequest & { readonly action: "add" | "remove" }): void {
+    const { runtime, id } = this.options;
+    // Only the leader changes the configuration: a follower sends the request on before it looks at it.
+    const refusal = runtime.admit();
+    if (refusal !== null) return this.refuse(handle, request, refusal);
+    const { action, target } = request;
+    const view = this.view();
+    const client = request.action === "add" ? request.client : undefined;
+    const holder = client === undefined ? undefined : view.memberAt(client);
+    if (holder !== undefined && holder !== target) {
+      return this.replyError(handle, request, "BAD_REQUEST", `server ${id} cannot add server ${target} at ${client}: that is server ${holder}'s client endpoint`);
+    }
+    const context = view.contextAfter(target, client);
+    const change: MembershipChange = client === undefined ? { kind: "remove", id: target, context } : { kind: "add-learner", id: target, context };
+    runtime.changeMembership(change, (outcome: MembershipOutcome) => {
+      switch (outcome.kind) {
+        case "done":
+          return this.send(handle, okReply({ op: "admin", action, index: outcome.index, members: this.view().members() }, this.context(request.rid)));
+        case "refused":
+          return this.replyError(handle, request, "BAD_REQUEST", `server ${id} cannot ${action} server ${target}: ${outcome.problem}`);
+        case "unknown":
+          return this.replyError(handle, request, "TIMEOUT", `${unknownChange[outcome.reason]}; it may or may not have taken effect: the members command shows the configuration in force`);
+        default:
+          return this.refuse(handle, request, outcome);
+      }
+    });
   }
 
   /** The admin action `backup`: one chunk of the stored snapshot, with where that snapshot ends, so that a client sees it change. */
@@ -166,7 +217,7 @@ export class KvService<Handle> {
 
   /** A request the endpoint could not take on (too many in progress): refused at once, rid echoed. */
   refuseOverloaded(handle: Handle, frames: readonly Uint8Array[]): void {
-    const parsed = parseRequest(frames, { serverIds: this.serverIds });
+    const parsed = parseRequest(frames, { serverIds: this.view().serverIds });
     const rid = parsed.ok ? parsed.request.rid : parsed.rid;
     this.send(handle, errorReply("TIMEOUT", `server ${this.options.id} has too many requests in progress; retry shortly`, this.context(rid)));
   }
@@ -185,6 +236,7 @@ export class KvService<Handle> {
       snapshotIndex: status.snapshotIndex,
       votedFor: status.votedFor,
       uptimeMs: Math.round(this.options.uptimeMs()),
+      members: this.view().members(),
     } as const;
     this.send(handle, okReply(fields, this.context(request.rid)));
   }
@@ -301,7 +353,7 @@ export class KvService<Handle> {
 
   private context(rid: Uint8Array | null): ReplyContext {
     const { term, leaderId } = this.options.runtime.status();
-    const leader = leaderId === null ? undefined : this.endpointById.get(leaderId);
+    const leader = leaderId === null ? undefined : this.view().endpoints.get(leaderId);
     return { term, leaderId, rid, ...(leader === undefined ? {} : { leader }) };
   }
 

@@ -43,7 +43,7 @@ export const sealedRecordBytes = 8192;
 const entryHeaderBytes = 13;
 
 // Codes are part of the on-disk format: never renumber them. A Record over the union forces a code for every new type.
-const typeCodes: Readonly<Record<EntryType, number>> = { noop: 1, command: 2 };
+const typeCodes: Readonly<Record<EntryType, number>> = { noop: 1, command: 2, config: 3 };
 const typesByCode: ReadonlyMap<number, EntryType> = new Map(
   (Object.entries(typeCodes) as [EntryType, number][]).map(([type, code]) => [code, type]),
 );

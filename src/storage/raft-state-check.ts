@@ -1,7 +1,7 @@
 import type { Entry, EntryType, HardState, LogIndex, LogPosition } from "../raft/index.ts";
 
 // A Record over the union, so that a new entry type fails to compile until it is listed here.
-const entryTypes: Readonly<Record<EntryType, true>> = { noop: true, command: true };
+const entryTypes: Readonly<Record<EntryType, true>> = { noop: true, command: true, config: true };
 
 function isEntryType(value: unknown): value is EntryType {
   return typeof value === "string" && Object.hasOwn(entryTypes, value);

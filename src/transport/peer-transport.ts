@@ -13,7 +13,10 @@ import { createPeerPublisher, createPeerSubscriber, watchSocketEvents } from "..
 
 export interface PeerTransportOptions {
   readonly selfId: NodeId;
-  /** Every server of the cluster, this one included: messages from anyone else are refused. */
+  /**
+   * The config file's servers, this one included: messages from anyone else
+   * are refused, until followMembers names more.
+   */
   readonly serverIds: readonly NodeId[];
   readonly forwarders: readonly ForwarderConfig[];
   readonly logger: Logger;
@@ -39,6 +42,9 @@ export interface PeerTransportCounters {
 
 const sendQueueMessagesMaxDefault = 10_000;
 
+/** Who a server that knows no configuration hears from: anyone (see followMembers). */
+const anyServer: Pick<ReadonlySet<NodeId>, "has"> = { has: () => true };
+
 /**
  * Raft messages over the forwarders (ZeroMQ Guide ch. 2, the XSUB/XPUB
  * proxy): one PUB socket connected to every forwarder's `pub` endpoint and
@@ -55,7 +61,10 @@ export class PeerTransport {
   readonly counters: PeerTransportCounters = { sent: 0, sendDropped: 0, received: 0, receivedInvalid: 0 };
 
   private readonly selfId: NodeId;
-  private readonly serverIds: ReadonlySet<NodeId>;
+  /** The config file's servers and every member of a configuration this server has been in (followMembers). */
+  private readonly serverIds: Set<NodeId>;
+  /** This server knows no configuration yet: it is joining a cluster (followMembers). */
+  private joining = false;
   private readonly logger: Logger;
   private readonly throttle: LogThrottle;
   private readonly sendQueueMessagesMax: number;
@@ -118,14 +127,35 @@ export class PeerTransport {
   }
 
   /**
+   * The members of the configuration in force (dissertation §4.1): from now
+   * on messages from and to them pass, besides the config file's servers.
+   * A server once a member stays known: a leader goes on replicating to a
+   * server it removed until it holds its removal, and its last messages may
+   * still be on the way. No members at all means this server knows no
+   * configuration yet, as one that joins a cluster (dissertation §4.2.1):
+   * it hears from any server then, since the leader that adds it may be in
+   * no config file it has.
+   */
+  followMembers(members: readonly NodeId[]): void {
+    this.joining = members.length === 0;
+    for (const id of members) this.serverIds.add(id);
+  }
+
+  /**
    * Queues messages for sending and returns at once. Messages beyond the
    * queue bound are dropped with a warning: Raft sends them again.
    */
   send(messages: readonly Message[]): void {
     if (this.closed) return;
     for (const message of messages) {
-      assert(message.from === this.selfId, `server ${this.selfId} asked to send a message from ${message.from}`);
-      assert(message.to !== this.selfId && this.serverIds.has(message.to), `a message to ${message.to} cannot be sent`);
+      assert(message.from === this.selfId && message.to !== this.selfId, `server ${this.selfId} asked to send a message from ${message.from} to ${message.to}`);
+      if (!this.joining && !this.serverIds.has(message.to)) {
+        // Only a leader that took its configuration from the log in one batch with a later one can name a
+        // server it never had in force: a removed one it informs (dissertation §4.2.2). Its removal stands.
+        this.counters.sendDropped++;
+        this.throttle.warn("unknown receiver", `dropped a ${message.type} to server ${message.to}, which is in no configuration this server has had in force`);
+        continue;
+      }
       if (!this.outbox.push([...encodePeerMessage(message)])) {
         this.counters.sendDropped++;
         this.throttle.warn("send queue full", `peer send queue full (${this.sendQueueMessagesMax} messages): dropping`, {
@@ -150,7 +180,7 @@ export class PeerTransport {
       () => this.subscriber.receive(),
       () => this.closed,
       (frames) => {
-        const result = decodePeerMessage(frames, this.selfId, this.serverIds);
+        const result = decodePeerMessage(frames, this.selfId, this.joining ? anyServer : this.serverIds);
         if (!result.ok) {
           this.counters.receivedInvalid++;
           this.throttle.warn("invalid peer message", `dropped an invalid peer message: ${result.reason}`);

@@ -21,7 +21,7 @@ const allowed: Readonly<Record<string, readonly string[]>> = {
   "src/net": ["src/base"],
   "src/cli": ["src/base", "src/config"],
   "src/storage": ["src/base", "src/raft"],
-  "src/protocol": ["src/base", "src/raft", "src/msgpack"],
+  "src/protocol": ["src/base", "src/raft", "src/msgpack", "src/config"],
   "src/state-machine": ["src/base", "src/raft"],
   "src/kv": ["src/base", "src/raft", "src/msgpack", "src/state-machine"],
   "src/transport": ["src/base", "src/raft", "src/config", "src/logging", "src/net", "src/protocol"],

@@ -9,8 +9,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { pack } from "msgpackr";
-import { BackupFormatError, backupFormatVersion, decodeBackup, encodeBackup } from "../../src/backup/backup-file.ts";
+import { BackupFormatError, backupFormatVersion, decodeBackup, encodeBackup, imageCounts, storeChunksOf } from "../../src/backup/backup-file.ts";
 import { encodeSnapshotChunks } from "../../src/kv/kv-snapshot.ts";
+import { snapshotImage } from "../../src/raft/index.ts";
 
 const source = { meta: { index: 12_345, term: 3 }, createdAt: "2026-12-02T10:00:00.000Z", server: 3 };
 
@@ -34,6 +35,14 @@ test("a backup reads back with its header, its chunks and what its image holds",
   assert.deepEqual(backup.chunks.map((chunk) => Buffer.from(chunk)), chunks.map((chunk) => Buffer.from(chunk)));
   assert.equal(backup.keys, 100);
   assert.equal(backup.sessions, 0);
+});
+
+test("a server's stored snapshot goes into a backup without its first chunk, the core's configuration", () => {
+  const chunks = imageChunks(20);
+  const stored = [...snapshotImage({ voters: [1, 2, 3], learners: [4], context: "{}" }, chunks)];
+  assert.throws(() => imageCounts(stored, 100), BackupFormatError, "the configuration is no part of the store's image");
+  assert.deepEqual(storeChunksOf(stored), chunks);
+  assert.equal(imageCounts(storeChunksOf(stored), 100).keys, 20);
 });
 
 test("a file cut short anywhere is refused, saying where it ends", () => {

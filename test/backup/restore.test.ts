@@ -1,7 +1,8 @@
 /**
  * Seeding storages from a backup (src/backup/restore.ts): every server's
  * storage is created holding the backup's snapshot in place of a log, with
- * the snapshot's term and index, from which a KvStore restores every key;
+ * the snapshot's term and index and the new cluster's membership as its
+ * core chunk, from which a KvStore restores every key;
  * a data directory that holds anything is refused before anything is
  * written; and a backup file is written whole or not at all, never over an
  * existing file (src/backup/new-file.ts).
@@ -17,7 +18,11 @@ import { NewFileError, checkNewFile, writeNewFile } from "../../src/backup/new-f
 import { RestoreError, restoreBackup } from "../../src/backup/restore.ts";
 import { encodeSnapshotChunks } from "../../src/kv/kv-snapshot.ts";
 import { KvStore } from "../../src/kv/kv-store.ts";
+import { snapshotMembership, stateChunksOf, type Membership } from "../../src/raft/index.ts";
 import { LmdbStorage } from "../../src/storage/lmdb-storage.ts";
+
+/** The new cluster's seed: servers 1 to 3, whatever server the backup came from. */
+const seed: Membership = { voters: [1, 2, 3], learners: [], context: '{"1":"tcp://127.0.0.1:6001"}' };
 
 function temporaryDirectory(t: TestContext): string {
   const dir = mkdtempSync(join(tmpdir(), "zraft-restore-"));
@@ -32,7 +37,7 @@ const backup = decodeBackup(
 
 test("every server's storage holds the snapshot in place of a log, with its term and index, and restores every key", async (t) => {
   const dataDir = join(temporaryDirectory(t), "data");
-  const written = await restoreBackup(backup, dataDir, [1, 2, 3]);
+  const written = await restoreBackup(backup, dataDir, seed);
   assert.deepEqual(written, [1, 2, 3].map((id) => join(dataDir, `server-${id}`)));
   for (const id of [1, 2, 3]) {
     const storage = await LmdbStorage.open(dataDir, id);
@@ -44,8 +49,9 @@ test("every server's storage holds the snapshot in place of a log, with its term
       assert.deepEqual(state.snapshot, { index: 700, term: 4 });
       const stored = storage.readSnapshot();
       assert.ok(stored !== null);
+      assert.deepEqual(snapshotMembership(stored.chunks()), seed, "the snapshot keeps the new cluster's membership");
       const kv = new KvStore();
-      kv.restore(stored.meta.index, stored.chunks());
+      kv.restore(stored.meta.index, stateChunksOf(stored.chunks()));
       assert.equal(kv.lastApplied, 700);
       const answer = kv.query({ op: "get", key: "k49" });
       assert.ok(answer.op === "get" && answer.value !== null);
@@ -60,7 +66,7 @@ test("a data directory that holds anything is refused before anything is written
   const dataDir = temporaryDirectory(t);
   mkdirSync(join(dataDir, "server-2"));
   writeFileSync(join(dataDir, "server-2", "data.mdb"), "");
-  await assert.rejects(restoreBackup(backup, dataDir, [1, 2, 3]), (error: unknown) => {
+  await assert.rejects(restoreBackup(backup, dataDir, seed), (error: unknown) => {
     assert.ok(error instanceof RestoreError);
     assert.match(error.message, /^server-2 in .* already holds data; a restore seeds a new cluster and never overwrites one/);
     return true;
@@ -68,7 +74,7 @@ test("a data directory that holds anything is refused before anything is written
   assert.deepEqual(readdirSync(dataDir), ["server-2"], "nothing written for servers 1 and 3");
 
   rmSync(join(dataDir, "server-2", "data.mdb"));
-  await restoreBackup(backup, dataDir, [1, 2, 3]);
+  await restoreBackup(backup, dataDir, seed);
   assert.ok(readdirSync(join(dataDir, "server-2")).length > 0);
 });
 

@@ -189,6 +189,7 @@ export function statusOf(server: FakeServer, role: string, leaderId: number | nu
     snapshotIndex: 0,
     votedFor: leaderId,
     uptimeMs: 1000,
+    members: [{ id: server.id, client: server.endpoint, voter: true }],
   };
 }
 

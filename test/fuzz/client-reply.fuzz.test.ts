@@ -31,6 +31,12 @@ const count = fc.oneof(fc.nat({ max: 1000 }), fc.maxSafeNat());
 const serverId = fc.integer({ min: 1, max: 2 ** 31 - 1 });
 const text = fc.string({ unit: "binary", maxLength: 60 });
 
+/** A configuration in a reply: ids with an endpoint (or none known) and whether each votes. */
+const members = fc.array(
+  fc.record({ id: serverId, client: fc.option(text), voter: fc.boolean() }).map((member) => ({ ...member })),
+  { maxLength: 8 },
+);
+
 const context: fc.Arbitrary<ReplyContext & { readonly sentRid: Stored | null }> = fc
   .record({ term: count, leaderId: fc.option(serverId), leader: fc.option(text, { nil: undefined }), rid: optionalStored })
   .map(({ term, leaderId, leader, rid }) => ({ term, leaderId, rid: rid?.raw ?? null, sentRid: rid, ...(leader === undefined ? {} : { leader }) }));
@@ -75,9 +81,13 @@ const okModel: fc.Arbitrary<Model> = fc.oneof(
       snapshotIndex: count,
       votedFor: fc.option(serverId),
       uptimeMs: count,
+      members,
     })
     .map((status) => ({ fields: { op: "status" as const, ...status }, values: {} })),
   fc.constantFrom("timeout", "step-down", "shutdown", "transfer").map((action) => ({ fields: { op: "admin" as const, action }, values: {} })),
+  fc
+    .record({ action: fc.constantFrom("add", "remove") as fc.Arbitrary<"add" | "remove">, index: count, members })
+    .map((change) => ({ fields: { op: "admin" as const, ...change }, values: {} })),
   fc
     .record({ snapshotIndex: count, snapshotTerm: count })
     .map((position) => ({ fields: { op: "admin" as const, action: "snapshot" as const, ...position }, values: {} })),

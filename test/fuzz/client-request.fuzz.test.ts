@@ -14,6 +14,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { encodeRequest } from "../../src/client/client-codec.ts";
+import { isEndpoint } from "../../src/config/endpoint.ts";
 import { adminActions, ops, parseRequest, type ParseResult, type Request } from "../../src/protocol/client-request.ts";
 import {
   RawString,
@@ -54,7 +55,7 @@ const fieldsOfOp: Readonly<Record<string, readonly string[]>> = {
   cas: ["key", "expect", "value", "client", "seq"],
   list: ["prefix", "after", "limit", "stale"],
   status: [],
-  admin: ["action", "target", "chunk"],
+  admin: ["action", "target", "chunk", "client"],
   watch: ["prefix", "from", "limit", "waitMs"],
 };
 
@@ -88,7 +89,7 @@ function checkOutcome(result: ParseResult): void {
     assert.ok(raw.length <= valueBytesMax, `${name} of ${raw.length} bytes`);
     assert.ok(isOneMsgpackValue(raw, depthMax), `${name} is one MessagePack value nesting at most ${depthMax} deep`);
   }
-  if ("client" in request || "seq" in request) {
+  if (request.op !== "admin" && ("client" in request || "seq" in request)) {
     const { client, seq } = request as { client?: unknown; seq?: unknown };
     assert.ok((client === undefined) === (seq === undefined), "client and seq come together");
     if (client !== undefined) {
@@ -113,6 +114,8 @@ function checkOutcome(result: ParseResult): void {
     assert.ok((adminActions as readonly string[]).includes(request.action));
     if (request.action === "transfer") assert.ok(serverIds.has(request.target), `target ${request.target}`);
     if (request.action === "backup") assert.ok(Number.isSafeInteger(request.chunk) && request.chunk >= 0, `chunk ${request.chunk}`);
+    if (request.action === "add" || request.action === "remove") assert.ok(Number.isSafeInteger(request.target) && request.target >= 1, `target ${request.target}`);
+    if (request.action === "add") assert.ok(isEndpoint(request.client), `client ${request.client}`);
   }
 }
 
@@ -257,10 +260,14 @@ function expectedRequest(fields: ReadonlyMap<string, unknown>): Record<string, u
         const chunk = integerOf("chunk", 0n, false);
         return chunk === undefined ? refuse("backup without chunk") : { op, action, chunk };
       }
-      if (action !== "transfer") return { op, action };
+      if (action !== "transfer" && action !== "add" && action !== "remove") return { op, action };
       const target = positive("target", false);
-      if (target === undefined) refuse("transfer without target");
-      return serverIds.has(target as number) ? { op, action, target } : refuse(`target ${target} not a server`);
+      if (target === undefined) refuse(`${action} without target`);
+      if (action === "remove") return { op, action, target };
+      if (action === "transfer") return serverIds.has(target as number) ? { op, action, target } : refuse(`target ${target} not a server`);
+      const client = string("client", false);
+      if (client === undefined) refuse("add without client");
+      return isEndpoint(client) ? { op, action, target, client } : refuse(`client ${client} not an endpoint`);
     }
     default:
       return refuse(`unknown op ${op}`);
@@ -294,7 +301,15 @@ const keyOrString = fc.oneof(
   { arbitrary: fc.constantFrom(256, 257).map((length) => "😀".repeat(length)), weight: 1 },
 );
 
+/** Client endpoints, and text near them: an `add`'s `client` is checked as the config file's endpoints are. */
+const endpoint = fc.oneof(
+  fc.integer({ min: 1, max: 65535 }).map((port) => `tcp://127.0.0.1:${port}`),
+  fc.constantFrom("ipc:///tmp/zraft-6", "inproc://six", "tcp://host.example:5005"),
+);
+
 const clientName = fc.oneof(
+  endpoint,
+  fc.constantFrom("tcp://127.0.0.1", "udp://1.2.3.4:5", `ipc:///${"x".repeat(260)}`),
   fc.constantFrom("c", "client-1", ""),
   fc.string({ unit: "binary", minLength: 1, maxLength: 16 }),
   fc.constantFrom(127, 128, 129).map((length) => "c".repeat(length)),
@@ -468,6 +483,8 @@ const validRequest: fc.Arbitrary<ModelRequest> = fc.oneof(
     fc.record({ op: fc.constant("admin"), action: fc.constantFrom("timeout", "step-down", "shutdown", "snapshot"), rid }),
     fc.record({ op: fc.constant("admin"), action: fc.constant("transfer"), target: fc.constantFrom(...serverIds), rid }),
     fc.record({ op: fc.constant("admin"), action: fc.constant("backup"), chunk: fc.oneof(fc.nat({ max: 10 }), fc.maxSafeNat()), rid }),
+    fc.record({ op: fc.constant("admin"), action: fc.constant("add"), target: fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }), client: endpoint, rid }),
+    fc.record({ op: fc.constant("admin"), action: fc.constant("remove"), target: fc.integer({ min: 1, max: 2 ** 31 }), rid }),
   ),
 );
 

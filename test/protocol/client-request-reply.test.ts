@@ -408,12 +408,14 @@ describe("encodeReply", () => {
     assert.deepEqual(decode(encodeReply(okReply({ op: "admin", action: "step-down" }, { ...context, leaderId: null }))), {
       ok: true, action: "step-down", term: 7, leaderId: null,
     });
+    const members = [{ id: 3, client: "tcp://127.0.0.1:5002", voter: true }, { id: 6, client: null, voter: false }];
     const status = okReply(
-      { op: "status", id: 3, pid: 4242, role: "follower", commitIndex: 9, lastApplied: 8, lastLogIndex: 10, logStartIndex: 4, snapshotIndex: 6, votedFor: null, uptimeMs: 5 },
+      { op: "status", id: 3, pid: 4242, role: "follower", commitIndex: 9, lastApplied: 8, lastLogIndex: 10, logStartIndex: 4, snapshotIndex: 6, votedFor: null, uptimeMs: 5, members },
       context,
     );
-    assert.deepEqual(decode(encodeReply(status)), {
-      ok: true, id: 3, pid: 4242, role: "follower", commitIndex: 9, lastApplied: 8, lastLogIndex: 10, logStartIndex: 4, snapshotIndex: 6, votedFor: null, uptimeMs: 5, term: 7, leaderId: 2,
+    const decodedStatus = decode(encodeReply(status));
+    assert.deepEqual({ ...decodedStatus, members: (decodedStatus.members as Map<string, unknown>[]).map((member) => Object.fromEntries(member)) }, {
+      ok: true, id: 3, pid: 4242, role: "follower", commitIndex: 9, lastApplied: 8, lastLogIndex: 10, logStartIndex: 4, snapshotIndex: 6, votedFor: null, uptimeMs: 5, members, term: 7, leaderId: 2,
     });
   });
 

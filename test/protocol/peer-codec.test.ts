@@ -296,7 +296,7 @@ test("entries: shape, contiguity and terms (§5.3)", () => {
   assertRejected(withEntries([entry(11, 6), entry(12, 5)]), "entries[1].term 5 is below the term 6 before it");
   assertRejected(withEntries([entry(11, 4)]), "entries[0].term 4 is below the term 5 before it");
   assertRejected(withEntries([entry(1, 0)], { prevLogIndex: 0, prevLogTerm: 0 }), "entries[0].term is 0");
-  assertRejected(withEntries([entry(11, 5, { type: "config" })]), 'entries[0].type "config"');
+  assertRejected(withEntries([entry(11, 5, { type: "snapshot" })]), 'entries[0].type "snapshot" is not "noop", "command" or "config"');
   assertRejected(withEntries([entry(11, 5, { type: undefined })]), "entries[0].type missing");
   assertRejected(withEntries([entry(11, 5, { data: "put a 1" })]), 'entries[0].data is "put a 1", not binary');
   assertRejected(withEntries([entry(11, 5, { data: 5 })]), "entries[0].data is 5, not binary");

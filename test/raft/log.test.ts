@@ -18,7 +18,7 @@ const termsOf = (log: RaftLog): number[] => log.all().map((e) => e.term);
 
 test("appendAfter skips matching entries and appends the rest", () => {
   const log = logOf(1, 1, 2);
-  assert.equal(log.appendAfter(1, [entry(2, 1), entry(3, 2), entry(4, 2)]), 4);
+  assert.deepEqual(log.appendAfter(1, [entry(2, 1), entry(3, 2), entry(4, 2)]), { matchIndex: 4, firstNew: 4 });
   assert.deepEqual(termsOf(log), [1, 1, 2, 2]);
   assert.equal(log.stableIndex, 3, "the matching prefix stays durable");
 });
@@ -33,7 +33,7 @@ test("appendAfter truncates at the first conflict (§5.3)", () => {
 
 test("a stale duplicate AppendEntries never shortens the log", () => {
   const log = logOf(1, 1, 1, 1);
-  assert.equal(log.appendAfter(1, [entry(2, 1)]), 2);
+  assert.equal(log.appendAfter(1, [entry(2, 1)]).matchIndex, 2);
   assert.equal(log.lastIndex(), 4);
 });
 
@@ -120,7 +120,7 @@ test("entries leave memory only once durable and applied, and the tail stays wit
 
 test("a tail loaded above the commit index can be cut below its start by a new leader (§5.3)", () => {
   const { log, storage } = storedLog(10, 2, 30);
-  assert.equal(log.appendAfter(4, [entry(5, 2)]), 5);
+  assert.equal(log.appendAfter(4, [entry(5, 2)]).matchIndex, 5);
   assert.equal(log.lastIndex(), 5);
   assert.equal(log.term(4), 1, "read from storage");
   assert.deepEqual(log.unstableEntries(), [entry(5, 2)]);

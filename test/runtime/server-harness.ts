@@ -17,6 +17,7 @@ import {
   raftConfigDefaults,
   type Entry,
   type HardState,
+  type Membership,
   type Message,
   type ReceivedSnapshot,
 } from "../../src/raft/index.ts";
@@ -131,6 +132,7 @@ export interface AssemblyOptions {
   readonly leaderWatch?: LeaderWatchTiming;
   /** The store's change journal limits (absent: the defaults). */
   readonly journal?: Partial<ChangeJournalLimits>;
+  readonly onMembershipChange?: (membership: Membership) => void;
 }
 
 /**
@@ -165,6 +167,7 @@ export function assembleServer(options: AssemblyOptions) {
     nowMs,
     onFatal: options.onFatal,
     ...(options.leaderWatch === undefined ? {} : { leaderWatch: options.leaderWatch }),
+    ...(options.onMembershipChange === undefined ? {} : { onMembershipChange: options.onMembershipChange }),
   });
   const service = new KvService<number>({
     id: 1,
@@ -181,7 +184,7 @@ export function assembleServer(options: AssemblyOptions) {
   return { storage, sent, node, kv, server, service };
 }
 
-export function harness(options: { readonly leaderWatch?: LeaderWatchTiming; readonly journal?: Partial<ChangeJournalLimits> } = {}) {
+export function harness(options: Pick<AssemblyOptions, "leaderWatch" | "onMembershipChange" | "journal"> = {}) {
   let now = 0;
   const replies: Record<string, unknown>[] = [];
   const violations: string[] = [];

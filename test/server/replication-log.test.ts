@@ -100,16 +100,16 @@ test("without a leader: one line once an election is overdue, with who answers, 
   const logger = new RecordingLogger();
   const contacts = new PeerContacts();
   const timing = { leaderSilenceMs: 110, reportAfterMs: 1_000, answerWindowMs: 1_000, summaryEveryMs: 10_000 };
-  const log = new LeaderlessLog([1, 2, 3, 4, 5], timing, contacts, logger);
+  const log = new LeaderlessLog(timing, contacts, logger);
   // Server 3 led until 0; then only server 5 answers, pre-vote rounds every 150-300 ms (five a second).
   contacts.heard(3, 0);
   for (let nowMs = 0; nowMs <= 25_000; nowMs += 100) {
     if (nowMs % 200 === 0) contacts.heard(5, nowMs);
-    log.check(status({ leaderId: 3, term: 4 }), nowMs);
+    log.check(status({ leaderId: 3, term: 4 }), [1, 2, 3, 4, 5], nowMs);
   }
   contacts.heard(2, 25_050);
   contacts.heard(3, 25_050);
-  log.check(status({ leaderId: 2, term: 5 }), 25_100);
+  log.check(status({ leaderId: 2, term: 5 }), [1, 2, 3, 4, 5], 25_100);
   assert.deepEqual(messages(logger), [
     "info no leader for 1.0 s (term 4): 2 of 5 servers answer (1, 5); a majority needs 3",
     "info still no leader after 11.0 s (term 4): 2 of 5 servers answer (1, 5); a majority needs 3",
@@ -121,10 +121,26 @@ test("without a leader: one line once an election is overdue, with who answers, 
 test("an ordinary election, shorter than the report delay, logs nothing here", () => {
   const logger = new RecordingLogger();
   const contacts = new PeerContacts();
-  const log = new LeaderlessLog([1, 2, 3], { leaderSilenceMs: 110, reportAfterMs: 1_000, answerWindowMs: 1_000, summaryEveryMs: 10_000 }, contacts, logger);
+  const log = new LeaderlessLog({ leaderSilenceMs: 110, reportAfterMs: 1_000, answerWindowMs: 1_000, summaryEveryMs: 10_000 }, contacts, logger);
   contacts.heard(2, 0);
-  for (let nowMs = 0; nowMs < 400; nowMs += 100) log.check(status({ leaderId: 2 }), nowMs);
+  for (let nowMs = 0; nowMs < 400; nowMs += 100) log.check(status({ leaderId: 2 }), [1, 2, 3], nowMs);
   contacts.heard(3, 400);
-  log.check(status({ leaderId: 3, term: 3 }), 400);
+  log.check(status({ leaderId: 3, term: 3 }), [1, 2, 3], 400);
   assert.deepEqual(logger.records, []);
+});
+
+test("the voters of the configuration in force count; a server that is none, removed or waiting to be added, reports nothing", () => {
+  const timing = { leaderSilenceMs: 110, reportAfterMs: 1_000, answerWindowMs: 1_000, summaryEveryMs: 10_000 };
+  const contacts = new PeerContacts();
+  contacts.heard(6, 0);
+  const voter = new RecordingLogger();
+  const removed = new RecordingLogger();
+  const asVoter = new LeaderlessLog(timing, contacts, voter);
+  const asRemoved = new LeaderlessLog(timing, contacts, removed);
+  for (let nowMs = 0; nowMs <= 1_500; nowMs += 100) {
+    asVoter.check(status({ leaderId: null }), [1, 6, 7], nowMs);
+    asRemoved.check(status({ leaderId: null }), [6, 7, 8], nowMs);
+  }
+  assert.deepEqual(messages(voter), ["info no leader for 1.0 s (term 2): 2 of 3 servers answer (1, 6): electing a leader"]);
+  assert.deepEqual(removed.records, []);
 });

@@ -67,10 +67,10 @@ async function startForwarder(): Promise<TestForwarder> {
   return forwarder;
 }
 
-/** A transport whose received messages collect in `inbox`. */
-function openTransport(selfId: number, forwarders: readonly ForwarderConfig[]) {
+/** A transport whose received messages collect in `inbox`; `ids` are the servers of its config file. */
+function openTransport(selfId: number, forwarders: readonly ForwarderConfig[], ids: readonly number[] = serverIds) {
   const logger = new RecordingLogger();
-  const transport = new PeerTransport({ selfId, serverIds, forwarders, logger });
+  const transport = new PeerTransport({ selfId, serverIds: ids, forwarders, logger });
   toClose.push(transport);
   const inbox: Message[] = [];
   const listening = transport.listen((message) => inbox.push(message));
@@ -94,6 +94,32 @@ test("a message from server 2 reaches server 1, and one to server 10 never does"
   // Nothing for server 10 was even handed to server 1's decoder: the topic filter stopped it.
   assert.equal(one.transport.counters.receivedInvalid, 0);
   assert.ok(two.transport.counters.sent > 0);
+});
+
+test("members of a configuration pass besides the config's servers, and stay known; a server of no configuration hears from any", async () => {
+  const forwarder = await startForwarder();
+  const one = openTransport(1, [forwarder.endpoints]);
+  const seven = openTransport(7, [forwarder.endpoints], [1, 7]);
+  await eventually("server 7, in no config file of server 1's, is refused", () => one.transport.counters.receivedInvalid > 0, {
+    action: () => seven.transport.send([vote(7, 1)]),
+  });
+  assert.equal(one.inbox.length, 0);
+  one.transport.followMembers([1, 2, 7]);
+  await eventually("a member's message arrives", () => one.inbox.length > 0, { action: () => seven.transport.send([vote(7, 1)]) });
+  one.transport.followMembers([1, 2]);
+  const before = one.inbox.length;
+  await eventually("a server once a member stays known", () => one.inbox.length > before, { action: () => seven.transport.send([vote(7, 1)]) });
+
+  const joining = openTransport(5, [forwarder.endpoints], [5]);
+  joining.transport.followMembers([]);
+  one.transport.followMembers([1, 2, 5]);
+  await eventually("a server that knows no configuration hears from the leader that adds it", () => joining.inbox.length > 0, {
+    action: () => one.transport.send([vote(1, 5)]),
+  });
+  joining.transport.followMembers([1, 2, 5]);
+  joining.transport.send([vote(5, 7)]);
+  assert.equal(joining.transport.counters.sendDropped, 1, "a message to a server of no configuration it had is dropped");
+  assert.ok(joining.logger.has("warn", "dropped a RequestVote to server 7"));
 });
 
 test("garbage on a server's topic is dropped with a warning and the loop goes on", async () => {
