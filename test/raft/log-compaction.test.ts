@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { AssertionError } from "../../src/base/assert.ts";
 import { RaftLog } from "../../src/raft/log.ts";
 import { MemoryStorage } from "../../src/storage/memory-storage.ts";
-import { RaftNode, SeededRandom, raftConfigDefaults, type AppendEntries, type Entry, type SnapshotMeta } from "../../src/raft/index.ts";
+import { RaftNode, SeededRandom, raftConfigDefaults, snapshotImage, type AppendEntries, type Entry, type Membership, type SnapshotMeta } from "../../src/raft/index.ts";
 import { RecordingLogger } from "../logging/recording-logger.ts";
 import { drain, ofType } from "./election-helpers.ts";
 
@@ -87,7 +87,7 @@ test("restore empties the log after a leader's snapshot, which counts as committ
   assert.equal(log.stableIndex, 30);
   assert.deepEqual(log.unstableEntries(), [], "nothing of the old log is left to store");
   log.checkInvariants();
-  assert.equal(log.appendAfter(30, [{ index: 31, term: 7, type: "noop", data: new Uint8Array(0) }]), 31, "the log goes on from the snapshot");
+  assert.deepEqual(log.appendAfter(30, [{ index: 31, term: 7, type: "noop", data: new Uint8Array(0) }]), { matchIndex: 31, firstNew: 31 }, "the log goes on from the snapshot");
 });
 
 test("restore at or below the commit index is a bug and throws: it would take applied state back (§5.1)", () => {
@@ -168,14 +168,18 @@ test("an AppendEntries whose entry at the log's start has another term is droppe
 
 // ---- InstallSnapshot at the follower (dissertation §5.1, Figure 5.3) ----
 
-/** Server 1 of 3 in term 4 with an empty log, whose state machine accepts only images whose first chunk is [1, 2]. */
+/**
+ * Server 1 of 3 in term 4 with an empty log, whose state machine accepts
+ * only images whose first state chunk is [1, 2]; it is given the state
+ * chunks only, the core's chunk (the configuration) is the core's to check.
+ */
 function emptyFollower() {
   const logger = new RecordingLogger();
   const node = new RaftNode({
     config: { ...raftConfigDefaults, id: 1, peers: [1, 2, 3] },
     hardState: { currentTerm: 4, votedFor: null, commitIndex: 0 },
     entries: [],
-    snapshotProblem: (chunks) => (chunks[0]?.[0] === 1 && chunks[0][1] === 2 ? null : "not an image of this state machine"),
+    snapshotProblem: (stateChunks) => (stateChunks[0]?.[0] === 1 && stateChunks[0][1] === 2 ? null : "not an image of this state machine"),
     nowMs: 0,
     random: new SeededRandom(1),
     logger,
@@ -183,31 +187,43 @@ function emptyFollower() {
   return { node, logger };
 }
 
+/** The leader's configuration at the snapshot's index: server 4 joined as a voter before entry 30. */
+const leaderMembership: Membership = { voters: [1, 2, 3, 4], learners: [5], context: "endpoints" };
+/** The image as the leader's storage holds it (dissertation §5.1): the configuration first, then the state machine's chunks. */
+const sentImage = [...snapshotImage(leaderMembership, image)];
+
 const chunkFrom2 = (chunk: number, data: Uint8Array, last: boolean) =>
   ({ type: "InstallSnapshot", term: 4, from: 2, to: 1, snapshot: { index: 30, term: 4 }, chunk, last, data }) as const;
 
 test("a follower gathers a snapshot's chunks in order, asks for the one it wants, and installs the whole image once checked", () => {
   const { node } = emptyFollower();
-  node.step(chunkFrom2(1, image[1]!, true));
-  node.step(chunkFrom2(0, image[0]!, false));
-  node.step(chunkFrom2(0, image[0]!, false));
-  assert.deepEqual(ofType(drain(node), "InstallSnapshotResponse").map((a) => [a.nextChunk, a.done]), [[0, false], [1, false], [1, false]]);
-  node.step(chunkFrom2(1, image[1]!, true));
+  const [core, first, last] = sentImage as [Uint8Array, Uint8Array, Uint8Array];
+  node.step(chunkFrom2(1, first, false));
+  node.step(chunkFrom2(0, core, false));
+  node.step(chunkFrom2(0, core, false));
+  node.step(chunkFrom2(1, first, false));
+  assert.deepEqual(ofType(drain(node), "InstallSnapshotResponse").map((a) => [a.nextChunk, a.done]), [[0, false], [1, false], [1, false], [2, false]]);
+  node.step(chunkFrom2(2, last, true));
   const ready = node.ready();
-  assert.deepEqual(ready.snapshot, { meta: { index: 30, term: 4 }, chunks: image }, "the runtime gets the image to store and restore");
+  assert.deepEqual(ready.snapshot, { meta: { index: 30, term: 4 }, chunks: sentImage }, "the runtime gets the image to store, and restores from its state chunks");
   assert.deepEqual(ofType(ready.messages, "InstallSnapshotResponse").map((a) => [a.nextChunk, a.done]), [[0, true]]);
   node.advance(ready);
   const status = node.status();
   assert.deepEqual([status.logStartIndex, status.snapshotIndex, status.lastLogIndex, status.commitIndex, status.lastApplied], [30, 30, 30, 30, 30]);
-  node.step(chunkFrom2(0, image[0]!, false));
+  assert.deepEqual(node.membership(), leaderMembership, "the snapshot's configuration is in force: the log that held it is gone (§5.1)");
+  node.step(chunkFrom2(0, core, false));
   assert.deepEqual(ofType(drain(node), "InstallSnapshotResponse").map((a) => [a.nextChunk, a.done]), [[0, true]], "a late chunk of it: done at once");
   assert.equal(node.hasReady(), false, "and not installed again");
 });
 
-test("an image the state machine cannot use is dropped unanswered and logged, and the log stays", () => {
+test("an image the state machine cannot use, or whose first chunk is no configuration, is dropped unanswered and logged, and the log stays", () => {
   const { node, logger } = emptyFollower();
-  node.step(chunkFrom2(0, Uint8Array.of(9), true));
-  assert.deepEqual(drain(node).filter((message) => message.type === "InstallSnapshotResponse"), []);
+  node.step(chunkFrom2(0, sentImage[0]!, false));
+  node.step(chunkFrom2(1, Uint8Array.of(9), true));
+  node.step(chunkFrom2(0, Uint8Array.of(1, 2), true));
+  assert.deepEqual(ofType(drain(node), "InstallSnapshotResponse").map((a) => [a.nextChunk, a.done]), [[1, false]], "only the first chunk is answered");
   assert.equal(node.status().logStartIndex, 0);
+  assert.deepEqual(node.membership().voters, [1, 2, 3], "the configuration stays");
   assert.ok(logger.has("warn", "dropped InstallSnapshot from server 2: the snapshot at 30 is not a valid image: not an image of this state machine"), JSON.stringify(logger.records));
+  assert.ok(logger.has("warn", "dropped InstallSnapshot from server 2: the snapshot at 30 is not a valid image: a configuration entry that is not JSON"), JSON.stringify(logger.records));
 });
