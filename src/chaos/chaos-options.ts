@@ -5,7 +5,7 @@
  */
 import { UsageError, integerOption, integerOptionWithin, parseCommandLine } from "../cli/args.ts";
 
-export const faultKinds = ["kill", "pause", "partition", "majority", "restart-all", "forwarder"] as const;
+export const faultKinds = ["kill", "pause", "partition", "majority", "restart-all", "forwarder", "membership"] as const;
 export type FaultKind = (typeof faultKinds)[number];
 
 export interface ChaosOptions {

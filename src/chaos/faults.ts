@@ -15,13 +15,18 @@
  * - restart-all: SIGKILL every server; heal: start them all;
  * - forwarder: SIGKILL a forwarder: with one, no Raft message moves; with
  *   more, the others carry them all; heal: start it again (servers
- *   reconnect by themselves).
+ *   reconnect by themselves);
+ * - membership: remove one server from the configuration, the leader half
+ *   the time (dissertation ch. 4; a removed leader steps down once the
+ *   change commits); heal: add it back, a learner promoted once caught up
+ *   (membership-fault.ts).
  */
 import type { StatusReply } from "../client/zraft-client.ts";
 import type { FaultControl } from "../local-cluster/fault-control.ts";
 import type { LocalCluster } from "../local-cluster/local-cluster.ts";
 import type { FaultKind } from "./chaos-options.ts";
 import type { SeededRandom } from "./seeded-random.ts";
+import { addBack, changeMembership, serversLeftOut } from "./membership-fault.ts";
 
 /** The rules of every forwarder at once: a message one forwarder dropped would still cross another. */
 export class EveryForwarder {
@@ -134,6 +139,18 @@ export async function injectFault(kind: FaultKind, context: FaultContext): Promi
       await Promise.all(cluster.serverIds.map((id) => cluster.kill(id, "SIGKILL")));
       return { description: "kill -9 every server", heal: async () => cluster.serverIds.forEach((id) => ensureServerRunning(context, id)) };
     }
+    case "membership": {
+      const target = await pickTarget(context);
+      const server = cluster.config.servers.find((candidate) => candidate.id === target.id)!;
+      const refused = await changeMembership(cluster, { action: "remove", target: target.id });
+      return {
+        description: `remove server ${target.id}${target.note} from the configuration${refused === null ? "" : ` (not done: ${refused})`}`,
+        heal: async () => {
+          const why = await addBack(cluster, server);
+          if (why !== null) throw new Error(`server ${target.id} could not be added back: ${why}`);
+        },
+      };
+    }
     case "forwarder": {
       const count = cluster.config.forwarders.length;
       const index = random.pick([...Array(count).keys()]);
@@ -173,5 +190,16 @@ export async function healEverything(context: FaultContext): Promise<void> {
   for (const id of cluster.serverIds) {
     signalServer(cluster, id, "SIGCONT");
     ensureServerRunning(context, id);
+  }
+}
+
+/**
+ * Makes every server of the config a member again, once a leader is known:
+ * one the membership fault removed may not have been added back.
+ */
+export async function restoreMembership(cluster: LocalCluster): Promise<void> {
+  for (const server of await serversLeftOut(cluster)) {
+    const why = await addBack(cluster, server);
+    if (why !== null) throw new Error(`server ${server.id} could not be added back: ${why}`);
   }
 }

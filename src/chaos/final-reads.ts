@@ -6,7 +6,7 @@
  */
 import { ZraftClient } from "../client/zraft-client.ts";
 import type { LocalCluster } from "../local-cluster/local-cluster.ts";
-import { healEverything, type FaultContext } from "./faults.ts";
+import { healEverything, restoreMembership, type FaultContext } from "./faults.ts";
 import type { HistoryRecorder } from "./history.ts";
 import { performAndRecord } from "./workload.ts";
 
@@ -23,6 +23,8 @@ export async function healAndSettle(context: FaultContext): Promise<string> {
   const startMs = performance.now();
   await healEverything(context);
   await Promise.all(cluster.serverIds.map((id) => cluster.waitForServer(id, { timeoutMs: serverWaitMs })));
+  await cluster.findLeader({ timeoutMs: leaderWaitMs });
+  await restoreMembership(cluster);
   const leader = await cluster.findLeader({ timeoutMs: leaderWaitMs });
   return `healed: every server answers, server ${leader.id} leads in term ${leader.term} (${((performance.now() - startMs) / 1000).toFixed(1)} s)`;
 }
