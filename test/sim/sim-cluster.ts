@@ -6,6 +6,7 @@ import {
   appliesBeforeSave,
   splitAtSave,
   type HardState,
+  type Membership,
   type Message,
   type NodeId,
   type NodeStatus,
@@ -16,10 +17,14 @@ import {
   type SnapshotMeta,
   raftConfigDefaults,
   SeededRandom,
+  snapshotImage,
+  snapshotMembership,
+  stateChunksOf,
 } from "../../src/raft/index.ts";
 import { isDeepStrictEqual } from "node:util";
 import { KvStore } from "../../src/kv/kv-store.ts";
 import { MemoryStorage } from "../../src/storage/memory-storage.ts";
+import type { StoredSnapshot } from "../../src/storage/storage.ts";
 import { type CheckerName, ReadIndexChecker, SafetyChecker, type ServerDisk, SimulationViolation } from "./checkers.ts";
 import { DurableLog } from "./durable-log.ts";
 import { ElectionChecker } from "./election-checker.ts";
@@ -47,6 +52,7 @@ export type SimNode = Pick<
   | "logTerm"
   | "stableIndex"
   | "compact"
+  | "membershipAt"
   | "followers"
   | "checkInvariants"
 >;
@@ -76,7 +82,11 @@ export interface SnapshotPolicy {
   readonly everyEntries: number;
   /** Entries kept below the snapshot when the log is compacted, for followers only a little behind. */
   readonly marginEntries: number;
-  /** Each image is cut into 1 to this many chunks at random points (one InstallSnapshot each). */
+  /**
+   * The state machine's image is cut into 1 to this many chunks at random
+   * points (one InstallSnapshot each); the core's chunk, the configuration,
+   * goes before them.
+   */
   readonly chunksMax: number;
 }
 
@@ -368,14 +378,7 @@ export class SimCluster {
     server.stateMachine = new SimStateMachine();
     // Dissertation §5.1: the state machine starts from the stored snapshot, and the node applies what follows it.
     const stored = server.storage.readSnapshot();
-    if (stored !== null) {
-      this.guard(server.id, () => {
-        const imageIndex = server.stateMachine.restore(stored.chunks());
-        this.checker.checkRestored(server.id, stored.meta, imageIndex, server.stateMachine.hash, null);
-      });
-      server.durable.snapshot = { meta: stored.meta, hash: server.stateMachine.hash };
-      this.snapshotStats.restoredAtStart++;
-    }
+    const membership = stored === null ? undefined : this.guard(server.id, () => this.restoreStored(server, stored));
     this.elections.started(server.id);
     const config: RaftConfig = { ...this.settings, id: server.id, peers: this.ids };
     server.node = this.guard(server.id, () =>
@@ -386,6 +389,7 @@ export class SimCluster {
         storage: server.storage,
         logStart,
         snapshot,
+        membership,
         snapshotProblem: simSnapshotProblem,
         nowMs: this.nowMs,
         random: new SeededRandom(this.random.intBetween(0, 0xffffffff)),
@@ -399,6 +403,21 @@ export class SimCluster {
     );
     const firstTickMs = firstTickAfterMs ?? this.random.intBetween(1, this.tickMs);
     this.simulator.schedule(firstTickMs, { kind: "tick", id: server.id, incarnation: server.incarnation });
+  }
+
+  /**
+   * Restores the state machine from the stored snapshot at start-up, and
+   * returns the configuration its first chunk keeps: the log that held it
+   * is gone (dissertation §5.1), and the node starts from it.
+   */
+  private restoreStored(server: SimServer, stored: StoredSnapshot): Membership {
+    const membership = snapshotMembership(stored.chunks());
+    if (typeof membership === "string") throw new Error(`the stored snapshot at ${stored.meta.index}: ${membership}`);
+    const imageIndex = server.stateMachine.restore(stateChunksOf(stored.chunks()));
+    this.checker.checkRestored(server.id, stored.meta, imageIndex, server.stateMachine.hash, null);
+    server.durable.snapshot = { meta: stored.meta, hash: server.stateMachine.hash };
+    this.snapshotStats.restoredAtStart++;
+    return membership;
   }
 
   private coreLogger(id: NodeId): Logger {
@@ -450,7 +469,7 @@ export class SimCluster {
 
   /**
    * Server `id` (which must be up) snapshots its state machine now, in
-   * `chunks` chunks, and compacts its log through `marginEntries` below it
+   * `chunks` chunks after the core's, and compacts its log through `marginEntries` below it
    * (dissertation §5.1), as the snapshot policy does on its own. Returns the
    * snapshot, or null when the server applied nothing past its last one or
    * its last applied entry is not durable yet.
@@ -568,7 +587,8 @@ export class SimCluster {
     const status = node.status();
     const meta: SnapshotMeta = { index, term: node.logTerm(index)! };
     const image = machine.snapshot(this.random, chunks);
-    server.storage.saveSnapshotSync(meta, image);
+    // The core's chunk first: the configuration at the snapshot's index (dissertation §5.1), as the runtime stores it.
+    server.storage.saveSnapshotSync(meta, snapshotImage(node.membershipAt(index), image));
     server.durable.snapshot = { meta, hash: imageSummary(image).hash };
     this.snapshotStats.taken++;
     if (this.crashAt?.(server.id, "after-snapshot-save") === true) {
@@ -592,7 +612,7 @@ export class SimCluster {
     const machine = server.stateMachine;
     if (ready.snapshot !== null) {
       const appliedBefore = machine.lastApplied;
-      const imageIndex = machine.restore(ready.snapshot.chunks);
+      const imageIndex = machine.restore(stateChunksOf(ready.snapshot.chunks));
       this.checker.checkRestored(server.id, ready.snapshot.meta, imageIndex, machine.hash, appliedBefore);
     }
     for (const entry of ready.committedEntries) {
@@ -627,7 +647,7 @@ export class SimCluster {
     // which property such a write breaks.
     const received = ready.snapshot;
     if (received !== null) {
-      server.durable.restore({ meta: received.meta, hash: imageSummary(received.chunks).hash });
+      server.durable.restore({ meta: received.meta, hash: imageSummary(stateChunksOf(received.chunks)).hash });
       this.snapshotStats.installed++;
       this.trace.note(this.nowMs, `node ${server.id} stores the snapshot at (${received.meta.index},${received.meta.term}) in place of its log`);
     }

@@ -94,7 +94,8 @@ export class SimStateMachine {
 
 /**
  * What makes `chunks` no image of a SimStateMachine as of entry
- * `lastIncludedIndex`, or null (RaftNodeOptions.snapshotProblem): the
+ * `lastIncludedIndex`, or null (RaftNodeOptions.snapshotProblem, given the
+ * state machine's chunks: the core checks its own, the configuration): the
  * simulator's own framing, then what the server checks of the KV store's
  * image (kvSnapshotProblem).
  */

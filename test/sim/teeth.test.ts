@@ -89,8 +89,8 @@ const deep = process.env.ZRAFT_TEETH_DEEP === "1";
 const rare: readonly { core: BrokenCoreName; window: readonly [number, number] }[] = [
   { core: "forget-vote-on-restart", window: [21, 27] },
   // A follower holds entries past a snapshot it is sent only when it kept a deposed leader's uncommitted entries
-  // while the new leader compacted past where they begin: 16 of seeds 1..500.
-  { core: "install-snapshot-keeping-suffix", window: [116, 122] },
+  // while the new leader compacted past where they begin: 8 of seeds 1..500 (3, 131, 202, 227, 287, 434, 437, 447).
+  { core: "install-snapshot-keeping-suffix", window: [1, 7] },
 ];
 for (const { core, window } of rare) {
   const [first, last] = deep ? [1, 5000] : window;
