@@ -46,7 +46,8 @@ test("a backup of a running cluster seeds a new cluster that holds every key of 
   const file = join(source.dir, "cities.zbk");
   const backup = await ctl(source.configPath, "backup", file);
   assert.equal(backup.code, 0, backup.stderr);
-  assert.match(backup.stdout, new RegExp(`^backup of server ${leader.id} up to entry \\d+ \\(term \\d+\\): [\\d.]+ (KiB|MiB) in \\d+ chunks, ${storedKeys} keys → .*cities\\.zbk\\n$`));
+  // Whoever leads when the backup starts: on a loaded machine leadership may have moved since.
+  assert.match(backup.stdout, new RegExp(`^backup of server \\d+ up to entry \\d+ \\(term \\d+\\): [\\d.]+ (KiB|MiB) in \\d+ chunks, ${storedKeys} keys → .*cities\\.zbk\\n$`));
   assert.ok(Number(/in (\d+) chunks/.exec(backup.stdout)![1]) > 1, "several chunks");
   assert.equal(statSync(file).mode & 0o777, 0o600);
   assert.equal(existsSync(`${file}.tmp`), false);
@@ -58,7 +59,7 @@ test("a backup of a running cluster seeds a new cluster that holds every key of 
   const copy = await TestCluster.create(t);
   const restore = await ctl(copy.configPath, "restore", file);
   assert.equal(restore.code, 0, restore.stderr);
-  assert.match(restore.stdout, new RegExp(`backup of server ${leader.id} up to entry \\d+ .*, ${storedKeys} keys; checksum and image verified\\nrestored it as the data of servers 1, 2, 3, 4, 5:\\n`));
+  assert.match(restore.stdout, new RegExp(`backup of server \\d+ up to entry \\d+ .*, ${storedKeys} keys; checksum and image verified\\nrestored it as the data of servers 1, 2, 3, 4, 5:\\n`));
   const refused = await ctl(copy.configPath, "restore", file);
   assert.equal(refused.code, 1);
   assert.match(refused.stderr, /^zraft ctl: nothing was restored: server-1, server-2, server-3, server-4 and server-5 in .* already hold data/);
