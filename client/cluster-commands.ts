@@ -9,6 +9,7 @@
  *   shutdown N                      server N answers what it has in flight and exits 0 (SHUTDOWN)
  *   transfer N                      the leader hands leadership to server N (dissertation §3.10)
  *   snapshot N                      server N snapshots its store now (dissertation ch. 5)
+ *   members, add ID, remove ID      the configuration in force, and changes to it (ctl-members.ts)
  *   backup FILE [--server N]        a consistent backup of the store (ctl-backup.ts)
  *   keygen [--config-out FILE]      CURVE keys (docs/protocol.md §10)
  *
@@ -26,6 +27,7 @@ import { generateCurveKeyPair } from "../src/net/curve-security.ts";
 import { ZraftClient } from "../src/client/zraft-client.ts";
 import type { CommandIo, Invocation } from "./command-io.ts";
 import { runServerAction, type ServerAction } from "./ctl-admin.ts";
+import { membershipCommands } from "./ctl-members.ts";
 import { leaderOf, statusJson, statusLine, statusTable, surveyCluster } from "./ctl-status.ts";
 import { toJsonText } from "./json-text.ts";
 import { reportRequestFailure } from "./request-failure.ts";
@@ -136,6 +138,8 @@ export async function runClusterCommand(invocation: Invocation): Promise<number>
   const { name, operands, args, config, curve, io } = invocation;
   if (name === "status") return status(operands, args, config, curve, io);
   if (name === "leader") return leader(args, config, curve, io);
+  const membershipCommand = membershipCommands[name];
+  if (membershipCommand !== undefined) return membershipCommand(invocation);
   // Loaded only when it runs: it brings the store's snapshot decoder.
   if (name === "backup") return (await import("./ctl-backup.ts")).runBackup(invocation);
   if (!isServerAction(name)) throw new UsageError(`unknown cluster command "${name}"`);

@@ -8,7 +8,7 @@
 import type { ClusterConfig, ServerConfig } from "../src/config/cluster-config.ts";
 import type { CurveClientKeys } from "../src/net/curve-security.ts";
 import { sendAdmin, type AdminOutcome } from "../src/client/admin-request.ts";
-import { leaderOf, surveyCluster } from "./ctl-status.ts";
+import { leaderStatus } from "./ctl-status.ts";
 
 export type ServerAction = "timeout" | "step-down" | "shutdown" | "transfer" | "snapshot";
 
@@ -36,9 +36,8 @@ export function takeSnapshot(target: ServerConfig, curve: CurveClientKeys | unde
 
 /** The server the others agree leads, or a sentence saying there is none. */
 export async function leaderServer(config: ClusterConfig, curve: CurveClientKeys | undefined): Promise<{ readonly server: ServerConfig; readonly term: number } | string> {
-  const leader = leaderOf(await surveyCluster(config, curve));
-  if (leader === null) return "no leader is known";
-  return { server: config.servers.find((server) => server.id === leader.id) as ServerConfig, term: leader.term };
+  const found = await leaderStatus(config, curve);
+  return typeof found === "string" ? found : { server: found.server, term: found.status.term };
 }
 
 export async function runServerAction(action: ServerAction, target: ServerConfig, config: ClusterConfig, curve: CurveClientKeys | undefined): Promise<ActionResult> {

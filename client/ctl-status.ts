@@ -5,6 +5,7 @@
  */
 import type { ClusterConfig, ServerConfig } from "../src/config/cluster-config.ts";
 import type { CurveClientKeys } from "../src/net/curve-security.ts";
+import { statusOnce } from "../src/client/status-once.ts";
 import { ZraftClient, type StatusReply } from "../src/client/zraft-client.ts";
 import { ZraftError } from "../src/protocol/errors.ts";
 
@@ -45,6 +46,28 @@ export function leaderOf(views: readonly ServerView[]): { readonly id: number; r
   const term = Math.max(-1, ...statuses.filter((status) => status.leaderId !== null).map((status) => status.term));
   const named = statuses.find((status) => status.term === term && status.leaderId !== null);
   return named?.leaderId === undefined || named.leaderId === null ? null : { id: named.leaderId, term };
+}
+
+/**
+ * The leader's own status, and where it takes clients: asked of the servers
+ * of the config, and of the leader at the endpoint its configuration
+ * carries when the config does not list it (a server added since,
+ * docs/protocol.md §5). A sentence when there is no leader to ask.
+ */
+export async function leaderStatus(
+  config: ClusterConfig,
+  curve: CurveClientKeys | undefined,
+): Promise<{ readonly server: ServerConfig; readonly status: StatusReply } | string> {
+  const views = await surveyCluster(config, curve);
+  const leader = leaderOf(views);
+  const answering = views.filter((view) => "status" in view);
+  if (leader === null) return `no leader is known: ${answering.length} of ${views.length} servers answer`;
+  for (const view of answering) if (view.status.id === leader.id) return { server: view.server, status: view.status };
+  const client = answering.flatMap((view) => view.status.members).find((member) => member.id === leader.id)?.client ?? null;
+  if (client === null) return `server ${leader.id} leads term ${leader.term}, but no server says where it takes clients`;
+  const server = { id: leader.id, client };
+  const status = await statusOnce({ ...config, servers: [...config.servers, server] }, curve, leader.id, statusTimeoutMs);
+  return status === undefined ? `server ${leader.id} leads term ${leader.term}, but does not answer at ${client}` : { server, status };
 }
 
 /** One server's status as a line for a person. */
