@@ -21,7 +21,7 @@ import type { CurveClientKeys } from "../src/net/curve-security.ts";
 import type { MemberInfo } from "../src/protocol/reply-fields.ts";
 import type { Invocation } from "./command-io.ts";
 import { actionTimeoutMs, describeOutcome } from "./ctl-admin.ts";
-import { leaderStatus } from "./ctl-status.ts";
+import { leaderStatus, memberIds } from "./ctl-status.ts";
 import { serverIdOf } from "./server-id.ts";
 
 /** How long a change keeps looking for a leader that takes it (an election may be under way). */
@@ -29,12 +29,6 @@ const leaderSearchMs = 10_000;
 /** How long `add` waits for the leader to promote its learner, and how often it looks. */
 export const promotionWaitMs = 30_000;
 const promotionPollMs = 250;
-
-const idList = (members: readonly MemberInfo[], voter: boolean): string =>
-  members
-    .filter((member) => member.voter === voter)
-    .map((member) => member.id)
-    .join(",");
 
 /** The members as a table for a person, and who leads. */
 export function membersTable(members: readonly MemberInfo[], leader: { readonly id: number; readonly term: number }): string {
@@ -131,7 +125,7 @@ async function remove({ operands, args, config, curve, io }: Invocation): Promis
   }
   // Dissertation §4.2.2: a leader that removed itself steps down once the change is committed.
   const led = sent.leader === id ? "; it led, and has stepped down: the voters left elect a leader" : "";
-  io.stdout.write(`server ${id} removed (entry ${index}); voters now ${idList(after, true)}${led}\n`);
+  io.stdout.write(`server ${id} removed (entry ${index}); voters now ${memberIds(after, true)}${led}\n`);
   return 0;
 }
 

@@ -8,6 +8,7 @@ import type { CurveClientKeys } from "../src/net/curve-security.ts";
 import { statusOnce } from "../src/client/status-once.ts";
 import { ZraftClient, type StatusReply } from "../src/client/zraft-client.ts";
 import { ZraftError } from "../src/protocol/errors.ts";
+import type { MemberInfo } from "../src/protocol/reply-fields.ts";
 
 /** How long each server gets to answer. */
 const statusTimeoutMs = 500;
@@ -70,13 +71,28 @@ export async function leaderStatus(
   return status === undefined ? `server ${leader.id} leads term ${leader.term}, but does not answer at ${client}` : { server, status };
 }
 
-/** One server's status as a line for a person. */
+/** The ids of the voters (or the learners) of a configuration, in id order: "1,2,3". */
+export const memberIds = (members: readonly MemberInfo[], voters: boolean): string =>
+  members
+    .filter((member) => member.voter === voters)
+    .map((member) => member.id)
+    .sort((a, b) => a - b)
+    .join(",");
+
+/** A configuration in a few words: "voters 1,2,3; learners 6", or none (a server waiting to be added). */
+export function configurationText(members: readonly MemberInfo[]): string {
+  if (members.length === 0) return "no configuration yet";
+  const learners = memberIds(members, false);
+  return `voters ${memberIds(members, true)}${learners === "" ? "" : `; learners ${learners}`}`;
+}
+
+/** One server's status as a line for a person, with the configuration it runs. */
 export function statusLine(status: StatusReply): string {
   const leader = status.leaderId === null ? "unknown" : `server ${status.leaderId}`;
   return (
     `server ${status.id} (pid ${status.pid}): ${status.role}, term ${status.term}, leader ${leader}, ` +
     `commit ${status.commitIndex}, applied ${status.lastApplied}, last log ${status.lastLogIndex}, ` +
-    `snapshot ${status.snapshotIndex === 0 ? "none" : `up to ${status.snapshotIndex}`}`
+    `snapshot ${status.snapshotIndex === 0 ? "none" : `up to ${status.snapshotIndex}`}; ${configurationText(status.members)}`
   );
 }
 
