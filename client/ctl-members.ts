@@ -87,7 +87,7 @@ async function add({ operands, args, config, curve, io }: Invocation): Promise<n
   if (!isEndpoint(client)) throw new UsageError(`--client must be ${endpointRule}, got ${JSON.stringify(client)}`);
   const json = args.flags.has("json");
   const sent = await changeOnLeader((server, options) => sendAdmin(server, { action: "add", target: id, client }, options), config, curve);
-  if (typeof sent === "string" || sent.outcome.kind !== "done") return fail(typeof sent === "string" ? sent : `server ${sent.leader}: ${describeOutcome(sent.outcome)}`, json, io);
+  if (typeof sent === "string" || sent.outcome.kind !== "done") return fail(typeof sent === "string" ? sent : describeOutcome(sent.outcome), json, io);
   const { index } = sent.outcome.reply;
   if (!json) io.stdout.write(`server ${id} added as a learner (entry ${index}); waiting for it to catch up\n`);
   const voter = await waitForPromotion(id, config, curve);
@@ -117,7 +117,7 @@ async function remove({ operands, args, config, curve, io }: Invocation): Promis
   const id = serverIdOf(operands[0] as string, "remove");
   const json = args.flags.has("json");
   const sent = await changeOnLeader((server, options) => sendAdmin(server, { action: "remove", target: id }, options), config, curve);
-  if (typeof sent === "string" || sent.outcome.kind !== "done") return fail(typeof sent === "string" ? sent : `server ${sent.leader}: ${describeOutcome(sent.outcome)}`, json, io);
+  if (typeof sent === "string" || sent.outcome.kind !== "done") return fail(typeof sent === "string" ? sent : describeOutcome(sent.outcome), json, io);
   const { index, members: after } = sent.outcome.reply;
   if (json) {
     io.stdout.write(`${JSON.stringify({ ok: true, id, index, members: after })}\n`);
