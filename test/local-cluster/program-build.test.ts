@@ -37,7 +37,7 @@ const buildsOf = (copy: string, program: string): string[] => readdirSync(join(c
 test("launchers that find no build start together, build once and all run it; an edited source runs as edited", async (t) => {
   const copy = projectCopy(t);
   const results = await Promise.all([1, 2, 3, 4].map(() => runProgram(copy, "server", "--help")));
-  for (const { stdout, stderr } of results) assert.deepEqual([stdout.split("\n")[0], stderr], ["usage: npm run server -- --id N [--config FILE] [--log-level LEVEL] [--log-json FILE]", ""]);
+  for (const { stdout, stderr } of results) assert.deepEqual([stdout.split("\n")[0], stderr], ["usage: npm run server -- --id N [--config FILE] [--join] [--log-level LEVEL] [--log-json FILE]", ""]);
   assert.equal(buildsOf(copy, "server").length, 1, "one build for four launchers");
 
   const main = join(copy, "src", "server", "main.ts");
