@@ -121,7 +121,7 @@ async function leader(args: ParsedArgs, config: ClusterConfig, curve: CurveClien
   const up = views.filter((view) => "status" in view).length;
   if (args.flags.has("json")) io.stdout.write(`${JSON.stringify({ leader: found, answering: up, servers: views.length })}\n`);
   else if (found !== null) {
-    const endpoint = config.servers.find((server) => server.id === found.id)?.client ?? "?";
+    const endpoint = views.find((view) => view.server.id === found.id)?.server.client ?? "?";
     io.stdout.write(`server ${found.id} leads term ${found.term} (${endpoint})\n`);
   } else io.stderr.write(`${io.program}: no leader is known: ${up} of ${views.length} servers answer; a majority needs ${Math.floor(views.length / 2) + 1}\n`);
   return found === null ? 1 : 0;

@@ -1,11 +1,11 @@
 /**
- * `zraft status` and `zraft leader`: every server of the config asked for
- * its status at once (docs/protocol.md §5), shown as one table, or as JSON;
- * and one server's status as a line.
+ * `zraft status` and `zraft leader`: every server of the config, and every
+ * member the servers' configurations name besides, asked for its status at
+ * once (docs/protocol.md §5), shown as one table, or as JSON; and one
+ * server's status as a line.
  */
 import type { ClusterConfig, ServerConfig } from "../src/config/cluster-config.ts";
 import type { CurveClientKeys } from "../src/net/curve-security.ts";
-import { statusOnce } from "../src/client/status-once.ts";
 import { ZraftClient, type StatusReply } from "../src/client/zraft-client.ts";
 import { ZraftError } from "../src/protocol/errors.ts";
 import type { MemberInfo } from "../src/protocol/reply-fields.ts";
@@ -31,11 +31,30 @@ function surveyServers(client: ZraftClient, servers: readonly ServerConfig[]): P
   );
 }
 
-/** Every server's status, with a client of its own. */
+/**
+ * Every server's status, with a client of its own: the config's servers,
+ * then the members their configurations name that the config does not
+ * list (servers added since it was written), at the endpoints the
+ * configurations carry.
+ */
 export async function surveyCluster(config: ClusterConfig, curve: CurveClientKeys | undefined): Promise<ServerView[]> {
+  const listed = await survey(config, curve);
+  const added = new Map<number, ServerConfig>();
+  for (const view of listed) {
+    if (!("status" in view)) continue;
+    for (const { id, client } of view.status.members) {
+      if (client !== null && !config.servers.some((server) => server.id === id)) added.set(id, { id, client });
+    }
+  }
+  if (added.size === 0) return listed;
+  const servers = [...added.values()].sort((a, b) => a.id - b.id);
+  return [...listed, ...(await survey({ ...config, servers: [...config.servers, ...servers] }, curve, servers))];
+}
+
+async function survey(config: ClusterConfig, curve: CurveClientKeys | undefined, servers = config.servers): Promise<ServerView[]> {
   const client = new ZraftClient({ config, ...(curve === undefined ? {} : { curve }) });
   try {
-    return await surveyServers(client, config.servers);
+    return await surveyServers(client, servers);
   } finally {
     client.close();
   }
@@ -49,26 +68,17 @@ export function leaderOf(views: readonly ServerView[]): { readonly id: number; r
   return named?.leaderId === undefined || named.leaderId === null ? null : { id: named.leaderId, term };
 }
 
-/**
- * The leader's own status, and where it takes clients: asked of the servers
- * of the config, and of the leader at the endpoint its configuration
- * carries when the config does not list it (a server added since,
- * docs/protocol.md §5). A sentence when there is no leader to ask.
- */
+/** The leader's own status, and where it takes clients (surveyCluster: also a leader the config does not list); a sentence when there is none to ask. */
 export async function leaderStatus(
   config: ClusterConfig,
   curve: CurveClientKeys | undefined,
 ): Promise<{ readonly server: ServerConfig; readonly status: StatusReply } | string> {
   const views = await surveyCluster(config, curve);
   const leader = leaderOf(views);
-  const answering = views.filter((view) => "status" in view);
-  if (leader === null) return `no leader is known: ${answering.length} of ${views.length} servers answer`;
-  for (const view of answering) if (view.status.id === leader.id) return { server: view.server, status: view.status };
-  const client = answering.flatMap((view) => view.status.members).find((member) => member.id === leader.id)?.client ?? null;
-  if (client === null) return `server ${leader.id} leads term ${leader.term}, but no server says where it takes clients`;
-  const server = { id: leader.id, client };
-  const status = await statusOnce({ ...config, servers: [...config.servers, server] }, curve, leader.id, statusTimeoutMs);
-  return status === undefined ? `server ${leader.id} leads term ${leader.term}, but does not answer at ${client}` : { server, status };
+  if (leader === null) return `no leader is known: ${views.filter((view) => "status" in view).length} of ${views.length} servers answer`;
+  const view = views.find((candidate) => candidate.server.id === leader.id);
+  if (view === undefined) return `server ${leader.id} leads term ${leader.term}, but no server says where it takes clients`;
+  return "status" in view ? { server: view.server, status: view.status } : `server ${leader.id} leads term ${leader.term}, but does not answer: ${view.down}`;
 }
 
 /** The ids of the voters (or the learners) of a configuration, in id order: "1,2,3". */

@@ -112,6 +112,9 @@ test("3 → 5 → 7 voters and back to 3 while clients write: nothing acknowledg
   const expected = [5, 6, 7].map((id) => ({ id, client: endpointOf(id), voter: true }));
   for (const status of survivors) assert.deepEqual(status?.members, expected, `server ${status?.id}'s configuration`);
   assert.equal(JSON.parse(succeeded(await ctl("members", "--json"), "members")).members.length, 3);
+  // A config that lists none of the survivors still finds them: the removed servers' configurations name them.
+  const throughFirstThree = await runCommand(["client/ctl.ts", "--config", firstThree, "members", "--json"], { timeoutMs: 60_000 });
+  assert.deepEqual(JSON.parse(succeeded(throughFirstThree, "members through the first three's config")).members, expected);
 
   // A removed server holds the configuration that removed it (later ones do not reach it), and stands for no
   // election however long it waits.
