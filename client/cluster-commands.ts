@@ -9,6 +9,7 @@
  *   shutdown N                      server N answers what it has in flight and exits 0 (SHUTDOWN)
  *   transfer N                      the leader hands leadership to server N (dissertation §3.10)
  *   snapshot N                      server N snapshots its store now (dissertation ch. 5)
+ *   members, add ID, remove ID      the configuration in force, and changes to it (ctl-members.ts)
  *   backup FILE [--server N]        a consistent backup of the store (ctl-backup.ts)
  *   keygen [--config-out FILE]      CURVE keys (docs/protocol.md §10)
  *
@@ -26,6 +27,7 @@ import { generateCurveKeyPair } from "../src/net/curve-security.ts";
 import { ZraftClient } from "../src/client/zraft-client.ts";
 import type { CommandIo, Invocation } from "./command-io.ts";
 import { runServerAction, type ServerAction } from "./ctl-admin.ts";
+import { membershipCommands } from "./ctl-members.ts";
 import { leaderOf, statusJson, statusLine, statusTable, surveyCluster } from "./ctl-status.ts";
 import { toJsonText } from "./json-text.ts";
 import { reportRequestFailure } from "./request-failure.ts";
@@ -119,7 +121,7 @@ async function leader(args: ParsedArgs, config: ClusterConfig, curve: CurveClien
   const up = views.filter((view) => "status" in view).length;
   if (args.flags.has("json")) io.stdout.write(`${JSON.stringify({ leader: found, answering: up, servers: views.length })}\n`);
   else if (found !== null) {
-    const endpoint = config.servers.find((server) => server.id === found.id)?.client ?? "?";
+    const endpoint = views.find((view) => view.server.id === found.id)?.server.client ?? "?";
     io.stdout.write(`server ${found.id} leads term ${found.term} (${endpoint})\n`);
   } else io.stderr.write(`${io.program}: no leader is known: ${up} of ${views.length} servers answer; a majority needs ${Math.floor(views.length / 2) + 1}\n`);
   return found === null ? 1 : 0;
@@ -136,6 +138,8 @@ export async function runClusterCommand(invocation: Invocation): Promise<number>
   const { name, operands, args, config, curve, io } = invocation;
   if (name === "status") return status(operands, args, config, curve, io);
   if (name === "leader") return leader(args, config, curve, io);
+  const membershipCommand = membershipCommands[name];
+  if (membershipCommand !== undefined) return membershipCommand(invocation);
   // Loaded only when it runs: it brings the store's snapshot decoder.
   if (name === "backup") return (await import("./ctl-backup.ts")).runBackup(invocation);
   if (!isServerAction(name)) throw new UsageError(`unknown cluster command "${name}"`);

@@ -8,7 +8,7 @@
 import type { ClusterConfig, ServerConfig } from "../src/config/cluster-config.ts";
 import type { CurveClientKeys } from "../src/net/curve-security.ts";
 import { sendAdmin, type AdminOutcome } from "../src/client/admin-request.ts";
-import { leaderOf, surveyCluster } from "./ctl-status.ts";
+import { leaderStatus } from "./ctl-status.ts";
 
 export type ServerAction = "timeout" | "step-down" | "shutdown" | "transfer" | "snapshot";
 
@@ -34,10 +34,10 @@ export function takeSnapshot(target: ServerConfig, curve: CurveClientKeys | unde
   return sendAdmin(target, { action: "snapshot" }, { timeoutMs: snapshotTimeoutMs, ...(curve === undefined ? {} : { curve }) });
 }
 
-/** The server the others agree leads, and its term; null when none is known. */
-export async function leaderServer(config: ClusterConfig, curve: CurveClientKeys | undefined): Promise<{ readonly server: ServerConfig; readonly term: number } | null> {
-  const leader = leaderOf(await surveyCluster(config, curve));
-  return leader === null ? null : { server: config.servers.find((server) => server.id === leader.id) as ServerConfig, term: leader.term };
+/** The server the others agree leads, or a sentence saying there is none. */
+export async function leaderServer(config: ClusterConfig, curve: CurveClientKeys | undefined): Promise<{ readonly server: ServerConfig; readonly term: number } | string> {
+  const found = await leaderStatus(config, curve);
+  return typeof found === "string" ? found : { server: found.server, term: found.status.term };
 }
 
 export async function runServerAction(action: ServerAction, target: ServerConfig, config: ClusterConfig, curve: CurveClientKeys | undefined): Promise<ActionResult> {
@@ -64,7 +64,7 @@ export async function runServerAction(action: ServerAction, target: ServerConfig
   }
   // A transfer is the leader's to make: ask the servers who leads, then ask the leader.
   const found = await leaderServer(config, curve);
-  if (found === null) return { ok: false, line: "no leader is known, so there is no leadership to transfer; retry shortly", json: { kind: "no-leader" } };
+  if (typeof found === "string") return { ok: false, line: `${found}, so there is no leadership to transfer; retry shortly`, json: { kind: "no-leader" } };
   const leader = { id: found.server.id, term: found.term };
   if (leader.id === target.id) return { ok: false, line: `server ${target.id} is already the leader (term ${leader.term})`, json: { kind: "already-leader" } };
   const started = performance.now();

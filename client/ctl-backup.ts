@@ -62,7 +62,7 @@ export async function runBackup({ operands, args, config, curve, io }: Invocatio
 
 async function leader(config: Invocation["config"], curve: CurveClientKeys | undefined): Promise<ServerConfig> {
   const found = await leaderServer(config, curve);
-  if (found === null) throw new BackupFailed("no leader is known; name the server to back up with --server N");
+  if (typeof found === "string") throw new BackupFailed(`${found}; name the server to back up with --server N`);
   return found.server;
 }
 

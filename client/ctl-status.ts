@@ -1,12 +1,14 @@
 /**
- * `zraft status` and `zraft leader`: every server of the config asked for
- * its status at once (docs/protocol.md §5), shown as one table, or as JSON;
- * and one server's status as a line.
+ * `zraft status` and `zraft leader`: every server of the config, and every
+ * member the servers' configurations name besides, asked for its status at
+ * once (docs/protocol.md §5), shown as one table, or as JSON; and one
+ * server's status as a line.
  */
 import type { ClusterConfig, ServerConfig } from "../src/config/cluster-config.ts";
 import type { CurveClientKeys } from "../src/net/curve-security.ts";
 import { ZraftClient, type StatusReply } from "../src/client/zraft-client.ts";
 import { ZraftError } from "../src/protocol/errors.ts";
+import type { MemberInfo } from "../src/protocol/reply-fields.ts";
 
 /** How long each server gets to answer. */
 const statusTimeoutMs = 500;
@@ -29,11 +31,30 @@ function surveyServers(client: ZraftClient, servers: readonly ServerConfig[]): P
   );
 }
 
-/** Every server's status, with a client of its own. */
+/**
+ * Every server's status, with a client of its own: the config's servers,
+ * then the members their configurations name that the config does not
+ * list (servers added since it was written), at the endpoints the
+ * configurations carry.
+ */
 export async function surveyCluster(config: ClusterConfig, curve: CurveClientKeys | undefined): Promise<ServerView[]> {
+  const listed = await survey(config, curve);
+  const added = new Map<number, ServerConfig>();
+  for (const view of listed) {
+    if (!("status" in view)) continue;
+    for (const { id, client } of view.status.members) {
+      if (client !== null && !config.servers.some((server) => server.id === id)) added.set(id, { id, client });
+    }
+  }
+  if (added.size === 0) return listed;
+  const servers = [...added.values()].sort((a, b) => a.id - b.id);
+  return [...listed, ...(await survey({ ...config, servers: [...config.servers, ...servers] }, curve, servers))];
+}
+
+async function survey(config: ClusterConfig, curve: CurveClientKeys | undefined, servers = config.servers): Promise<ServerView[]> {
   const client = new ZraftClient({ config, ...(curve === undefined ? {} : { curve }) });
   try {
-    return await surveyServers(client, config.servers);
+    return await surveyServers(client, servers);
   } finally {
     client.close();
   }
@@ -47,13 +68,41 @@ export function leaderOf(views: readonly ServerView[]): { readonly id: number; r
   return named?.leaderId === undefined || named.leaderId === null ? null : { id: named.leaderId, term };
 }
 
-/** One server's status as a line for a person. */
+/** The leader's own status, and where it takes clients (surveyCluster: also a leader the config does not list); a sentence when there is none to ask. */
+export async function leaderStatus(
+  config: ClusterConfig,
+  curve: CurveClientKeys | undefined,
+): Promise<{ readonly server: ServerConfig; readonly status: StatusReply } | string> {
+  const views = await surveyCluster(config, curve);
+  const leader = leaderOf(views);
+  if (leader === null) return `no leader is known: ${views.filter((view) => "status" in view).length} of ${views.length} servers answer`;
+  const view = views.find((candidate) => candidate.server.id === leader.id);
+  if (view === undefined) return `server ${leader.id} leads term ${leader.term}, but no server says where it takes clients`;
+  return "status" in view ? { server: view.server, status: view.status } : `server ${leader.id} leads term ${leader.term}, but does not answer: ${view.down}`;
+}
+
+/** The ids of the voters (or the learners) of a configuration, in id order: "1,2,3". */
+export const memberIds = (members: readonly MemberInfo[], voters: boolean): string =>
+  members
+    .filter((member) => member.voter === voters)
+    .map((member) => member.id)
+    .sort((a, b) => a - b)
+    .join(",");
+
+/** A configuration in a few words: "voters 1,2,3; learners 6", or none (a server waiting to be added). */
+export function configurationText(members: readonly MemberInfo[]): string {
+  if (members.length === 0) return "no configuration yet";
+  const learners = memberIds(members, false);
+  return `voters ${memberIds(members, true)}${learners === "" ? "" : `; learners ${learners}`}`;
+}
+
+/** One server's status as a line for a person, with the configuration it runs. */
 export function statusLine(status: StatusReply): string {
   const leader = status.leaderId === null ? "unknown" : `server ${status.leaderId}`;
   return (
     `server ${status.id} (pid ${status.pid}): ${status.role}, term ${status.term}, leader ${leader}, ` +
     `commit ${status.commitIndex}, applied ${status.lastApplied}, last log ${status.lastLogIndex}, ` +
-    `snapshot ${status.snapshotIndex === 0 ? "none" : `up to ${status.snapshotIndex}`}`
+    `snapshot ${status.snapshotIndex === 0 ? "none" : `up to ${status.snapshotIndex}`}; ${configurationText(status.members)}`
   );
 }
 

@@ -58,6 +58,11 @@ const docs = {
     fallback: "the changes applied from now on",
   },
   watch: { help: "redraw the table about 4 times a second until Ctrl-C", fallback: "print the table once" },
+  client: {
+    value: "ENDPOINT",
+    help: "for add: where the new server takes clients (its client endpoint in its own config file), e.g. tcp://127.0.0.1:5005",
+    fallback: "none: add needs it",
+  },
   "config-out": {
     value: "FILE",
     help: "write a copy of the config (--config) with a new cluster key pair to FILE, which must not exist yet",

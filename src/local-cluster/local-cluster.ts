@@ -119,12 +119,17 @@ export class LocalCluster {
     await waitFor(() => forwarder.output().slice(outputBefore).includes(everyone), { timeoutMs: 15_000, what: `every server to subscribe through ${name} again` });
   }
 
-  /** Starts server `id` (does not wait: see `waitForServer`). */
-  startServer(id: number, extraArgs: readonly string[] = []): ManagedProcess {
+  /**
+   * Starts server `id` (does not wait: see `waitForServer`) with the
+   * cluster's config, or with `configPath`: another file for the same
+   * cluster, such as one that lists only the first servers, whose
+   * configuration grows by membership changes (docs/protocol.md §2).
+   */
+  startServer(id: number, extraArgs: readonly string[] = [], configPath = this.configPath): ManagedProcess {
     const name = `server-${id}`;
     this.#assertNotRunning(name);
     if (!this.serverIds.includes(id)) throw new RangeError(`server ${id} is not in the config`);
-    return this.#spawn(name, ["src/server/main.ts", "--id", String(id), "--config", this.configPath, ...(this.#options.serverArgs ?? []), ...extraArgs]);
+    return this.#spawn(name, ["src/server/main.ts", "--id", String(id), "--config", configPath, ...(this.#options.serverArgs ?? []), ...extraArgs]);
   }
 
   /** Starts every forwarder and server, and waits until each server answers `status`. */
@@ -159,19 +164,19 @@ export class LocalCluster {
 
   /**
    * Waits for a settled leader: a server that says it leads, whose term is
-   * the highest any server reports, and that a majority of the configured
-   * servers (it included) name as leader in that term. Returns its status.
+   * the highest any server reports, and that a majority of the voters of its
+   * configuration (it included) name as leader in that term. Returns its status.
    */
   async findLeader(options: WaitOptions = {}): Promise<StatusReply> {
-    const majority = Math.floor(this.serverIds.length / 2) + 1;
     return waitFor(
       async () => {
         const statuses = [...(await this.statuses()).values()];
         const topTerm = Math.max(...statuses.map((status) => status.term));
         const leader = statuses.find((status) => status.role === "leader" && status.term === topTerm);
         if (leader === undefined) return undefined;
-        const followers = statuses.filter((status) => status.term === leader.term && status.leaderId === leader.id);
-        return followers.length >= majority ? leader : undefined;
+        const voters = leader.members.filter((member) => member.voter).map((member) => member.id);
+        const followers = statuses.filter((status) => status.term === leader.term && status.leaderId === leader.id && voters.includes(status.id));
+        return followers.length >= Math.floor(voters.length / 2) + 1 ? leader : undefined;
       },
       { timeoutMs: 15_000, what: "a leader acknowledged by a majority", ...options },
     );

@@ -38,6 +38,9 @@ import type {
 } from "./types.ts";
 import { sameMeta, termMax } from "./types.ts";
 
+/** How many ignored vote askers are remembered, so that a forger's ids cannot grow the set without bound. */
+const nonVotersReportedMax = 64;
+
 /**
  * Role-specific volatile state: only a leader has progress, reads, quorum
  * activity and a transfer; only a (pre-)candidate has votes. A pre-candidate
@@ -103,6 +106,8 @@ export class Raft {
   /** A leader's snapshot this follower took in place of its log, for the next Ready to store and restore. */
   installed: ReceivedSnapshot | null = null;
   private readonly snapshotReceiver: SnapshotReceiver;
+  /** Servers whose vote requests were ignored, since they are no voters, and said so (ignoreNonVoter). */
+  private readonly nonVotersReported = new Set<NodeId>();
 
   /**
    * `membership` is the configuration in force at the log's start (the
@@ -174,6 +179,7 @@ export class Raft {
     const { voters, learners } = this.memberships.current();
     this.voters = voters;
     this.others = [...voters, ...learners].filter((id) => id !== this.id);
+    this.nonVotersReported.clear();
     if (this.state.role !== "leader") return;
     const { progress } = this.state;
     const leavers = this.leavers();
@@ -490,11 +496,11 @@ export class Raft {
     // A leader may speak to a server that knows no configuration yet (one joining, dissertation §4.2.1), so
     // leaders' messages are taken from anyone; their answers reach a leader's progress only from members.
     // Votes are asked only by voters: a server the configuration removed cannot disrupt (§4.2.3).
-    const asksForVote = message.type === "RequestVote" || message.type === "PreVote";
-    if (message.to !== this.id || message.from === this.id || (asksForVote && !this.voters.includes(message.from))) {
+    if (message.to !== this.id || message.from === this.id) {
       this.logger.warn(`dropped a ${message.type} from ${message.from} to ${message.to}: not a peer message for this server`);
       return;
     }
+    if ((message.type === "RequestVote" || message.type === "PreVote") && !this.voters.includes(message.from)) return this.ignoreNonVoter(message);
     // Pre-votes never change a term or a vote (dissertation §9.6), so they bypass §5.1's term rule.
     if (message.type === "PreVote") return this.onPreVote(message);
     if (message.type === "PreVoteResponse" && message.voteGranted) return this.onPreVoteGranted(message);
@@ -540,6 +546,22 @@ export class Raft {
       default:
         return assertNever(message, "message");
     }
+  }
+
+  /**
+   * Dissertation §4.2.3: a vote request from a server that is no voter here
+   * is dropped. A server removed while it could not hear of it asks again
+   * every election timeout, so each asker is reported once (a forger's many
+   * ids forget the oldest).
+   */
+  private ignoreNonVoter(message: RequestVote | PreVote): void {
+    if (this.nonVotersReported.has(message.from)) return;
+    if (this.nonVotersReported.size >= nonVotersReportedMax) this.nonVotersReported.clear();
+    this.nonVotersReported.add(message.from);
+    this.logger.warn(
+      `ignored a ${message.type} from server ${message.from}, which is no voter of the configuration in force ` +
+        `(removed while it was down or cut off?); its vote requests are ignored from now on, without a word`,
+    );
   }
 
   /** §5.1: a stale request is refused with our term, so its sender learns it is behind. */

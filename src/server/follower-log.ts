@@ -20,6 +20,8 @@ type FollowerState =
  */
 export class FollowerLog {
   private readonly states = new Map<NodeId, FollowerState>();
+  /** Since when each follower is one in this leadership: the leadership's start, or when a change added it (dissertation §4.2.1). */
+  private readonly followingSinceMs = new Map<NodeId, number>();
   /** The term this server leads and since when; null when it does not lead. */
   private leadership: { readonly term: number; readonly sinceMs: number } | null = null;
 
@@ -37,19 +39,31 @@ export class FollowerLog {
     if (this.leadership?.term !== status.term) {
       this.leadership = { term: status.term, sinceMs: nowMs };
       this.states.clear();
+      this.followingSinceMs.clear();
     }
-    for (const follower of followers) this.checkOne(follower, status.lastLogIndex, this.leadership.sinceMs, nowMs);
+    // A server the configuration removed is no follower any more; one added later is one from then on.
+    for (const id of this.followingSinceMs.keys()) {
+      if (followers.some((follower) => follower.id === id)) continue;
+      this.followingSinceMs.delete(id);
+      this.states.delete(id);
+    }
+    for (const follower of followers) {
+      if (!this.followingSinceMs.has(follower.id)) this.followingSinceMs.set(follower.id, nowMs);
+      this.checkOne(follower, status.lastLogIndex, this.leadership.sinceMs, nowMs);
+    }
   }
 
   private checkOne(follower: FollowerProgress, lastLogIndex: LogIndex, leaderSinceMs: number, nowMs: number): void {
     const { id, matchIndex, lastHeardMs } = follower;
     const state = this.states.get(id) ?? { kind: "in step" };
-    const heardSinceMs = lastHeardMs ?? leaderSinceMs;
+    const followingSinceMs = this.followingSinceMs.get(id) as number;
+    const heardSinceMs = lastHeardMs ?? followingSinceMs;
     if (state.kind !== "silent") {
       if (nowMs - heardSinceMs > this.silentAfterMs) {
+        const since = followingSinceMs === leaderSinceMs ? "this server became leader" : "it was added";
         this.logger.warn(
           lastHeardMs === null
-            ? `server ${id} has not answered since this server became leader ${seconds(nowMs - heardSinceMs)} ago`
+            ? `server ${id} has not answered since ${since} ${seconds(nowMs - heardSinceMs)} ago`
             : `server ${id} has gone silent: last heard ${seconds(nowMs - lastHeardMs)} ago`,
         );
         this.states.set(id, { kind: "silent", lastHeardMs, matchIndex });

@@ -95,8 +95,9 @@ const noConfiguration: Membership = { voters: [], learners: [], context: "" };
 
 /**
  * Restores `kv` from the stored snapshot, if any, and returns the
- * configuration the snapshot keeps (undefined without one: the seed's, or
- * none for a server that joins, applies). An image that does not decode is a StorageError, as any corrupt file.
+ * configuration the snapshot keeps; undefined without one (the seed
+ * applies, or none for a server that joins). An image that does not decode
+ * is a StorageError, as any corrupt file.
  */
 function restoreStoredSnapshot(storage: LmdbStorage, kv: KvStore): Membership | undefined {
   const stored = storage.readSnapshot();

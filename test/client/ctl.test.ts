@@ -72,11 +72,11 @@ test("--help lists every command; an unknown command or server id is a usage err
     ctl("transfer"),
   ]);
   assert.equal(help.code, 0);
-  for (const command of ["status [ID]", "leader", "timeout N", "step-down N", "shutdown N", "transfer N", "snapshot N", "backup FILE", "restore FILE", "keygen", "--config-out FILE", "--watch"]) {
+  for (const command of ["status [ID]", "leader", "timeout N", "step-down N", "shutdown N", "transfer N", "snapshot N", "members", "add ID", "remove ID", "--client ENDPOINT", "backup FILE", "restore FILE", "keygen", "--config-out FILE", "--watch"]) {
     assert.ok(help.stdout.includes(command), `--help lists ${command}`);
   }
   assert.equal(unknown.code, 2);
-  assert.match(unknown.stderr, /^zraft ctl: unknown command "frobnicate"; the commands are get, put, delete, list, cas, watch, status, leader, timeout, step-down, shutdown, transfer, snapshot, backup, restore, keygen, completion\n/);
+  assert.match(unknown.stderr, /^zraft ctl: unknown command "frobnicate"; the commands are get, put, delete, list, cas, watch, status, leader, timeout, step-down, shutdown, transfer, snapshot, members, add, remove, backup, restore, keygen, completion\n/);
   assert.equal(none.code, 2);
   assert.match(none.stderr, /^zraft ctl: no command given\nusage: zraft/);
   assert.equal(stray.code, 2);
@@ -85,6 +85,22 @@ test("--help lists every command; an unknown command or server id is a usage err
   assert.match(badId.stderr, /^zraft ctl: step-down 9: the config has no such server \(ids: 1, 2, 3, 4, 5\)\nusage: zraft step-down N/);
   assert.equal(missingId.code, 2);
   assert.match(missingId.stderr, /^zraft ctl: transfer takes 1 operand \(N\), got 0/);
+});
+
+test("add and remove refuse bad usage (exit 2) before anything is sent", async () => {
+  const [noClient, badClient, badId, zero, stray] = await Promise.all([
+    ctl("add", "6"),
+    ctl("add", "6", "--client", "http://127.0.0.1:5005"),
+    ctl("add", "six", "--client", "tcp://127.0.0.1:5005"),
+    ctl("remove", "0"),
+    ctl("remove", "3", "--client", "tcp://127.0.0.1:5005"),
+  ]);
+  for (const result of [noClient, badClient, badId, zero, stray]) assert.equal(result.code, 2, result.stderr);
+  assert.match(noClient.stderr, /^zraft ctl: add needs --client ENDPOINT: where the new server takes clients/);
+  assert.match(badClient.stderr, /^zraft ctl: --client must be a ZeroMQ endpoint such as "tcp:\/\/127\.0\.0\.1:5000"/);
+  assert.match(badId.stderr, /^zraft ctl: add six: a server id is a positive integer\nusage: zraft add ID/);
+  assert.match(zero.stderr, /^zraft ctl: remove 0: a server id is a positive integer/);
+  assert.match(stray.stderr, /^zraft ctl: option --client does not go with remove/);
 });
 
 test("backup and restore refuse bad usage (exit 2), an existing backup file and a damaged one (exit 1), before touching anything", async (t) => {

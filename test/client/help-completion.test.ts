@@ -70,7 +70,9 @@ test("completion bash completes commands, each command's options and files for f
   await run("bash", ["-n", "-c", script.stdout]);
   assert.deepEqual(await bashCompletes(script.stdout, "zraft ge"), ["get"]);
   assert.deepEqual(await bashCompletes(script.stdout, "zraft s"), ["status", "step-down", "shutdown", "snapshot"]);
-  assert.deepEqual(await bashCompletes(script.stdout, "zraft re"), ["restore"]);
+  assert.deepEqual(await bashCompletes(script.stdout, "zraft re"), ["remove", "restore"]);
+  assert.deepEqual((await bashCompletes(script.stdout, "zraft add 6 --")).sort(), ["--client", "--config", "--help", "--json", "--key"]);
+  assert.deepEqual(await bashCompletes(script.stdout, "zraft ctl mem"), ["members"]);
   assert.deepEqual((await bashCompletes(script.stdout, "zraft backup f.zbk --")).sort(), ["--config", "--help", "--json", "--key", "--server"]);
   assert.deepEqual((await bashCompletes(script.stdout, "zraft restore f.zbk --")).sort(), ["--config", "--help"]);
   assert.deepEqual(await bashCompletes(script.stdout, "zraft --config x.json get k --r"), ["--raw"]);

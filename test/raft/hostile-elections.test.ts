@@ -96,7 +96,8 @@ test("a forced RequestVote from a non-member, or to another server, is dropped a
   for (const message of forged) node.step(message);
   assert.deepEqual(drain(node), []);
   assert.deepEqual([node.status().term, node.status().leaderId], [1, 2]);
-  assert.ok(logger.has("warn", "dropped a RequestVote from 9 to 1"));
+  assert.ok(logger.has("warn", "ignored a RequestVote from server 9, which is no voter of the configuration in force"));
+  assert.ok(logger.has("warn", "dropped a RequestVote from 3 to 2"));
   node.checkInvariants();
 });
 

@@ -130,6 +130,8 @@ test("a removed follower stops counting and cannot disrupt: its vote requests ar
   network.run(1000);
   assert.equal(network.leader(), leaderId, "the leader leads on");
   assert.equal(leader.status().term, term, "in the same term");
+  const ignored = network.loggers.get(leaderId)!.records.filter((record) => record.message.startsWith(`ignored a RequestVote from server ${removed}`) || record.message.startsWith(`ignored a PreVote from server ${removed}`));
+  assert.equal(ignored.length, 1, "said once, however often it asks");
   // With two voters, one is not a majority: the leader alone commits nothing.
   const other = survivors.find((id) => id !== leaderId)!;
   network.down.add(other);

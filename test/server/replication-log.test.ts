@@ -60,6 +60,24 @@ test("a leader logs a follower that goes silent, comes back behind, and catches 
   assert.deepEqual(messages(logger).slice(1), ["info server 4 is back (last heard 12.3 s ago), 1,204 entries behind", "info server 4 caught up: 1,204 entries in 0.8 s"]);
 });
 
+test("a server added to the configuration is a follower from then on; one removed is forgotten", () => {
+  const logger = new RecordingLogger();
+  const log = new FollowerLog(1_000, logger);
+  const leader = status({ role: "leader", leaderId: 1, lastLogIndex: 50 });
+  const two = { id: 2, matchIndex: 50, lastHeardMs: 0 };
+  for (let nowMs = 0; nowMs <= 5_000; nowMs += 100) log.check(leader, [{ ...two, lastHeardMs: nowMs }], nowMs);
+  // Server 6 is added at 5 s: it has not answered yet, and that is no news for a second.
+  log.check(leader, [{ ...two, lastHeardMs: 5_100 }, { id: 6, matchIndex: 0, lastHeardMs: null }], 5_100);
+  log.check(leader, [{ ...two, lastHeardMs: 5_900 }, { id: 6, matchIndex: 0, lastHeardMs: null }], 5_900);
+  assert.deepEqual(messages(logger), []);
+  log.check(leader, [{ ...two, lastHeardMs: 6_300 }, { id: 6, matchIndex: 0, lastHeardMs: null }], 6_300);
+  assert.deepEqual(messages(logger), ["warn server 6 has not answered since it was added 1.2 s ago"]);
+  // Removed while silent, then added again: it starts afresh.
+  log.check(leader, [{ ...two, lastHeardMs: 7_000 }], 7_000);
+  log.check(leader, [{ ...two, lastHeardMs: 8_000 }, { id: 6, matchIndex: 50, lastHeardMs: 8_000 }], 8_000);
+  assert.equal(logger.records.length, 1, "no 'is back' for a server added afresh");
+});
+
 test("a follower that was down when this server became leader, and one already caught up when first seen again", () => {
   const logger = new RecordingLogger();
   const log = new FollowerLog(1_000, logger);
