@@ -14,6 +14,9 @@ export type CheckerName =
   | "persistence"
   | "read linearizability"
   | "election rules"
+  | "single-server change"
+  | "one change at a time"
+  | "commit quorum"
   | "node invariants"
   | "liveness";
 
@@ -91,6 +94,13 @@ interface PositionRecord {
   readonly entry: Entry;
   readonly previousTerm: Term;
   readonly node: NodeId;
+  /**
+   * The configuration entry in force at this position of the history: the
+   * latest at or before it (dissertation §4.1). Null when there is none yet
+   * (the seed's configuration holds); undefined when the checker never saw
+   * the entry before this one, a history only a broken core makes.
+   */
+  readonly config: Entry | null | undefined;
 }
 
 interface CommittedRecord {
@@ -179,6 +189,16 @@ export class SafetyChecker {
     return this.committed[index - 1]?.entry;
   }
 
+  /**
+   * The configuration entry in force at position (index, term) of the
+   * history, as the logs that hold it have it (by Log Matching they agree
+   * up to it): the latest at or before it. Null when there is none (the
+   * seed's configuration); undefined when no server stored that position.
+   */
+  configEntryAt(index: LogIndex, term: Term): Entry | null | undefined {
+    return index === 0 ? null : this.positions[index]?.get(term)?.config;
+  }
+
   /** Every term that has had a leader, and who. */
   leaders(): ReadonlyMap<Term, NodeId> {
     return this.leaderOfTerm;
@@ -220,7 +240,8 @@ export class SafetyChecker {
       }
       const seen = atIndex.get(entry.term);
       if (seen === undefined) {
-        atIndex.set(entry.term, { entry, previousTerm, node });
+        const config = entry.type === "config" ? entry : this.configEntryAt(index - 1, previousTerm);
+        atIndex.set(entry.term, { entry, previousTerm, node, config });
         continue;
       }
       if (!sameEntry(seen.entry, entry)) {

@@ -43,7 +43,8 @@ export class ElectionChecker {
     }
   }
 
-  proposed(id: NodeId, before: NodeStatus, result: ProposeResult): void {
+  /** Node `id` took a proposal, a command or a configuration change, or refused it (`result`). */
+  proposed(id: NodeId, before: NodeStatus, result: ProposeResult | { readonly ok: false }): void {
     if (before.transferTarget !== null && result.ok) {
       this.report("election rules", `node ${id} took a proposal at index ${result.index} while handing leadership to node ${before.transferTarget}`);
     }

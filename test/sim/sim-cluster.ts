@@ -7,6 +7,7 @@ import {
   splitAtSave,
   type HardState,
   type Membership,
+  type MembershipChange,
   type Message,
   type NodeId,
   type NodeStatus,
@@ -27,6 +28,7 @@ import { MemoryStorage } from "../../src/storage/memory-storage.ts";
 import type { StoredSnapshot } from "../../src/storage/storage.ts";
 import { type CheckerName, ReadIndexChecker, SafetyChecker, type ServerDisk, SimulationViolation } from "./checkers.ts";
 import { DurableLog } from "./durable-log.ts";
+import { MembershipChecker } from "./membership-checker.ts";
 import { ElectionChecker } from "./election-checker.ts";
 import { SimNetwork } from "./sim-network.ts";
 import { SimStateMachine, imageSummary, simSnapshotProblem } from "./sim-state-machine.ts";
@@ -52,7 +54,9 @@ export type SimNode = Pick<
   | "logTerm"
   | "stableIndex"
   | "compact"
+  | "membership"
   | "membershipAt"
+  | "proposeMembership"
   | "followers"
   | "checkInvariants"
 >;
@@ -115,7 +119,7 @@ export interface SnapshotStats {
 
 export interface SimClusterOptions {
   readonly seed: number;
-  /** The number of servers; their ids are 1..size. */
+  /** The number of servers at the start, the voters of the seed configuration; their ids are 1..size. */
   readonly size: number;
   readonly raft?: Partial<SimRaftSettings>;
   /** Each running node is ticked this often, in virtual ms. */
@@ -142,6 +146,14 @@ type SimEvent =
 /** Every how many events the checkers compare whole logs, not just their ends. */
 const fullCheckEveryEvents = 1024;
 
+/**
+ * The configuration a server joining a running cluster starts with, at
+ * every start until it stores a snapshot (as a server run with --join):
+ * no voters, so that it never campaigns; the leader that adds it brings the
+ * configuration (dissertation §4.2.1).
+ */
+const noConfiguration: Membership = { voters: [], learners: [], context: "" };
+
 /** One simulated server: its disk survives crashes, everything else is rebuilt at restart. */
 class SimServer {
   node: SimNode | null = null;
@@ -156,7 +168,11 @@ class SimServer {
   /** Volatile, as in a real server: rebuilt at each start from the stored snapshot and the committed log after it. */
   stateMachine = new SimStateMachine();
 
-  constructor(readonly id: NodeId) {}
+  constructor(
+    readonly id: NodeId,
+    /** It joined the running cluster (addServer), in no configuration it knew of. */
+    readonly joined: boolean,
+  ) {}
 }
 
 /**
@@ -169,7 +185,8 @@ class SimServer {
  */
 export class SimCluster {
   readonly seed: number;
-  readonly ids: readonly NodeId[];
+  /** The configuration at the log's start: the servers of the start, all voters. */
+  readonly seedMembership: Membership;
   /** The one source of randomness of the run: network faults, node seeds and the models all draw from it. */
   readonly random: SeededRandom;
   readonly trace: Trace;
@@ -180,6 +197,7 @@ export class SimCluster {
   readonly settings: SimRaftSettings;
   private readonly simulator: Simulator<SimEvent>;
   private readonly servers = new Map<NodeId, SimServer>();
+  private readonly serverIds: NodeId[] = [];
   private readonly tickMs: number;
   private readonly traceTailLines: number;
   private readonly replayCommand: string | null;
@@ -187,13 +205,14 @@ export class SimCluster {
   private readonly readyObservers = new Set<ReadyObserver>();
   private readonly snapshotPolicy: SnapshotPolicy | null;
   readonly snapshotStats: SnapshotStats = { taken: 0, installed: 0, restoredAtStart: 0 };
+  readonly membershipRules: MembershipChecker;
   /** Asked at each crash point a server reaches: true crashes it there. Set by the fault injector and by scenarios. */
   crashAt: ((id: NodeId, point: CrashPoint) => boolean) | null = null;
 
   constructor(options: SimClusterOptions) {
     if (!Number.isInteger(options.size) || options.size < 1) throw new RangeError(`cluster size must be a positive integer, got ${options.size}`);
     this.seed = options.seed;
-    this.ids = Array.from({ length: options.size }, (_, i) => i + 1);
+    this.seedMembership = { voters: Array.from({ length: options.size }, (_, i) => i + 1), learners: [], context: "" };
     this.random = new SeededRandom(options.seed);
     this.trace = new Trace(options.traceCapacity ?? 4096);
     this.traceTailLines = options.traceTailLines ?? 60;
@@ -204,17 +223,14 @@ export class SimCluster {
     this.snapshotPolicy = options.snapshots ?? null;
     this.checker = new SafetyChecker((checker, details) => this.fail(checker, details));
     this.reads = new ReadIndexChecker((checker, details) => this.fail(checker, details));
+    this.membershipRules = new MembershipChecker(this.seedMembership, this.checker, (checker, details) => this.fail(checker, details));
     this.elections = new ElectionChecker(this.settings, (checker, details) => this.fail(checker, details));
     this.simulator = new Simulator((event) => this.handle(event));
     this.network = new SimNetwork(this.random, {
       deliverAfter: (delayMs, message) => this.simulator.schedule(delayMs, { kind: "deliver", message }),
       lost: (message, fate) => this.trace.add({ kind: "message", atMs: this.nowMs, message, fate }),
     });
-    for (const id of this.ids) {
-      const server = new SimServer(id);
-      this.servers.set(id, server);
-      this.start(server);
-    }
+    for (const id of this.seedMembership.voters) this.add(new SimServer(id, false));
   }
 
   get nowMs(): number {
@@ -223,6 +239,29 @@ export class SimCluster {
 
   get eventCount(): number {
     return this.simulator.eventCount;
+  }
+
+  /** Every server there is: those of the start, and those that joined since (members or not), in order. */
+  get ids(): readonly NodeId[] {
+    return this.serverIds;
+  }
+
+  private add(server: SimServer): void {
+    this.servers.set(server.id, server);
+    this.serverIds.push(server.id);
+    this.start(server);
+  }
+
+  /**
+   * Starts a new server, with the next id, that joins the running cluster
+   * (dissertation §4.2.1): it knows no configuration and stands for no
+   * election until a leader adds it. Returns its id.
+   */
+  addServer(): NodeId {
+    const id = this.serverIds.length + 1;
+    this.add(new SimServer(id, true));
+    this.trace.note(this.nowMs, `node ${id} joins, knowing no configuration`);
+    return id;
   }
 
   // ---- inspection ---------------------------------------------------------
@@ -265,11 +304,13 @@ export class SimCluster {
   }
 
   /**
-   * Replicas that applied the same prefix of the log must hold the same
-   * key-value state, sessions included (the state machine is deterministic).
+   * Replicas among `ids` (every server by default) that applied the same
+   * prefix of the log must hold the same key-value state, sessions included
+   * (the state machine is deterministic). A server a configuration change
+   * removed stops short of the others: it is left out.
    */
-  checkStateMachinesAgree(): void {
-    const running = [...this.servers.values()].filter((server) => server.node !== null);
+  checkStateMachinesAgree(ids: readonly NodeId[] = this.ids): void {
+    const running = ids.map((id) => this.server(id)).filter((server) => server.node !== null);
     const first = running[0];
     if (first === undefined) return;
     const state = ({ stateMachine }: SimServer): unknown => [stateMachine.kv.list(), [...stateMachine.kv.sessionRecords()], stateMachine.hash];
@@ -281,6 +322,15 @@ export class SimCluster {
         this.fail("state machine safety", `nodes ${first.id} and ${server.id} applied the same ${applied} entries but hold different key-value states`);
       }
     }
+  }
+
+  /**
+   * The configuration in force at the running leader of the highest term
+   * (the latest in its log, dissertation §4.1), or null when none leads.
+   */
+  configuration(): Membership | null {
+    const leader = this.leader();
+    return leader === null ? null : this.server(leader).node!.membership();
   }
 
   /** The running leader of the highest term, if any. */
@@ -299,9 +349,11 @@ export class SimCluster {
       const status = this.status(id);
       const durable = this.durableLog(id);
       if (status === null) return `node ${id}: down (entries ${durable.start.index + 1} to ${durable.lastIndex} on disk, snapshot at ${durable.snapshot?.meta.index ?? 0})`;
+      const { voters, learners } = this.server(id).node!.membership();
       return (
         `node ${id}: ${status.role} term=${status.term} leader=${status.leaderId ?? "-"} voted=${status.votedFor ?? "-"} ` +
-        `start=${status.logStartIndex} snapshot=${status.snapshotIndex} last=(${status.lastLogIndex},${status.lastLogTerm}) commit=${status.commitIndex} applied=${status.lastApplied}`
+        `start=${status.logStartIndex} snapshot=${status.snapshotIndex} last=(${status.lastLogIndex},${status.lastLogTerm}) commit=${status.commitIndex} applied=${status.lastApplied} ` +
+        `voters=${voters.join(",") || "none"}${learners.length === 0 ? "" : ` learners=${learners.join(",")}`}`
       );
     });
   }
@@ -376,11 +428,15 @@ export class SimCluster {
     server.durableCommitIndex = hardState.commitIndex;
     server.savedHardState = hardState;
     server.stateMachine = new SimStateMachine();
-    // Dissertation §5.1: the state machine starts from the stored snapshot, and the node applies what follows it.
+    // Dissertation §5.1: the state machine starts from the stored snapshot, and the node applies what follows it,
+    // from the configuration the snapshot keeps; without one, from the seed's, or from none when joining (ch. 4).
     const stored = server.storage.readSnapshot();
-    const membership = stored === null ? undefined : this.guard(server.id, () => this.restoreStored(server, stored));
+    const restored = stored === null ? undefined : this.guard(server.id, () => this.restoreStored(server, stored));
+    const membership = restored ?? (server.joined ? noConfiguration : undefined);
     this.elections.started(server.id);
-    const config: RaftConfig = { ...this.settings, id: server.id, peers: this.ids };
+    // The servers of its config file: a joining server's lists itself besides those of the start.
+    const seed = this.seedMembership.voters;
+    const config: RaftConfig = { ...this.settings, id: server.id, peers: server.joined ? [...seed, server.id] : seed };
     server.node = this.guard(server.id, () =>
       this.createNode({
         config,
@@ -435,6 +491,23 @@ export class SimCluster {
       this.elections.proposed(id, before, result);
       return result;
     });
+  }
+
+  /**
+   * Proposes a single-server configuration change at node `id` (which must
+   * be up), as an operator's add or remove reaches the leader, and handles
+   * the resulting Ready at once. The outcome goes in the trace.
+   */
+  proposeMembership(id: NodeId, change: MembershipChange): ReturnType<SimNode["proposeMembership"]> {
+    const result = this.withNode(id, (node) => {
+      const before = node.status();
+      const result = node.proposeMembership(change);
+      this.elections.proposed(id, before, result);
+      return result;
+    });
+    const outcome = result.ok ? `appended at (${result.index},${result.term})` : `refused: ${result.reason === "refused" ? result.problem : result.reason}`;
+    this.trace.note(this.nowMs, `membership: ${change.kind} ${change.id} at node ${id}, ${outcome}`);
+    return result;
   }
 
   /**
@@ -558,11 +631,14 @@ export class SimCluster {
    * Whether the server has something new to snapshot that it may: only
    * applied entries go into an image, and only durable ones may leave the
    * log (storage must still hold what it has not compacted), so nothing is
-   * taken while the last applied entry is not stored yet.
+   * taken while the last applied entry is not stored yet. A server that
+   * joined knows no configuration before the leader's entries bring one,
+   * and a snapshot keeps the configuration at its index (§5.1): it takes
+   * none there, as the runtime does.
    */
   private maySnapshot(server: SimServer, node: SimNode): boolean {
     const index = server.stateMachine.lastApplied;
-    return index > node.status().snapshotIndex && index <= node.stableIndex();
+    return index > node.status().snapshotIndex && index <= node.stableIndex() && node.membershipAt(index).voters.length > 0;
   }
 
   private check(server: SimServer, node: SimNode): void {
@@ -570,6 +646,7 @@ export class SimCluster {
     const status = node.status();
     this.checker.checkNode(status, node, server.durable.snapshot);
     if (status.role === "leader") this.checker.checkMatchIndexes(status, node, node.followers(), this.disk);
+    this.membershipRules.checkCommit(status, node.logTerm(status.commitIndex), this.disk);
     this.checker.checkLogPersisted(status, node, server.durable, this.eventCount % fullCheckEveryEvents === 0);
   }
 
@@ -623,6 +700,13 @@ export class SimCluster {
     this.reads.check(server.id, ready.readStates, ready.droppedReads);
   }
 
+  /** Sends what server `server` (in state `status`) sends, once the election rules are checked. */
+  private sendAll(server: SimServer, status: NodeStatus, messages: readonly Message[]): void {
+    this.elections.sent(server.id, messages, this.nowMs);
+    this.membershipRules.checkSent(status, messages);
+    for (const message of messages) this.network.send(message);
+  }
+
   /**
    * The persistence rule of src/raft/ready.ts as the runtime carries it out:
    * a leader's AppendEntries first when the term and vote on disk stay as
@@ -636,8 +720,7 @@ export class SimCluster {
     const hardState = ready.hardState;
     const { beforeSave, afterSave } = splitAtSave(ready, server.savedHardState);
     const applyFirst = appliesBeforeSave(ready, server.savedHardState);
-    this.elections.sent(server.id, beforeSave, this.nowMs);
-    for (const message of beforeSave) this.network.send(message);
+    this.sendAll(server, status, beforeSave);
     if (applyFirst) this.apply(server, status, ready);
     if (beforeSave.length > 0 && ready.entries.length > 0 && this.crashAt?.(server.id, "before-save") === true) {
       this.crash(server.id);
@@ -656,6 +739,7 @@ export class SimCluster {
       const previousLastIndex = server.durable.lastIndex;
       server.durable.append(ready.entries);
       this.checker.checkPersisted(server.id, status.role, status.term, previousLastIndex, server.durable, first.index, ready.entries.length);
+      this.membershipRules.checkPersisted(status, server.durable, ready.entries);
     }
     server.storage.saveSync(ready.hardState, ready.entries, received ?? undefined);
     if (hardState !== null) server.savedHardState = hardState;
@@ -670,8 +754,7 @@ export class SimCluster {
       server.durableCommitIndex = ready.hardState.commitIndex;
       this.trace.add({ kind: "commit", atMs: this.nowMs, node: server.id, commitIndex: server.durableCommitIndex });
     }
-    this.elections.sent(server.id, afterSave, this.nowMs);
-    for (const message of afterSave) this.network.send(message);
+    this.sendAll(server, status, afterSave);
     if (!applyFirst) this.apply(server, status, ready);
     for (const observer of this.readyObservers) observer(server.id, ready);
     node.advance(ready);
