@@ -1,6 +1,7 @@
 import { type BrokenCoreName, brokenCores } from "./broken-cores.ts";
 import { FaultInjector } from "./fault-injector.ts";
-import { checkLiveness, type LivenessResult } from "./liveness-check.ts";
+import { checkLiveness, members, type LivenessResult } from "./liveness-check.ts";
+import { MembershipChanger, type MembershipStats } from "./membership-changer.ts";
 import { SimClient } from "./sim-client.ts";
 import { SimCluster, type SnapshotStats } from "./sim-cluster.ts";
 import { describeSwarm, drawSwarmOptions, type SwarmOptions } from "./swarm.ts";
@@ -29,22 +30,35 @@ export interface SeedResult {
   readonly committedIndex: number;
   readonly readsConfirmed: number;
   readonly snapshots: SnapshotStats;
+  /** Null when the seed made no membership changes. */
+  readonly membership: (MembershipStats & { readonly committed: number }) | null;
   readonly liveness: LivenessResult;
 }
 
 export const defaultSafetyMs = 15_000;
 export const defaultLivenessBoundMs = 10_000;
 
-/** With clients stopped, waits until every node has applied everything the leader committed (liveness held, so it comes). */
+/**
+ * With clients stopped, waits until every member of the configuration in
+ * force has applied everything the leader committed (liveness held, so it
+ * comes). A server a change removed need not.
+ */
 function awaitQuiescence(cluster: SimCluster): void {
   const quiet = (): boolean => {
     const leader = cluster.leader();
     const target = leader === null ? -1 : cluster.status(leader)!.commitIndex;
-    return cluster.ids.every((id) => cluster.lastApplied(id) === target);
+    return members(cluster).every((id) => cluster.lastApplied(id) === target);
   };
   if (!cluster.runUntil(quiet, quiescenceBoundMs)) {
-    cluster.fail("liveness", `the nodes did not all apply the leader's commits within ${quiescenceBoundMs}ms of the clients stopping\n${cluster.describeServers().join("\n")}`);
+    cluster.fail("liveness", `the members did not all apply the leader's commits within ${quiescenceBoundMs}ms of the clients stopping\n${cluster.describeServers().join("\n")}`);
   }
+}
+
+/** The configuration entries committed in the run: the changes that took effect, the leaders' promotions included. */
+function committedChanges(cluster: SimCluster): number {
+  let changes = 0;
+  for (let index = 1; index <= cluster.checker.committedIndex; index++) if (cluster.checker.committedEntry(index)!.type === "config") changes++;
+  return changes;
 }
 
 const quiescenceBoundMs = 5000;
@@ -79,11 +93,14 @@ export function runSeed(seed: number, options: SeedRunOptions = {}): SeedResult 
   cluster.network.setFaults(swarm.faults);
   const faults = new FaultInjector(cluster, swarm);
   faults.start();
+  const changer = swarm.membership === null ? null : new MembershipChanger(cluster, swarm.membership.everyMs, swarm.membership.joinsMax);
+  changer?.start();
   const clients = Array.from({ length: swarm.clients }, (_, i) => new SimClient(cluster, `c${i + 1}`, swarm.client));
   for (const client of clients) client.start();
   cluster.runFor(options.safetyMs ?? defaultSafetyMs);
 
   faults.stop();
+  changer?.stop();
   cluster.network.heal();
   // Raft promises liveness only under its timing requirement (§5.6): messages much faster than the
   // election timeout's random spread, or split votes between equally timed candidates can recur forever.
@@ -100,7 +117,7 @@ export function runSeed(seed: number, options: SeedRunOptions = {}): SeedResult 
   const liveness = checkLiveness(cluster, options.livenessBoundMs ?? defaultLivenessBoundMs);
   for (const client of clients) client.stop();
   awaitQuiescence(cluster);
-  cluster.checkStateMachinesAgree();
+  cluster.checkStateMachinesAgree(members(cluster));
 
   return {
     seed,
@@ -112,6 +129,7 @@ export function runSeed(seed: number, options: SeedRunOptions = {}): SeedResult 
     committedIndex: cluster.checker.committedIndex,
     readsConfirmed: cluster.reads.confirmed,
     snapshots: cluster.snapshotStats,
+    membership: changer === null ? null : { ...changer.stats, committed: committedChanges(cluster) },
     liveness,
   };
 }

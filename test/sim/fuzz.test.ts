@@ -38,6 +38,7 @@ test("every seed keeps Raft's safety properties, and recovers once healed", (t) 
   let committed = 0;
   let slowestRecoveryMs = 0;
   const snapshots = { on: 0, taking: 0, installing: 0, taken: 0, installed: 0, restoredAtStart: 0 };
+  const membership = { on: 0, changing: 0, appended: 0, refused: 0, committed: 0, joined: 0 };
   const wallStart = performance.now();
   for (const seed of seeds) {
     try {
@@ -52,6 +53,14 @@ test("every seed keeps Raft's safety properties, and recovers once healed", (t) 
       snapshots.taken += result.snapshots.taken;
       snapshots.installed += result.snapshots.installed;
       snapshots.restoredAtStart += result.snapshots.restoredAtStart;
+      if (result.membership !== null) {
+        membership.on++;
+        if (result.membership.appended > 0) membership.changing++;
+        membership.appended += result.membership.appended;
+        membership.refused += result.membership.refused;
+        membership.committed += result.membership.committed;
+        membership.joined += result.membership.joined;
+      }
     } catch (error) {
       if (error instanceof SimulationViolation) assert.fail(error.message);
       throw error;
@@ -65,5 +74,9 @@ test("every seed keeps Raft's safety properties, and recovers once healed", (t) 
   t.diagnostic(
     `snapshots on in ${snapshots.on} seeds, taken in ${snapshots.taking} (${snapshots.taken} in all), installed by followers in ${snapshots.installing} ` +
       `(${snapshots.installed} in all); ${snapshots.restoredAtStart} starts restored a stored snapshot`,
+  );
+  t.diagnostic(
+    `membership changes on in ${membership.on} seeds, made in ${membership.changing}: ${membership.appended} appended, ${membership.refused} refused, ` +
+      `${membership.committed} configuration entries committed (the leaders' promotions included), ${membership.joined} servers joined`,
   );
 });

@@ -1,4 +1,4 @@
-import type { Entry, NodeId } from "../../src/raft/index.ts";
+import type { Entry, Membership, NodeId } from "../../src/raft/index.ts";
 import { sameEntry } from "./checkers.ts";
 import { clientCommand } from "./sim-client.ts";
 import type { SimCluster } from "./sim-cluster.ts";
@@ -9,15 +9,28 @@ export interface LivenessResult {
   readonly convergedAfterMs: number;
 }
 
+/**
+ * The members of the configuration in force at the leader (dissertation
+ * §4.1), voters and learners; every server while none leads. A server a
+ * change removed is no member: it need not catch up.
+ */
+export function members(cluster: SimCluster): readonly NodeId[] {
+  const configuration = cluster.configuration();
+  return configuration === null ? cluster.ids : [...configuration.voters, ...configuration.learners];
+}
+
+/** Whether a majority of the configuration's voters hold what `holds` says. */
+const onMajority = ({ voters }: Membership, holds: (id: NodeId) => boolean): boolean => voters.filter(holds).length >= Math.floor(voters.length / 2) + 1;
+
 /** How often the check looks for a leader to propose its probe to. */
 const probeEveryMs = 20;
 
 /**
  * The liveness checker. Call it once the world is healthy (network healed,
  * every node up, nothing lost): within `boundMs` of virtual time a leader
- * must be elected, a probe command proposed to it must commit on a majority,
- * and then every node must commit and apply it. A probe lost with a leader
- * is proposed again to the next one.
+ * must be elected, a probe command proposed to it must commit on a majority
+ * of the voters of its configuration, and then every member must commit and
+ * apply it. A probe lost with a leader is proposed again to the next one.
  */
 export function checkLiveness(cluster: SimCluster, boundMs: number): LivenessResult {
   const startMs = cluster.nowMs;
@@ -32,9 +45,10 @@ export function checkLiveness(cluster: SimCluster, boundMs: number): LivenessRes
     const committed = cluster.checker.committedEntry(probe.index);
     return status !== null && status.commitIndex >= probe.index && committed !== undefined && sameEntry(committed, probe);
   };
-  const majority = Math.floor(cluster.ids.length / 2) + 1;
-  const committedOnMajority = (): Entry | null =>
-    probes.find((probe) => cluster.ids.filter((id) => holds(id, probe)).length >= majority) ?? null;
+  const committedOnMajority = (): Entry | null => {
+    const configuration = cluster.configuration();
+    return configuration === null ? null : (probes.find((probe) => onMajority(configuration, (id) => holds(id, probe))) ?? null);
+  };
 
   const proposeProbe = (): void => {
     if (!running) return;
@@ -66,8 +80,8 @@ export function checkLiveness(cluster: SimCluster, boundMs: number): LivenessRes
   running = false;
   const committedAfterMs = cluster.nowMs - startMs;
   const probe: Entry = committed!;
-  const converged = (): boolean => cluster.ids.every((id) => holds(id, probe) && cluster.lastApplied(id) >= probe.index);
-  if (!cluster.runUntil(converged, deadline - cluster.nowMs)) fail(`not every node committed and applied the probe at index ${probe.index}`);
+  const converged = (): boolean => members(cluster).every((id) => holds(id, probe) && cluster.lastApplied(id) >= probe.index);
+  if (!cluster.runUntil(converged, deadline - cluster.nowMs)) fail(`not every member committed and applied the probe at index ${probe.index}`);
   return { committedAfterMs, convergedAfterMs: cluster.nowMs - startMs };
 }
 

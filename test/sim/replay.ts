@@ -55,7 +55,12 @@ try {
     `PASS seed ${seed}: ${result.events} events, ${result.virtualMs} virtual ms in ${result.wallMs.toFixed(0)} wall ms ` +
       `(${Math.round((result.events / result.wallMs) * 1000)} events/s); ${result.leaderTerms} terms with a leader, ` +
       `${result.committedIndex} entries committed, ${result.readsConfirmed} reads confirmed; ${result.snapshots.taken} snapshots taken, ` +
-      `${result.snapshots.installed} installed by followers, ${result.snapshots.restoredAtStart} restored at start-up; after healing, a command committed ` +
+      `${result.snapshots.installed} installed by followers, ${result.snapshots.restoredAtStart} restored at start-up; ` +
+      (result.membership === null
+        ? ""
+        : `${result.membership.appended} membership changes appended, ${result.membership.refused} refused, ${result.membership.committed} configuration entries committed, ` +
+          `${result.membership.joined} servers joined; `) +
+      `after healing, a command committed ` +
       `on a majority in ${result.liveness.committedAfterMs} ms and on every node in ${result.liveness.convergedAfterMs} ms`,
   );
 } catch (error) {

@@ -37,6 +37,11 @@ export interface SwarmOptions {
   readonly client: SimClientOptions;
   /** When servers snapshot their state machines and compact their logs (dissertation ch. 5), or null for never. */
   readonly snapshots: SnapshotPolicy | null;
+  /**
+   * Membership changes among the faults (dissertation ch. 4): the mean pause
+   * between them, and how many new servers may join; null for none.
+   */
+  readonly membership: { readonly everyMs: number; readonly joinsMax: number } | null;
 }
 
 /** Log-uniform in [min, max]: short and long pauses are as likely as each other. */
@@ -74,6 +79,9 @@ export function drawSwarmOptions(seed: number): SwarmOptions {
   // InstallSnapshot chunks to followers that have moved far past them, which must not go back for one (§5.1).
   const lateCopies = new SeededRandom(seed ^ 0x2d2d2d2d);
   const lateCopyMsMax = lateCopies.next() < 0.5 ? pick(lateCopies, [500, 3000]) : undefined;
+  // Membership changes in half the seeds, from a stream of their own as well.
+  const changes = new SeededRandom(seed ^ 0x4b4b4b4b);
+  const membership = changes.next() < 0.5 ? { everyMs: logUniform(changes, 200, 2000), joinsMax: changes.intBetween(1, 3) } : null;
   return {
     clusterSize: pick(random, [1, 2, 3, 3, 3, 4, 5, 5, 5, 5, 7]),
     raft: {
@@ -108,6 +116,7 @@ export function drawSwarmOptions(seed: number): SwarmOptions {
       writeTimeoutMs: random.intBetween(300, 1500),
     },
     snapshots,
+    membership,
   };
 }
 
@@ -131,6 +140,10 @@ export function describeSwarm(options: SwarmOptions): string {
     `controller ${every(options.controllerEveryMs)}; ` +
     (options.snapshots === null
       ? "no snapshots"
-      : `a snapshot every ${options.snapshots.everyEntries} entries applied, ${options.snapshots.marginEntries} kept below it, in up to ${options.snapshots.chunksMax} chunks`)
+      : `a snapshot every ${options.snapshots.everyEntries} entries applied, ${options.snapshots.marginEntries} kept below it, in up to ${options.snapshots.chunksMax} chunks`) +
+    "; " +
+    (options.membership === null
+      ? "no membership changes"
+      : `membership changes every ~${options.membership.everyMs}ms, up to ${options.membership.joinsMax} servers joining`)
   );
 }
