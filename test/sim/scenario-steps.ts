@@ -82,3 +82,42 @@ export function expectSameLogs(cluster: SimCluster, ids: readonly NodeId[]): voi
     expectThat(cluster, same, `nodes ${ids[0]} and ${ids[n]} hold different logs`);
   });
 }
+
+/** Proposes `count` commands at `leader` and waits until `ids` have applied them; returns the last one's index. */
+export function writeApplied(cluster: SimCluster, leader: NodeId, count: number, ids: readonly NodeId[]): LogIndex {
+  let last = 0;
+  for (let i = 0; i < count; i++) last = proposeAt(cluster, leader).index;
+  awaitCommitted(cluster, ids, last);
+  awaitThat(cluster, `nodes ${ids.join(",")} apply up to ${last}`, () => ids.every((id) => cluster.lastApplied(id) >= last));
+  return last;
+}
+
+/** Proposes a command at whichever node leads every `everyMs` (a refusal is passed over) until the returned function is called. */
+export function keepWriting(cluster: SimCluster, everyMs: number): () => void {
+  let writing = true;
+  const write = (): void => {
+    if (!writing) return;
+    const leader = cluster.leader();
+    if (leader !== null) cluster.propose(leader, uniqueCommand());
+    cluster.schedule(everyMs, write);
+  };
+  cluster.schedule(everyMs, write);
+  return () => {
+    writing = false;
+  };
+}
+
+/**
+ * Waits until the leader committed its whole log and every node of `ids`
+ * (every node by default; the members of the configuration in force where a
+ * change removed some) applied it, then checks that they agree.
+ */
+export function expectConverged(cluster: SimCluster, ids: readonly NodeId[] = cluster.ids): void {
+  awaitThat(cluster, `nodes ${ids.join(",")} apply all the leader's log`, () => {
+    const leader = cluster.leader();
+    const status = leader === null ? null : cluster.status(leader)!;
+    return status !== null && status.commitIndex === status.lastLogIndex && ids.every((id) => cluster.lastApplied(id) === status.commitIndex);
+  });
+  expectSameLogs(cluster, ids);
+  cluster.checkStateMachinesAgree(ids);
+}

@@ -7,34 +7,10 @@
  * and replays the log after it.
  */
 import { test } from "node:test";
-import { sameMeta, type InstallSnapshot, type LogIndex, type NodeId, type SnapshotMeta } from "../../src/raft/index.ts";
-import { awaitCommitted, awaitLeader, awaitThat, expectSameLogs, expectThat, failScenario, proposeAt, uniqueCommand } from "./scenario-steps.ts";
+import { sameMeta, type InstallSnapshot, type NodeId, type SnapshotMeta } from "../../src/raft/index.ts";
+import { awaitCommitted, awaitLeader, awaitThat, expectConverged, expectThat, failScenario, keepWriting, proposeAt, writeApplied } from "./scenario-steps.ts";
 import { SimCluster } from "./sim-cluster.ts";
 import type { MessageFate } from "./trace.ts";
-
-/** Proposes `count` commands at `leader` and waits until `ids` have applied them; returns the last one's index. */
-function writeApplied(cluster: SimCluster, leader: NodeId, count: number, ids: readonly NodeId[]): LogIndex {
-  let last = 0;
-  for (let i = 0; i < count; i++) last = proposeAt(cluster, leader).index;
-  awaitCommitted(cluster, ids, last);
-  awaitThat(cluster, `nodes ${ids.join(",")} apply up to ${last}`, () => ids.every((id) => cluster.lastApplied(id) >= last));
-  return last;
-}
-
-/** Proposes a command at whichever node leads every `everyMs` (a refusal is passed over) until the returned function is called. */
-function keepWriting(cluster: SimCluster, everyMs: number): () => void {
-  let writing = true;
-  const write = (): void => {
-    if (!writing) return;
-    const leader = cluster.leader();
-    if (leader !== null) cluster.propose(leader, uniqueCommand());
-    cluster.schedule(everyMs, write);
-  };
-  cluster.schedule(everyMs, write);
-  return () => {
-    writing = false;
-  };
-}
 
 /** The snapshots each server installed from a leader (Ready.snapshot), in order. */
 function recordInstalls(cluster: SimCluster): Map<NodeId, SnapshotMeta[]> {
@@ -61,16 +37,6 @@ function chunksInTrace(cluster: SimCluster, to: NodeId): { readonly message: Ins
     if (record.kind === "message" && record.message.type === "InstallSnapshot" && record.message.to === to) chunks.push({ message: record.message, fate: record.fate });
   }
   return chunks;
-}
-
-/** Waits until every node has applied what the leader committed, then checks that they agree. */
-function expectConverged(cluster: SimCluster): void {
-  awaitThat(cluster, "every node applies what the leader committed", () => {
-    const leader = cluster.leader();
-    return leader !== null && cluster.ids.every((id) => cluster.lastApplied(id) === cluster.status(leader)!.commitIndex);
-  });
-  expectSameLogs(cluster, cluster.ids);
-  cluster.checkStateMachinesAgree();
 }
 
 /**
