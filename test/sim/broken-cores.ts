@@ -1,10 +1,12 @@
 /**
  * Deliberately broken Raft cores, for the teeth test: a simulator that passes
- * them has no teeth. Each one breaks one rule of Figure 2, without editing
- * src/raft, by wrapping RaftNode (rewriting what it receives) or, where no
- * message can express the bug, by replacing one method on a test instance.
+ * them has no teeth. Each one breaks one rule of Figure 2, or of the
+ * dissertation's log compaction (ch. 5) or membership changes (ch. 4),
+ * without editing src/raft, by wrapping RaftNode (rewriting what it
+ * receives) or, where no message can express the bug, by replacing one
+ * method on a test instance.
  */
-import { RaftNode, type Entry, type Message, type RaftNodeOptions, type SnapshotMeta } from "../../src/raft/index.ts";
+import { RaftNode, type Entry, type LogIndex, type Membership, type MembershipChange, type Message, type RaftNodeOptions, type SnapshotMeta } from "../../src/raft/index.ts";
 import type { NodeFactory, SimNode } from "./sim-cluster.ts";
 
 /** `node` with its step replaced by `step`, which may call the real one. */
@@ -30,16 +32,23 @@ function rewritingNode(options: RaftNodeOptions, rewrite: (message: Message, nod
  * instead of letting it test nothing.
  */
 interface CoreInternals {
+  readonly id: number;
+  currentTerm: number;
   maybeCommit: () => void;
   releaseReads: () => void;
+  afterCommit: () => void;
+  membershipChanged: () => void;
+  proposeMembership: RaftNode["proposeMembership"];
   state: { role: string; progress?: Map<number, { matchIndex: number }> };
   installed: unknown;
+  memberships: { current(): Membership; currentIndex(): LogIndex; at(index: LogIndex): Membership };
   log: {
     stableIndex: number;
     commitIndex: number;
     commitTo(index: number): boolean;
     entries: Entry[];
     all(): readonly Entry[];
+    term(index: number): number | undefined;
     matchTerm(index: number, term: number): boolean;
     restore(snapshot: SnapshotMeta): void;
   };
@@ -51,6 +60,13 @@ function internalsOf(node: RaftNode): CoreInternals {
   if (
     typeof shape?.maybeCommit !== "function" ||
     typeof shape.releaseReads !== "function" ||
+    typeof shape.afterCommit !== "function" ||
+    typeof shape.membershipChanged !== "function" ||
+    typeof shape.proposeMembership !== "function" ||
+    typeof shape.memberships?.current !== "function" ||
+    typeof shape.memberships.currentIndex !== "function" ||
+    typeof shape.memberships.at !== "function" ||
+    typeof shape.log?.term !== "function" ||
     !("installed" in shape) ||
     typeof shape.log?.commitTo !== "function" ||
     typeof shape.log.restore !== "function" ||
@@ -59,7 +75,9 @@ function internalsOf(node: RaftNode): CoreInternals {
     typeof shape.log.stableIndex !== "number" ||
     typeof shape.log.commitIndex !== "number"
   ) {
-    throw new Error("teeth: RaftNode no longer has the internals these broken cores patch (raft.maybeCommit, raft.installed, raft.log); update broken-cores.ts");
+    throw new Error(
+      "teeth: RaftNode no longer has the internals these broken cores patch (raft.maybeCommit, raft.installed, raft.memberships, raft.log); update broken-cores.ts",
+    );
   }
   return raft as CoreInternals;
 }
@@ -153,7 +171,90 @@ export const brokenCores = {
    */
   "snapshot-done-early": (options) =>
     rewritingNode(options, (message) => (message.type === "InstallSnapshotResponse" && !message.done ? { ...message, done: true } : message)),
+
+  /**
+   * Dissertation §4.1 broken: a leader appends a configuration change while
+   * the one before it is not committed yet (its own promotions of learners
+   * too), so two changes can be in flight at once.
+   */
+  "change-before-commit": (options) => {
+    const node = new RaftNode(options);
+    const raft = internalsOf(node);
+    const propose = raft.proposeMembership.bind(raft);
+    raft.proposeMembership = (change) => whilePatched(raft.memberships, "currentIndex", () => 0, () => propose(change));
+    return node;
+  },
+
+  /**
+   * Dissertation §4.1 broken: a leader that promotes a learner promotes
+   * every other learner in the same configuration entry, two voters or
+   * more at once, whose majorities need not overlap the old one's.
+   */
+  "promote-learners-together": (options) => {
+    const node = new RaftNode(options);
+    const raft = internalsOf(node);
+    const propose = raft.proposeMembership.bind(raft);
+    raft.proposeMembership = (change: MembershipChange) => {
+      if (change.kind !== "promote") return propose(change);
+      const { voters, learners, context } = raft.memberships.current();
+      const together: Membership = { voters: [...voters, ...learners.filter((id) => id !== change.id)], learners: [change.id], context };
+      const result = whilePatched(raft.memberships, "current", () => together, () => propose(change));
+      // The configuration in force is read again now that the entry is in the log.
+      raft.membershipChanged();
+      return result;
+    };
+    return node;
+  },
+
+  /** Dissertation §4.2.1 broken: a leader counts its learners' acknowledgements toward a majority of its voters. */
+  "learners-count-toward-commit": (options) => {
+    const node = new RaftNode(options);
+    const raft = internalsOf(node);
+    raft.maybeCommit = () => {
+      const progress = raft.state.progress;
+      if (progress === undefined) return;
+      const { voters, learners } = raft.memberships.current();
+      const matches = [...voters, ...learners].map((id) => (id === raft.id ? raft.log.stableIndex : (progress.get(id)?.matchIndex ?? 0))).sort((a, b) => b - a);
+      const candidate = matches[Math.floor(voters.length / 2)] ?? 0;
+      if (candidate > raft.log.commitIndex && raft.log.term(candidate) === raft.currentTerm) {
+        raft.log.commitTo(candidate);
+        raft.releaseReads();
+        raft.afterCommit();
+      }
+    };
+    return node;
+  },
+
+  /**
+   * Dissertation §4.1 broken: a server uses the latest committed
+   * configuration in its log, not the latest: a change takes effect only
+   * once committed (read again at every commit).
+   */
+  "committed-configuration": (options) => {
+    const node = new RaftNode(options);
+    const raft = internalsOf(node);
+    const { memberships, log } = raft;
+    memberships.current = () => memberships.at(log.commitIndex);
+    const commitTo = log.commitTo.bind(log);
+    log.commitTo = (index) => {
+      const moved = commitTo(index);
+      if (moved) raft.membershipChanged();
+      return moved;
+    };
+    raft.membershipChanged();
+    return node;
+  },
 } satisfies Record<string, NodeFactory>;
+
+/** Runs `run` with `target[method]` replaced by `patch` on the instance, then puts the class's back. */
+function whilePatched<T extends object, K extends keyof T, R>(target: T, method: K, patch: T[K], run: () => R): R {
+  target[method] = patch;
+  try {
+    return run();
+  } finally {
+    Reflect.deleteProperty(target, method);
+  }
+}
 
 export type BrokenCoreName = keyof typeof brokenCores;
 
