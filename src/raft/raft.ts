@@ -172,8 +172,12 @@ export class Raft {
   /**
    * The configuration in force changed: who votes, who gets messages. A
    * leader follows each change at once (§4.1), tracking a new member from
-   * the end of its log, and forgetting a removed one once it holds the
-   * entry that removed it (see leavers).
+   * the end of its log. A removed member keeps its progress: the leader
+   * goes on replicating to it, counting it for nothing, until it holds the
+   * latest configuration (releaseLeaver), however many changes come first.
+   * A removed server that never learned of its removal would stand for
+   * elections of a configuration it is no longer in, its vote requests
+   * dropped by every voter (§4.2.3), and its status would be wrong.
    */
   private membershipChanged(): void {
     const { voters, learners } = this.memberships.current();
@@ -182,24 +186,16 @@ export class Raft {
     this.nonVotersReported.clear();
     if (this.state.role !== "leader") return;
     const { progress } = this.state;
-    const leavers = this.leavers();
-    for (const id of progress.keys()) if (!this.others.includes(id) && !leavers.includes(id)) progress.delete(id);
     for (const id of this.others) if (!progress.has(id)) progress.set(id, new Progress(this.log.lastIndex() + 1, this.config.inflightAppendsMax));
   }
 
-  /**
-   * The servers the latest configuration entry removed. A leader goes on
-   * replicating to them until they hold that entry: a removed server that
-   * never learned of its removal would stand for elections of a
-   * configuration it is no longer in, its vote requests dropped by every
-   * voter (§4.2.3) but its status wrong. They count for nothing.
-   */
+  /** The servers the latest configuration entry removed: a new leader informs them too (membershipChanged). */
   private leavers(): readonly NodeId[] {
     const { voters, learners } = this.memberships.previous();
     return [...voters, ...learners].filter((id) => id !== this.id && !this.others.includes(id));
   }
 
-  /** A removed server holds the entry that removed it (leavers): it needs nothing more from this leader. */
+  /** A removed server holds the latest configuration, which leaves it out (membershipChanged): it needs nothing more from this leader. */
   private releaseLeaver(peer: NodeId, pr: Progress): void {
     if (this.state.role !== "leader" || this.others.includes(peer) || pr.matchIndex < this.memberships.currentIndex()) return;
     this.state.progress.delete(peer);

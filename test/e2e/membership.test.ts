@@ -143,8 +143,9 @@ test("a second change while the first is not committed is refused with the reaso
   const leader = await cluster.findLeader({ timeoutMs: 20_000 });
   const followers = cluster.serverIds.filter((id) => id !== leader.id);
   const endpoint = clientEndpointOf(cluster, leader.id);
-  // A change is taken only once the leader committed an entry of its term (dissertation §4.1): a write first.
-  await cluster.client().put("before-the-changes", 1);
+  // A leader changes the configuration only once an entry of its term is committed (the §4.1 correction).
+  const written = await requestOnce(endpoint, { op: "put", key: "k", value: "v" });
+  assert.equal(written.ok, true, JSON.stringify(written));
   // Paused, the followers cannot store the first change: it stays uncommitted until they resume.
   for (const id of followers) cluster.signalServer(id, "SIGSTOP");
   t.after(() => followers.forEach((id) => cluster.signalServer(id, "SIGCONT")));

@@ -166,6 +166,24 @@ test("a removed follower learns of its removal: the leader replicates to it unti
   assert.deepEqual(leader.followers().map((follower) => follower.id), [other], "and it is no follower of the leader's");
 });
 
+test("a follower removed while it is down learns of it when back, also after later changes", () => {
+  const network = threeNodes();
+  const leaderId = network.leader()!;
+  const leader = network.nodes.get(leaderId)!;
+  const [removed, other] = [1, 2, 3].filter((id) => id !== leaderId) as [NodeId, NodeId];
+  network.down.add(removed);
+  assert.ok(leader.proposeMembership({ kind: "remove", id: removed, context: "" }).ok);
+  network.run(300);
+  network.add(4, [], joining);
+  assert.ok(leader.proposeMembership({ kind: "add-learner", id: 4, context: "" }).ok);
+  network.run(500);
+  assert.deepEqual(network.voters(leaderId), [leaderId, other, 4].sort(), "server 4 added and promoted meanwhile");
+  network.down.delete(removed);
+  network.run(300);
+  assert.ok(!network.voters(removed).includes(removed), "it holds a configuration without itself");
+  assert.equal(network.nodes.get(removed)!.campaign(), false);
+});
+
 test("a leader whose removal commits while an entry waits to be sent steps down without sending it", () => {
   const network = threeNodes();
   const leaderId = network.leader()!;
