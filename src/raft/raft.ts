@@ -491,12 +491,17 @@ export class Raft {
   step(message: Message): void {
     // A leader may speak to a server that knows no configuration yet (one joining, dissertation §4.2.1), so
     // leaders' messages are taken from anyone; their answers reach a leader's progress only from members.
-    // Votes are asked only by voters: a server the configuration removed cannot disrupt (§4.2.3).
+    // A vote request from a server that is no voter here is ignored while a leader is heard from: a server the
+    // configuration removed cannot disrupt (§4.2.3). Without a leader it is answered as any: §4.1 has servers
+    // grant votes without consulting their configuration, since a voter this server does not know of yet (its
+    // log lacks the entry that promoted it) may be the only one that can win.
     if (message.to !== this.id || message.from === this.id) {
       this.logger.warn(`dropped a ${message.type} from ${message.from} to ${message.to}: not a peer message for this server`);
       return;
     }
-    if ((message.type === "RequestVote" || message.type === "PreVote") && !this.voters.includes(message.from)) return this.ignoreNonVoter(message);
+    if ((message.type === "RequestVote" || message.type === "PreVote") && !this.voters.includes(message.from) && this.hasCurrentLeader()) {
+      return this.ignoreNonVoter(message);
+    }
     // Pre-votes never change a term or a vote (dissertation §9.6), so they bypass §5.1's term rule.
     if (message.type === "PreVote") return this.onPreVote(message);
     if (message.type === "PreVoteResponse" && message.voteGranted) return this.onPreVoteGranted(message);
