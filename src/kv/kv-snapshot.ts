@@ -109,19 +109,31 @@ export function decodeSnapshotChunks(chunks: Iterable<Uint8Array>): KvImage {
 }
 
 /**
+ * The image `chunks` hold as of entry `lastIncludedIndex`: one
+ * decodeSnapshotChunks accepts, with no session written after that entry
+ * (the store asserts that every later write of a session comes after its
+ * last one). Throws SnapshotFormatError otherwise.
+ */
+export function decodeKvImage(chunks: Iterable<Uint8Array>, lastIncludedIndex: LogIndex): KvImage {
+  const image = decodeSnapshotChunks(chunks);
+  const ahead = image.sessions.find(([, record]) => record.lastIndex > lastIncludedIndex);
+  if (ahead !== undefined) {
+    throw new SnapshotFormatError(`session ${JSON.stringify(ahead[0])} last wrote at entry ${ahead[1].lastIndex}, after the snapshot's ${lastIncludedIndex}`);
+  }
+  return image;
+}
+
+/**
  * What makes `chunks` not an image of the store as of entry
- * `lastIncludedIndex` (one decodeSnapshotChunks accepts, with no session
- * written after that entry), or null. A follower checks a snapshot from a
- * leader (perhaps forged) with it before it discards its log for the
- * snapshot: an image that then failed to restore would leave it with neither.
+ * `lastIncludedIndex` (decodeKvImage's refusal), or null. A follower checks a
+ * snapshot from a leader (perhaps forged) with it before it discards its log
+ * for the snapshot: an image that then failed to restore would leave it with
+ * neither.
  */
 export function kvSnapshotProblem(chunks: Iterable<Uint8Array>, lastIncludedIndex: LogIndex): string | null {
   try {
-    const { sessions } = decodeSnapshotChunks(chunks);
-    // A session's last write is in the image, so at or below its index: the store asserts that every later
-    // write of the session comes after it.
-    const ahead = sessions.find(([, record]) => record.lastIndex > lastIncludedIndex);
-    return ahead === undefined ? null : `session ${JSON.stringify(ahead[0])} last wrote at entry ${ahead[1].lastIndex}, after the snapshot's ${lastIncludedIndex}`;
+    decodeKvImage(chunks, lastIncludedIndex);
+    return null;
   } catch (error) {
     if (error instanceof SnapshotFormatError) return error.message;
     throw error;

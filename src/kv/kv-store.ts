@@ -21,7 +21,7 @@ import { ChangeJournal, changeJournalLimitsDefault, type ChangeJournalLimits } f
 import { decodeCommand, type KvCommand } from "./commands.ts";
 import type { KvAnswer, KvEntry, KvQuery } from "./kv-query.ts";
 import type { KvResult } from "./kv-result.ts";
-import { decodeSnapshotChunks, encodeSnapshotChunks } from "./kv-snapshot.ts";
+import { decodeKvImage, encodeSnapshotChunks } from "./kv-snapshot.ts";
 import { SessionTable, sessionLimitsDefault, type SessionLimits, type SessionReader, type SessionRecord } from "./sessions.ts";
 import { SortedKeys, compareKeys } from "./sorted-keys.ts";
 import { msgpackValuesEqual } from "./value-equality.ts";
@@ -140,8 +140,9 @@ export class KvStore implements StateMachine<KvQuery, KvAnswer, KvResult> {
     return { lastApplied: this.#lastApplied, chunks: () => encodeSnapshotChunks(image) };
   }
 
+  /** Throws SnapshotFormatError, the store unchanged, for chunks that are no image as of `lastApplied`. */
   restore(lastApplied: LogIndex, chunks: Iterable<Uint8Array>): void {
-    const image = decodeSnapshotChunks(chunks);
+    const image = decodeKvImage(chunks, lastApplied);
     this.#values.clear();
     this.#keys.clear();
     for (const [key, value] of image.entries) this.#store(key, value);

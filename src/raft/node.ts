@@ -253,6 +253,11 @@ export class RaftNode {
     return this.raft.log.term(index);
   }
 
+  /** Where the latest stored snapshot ends (index 0, term 0 when there is none). */
+  latestSnapshot(): SnapshotMeta {
+    return this.raft.log.snapshot;
+  }
+
   /** The last entry known to be on this server's disk, matching its log. */
   stableIndex(): LogIndex {
     return this.raft.log.stableIndex;

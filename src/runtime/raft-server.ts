@@ -484,19 +484,19 @@ export class RaftServer<Query, Answer, Result> {
   private maybeSnapshot(): void {
     if (this.snapshotting !== null || this.failed || this.isStopping) return;
     const { node, stateMachine } = this.options;
-    const { snapshotIndex } = node.status();
+    const latest = node.latestSnapshot();
     const applied = stateMachine.lastApplied;
     const asked = this.snapshotWaiters.length > 0;
-    if (applied <= snapshotIndex) {
-      if (asked) this.answerSnapshotWaiters({ index: snapshotIndex, term: node.logTerm(snapshotIndex) ?? 0 });
+    if (applied <= latest.index) {
+      if (asked) this.answerSnapshotWaiters(latest);
       return;
     }
-    if (!asked && !snapshotDue(this.snapshotPolicy, applied - snapshotIndex, this.appliedBytesSinceSnapshot)) return;
+    if (!asked && !snapshotDue(this.snapshotPolicy, applied - latest.index, this.appliedBytesSinceSnapshot)) return;
     if (applied > node.stableIndex()) return;
     // A server joining a cluster knows no configuration before the leader's entries bring one, and a
     // snapshot must keep the configuration at its index (dissertation §5.1): one without voters restores nothing.
     if (node.membershipAt(applied).voters.length === 0) {
-      if (asked) this.answerSnapshotWaiters({ index: snapshotIndex, term: node.logTerm(snapshotIndex) ?? 0 });
+      if (asked) this.answerSnapshotWaiters(latest);
       return;
     }
     this.snapshotting = this.storeSnapshot()

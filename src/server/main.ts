@@ -15,7 +15,7 @@ import { parentPidVariable, watchParentProcess } from "../cli/parent-watchdog.ts
 import { clusterKeyPair, configNameOf, type ClusterConfig } from "../config/cluster-config.ts";
 import { seedMembership } from "../config/member-endpoints.ts";
 import { KvStore } from "../kv/kv-store.ts";
-import { kvSnapshotProblem } from "../kv/kv-snapshot.ts";
+import { kvSnapshotProblem, SnapshotFormatError } from "../kv/kv-snapshot.ts";
 import { RaftNode, SeededRandom, raftConfigDefaults, snapshotMembership, stateChunksOf, type Membership, type RaftConfig } from "../raft/index.ts";
 import { LmdbStorage } from "../storage/lmdb-storage.ts";
 import { StorageError, StorageWriteError } from "../storage/storage-error.ts";
@@ -102,10 +102,15 @@ const noConfiguration: Membership = { voters: [], learners: [], context: "" };
 function restoreStoredSnapshot(storage: LmdbStorage, kv: KvStore): Membership | undefined {
   const stored = storage.readSnapshot();
   if (stored === null) return undefined;
+  const corrupt = (problem: string): StorageError => new StorageError(storage.path, `the stored snapshot up to entry ${stored.meta.index} is corrupt: ${problem}`);
   const membership = snapshotMembership(stored.chunks());
-  const problem = typeof membership === "string" ? membership : kvSnapshotProblem([...stateChunksOf(stored.chunks())], stored.meta.index);
-  if (problem !== null || typeof membership === "string") throw new StorageError(storage.path, `the stored snapshot up to entry ${stored.meta.index} is corrupt: ${problem}`);
-  kv.restore(stored.meta.index, stateChunksOf(stored.chunks()));
+  if (typeof membership === "string") throw corrupt(membership);
+  try {
+    kv.restore(stored.meta.index, stateChunksOf(stored.chunks()));
+  } catch (error) {
+    if (error instanceof SnapshotFormatError) throw corrupt(error.message);
+    throw error;
+  }
   return membership;
 }
 
