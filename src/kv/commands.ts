@@ -47,9 +47,19 @@ export type KvCommand = PutCommand | DeleteCommand | CasCommand;
 const packr = new Packr({ useRecords: false, mapsAsObjects: true, moreTypes: false });
 const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true, copyBuffers: true, int64AsType: "number" });
 
-/** Encodes a command as a log entry's data. Throws AssertionError when the command breaks a limit (the codec lets no such command through). */
+/**
+ * Encodes a command as a log entry's data. Throws AssertionError when the
+ * command breaks a limit (the codec lets no such command through). The
+ * bytes are a copy of their own: msgpackr packs every message of the process
+ * into one shared buffer of up to megabytes, and an entry kept in the log
+ * would keep all of that buffer alive.
+ */
 export function encodeCommand(command: KvCommand): Uint8Array {
   checkCommand(command);
+  return Uint8Array.prototype.slice.call(packCommand(command));
+}
+
+function packCommand(command: KvCommand): Uint8Array {
   const session = {
     ...(command.client === undefined ? {} : { client: command.client, seq: command.seq }),
     ...(command.atMs === undefined ? {} : { at: command.atMs }),

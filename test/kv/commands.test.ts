@@ -31,6 +31,14 @@ describe("encodeCommand / decodeCommand", () => {
     });
   }
 
+  it("gives an entry's bytes a buffer of their own, not a view into msgpackr's shared one", () => {
+    // A large message packed anywhere in the process grows the buffer msgpackr packs everything into;
+    // a log entry viewing it would keep megabytes alive for its few bytes.
+    packr.pack({ big: new Uint8Array(1 << 20) });
+    const data = encodeCommand({ op: "put", key: "k", value: raw(0xc0), client: "c", seq: 1 });
+    assert.equal(data.buffer.byteLength, data.byteLength);
+  });
+
   it("copies values out of the entry's bytes", () => {
     const data = Uint8Array.from(encodeCommand({ op: "put", key: "k", value: raw(0x93, 1, 2, 3) }));
     const decoded = decodeCommand(data);
