@@ -17,9 +17,12 @@ const programs = JSON.parse(readFileSync(join(scriptsDir, "programs.json"), "utf
 /**
  * Node's own options for a program (scripts/program-node-options.json),
  * which its npm script (package.json) and the `npm start` launcher give it
- * too. A server's young generation is held at 1 MiB semi-spaces: under a
- * server's steady allocation V8 grows them to 16 MiB, which cost each
- * server about 30 MB of RSS and gained no throughput (README, "Memory").
+ * too. A server's young generation is held at 2 MiB semi-spaces (V8 grows
+ * them to 16 MiB under a server's steady allocation) and its old generation
+ * may grow to 1.4 times what the last full collection kept (V8 otherwise
+ * lets a busy leader's heap reach four times its live objects): together
+ * about 55 MB less RSS on a leader under 128 clients, for no throughput
+ * that the benchmark could tell from its noise (README, "Memory").
  */
 export const programNodeOptions = JSON.parse(readFileSync(join(scriptsDir, "program-node-options.json"), "utf8")) as Readonly<Record<string, readonly string[]>>;
 

@@ -8,6 +8,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { loadClusterConfig } from "../../src/config/cluster-config.ts";
 import { repoRoot } from "../../src/local-cluster/index.ts";
+import { programNodeOptions } from "../../src/local-cluster/program-command.ts";
 
 test("examples/two-forwarders.json is the default cluster with a second forwarder", () => {
   const example = loadClusterConfig(join(repoRoot, "examples", "two-forwarders.json"));
@@ -30,7 +31,14 @@ test("deploy/compose-cluster.json loads, and each of its processes has its addre
   });
   for (const server of config.servers) {
     assert.equal(new URL(server.client).hostname, addressOf(`server-${server.id}`), `server ${server.id}`);
-    assert.match(compose, new RegExp(`"server", "--id", "${server.id}"\\]`));
+    // With node's options for a server (scripts/program-node-options.json), as npm's script and the launchers give them.
+    const command = ["node", ...(programNodeOptions.server ?? []), "scripts/run-program.mjs", "server", "--id", String(server.id)];
+    assert.ok(compose.includes(`command: ${JSON.stringify(command).replaceAll(",", ", ")}`), `server ${server.id}: ${command.join(" ")}`);
   }
   assert.equal(config.dataDir, "/data");
+});
+
+test("the systemd unit of docs/deployment.md starts the server with node's options for a server", () => {
+  const guide = readFileSync(join(repoRoot, "docs", "deployment.md"), "utf8");
+  assert.ok(guide.includes(`ExecStart=/usr/bin/node ${(programNodeOptions.server ?? []).join(" ")} scripts/run-program.mjs server`));
 });

@@ -40,7 +40,8 @@ test("starts a working cluster with prefixed output and stops it on SIGINT with 
   const leader = await cluster.findLeader({ timeoutMs: 20_000 });
   assert.equal(pids.get(`server-${leader.id}`), leader.pid, "the launcher's children are the cluster's servers");
   // The servers get node's options from scripts/program-node-options.json, as under npm run server.
-  assert.ok(readFileSync(`/proc/${leader.pid}/cmdline`, "utf8").split("\0").includes("--max-semi-space-size=1"), "the server runs with bounded semi-spaces");
+  const commandLine = readFileSync(`/proc/${leader.pid}/cmdline`, "utf8").split("\0");
+  for (const option of ["--max-semi-space-size=2", "--heap-growing-percent=40"]) assert.ok(commandLine.includes(option), `the server runs with ${option}`);
   const client = cluster.client();
   assert.equal((await client.put("launched", "yes")).ok, true);
 

@@ -66,11 +66,11 @@ test("npm's scripts and local-cluster's processes run the programs through the l
   assert.equal(scripts.start, "npm run cluster --");
   assert.equal(scripts.cluster, "node scripts/run-program.mjs cluster");
   // The server's node options (scripts/program-node-options.json), in its npm script and in local-cluster alike.
-  assert.deepEqual(programNodeOptions, { server: ["--max-semi-space-size=1"] });
+  assert.deepEqual(programNodeOptions, { server: ["--max-semi-space-size=2", "--heap-growing-percent=40"] });
   assert.equal(scripts.server, `node ${programNodeOptions.server?.join(" ")} scripts/run-program.mjs server`);
   assert.equal(scripts.forwarder, "node scripts/run-program.mjs forwarder");
   const runner = join(repoRoot, "scripts", "run-program.mjs");
-  assert.deepEqual(nodeArgumentsFor(["src/server/main.ts", "--id", "1"]), ["--max-semi-space-size=1", runner, "server", "--id", "1"]);
+  assert.deepEqual(nodeArgumentsFor(["src/server/main.ts", "--id", "1"]), ["--max-semi-space-size=2", "--heap-growing-percent=40", runner, "server", "--id", "1"]);
   assert.deepEqual(nodeArgumentsFor(["forwarder/main.ts"]), [runner, "forwarder"]);
   assert.deepEqual(nodeArgumentsFor(["scripts/cluster.ts"]), [runner, "cluster"]);
   assert.deepEqual(nodeArgumentsFor(["client/ctl.ts", "leader"]), ["--import", "tsx", "client/ctl.ts", "leader"]);
