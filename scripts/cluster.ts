@@ -28,6 +28,7 @@ import type { ClusterConfig } from "../src/config/cluster-config.ts";
 import { UsageError, configFromArgs, parseCommandLine, reportCommandLineError } from "../src/cli/args.ts";
 import { isShownAt, logArgumentsOf, logOptions, logSettingsFrom, type LogLevel } from "../src/cli/log-options.ts";
 import { parentPidVariable } from "../src/cli/parent-watchdog.ts";
+import { repeatedSignalWindowMs } from "../src/cli/repeated-signal.ts";
 import { configOption, helpText, optionSpecOf, usageLine, type ProgramOption } from "../src/cli/program-options.ts";
 
 const command = "npm start --";
@@ -55,8 +56,6 @@ const nodeOptions = JSON.parse(readFileSync(join(repoRoot, "scripts", "program-n
 const programRunner = join(repoRoot, "scripts", "run-program.mjs");
 /** How long children get to stop after SIGTERM before SIGKILL. */
 const stopGraceMs = 5_000;
-/** Signals this close together count as one request to stop. */
-const repeatedSignalWindowMs = 1_000;
 /** A child that exits on its own this soon after the start means the cluster could not start. */
 const startupWindowMs = 5_000;
 

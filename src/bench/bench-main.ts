@@ -7,9 +7,13 @@
  * back (docs: issue 14). With --vs-etcd, the same again against a local
  * five-member etcd when `etcd` is on PATH, and the two side by side.
  *
+ * Ctrl-C ends the running step there: it and the steps before it are
+ * reported and every acknowledged write is read back, as at the end of a
+ * full run; a second Ctrl-C quits at once.
+ *
  * Exit codes: 0 when the run finished and lost nothing; 1 when a write was
  * lost or the run failed (the cluster's folder is kept); 2 on a bad
- * command line.
+ * command line; 130 when Ctrl-C ended it early and nothing was lost.
  */
 import { runTool } from "../cli/run-tool.ts";
 import { benchUsage, parseBenchOptions } from "./bench-options.ts";
@@ -25,4 +29,5 @@ runTool({
   parse: parseBenchOptions,
   budgetMs: (options) => (options.vsEtcd ? 2 : 1) * (fixedBudgetMs + options.clients.length * (perStepBudgetMs + options.seconds * 1000)),
   run: runBench,
+  endsEarly: "ending the step now; what was measured is reported and every acknowledged write read back",
 });

@@ -34,7 +34,8 @@ export const benchUsage = `usage: npm run bench -- [--clients LIST] [--seconds N
                     default: start a forwarder and five servers in a temporary directory and stop them after
   --json FILE       also write every step's figures as JSON to FILE (default: none)
   --vs-etcd         then run the same steps against a local five-member etcd cluster (fsync on, loopback; the etcd
-                    binary on PATH, Debian: apt-get install etcd-server) through the etcd3 package, and compare`;
+                    binary on PATH, Debian: apt-get install etcd-server) through the etcd3 package, and compare
+Ctrl-C ends the running step early: it is reported and every acknowledged write read back (exit 130).`;
 
 /** Parses "1,8,32": positive integers, each at most 10,000. */
 function parseClientList(text: string): number[] {

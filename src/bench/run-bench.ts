@@ -7,7 +7,9 @@
  * cluster (zraft's stopped first, so the two never share the machine) and
  * prints the two side by side. Resolves to the exit code: 0; 1 when a
  * write was lost (that cluster's folder is then kept); 2 when the --config
- * file is bad, or the open-files limit is too low for the clients.
+ * file is bad, or the open-files limit is too low for the clients; 130 when
+ * `stopEarly` ended the run before its last step's end (etcd's run, if any
+ * was to follow, is then skipped).
  */
 import { writeFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
@@ -34,7 +36,7 @@ interface Measured {
 
 export const noEtcdLine = "--vs-etcd: no etcd binary on PATH, so zraft runs alone; to compare, install it (Debian: apt-get install etcd-server) or put `etcd` on PATH";
 
-export async function runBench(options: BenchOptions, say: (line: string) => void): Promise<number> {
+export async function runBench(options: BenchOptions, say: (line: string) => void, stopEarly: AbortSignal = new AbortController().signal): Promise<number> {
   const startedAt = new Date();
   const mostClients = Math.max(...options.clients);
   const problem = clientsProblem(mostClients, openFilesLimit());
@@ -54,11 +56,11 @@ export async function runBench(options: BenchOptions, say: (line: string) => voi
     if (exitCode === undefined) throw error;
     return exitCode;
   }
-  const ours = await measureAndStop(zraft, options, say);
+  const ours = await measureAndStop(zraft, options, say, stopEarly);
   let theirs: Measured | undefined;
-  if (etcdBinary !== undefined) {
+  if (etcdBinary !== undefined && !stopEarly.aborted) {
     say("");
-    theirs = await measureAndStop(await EtcdSystem.start(etcdBinary), options, say);
+    theirs = await measureAndStop(await EtcdSystem.start(etcdBinary), options, say, stopEarly);
     say("");
     for (const line of formatComparison(ours.steps, theirs.steps)) say(line);
   }
@@ -68,14 +70,15 @@ export async function runBench(options: BenchOptions, say: (line: string) => voi
     writeFileSync(options.jsonFile, `${JSON.stringify(json, null, 2)}\n`);
     say(`figures written to ${options.jsonFile}`);
   }
-  return [ours, theirs].some((run) => run !== undefined && run.verification.lost.length > 0) ? 1 : 0;
+  if ([ours, theirs].some((run) => run !== undefined && run.verification.lost.length > 0)) return 1;
+  return stopEarly.aborted ? 130 : 0;
 }
 
 /** Measures `system`, then stops it: its folder is kept when a write was lost or the run failed. */
-async function measureAndStop(system: KvSystem & { readonly clusterDir: string | undefined }, options: BenchOptions, say: (line: string) => void): Promise<Measured> {
+async function measureAndStop(system: KvSystem & { readonly clusterDir: string | undefined }, options: BenchOptions, say: (line: string) => void, stopEarly: AbortSignal): Promise<Measured> {
   let keep = true;
   try {
-    const measured = await measure(system, options, say);
+    const measured = await measure(system, options, say, stopEarly);
     keep = measured.verification.lost.length > 0;
     return measured;
   } finally {
@@ -84,7 +87,7 @@ async function measureAndStop(system: KvSystem & { readonly clusterDir: string |
   }
 }
 
-async function measure(system: KvSystem, options: BenchOptions, say: (line: string) => void): Promise<Measured> {
+async function measure(system: KvSystem, options: BenchOptions, say: (line: string) => void, stopEarly: AbortSignal): Promise<Measured> {
   const { mix, keys, valueSize, stale } = options;
   const shape = { mix, keys, valueSize, stale };
   say(`bench: ${system.name}, ${system.description}`);
@@ -101,19 +104,26 @@ async function measure(system: KvSystem, options: BenchOptions, say: (line: stri
   }
   const steps: StepResult[] = [];
   for (const [index, clients] of options.clients.entries()) {
+    if (stopEarly.aborted) break;
     say("");
     say(`step ${index + 1}/${options.clients.length}: ${clients} client${clients === 1 ? "" : "s"} for ${options.seconds} s`);
     const progress = { ops: 0, errors: 0 };
     const hide = showProgress(process.stdout, options.seconds, progress);
     let step: StepResult;
     try {
-      step = await runStep(system, ledger, values, shape, { clients, seconds: options.seconds }, progress);
+      step = await runStep(system, ledger, values, shape, { clients, seconds: options.seconds }, progress, stopEarly);
     } finally {
       hide();
     }
     steps.push(step);
     for (const line of formatStep(step, mix)) say(line);
     await system.settle();
+    if (stopEarly.aborted) break;
+  }
+  if (stopEarly.aborted) {
+    const last = steps.at(-1);
+    say("");
+    say(`stopped early by Ctrl-C: ${steps.length} of ${options.clients.length} steps ran${last === undefined ? "" : `, the last for ${last.elapsedSeconds.toFixed(1)} of its ${options.seconds} s`}`);
   }
   say("");
   for (const line of formatSummary(steps)) say(line);

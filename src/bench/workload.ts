@@ -97,7 +97,7 @@ async function operate(target: KvTarget, shape: WorkloadShape, key: string, ledg
   }
 }
 
-/** Runs one step; `progress` is updated as it goes. */
+/** Runs one step, to its end or until `stopEarly` is aborted; `progress` is updated as it goes. */
 export async function runStep(
   system: KvSystem,
   ledger: WriteLedger,
@@ -105,6 +105,7 @@ export async function runStep(
   shape: WorkloadShape,
   step: { readonly clients: number; readonly seconds: number },
   progress: StepProgress,
+  stopEarly?: AbortSignal,
 ): Promise<StepResult> {
   const targets = Array.from({ length: step.clients }, () => system.connect());
   const histogram = new LatencyHistogram();
@@ -121,7 +122,7 @@ export async function runStep(
     await Promise.all(
       targets.map(async (target, client) => {
         const keys = ownKeys(client, step.clients, shape.keys);
-        for (let n = 0; performance.now() < endMs; n++) {
+        for (let n = 0; performance.now() < endMs && stopEarly?.aborted !== true; n++) {
           const key = keys[n % keys.length] as string;
           const sentMs = performance.now();
           try {

@@ -236,7 +236,8 @@ export class LocalCluster {
   }
 
   #spawn(name: string, args: readonly string[]): ManagedProcess {
-    const child = ManagedProcess.spawn(name, args, { logFile: join(this.dir, `${name}.log`), env: this.#options.env });
+    // In a group of its own: a Ctrl-C meant for the tool (a benchmark ending its step early) must not stop the cluster it measures.
+    const child = ManagedProcess.spawn(name, args, { logFile: join(this.dir, `${name}.log`), env: this.#options.env, ownProcessGroup: true });
     this.#processes.set(name, child);
     return child;
   }

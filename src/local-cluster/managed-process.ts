@@ -39,10 +39,10 @@ export class ManagedProcess {
    * straight into `logFile`, not through a pipe to this process, so nothing
    * is lost if this process dies.
    */
-  static spawn(name: string, args: readonly string[], options: { readonly logFile: string; readonly env?: NodeJS.ProcessEnv }): ManagedProcess {
+  static spawn(name: string, args: readonly string[], options: { readonly logFile: string; readonly env?: NodeJS.ProcessEnv; readonly ownProcessGroup?: boolean }): ManagedProcess {
     const fd = openSync(options.logFile, "a");
     try {
-      const child = spawnProjectProcess(args, { stdio: ["ignore", fd, fd], env: options.env });
+      const child = spawnProjectProcess(args, { stdio: ["ignore", fd, fd], env: options.env, ownProcessGroup: options.ownProcessGroup });
       return new ManagedProcess(name, child, options.logFile);
     } finally {
       closeSync(fd);

@@ -27,11 +27,19 @@ process.on("exit", () => {
  * `args`, compiled when it is one of the built programs (see
  * program-command.ts), from the project root, with NO_COLOR so that captured
  * output holds no escape codes, and `env` over this process's environment.
+ * `ownProcessGroup` keeps the terminal's Ctrl-C, which goes to the whole
+ * foreground group, from reaching the child: only this process decides
+ * what it stops (the exit hook above and the child's parent watchdog still
+ * end it with this process).
  */
-export function spawnProjectProcess(args: readonly string[], options: { readonly stdio: StdioOptions; readonly env?: NodeJS.ProcessEnv }): ChildProcess {
+export function spawnProjectProcess(
+  args: readonly string[],
+  options: { readonly stdio: StdioOptions; readonly env?: NodeJS.ProcessEnv; readonly ownProcessGroup?: boolean },
+): ChildProcess {
   const child = spawn(process.execPath, nodeArgumentsFor(args), {
     cwd: repoRoot,
     stdio: options.stdio,
+    detached: options.ownProcessGroup === true,
     env: { ...process.env, NO_COLOR: "1", ...options.env, [parentPidVariable]: String(process.pid) },
   });
   liveChildren.add(child);

@@ -2,14 +2,16 @@
  * `npm run bench` as a user runs it (src/bench/bench-main.ts), briefly:
  * two steps against a fresh cluster. It must exit 0, print a table per
  * step and the read-back, write JSON of the expected shape, and leave no
- * process behind; a bad option exits 2 with one line and the usage.
+ * process behind; a bad option exits 2 with one line and the usage. Ctrl-C
+ * ends a long step early with its figures and the read-back.
  */
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { liveProcessesMentioning, runCommand } from "../e2e/harness.ts";
+import { setTimeout as sleep } from "node:timers/promises";
+import { ManagedProcess, liveProcessesMentioning, runCommand } from "../e2e/harness.ts";
 
 test("two short steps against a fresh cluster: figures for every step and process, nothing lost", async () => {
   const dir = mkdtempSync(join(tmpdir(), "zraft-bench-test-"));
@@ -61,4 +63,33 @@ test("a bad option exits 2 with one line and the usage; a bad --config file with
   assert.equal(missing.code, 2, missing.stderr);
   assert.match(missing.stderr, /^bench: config \/nonexistent\/cluster\.json: .*cannot be read/);
   assert.equal(missing.stderr.trimEnd().split("\n").length, 1, missing.stderr);
+});
+
+test("Ctrl-C ends the running step: it is reported, every acknowledged write read back, exit 130, nothing left running", async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "zraft-bench-test-"));
+  const bench = ManagedProcess.spawn("bench", ["src/bench/bench-main.ts", "--clients", "2,4", "--seconds", "300", "--keys", "10"], {
+    logFile: join(dir, "bench.log"),
+    ownProcessGroup: true,
+  });
+  t.after(async () => {
+    await bench.kill("SIGKILL");
+    rmSync(dir, { recursive: true, force: true });
+  });
+  await bench.waitForOutput(/^step 1\/2: 2 clients for 300 s$/m, { timeoutMs: 60_000 });
+  await sleep(1_500);
+  // As a terminal delivers Ctrl-C, to the bench's whole process group (which must not hold its cluster), and as npm
+  // relays it once more.
+  process.kill(-bench.pid, "SIGINT");
+  process.kill(bench.pid, "SIGINT");
+  const exit = await bench.kill("SIGINT");
+  const output = bench.output();
+  assert.deepEqual(exit, { code: 130, signal: null }, output);
+  assert.match(output, /Ctrl-C again quits at once/);
+  assert.match(output, /^2 clients, put: \d+ ops\/s \(\d+ ops in \d+\.\d s\); errors: none$/m, output);
+  assert.doesNotMatch(output, /step 2\/2/);
+  assert.match(output, /^stopped early by Ctrl-C: 1 of 2 steps ran, the last for \d+\.\d of its 300 s$/m, output);
+  assert.match(output, /^verified: all \d+ keys hold their last acknowledged write; lost=0$/m, output);
+  const clusterDir = /servers in (\/\S+zraft-cluster-\S+);/.exec(output)?.[1];
+  assert.ok(clusterDir !== undefined, output);
+  assert.deepEqual(liveProcessesMentioning(clusterDir), [], "no forwarder or server of the run is still alive");
 });
