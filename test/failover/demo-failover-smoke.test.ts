@@ -24,8 +24,10 @@ test("two rounds of kill -9 of the leader: a timeline per round, nothing lost, e
   assert.ok(Number(summary.acknowledged) > 0, output);
   // No election ends before the shortest timeout (150 ms) has run out on some follower (Raft paper §5.2), a timer
   // that started at the last heartbeat, at most one heartbeat interval (50 ms) before the kill.
+  // Nor can a write be acknowledged again before then. (Not "after the new leader": the demo sees the leader by
+  // polling status every 5 ms, and a loaded machine has seen a write acknowledged 1 ms before the poll named it.)
   assert.ok(Number(summary.election) >= 100, output);
-  assert.ok(Number(summary.unavailable) >= Number(summary.election), output);
+  assert.ok(Number(summary.unavailable) >= 100, output);
   for (const round of [1, 2]) assert.ok(lines.some((line) => line.startsWith(`round ${round}: kill -9 server `)), output);
   assert.equal(lines.filter((line) => /new leader: server \d, term \d+/.test(line)).length, 2, output);
   assert.equal(lines.filter((line) => line.includes("first write acknowledged again")).length, 2, output);
