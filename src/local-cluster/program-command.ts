@@ -22,7 +22,7 @@ const programs = JSON.parse(readFileSync(join(scriptsDir, "programs.json"), "utf
  * may grow to 1.4 times what the last full collection kept (V8 otherwise
  * lets a busy leader's heap reach four times its live objects): together
  * about 55 MB less RSS on a leader under 128 clients, for no throughput
- * that the benchmark could tell from its noise (README, "Memory").
+ * that the benchmark could tell from its noise (README, "Memory, disk and restart").
  */
 export const programNodeOptions = JSON.parse(readFileSync(join(scriptsDir, "program-node-options.json"), "utf8")) as Readonly<Record<string, readonly string[]>>;
 
