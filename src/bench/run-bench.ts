@@ -118,7 +118,6 @@ async function measure(system: KvSystem, options: BenchOptions, say: (line: stri
     steps.push(step);
     for (const line of formatStep(step, mix)) say(line);
     await system.settle();
-    if (stopEarly.aborted) break;
   }
   if (stopEarly.aborted) {
     const last = steps.at(-1);
