@@ -8,6 +8,7 @@
 import { Packr, Unpackr } from "msgpackr";
 import { assert, assertNever } from "../base/assert.ts";
 import { MsgpackFormatError, MsgpackReader, nestingDepthMax } from "../msgpack/msgpack-reader.ts";
+import { packOwned } from "../msgpack/packed-bytes.ts";
 
 /**
  * A write's exactly-once session: `client` names the session and `seq`
@@ -50,27 +51,26 @@ const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true, copyBuffer
 /**
  * Encodes a command as a log entry's data. Throws AssertionError when the
  * command breaks a limit (the codec lets no such command through). The
- * bytes are a copy of their own: msgpackr packs every message of the process
- * into one shared buffer of up to megabytes, and an entry kept in the log
- * would keep all of that buffer alive.
+ * bytes are a copy of their own (packOwned): an entry kept in the log must
+ * not keep msgpackr's shared buffer of up to megabytes alive.
  */
 export function encodeCommand(command: KvCommand): Uint8Array {
   checkCommand(command);
-  return Uint8Array.prototype.slice.call(packCommand(command));
+  return packOwned(packr, wireCommand(command));
 }
 
-function packCommand(command: KvCommand): Uint8Array {
+function wireCommand(command: KvCommand): Record<string, unknown> {
   const session = {
     ...(command.client === undefined ? {} : { client: command.client, seq: command.seq }),
     ...(command.atMs === undefined ? {} : { at: command.atMs }),
   };
   switch (command.op) {
     case "put":
-      return packr.pack({ op: "put", key: command.key, value: command.value, ...session });
+      return { op: "put", key: command.key, value: command.value, ...session };
     case "delete":
-      return packr.pack({ op: "delete", key: command.key, ...session });
+      return { op: "delete", key: command.key, ...session };
     case "cas":
-      return packr.pack({ op: "cas", key: command.key, expect: command.expect, value: command.value, ...session });
+      return { op: "cas", key: command.key, expect: command.expect, value: command.value, ...session };
     default:
       return assertNever(command, "command");
   }

@@ -10,6 +10,7 @@
  * `{ clockMs }` (the store's leader time), the last one written last.
  */
 import { Packr, Unpackr } from "msgpackr";
+import { packTransient } from "../msgpack/packed-bytes.ts";
 import type { KvEntry } from "./kv-query.ts";
 import type { KvResult } from "./kv-result.ts";
 import type { SessionRecord } from "./sessions.ts";
@@ -53,14 +54,14 @@ const unpackr = new Unpackr({ useRecords: false, mapsAsObjects: true, copyBuffer
 
 export function* encodeSnapshotChunks({ entries, sessions, clockMs }: KvImage): Generator<Uint8Array> {
   for (const pairs of batches(entries, ([key, value]) => Buffer.byteLength(key) + value.length + pairFramingBytesMax)) {
-    yield packr.pack({ values: pairs });
+    yield packTransient(packr, { values: pairs });
   }
   const sessionRowBytes = ([client, { lastResult }]: readonly [string, SessionRecord]): number =>
     Buffer.byteLength(client) + (lastResult.kind === "cas" ? (lastResult.value?.length ?? 0) : 0) + sessionFramingBytesMax;
   for (const slice of batches(sessions, sessionRowBytes)) {
-    yield packr.pack({ sessions: slice.map(([client, record]) => [client, record.lastSeq, record.lastIndex, record.lastAtMs, record.lastResult]) });
+    yield packTransient(packr, { sessions: slice.map(([client, record]) => [client, record.lastSeq, record.lastIndex, record.lastAtMs, record.lastResult]) });
   }
-  yield packr.pack({ clockMs });
+  yield packTransient(packr, { clockMs });
 }
 
 /** `items` in consecutive batches, each closed once its items' `bytes` reach snapshotChunkBytes. */

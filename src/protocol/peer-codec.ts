@@ -1,6 +1,7 @@
 import { Packr, Unpackr } from "msgpackr";
 import { assertNever } from "../base/assert.ts";
 import { MsgpackFormatError, MsgpackReader } from "../msgpack/msgpack-reader.ts";
+import { packTransient } from "../msgpack/packed-bytes.ts";
 import { termMax, type Entry, type EntryType, type LogIndex, type Message, type MessageType, type NodeId, type SnapshotMeta, type Term } from "../raft/index.ts";
 
 /**
@@ -89,7 +90,7 @@ export function peerTopic(id: NodeId): Uint8Array {
  * are written, so nothing else an object may carry leaks onto the wire.
  */
 export function encodePeerMessage(message: Message): PeerFrames {
-  return [peerTopic(message.to), packr.pack(wireBody(message))];
+  return [peerTopic(message.to), packTransient(packr, wireBody(message))];
 }
 
 function wireBody(message: Message): Record<string, unknown> {
