@@ -52,6 +52,8 @@ const help = helpText(
 const repoRoot = projectRootAbove(fileURLToPath(import.meta.url));
 /** Node's own options per program, as its npm script gives them (package.json). */
 const nodeOptions = JSON.parse(readFileSync(join(repoRoot, "scripts", "program-node-options.json"), "utf8")) as Record<string, string[] | undefined>;
+/** The environment variables per program, as its npm script sets them (package.json). */
+const programEnvironment = JSON.parse(readFileSync(join(repoRoot, "scripts", "program-environment.json"), "utf8")) as Record<string, Record<string, string> | undefined>;
 /** Runs a program of scripts/programs.json from its compiled build. */
 const programRunner = join(repoRoot, "scripts", "run-program.mjs");
 /** How long children get to stop after SIGTERM before SIGKILL. */
@@ -171,7 +173,7 @@ class Launcher {
     const child = spawn(process.execPath, [...(nodeOptions[spec.args[0] as string] ?? []), programRunner, ...spec.args], {
       cwd: repoRoot,
       stdio: ["ignore", "pipe", "pipe"],
-      env: { ...process.env, [parentPidVariable]: String(process.pid) },
+      env: { ...process.env, ...programEnvironment[spec.args[0] as string], [parentPidVariable]: String(process.pid) },
       // Its own process group: a terminal's Ctrl-C reaches the launcher only, which then stops children in order.
       detached: true,
     });

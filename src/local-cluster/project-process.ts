@@ -11,7 +11,7 @@
 import { spawn, type ChildProcess, type StdioOptions } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { parentPidVariable } from "../cli/parent-watchdog.ts";
-import { nodeArgumentsFor } from "./program-command.ts";
+import { environmentFor, nodeArgumentsFor } from "./program-command.ts";
 
 /** The project root: children run from here so that `--import tsx` resolves. */
 export const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
@@ -25,8 +25,9 @@ process.on("exit", () => {
 /**
  * Runs the script `args[0]` (a path from the project root) with the rest of
  * `args`, compiled when it is one of the built programs (see
- * program-command.ts), from the project root, with NO_COLOR so that captured
- * output holds no escape codes, and `env` over this process's environment.
+ * program-command.ts), from the project root, with the program's own
+ * environment variables, NO_COLOR so that captured output holds no escape
+ * codes, and `env` over this process's environment.
  * `ownProcessGroup` keeps the terminal's Ctrl-C, which goes to the whole
  * foreground group, from reaching the child: only this process decides
  * what it stops (the exit hook above and the child's parent watchdog still
@@ -40,7 +41,7 @@ export function spawnProjectProcess(
     cwd: repoRoot,
     stdio: options.stdio,
     detached: options.ownProcessGroup === true,
-    env: { ...process.env, NO_COLOR: "1", ...options.env, [parentPidVariable]: String(process.pid) },
+    env: { ...process.env, ...environmentFor(args), NO_COLOR: "1", ...options.env, [parentPidVariable]: String(process.pid) },
   });
   liveChildren.add(child);
   child.once("exit", () => liveChildren.delete(child));

@@ -8,7 +8,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { loadClusterConfig } from "../../src/config/cluster-config.ts";
 import { repoRoot } from "../../src/local-cluster/index.ts";
-import { programNodeOptions } from "../../src/local-cluster/program-command.ts";
+import { programEnvironment, programNodeOptions } from "../../src/local-cluster/program-command.ts";
 
 test("examples/two-forwarders.json is the default cluster with a second forwarder", () => {
   const example = loadClusterConfig(join(repoRoot, "examples", "two-forwarders.json"));
@@ -35,10 +35,16 @@ test("deploy/compose-cluster.json loads, and each of its processes has its addre
     const command = ["node", ...(programNodeOptions.server ?? []), "scripts/run-program.mjs", "server", "--id", String(server.id)];
     assert.ok(compose.includes(`command: ${JSON.stringify(command).replaceAll(",", ", ")}`), `server ${server.id}: ${command.join(" ")}`);
   }
+  // With a server's environment variables (scripts/program-environment.json), in the servers' shared block.
+  const serverBlock = /\nx-server: &server\n((?: {2}.*\n)*)/.exec(compose)?.[1] ?? "";
+  for (const [name, value] of Object.entries(programEnvironment.server ?? {})) {
+    assert.ok(serverBlock.includes(`\n    ${name}: ${JSON.stringify(value)}\n`), `the servers run with ${name}=${value}`);
+  }
   assert.equal(config.dataDir, "/data");
 });
 
-test("the systemd unit of docs/deployment.md starts the server with node's options for a server", () => {
+test("the systemd unit of docs/deployment.md starts the server with node's options and the environment for a server", () => {
   const guide = readFileSync(join(repoRoot, "docs", "deployment.md"), "utf8");
   assert.ok(guide.includes(`ExecStart=/usr/bin/node ${(programNodeOptions.server ?? []).join(" ")} scripts/run-program.mjs server`));
+  for (const [name, value] of Object.entries(programEnvironment.server ?? {})) assert.ok(guide.includes(`\nEnvironment=${name}=${value}\n`), `${name}=${value}`);
 });

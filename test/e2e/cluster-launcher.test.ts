@@ -42,6 +42,9 @@ test("starts a working cluster with prefixed output and stops it on SIGINT with 
   // The servers get node's options from scripts/program-node-options.json, as under npm run server.
   const commandLine = readFileSync(`/proc/${leader.pid}/cmdline`, "utf8").split("\0");
   for (const option of ["--max-semi-space-size=2", "--heap-growing-percent=40"]) assert.ok(commandLine.includes(option), `the server runs with ${option}`);
+  // And its environment from scripts/program-environment.json.
+  const environment = readFileSync(`/proc/${leader.pid}/environ`, "utf8").split("\0");
+  assert.ok(environment.includes("MALLOC_MMAP_THRESHOLD_=65536"), "the server runs with MALLOC_MMAP_THRESHOLD_=65536");
   const client = cluster.client();
   assert.equal((await client.put("launched", "yes")).ok, true);
 

@@ -19,7 +19,7 @@ import { ZraftClient, type StatusReply } from "../../src/client/zraft-client.ts"
 import { parentPidVariable } from "../../src/cli/parent-watchdog.ts";
 import { loadClusterConfig } from "../../src/config/cluster-config.ts";
 import { repoRoot, waitFor } from "../../src/local-cluster/index.ts";
-import { nodeArgumentsFor } from "../../src/local-cluster/program-command.ts";
+import { environmentFor, nodeArgumentsFor } from "../../src/local-cluster/program-command.ts";
 
 const subnet = "10.231.77";
 const prefix = `zr${process.pid % 100_000}`;
@@ -112,7 +112,7 @@ test("two forwarders and five servers on hosts of their own, CURVE on: a leader,
       cwd: repoRoot,
       stdio: ["ignore", log, log],
       // `ip netns exec` execs node in place: this test process stays its parent, so the watchdog applies.
-      env: { ...process.env, NO_COLOR: "1", [parentPidVariable]: String(process.pid) },
+      env: { ...process.env, ...environmentFor(args), NO_COLOR: "1", [parentPidVariable]: String(process.pid) },
     });
     closeSync(log);
     children.set(name, child);

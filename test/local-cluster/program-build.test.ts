@@ -13,7 +13,7 @@ import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, syml
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { nodeArgumentsFor, programNodeOptions } from "../../src/local-cluster/program-command.ts";
+import { environmentFor, nodeArgumentsFor, programEnvironment, programNodeOptions } from "../../src/local-cluster/program-command.ts";
 import { repoRoot } from "../../src/local-cluster/project-process.ts";
 
 const run = promisify(execFile);
@@ -67,7 +67,11 @@ test("npm's scripts and local-cluster's processes run the programs through the l
   assert.equal(scripts.cluster, "node scripts/run-program.mjs cluster");
   // The server's node options (scripts/program-node-options.json), in its npm script and in local-cluster alike.
   assert.deepEqual(programNodeOptions, { server: ["--max-semi-space-size=2", "--heap-growing-percent=40"] });
-  assert.equal(scripts.server, `node ${programNodeOptions.server?.join(" ")} scripts/run-program.mjs server`);
+  // And its environment variables (scripts/program-environment.json).
+  assert.deepEqual(programEnvironment, { server: { MALLOC_MMAP_THRESHOLD_: "65536" } });
+  assert.equal(scripts.server, `MALLOC_MMAP_THRESHOLD_=65536 node ${programNodeOptions.server?.join(" ")} scripts/run-program.mjs server`);
+  assert.deepEqual(environmentFor(["src/server/main.ts", "--id", "1"]), { MALLOC_MMAP_THRESHOLD_: "65536" });
+  assert.deepEqual(environmentFor(["forwarder/main.ts"]), {});
   assert.equal(scripts.forwarder, "node scripts/run-program.mjs forwarder");
   const runner = join(repoRoot, "scripts", "run-program.mjs");
   assert.deepEqual(nodeArgumentsFor(["src/server/main.ts", "--id", "1"]), ["--max-semi-space-size=2", "--heap-growing-percent=40", runner, "server", "--id", "1"]);
