@@ -619,6 +619,10 @@ function openEnvironment(directory: string): Database {
       useWritemap: false,
       cache: false,
       compression: false,
+      // Every write is in a batch or transaction of LmdbStorage's own. lmdb-js's batching of the writes made
+      // in one event-loop turn also makes a promise of its own per turn, which nothing can hold, and which
+      // rejects when a commit fails while later batches are queued: an unhandled rejection.
+      eventTurnBatching: false,
     });
   } catch (cause) {
     throw new StorageError(directory, `cannot open the LMDB environment (${describe(cause)})`, { cause });
