@@ -17,7 +17,7 @@ import { seedMembership } from "../config/member-endpoints.ts";
 import { KvStore } from "../kv/kv-store.ts";
 import { kvSnapshotProblem, SnapshotFormatError } from "../kv/kv-snapshot.ts";
 import { RaftNode, SeededRandom, raftConfigDefaults, snapshotMembership, stateChunksOf, type Membership, type RaftConfig } from "../raft/index.ts";
-import { LmdbStorage } from "../storage/lmdb-storage.ts";
+import { WalStorage } from "../storage/wal-storage.ts";
 import { StorageError, StorageWriteError } from "../storage/storage-error.ts";
 import { ClientEndpoint, CurveUnavailableError, EndpointBindError } from "../transport/client-endpoint.ts";
 import { closeLogger, createLogger, loggerFrom } from "../logging/logging.ts";
@@ -99,7 +99,7 @@ const noConfiguration: Membership = { voters: [], learners: [], context: "" };
  * applies, or none for a server that joins). An image that does not decode
  * is a StorageError, as any corrupt file.
  */
-function restoreStoredSnapshot(storage: LmdbStorage, kv: KvStore): Membership | undefined {
+function restoreStoredSnapshot(storage: WalStorage, kv: KvStore): Membership | undefined {
   const stored = storage.readSnapshot();
   if (stored === null) return undefined;
   const corrupt = (problem: string): StorageError => new StorageError(storage.path, `the stored snapshot up to entry ${stored.meta.index} is corrupt: ${problem}`);
@@ -135,7 +135,7 @@ async function main(argv: readonly string[]): Promise<void> {
   const baseLogger = loggerFrom(logger);
 
   const dataDir = resolve(cluster.dataDir);
-  const storage = await LmdbStorage.open(dataDir, id);
+  const storage = await WalStorage.open(dataDir, id);
   const raftConfig = raftConfigFor(cluster, id);
   // Only the log's tail is loaded; the core reads older entries from the storage (docs/architecture.md §2).
   const state = await storage.load(raftConfig.logTailBytesMax);

@@ -11,8 +11,16 @@ import type { Entry, EntryType, HardState, LogPosition, NodeId, SnapshotMeta } f
  * Version 2: log records hold runs of entries instead of one each. The log start and snapshot records came
  * later without a bump: a directory without them reads as it did (no snapshot, the log from index 1), and an
  * older build refuses one with them (an unexpected record) rather than misread it.
+ * Version 3: the newest saves may be only in the write-ahead log beside the environment (wal-storage.ts),
+ * which a build of version 2 would not read: it must refuse the directory.
  */
-export const storageFormatVersion = 2;
+export const storageFormatVersion = 3;
+
+/**
+ * A version-2 directory differs only in having no write-ahead log: it is
+ * opened as it is and marked version 3 (LmdbStorage.open).
+ */
+export const upgradableFormatVersion = 2;
 
 /** Written once, when a data directory is created: whose it is and how it is laid out. */
 export interface MetaRecord {

@@ -29,6 +29,7 @@ import {
   encodeSnapshotRecord,
   sealedRecordBytes,
   storageFormatVersion,
+  upgradableFormatVersion,
 } from "./lmdb-records.ts";
 import type { SnapshotRecord } from "./lmdb-records.ts";
 import { probeLmdbEnvironment } from "./lmdb-probe.ts";
@@ -114,7 +115,7 @@ async function writeFailureOf(error: unknown): Promise<string> {
  * a write's promise resolves only after that commit (lmdb-js write.js resolves
  * on TXN_COMMITTED, which writer.cpp sets after mdb_txn_commit returns). The
  * commit runs on lmdb-js's writer thread, so the event loop stays free while
- * the disk syncs. test/storage/lmdb-durability.test.ts checks the order of
+ * the disk syncs. test/storage/durability.test.ts checks the order of
  * the syscalls.
  *
  * A save that only appends (every save but a follower's repair of a
@@ -211,6 +212,12 @@ export class LmdbStorage implements RaftStorage, LogStorage {
       const snapshot = readRecord(this.db, this.path, snapshotKey, decodeSnapshotRecord)?.meta ?? logStart;
       return { hardState, entries: tail, logStart: start, snapshot };
     });
+  }
+
+  /** Where the log starts and ends, and the hard state, as the writes called so far leave them. */
+  get written(): { readonly start: LogPosition; readonly last: LogPosition; readonly hardState: HardState } {
+    const { start, last, hardState } = this.end;
+    return { start, last, hardState };
   }
 
   /** The log start's own term too; below it is a bug in the caller (AssertionError). */
@@ -674,6 +681,12 @@ async function claim(db: Database, directory: string, serverId: NodeId): Promise
   }
   const meta = decodeMeta(stored);
   if (typeof meta === "string") throw new StorageError(directory, meta);
+  if (meta.formatVersion === upgradableFormatVersion && meta.serverId === serverId) {
+    await db.childTransaction(() => {
+      db.putSync(metaKey, encodeMeta({ formatVersion: storageFormatVersion, serverId }));
+    });
+    return;
+  }
   if (meta.formatVersion !== storageFormatVersion) {
     throw new StorageError(
       directory,

@@ -1,6 +1,7 @@
 /**
  * A full disk, on a real server process: its data directory sits on a small
- * tmpfs, and a client writes 100 KB values until the disk fills. The server
+ * tmpfs (room for the 8 MiB write-ahead log and 4 MiB more), and a client
+ * writes 100 KB values until the disk fills. The server
  * must stop with one clear line (no stack trace) and exit 1, having
  * acknowledged nothing that is not on disk (docs/architecture.md §4); with
  * room again, it restarts with every acknowledged write. Mounting a tmpfs
@@ -17,7 +18,7 @@ import { TestCluster, waitFor } from "./harness.ts";
 function mountSmallDisk(): { readonly dir: string } | { readonly skip: string } {
   if (process.getuid?.() !== 0) return { skip: "mounting a small tmpfs needs root" };
   const dir = mkdtempSync(join(tmpdir(), "zraft-small-disk-"));
-  const mounted = spawnSync("mount", ["-t", "tmpfs", "-o", "size=4m", "tmpfs", dir], { encoding: "utf8" });
+  const mounted = spawnSync("mount", ["-t", "tmpfs", "-o", "size=12m", "tmpfs", dir], { encoding: "utf8" });
   if (mounted.status !== 0) {
     rmSync(dir, { recursive: true, force: true });
     return { skip: `cannot mount a tmpfs here: ${(mounted.stderr || mounted.error?.message || "").trim()}` };

@@ -1,13 +1,15 @@
 /**
- * LmdbStorage against MemoryStorage as its model, on seeded random runs of
+ * LmdbStorage and WalStorage (with a log file small enough to start over
+ * every few bursts, and checkpoints every few saves) against MemoryStorage
+ * as their model, on seeded random runs of
  * writes: appends small and large (so records fill up and seal), truncations
  * into the middle of records and of earlier saves, hard states, snapshots
  * taken at committed entries, compactions up to them (into the middle of
  * records), snapshots received from a leader, several writes queued without
  * waiting (a truncating one or a snapshot's among them makes the later ones
  * wait for it), remaps, and close and reopen. After every burst both must
- * hold the same hard state, log, log start and snapshot, and refuse the same
- * writes.
+ * hold the same hard state, log, log start and snapshot, read back the same
+ * log through LogStorage, and refuse the same writes.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -15,11 +17,14 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { AssertionError } from "../../src/base/assert.ts";
-import type { Entry, HardState, LogIndex, ReceivedSnapshot, SnapshotMeta, Term } from "../../src/raft/index.ts";
+import type { Entry, HardState, LogIndex, LogStorage, ReceivedSnapshot, SnapshotMeta, Term } from "../../src/raft/index.ts";
 import { SeededRandom } from "../../src/raft/index.ts";
 import { LmdbStorage } from "../../src/storage/lmdb-storage.ts";
 import { MemoryStorage } from "../../src/storage/memory-storage.ts";
 import type { RaftStorage } from "../../src/storage/storage.ts";
+import { WalStorage } from "../../src/storage/wal-storage.ts";
+
+type Storage = LmdbStorage | WalStorage;
 
 interface Save {
   readonly kind: "save";
@@ -131,7 +136,7 @@ function writeToModel(model: MemoryStorage, write: Write): void {
   else model.saveSync(write.hardState, write.entries, write.snapshot);
 }
 
-function writeTo(storage: LmdbStorage, write: Write): Promise<void> {
+function writeTo(storage: Storage, write: Write): Promise<void> {
   if (write.kind === "compact") return storage.compact(write.through);
   if (write.kind === "saveSnapshot") return storage.saveSnapshot(write.snapshot.meta, write.snapshot.chunks);
   return storage.save(write.hardState, write.entries, write.snapshot);
@@ -150,13 +155,27 @@ async function contents(storage: RaftStorage): Promise<unknown> {
   };
 }
 
+/** The log as the core reads it (LogStorage), before load() settles anything. */
+function logRead(storage: LogStorage, model: MemoryStorage): unknown {
+  const { logStart, entries } = model.loadSync();
+  const last = entries.at(-1)?.index ?? logStart.index;
+  const read = last === logStart.index ? [] : storage.entries(logStart.index + 1, last, Number.POSITIVE_INFINITY);
+  return read.map(({ index, term }) => [index, term, storage.term(index)]);
+}
+
+const implementations: readonly { readonly name: string; readonly open: (dir: string) => Promise<Storage> }[] = [
+  { name: "LmdbStorage", open: (dir) => LmdbStorage.open(dir, 1) },
+  { name: "WalStorage", open: (dir) => WalStorage.open(dir, 1, { capacityBytes: 16_384, checkpointBytes: 2048 }) },
+];
+
+for (const { name, open } of implementations) {
 for (const seed of [1, 2, 3, 4, 5, 6]) {
-  test(`seed ${seed}: LmdbStorage holds what MemoryStorage holds after every burst of saves`, async (t) => {
+  test(`seed ${seed}: ${name} holds what MemoryStorage holds after every burst of saves`, async (t) => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "zraft-lmdb-model-"));
     t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
     const random = new SeededRandom(seed);
     const model = new MemoryStorage();
-    let storage = await LmdbStorage.open(dir, 1);
+    let storage = await open(dir);
     try {
       for (let burst = 0; burst < 60; burst++) {
         const outcomes: Promise<string>[] = [];
@@ -181,13 +200,15 @@ for (const seed of [1, 2, 3, 4, 5, 6]) {
         if (roll < 0.1) await storage.remap();
         else if (roll < 0.2) {
           await storage.close();
-          storage = await LmdbStorage.open(dir, 1);
+          storage = await open(dir);
         }
         assert.deepEqual(await Promise.all(outcomes), expected, `burst ${burst}: the same writes taken and refused`);
+        assert.deepEqual(logRead(storage, model), logRead(model, model), `burst ${burst}: the log as the core reads it`);
         assert.deepEqual(await contents(storage), await contents(model), `burst ${burst}`);
       }
     } finally {
       await storage.close();
     }
   });
+}
 }

@@ -14,7 +14,7 @@ import { test } from "node:test";
 import { open } from "lmdb";
 import { logStart } from "../../src/raft/index.ts";
 import type { Entry } from "../../src/raft/index.ts";
-import { encodeEntries, encodeHardState, encodeLogStart, encodeMeta, encodeSnapshotRecord } from "../../src/storage/lmdb-records.ts";
+import { decodeMeta, encodeEntries, encodeHardState, encodeLogStart, encodeMeta, encodeSnapshotRecord } from "../../src/storage/lmdb-records.ts";
 import { LmdbStorage } from "../../src/storage/lmdb-storage.ts";
 import { StorageError } from "../../src/storage/storage-error.ts";
 
@@ -177,7 +177,20 @@ test("refuses an environment that holds records but no meta record", async (t) =
 test("refuses another storage format version", async (t) => {
   const dataDir = await populated(t);
   await tamper(path.join(dataDir, "server-1"), (db) => db.putSync("meta", encodeMeta({ formatVersion: 1, serverId: 1 })));
-  await assertRefused(dataDir, 1, /format version 1, this build reads only version 2 \(an older zraft wrote it and there is no converter: move the directory aside/);
+  await assertRefused(dataDir, 1, /format version 1, this build reads only version 3 \(an older zraft wrote it and there is no converter: move the directory aside/);
+});
+
+test("opens a version-2 directory as it is and marks it version 3, which a version-2 build refuses", async (t) => {
+  const dataDir = await populated(t);
+  const environment = path.join(dataDir, "server-1");
+  await tamper(environment, (db) => db.putSync("meta", encodeMeta({ formatVersion: 2, serverId: 1 })));
+  const storage = await LmdbStorage.open(dataDir, 1);
+  const { entries } = await storage.load();
+  await storage.close();
+  assert.ok(entries.length > 0);
+  const db = openRaw(environment);
+  t.after(() => db.close());
+  assert.deepEqual(decodeMeta(db.get("meta")), { formatVersion: 3, serverId: 1 });
 });
 
 test("refuses a record it does not know", async (t) => {

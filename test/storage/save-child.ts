@@ -7,9 +7,12 @@
  *
  *   node --import tsx test/storage/save-child.ts <mode> <dataDir> <saves>
  *
- * mode `storage` uses LmdbStorage (server id 1). Modes `snapshot`, `compact`
- * and `install` make one write of that kind instead (`saves` must be 1),
- * after the saves it needs, which come before OPENED. Mode `unsynced-lmdb`
+ * mode `storage` uses LmdbStorage (server id 1), mode `wal` WalStorage with a
+ * log file small enough to start over every few hundred saves and
+ * checkpoints every hundred or so. Modes `snapshot`, `compact` and `install`
+ * make one write of that kind instead (`saves` must be 1), after the saves it
+ * needs, which come before OPENED; with a `wal-` prefix, through WalStorage.
+ * Mode `unsynced-lmdb`
  * writes with raw lmdb-js and `noSync: true`: it exists only so that the
  * syscall checker can be shown to catch a save that never reaches the disk.
  */
@@ -18,14 +21,23 @@ import * as path from "node:path";
 import { pathToFileURL } from "node:url";
 import { open } from "lmdb";
 import { LmdbStorage } from "../../src/storage/lmdb-storage.ts";
+import type { RaftStorage } from "../../src/storage/storage.ts";
+import { WalStorage } from "../../src/storage/wal-storage.ts";
+
+/** A log file of 16 KiB, checkpointed every 4 KiB. */
+export const childWalLimits = { capacityBytes: 16_384, checkpointBytes: 4096 };
+
+function openStorage(wal: boolean, dataDir: string): Promise<RaftStorage> {
+  return wal ? WalStorage.open(dataDir, 1, childWalLimits) : LmdbStorage.open(dataDir, 1);
+}
 
 /** The bytes saved as entry `k`, so that the parent can check what it reads back. */
 export function childEntryData(k: number): Uint8Array {
   return new TextEncoder().encode(`entry-${k}`);
 }
 
-async function runStorage(dataDir: string, saves: number): Promise<void> {
-  const storage = await LmdbStorage.open(dataDir, 1);
+async function runStorage(wal: boolean, dataDir: string, saves: number): Promise<void> {
+  const storage = await openStorage(wal, dataDir);
   writeSync(1, "OPENED\n");
   for (let k = 1; k <= saves; k += 1) {
     await storage.save({ currentTerm: k, votedFor: 1, commitIndex: k - 1 }, [
@@ -39,19 +51,19 @@ async function runStorage(dataDir: string, saves: number): Promise<void> {
 /** The writes of dissertation ch. 5, each the one write between the markers, after what it needs. */
 const snapshotWrites = {
   snapshot: {
-    before: async (storage: LmdbStorage) => storage.save({ currentTerm: 1, votedFor: 1, commitIndex: 3 }, [1, 2, 3].map(childEntry)),
-    write: (storage: LmdbStorage) => storage.saveSnapshot({ index: 3, term: 1 }, childSnapshotChunks()),
+    before: async (storage: RaftStorage) => storage.save({ currentTerm: 1, votedFor: 1, commitIndex: 3 }, [1, 2, 3].map(childEntry)),
+    write: (storage: RaftStorage) => storage.saveSnapshot({ index: 3, term: 1 }, childSnapshotChunks()),
   },
   compact: {
-    before: async (storage: LmdbStorage) => {
+    before: async (storage: RaftStorage) => {
       await snapshotWrites.snapshot.before(storage);
       await snapshotWrites.snapshot.write(storage);
     },
-    write: (storage: LmdbStorage) => storage.compact(3),
+    write: (storage: RaftStorage) => storage.compact(3),
   },
   install: {
     before: async () => {},
-    write: (storage: LmdbStorage) =>
+    write: (storage: RaftStorage) =>
       storage.save({ currentTerm: 2, votedFor: null, commitIndex: 5 }, [], { meta: { index: 5, term: 2 }, chunks: [...childSnapshotChunks()] }),
   },
 } as const;
@@ -68,8 +80,8 @@ function* childSnapshotChunks(): Generator<Uint8Array> {
   yield new Uint8Array(100).fill(8);
 }
 
-async function runSnapshotWrite(mode: SnapshotWriteMode, dataDir: string): Promise<void> {
-  const storage = await LmdbStorage.open(dataDir, 1);
+async function runSnapshotWrite(wal: boolean, mode: SnapshotWriteMode, dataDir: string): Promise<void> {
+  const storage = await openStorage(wal, dataDir);
   await snapshotWrites[mode].before(storage);
   writeSync(1, "OPENED\n");
   await snapshotWrites[mode].write(storage);
@@ -91,10 +103,12 @@ async function main(args: readonly string[]): Promise<void> {
   const [mode, dataDir, savesText] = args;
   const saves = Number(savesText);
   if (dataDir === undefined || !Number.isSafeInteger(saves) || saves < 1) {
-    throw new Error("usage: save-child.ts <storage|snapshot|compact|install|unsynced-lmdb> <dataDir> <saves>");
+    throw new Error("usage: save-child.ts <storage|wal|[wal-]snapshot|[wal-]compact|[wal-]install|unsynced-lmdb> <dataDir> <saves>");
   }
-  if (mode === "storage") await runStorage(dataDir, saves);
-  else if (mode !== undefined && Object.hasOwn(snapshotWrites, mode) && saves === 1) await runSnapshotWrite(mode as SnapshotWriteMode, dataDir);
+  const wal = mode?.startsWith("wal") === true;
+  const write = mode?.replace(/^wal-/, "");
+  if (mode === "storage" || mode === "wal") await runStorage(wal, dataDir, saves);
+  else if (write !== undefined && Object.hasOwn(snapshotWrites, write) && saves === 1) await runSnapshotWrite(wal, write as SnapshotWriteMode, dataDir);
   else if (mode === "unsynced-lmdb") await runUnsyncedLmdb(dataDir, saves);
   else throw new Error(`unknown mode ${String(mode)}`);
 }

@@ -21,6 +21,7 @@ import { emptyHardState, logStart } from "../../src/raft/index.ts";
 import type { Entry, EntryType, HardState, LogIndex, LogPosition, LogStorage, ReceivedSnapshot, SnapshotMeta } from "../../src/raft/index.ts";
 import { LmdbStorage } from "../../src/storage/lmdb-storage.ts";
 import { MemoryStorage } from "../../src/storage/memory-storage.ts";
+import { WalStorage } from "../../src/storage/wal-storage.ts";
 import type { RaftState, RaftStorage } from "../../src/storage/storage.ts";
 
 function entry(index: number, term: number, data: readonly number[] = [index % 256], type: EntryType = "command"): Entry {
@@ -322,6 +323,11 @@ interface Implementation {
 const implementations: readonly Implementation[] = [
   { name: "MemoryStorage", open: async () => new MemoryStorage(), reopens: false },
   { name: "LmdbStorage", open: (directory) => LmdbStorage.open(directory, 1), reopens: true },
+  { name: "WalStorage", open: (directory) => WalStorage.open(directory, 1), reopens: true },
+  // Every save past the first few starts the log file over, and every save is copied to LMDB in the background.
+  { name: "WalStorage, a tiny log file", open: (directory) => WalStorage.open(directory, 1, { capacityBytes: 200, checkpointBytes: 1 }), reopens: true },
+  // Nothing is copied to LMDB before close(): the reopened storage finds it all in the log file.
+  { name: "WalStorage, no checkpoints", open: (directory) => WalStorage.open(directory, 1, { capacityBytes: 1 << 20, checkpointBytes: Infinity }), reopens: true },
 ];
 
 /** The chunks handed over one at a time, as a state machine's snapshot produces them. */

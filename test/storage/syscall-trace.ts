@@ -1,7 +1,7 @@
 /**
  * Reads `strace -f -y` output and decides whether a "saved" marker was
  * written only after the data file had been made durable. Support for
- * lmdb-durability.test.ts (not a test itself).
+ * durability.test.ts (not a test itself).
  */
 
 /** One system call; its start and end are line numbers in the trace (they differ when strace split it). */

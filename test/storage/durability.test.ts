@@ -1,5 +1,5 @@
 /**
- * Proves that LmdbStorage.save resolves only once the write is on disk, as
+ * Proves that LmdbStorage.save and WalStorage.save resolve only once the write is on disk, as
  * Raft requires before a server answers any RPC (paper, Figure 2: "updated on
  * stable storage before responding to RPCs"):
  *  - under strace, a child process's data file is written and fsync'd (or
@@ -22,7 +22,8 @@ import * as path from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { LmdbStorage } from "../../src/storage/lmdb-storage.ts";
-import { childEntryData } from "./save-child.ts";
+import { WalStorage, walFileName } from "../../src/storage/wal-storage.ts";
+import { childEntryData, childWalLimits } from "./save-child.ts";
 import { findDurabilityViolation, parseStraceLog } from "./syscall-trace.ts";
 
 const childScript = fileURLToPath(new URL("./save-child.ts", import.meta.url));
@@ -43,7 +44,7 @@ function straceUnavailable(): string | null {
 }
 
 /** Runs save-child.ts under strace and checks the syscalls between its OPENED and SAVED 1 markers. */
-function traceOneSave(mode: "storage" | "snapshot" | "compact" | "install" | "unsynced-lmdb", dataDir: string): string | null {
+function traceOneSave(mode: string, dataDir: string, dataFile = "data.mdb"): string | null {
   const traceFile = path.join(dataDir, "strace.log");
   const traced = spawnSync(
     "strace",
@@ -67,7 +68,7 @@ function traceOneSave(mode: "storage" | "snapshot" | "compact" | "install" | "un
   assert.equal(traced.status, 0, `child failed: ${traced.stderr}`);
   assert.equal(traced.stdout, "OPENED\nSAVED 1\n");
   const calls = parseStraceLog(fs.readFileSync(traceFile, "utf8"));
-  return findDurabilityViolation(calls, path.join(dataDir, "server-1", "data.mdb"), "OPENED\n", "SAVED 1\n");
+  return findDurabilityViolation(calls, path.join(dataDir, "server-1", dataFile), "OPENED\n", "SAVED 1\n");
 }
 
 test("save() resolves only after the data file was written and fsync'd (strace)", (t) => {
@@ -79,7 +80,16 @@ test("save() resolves only after the data file was written and fsync'd (strace)"
   assert.equal(traceOneSave("storage", temporaryDirectory(t)), null);
 });
 
-for (const mode of ["snapshot", "compact", "install"] as const) {
+test("WalStorage: save() resolves only after the log file was written through its O_DSYNC descriptor (strace)", (t) => {
+  const reason = straceUnavailable();
+  if (reason !== null) {
+    t.skip(reason);
+    return;
+  }
+  assert.equal(traceOneSave("wal", temporaryDirectory(t), walFileName), null);
+});
+
+for (const mode of ["snapshot", "compact", "install", "wal-snapshot", "wal-compact", "wal-install"] as const) {
   test(`${mode}: the write resolves only after the data file was written and fsync'd (strace)`, (t) => {
     const reason = straceUnavailable();
     if (reason !== null) {
@@ -100,8 +110,8 @@ test("the syscall checker flags a save that was never fsync'd (lmdb-js with noSy
 });
 
 /** Starts save-child.ts, kills it with SIGKILL once it reported `killAfter` saves, returns the last save it reported. */
-async function saveUntilKilled(dataDir: string, killAfter: number): Promise<number> {
-  const child = spawn(process.execPath, ["--import", "tsx", childScript, "storage", dataDir, "5000"], {
+async function saveUntilKilled(mode: "storage" | "wal", dataDir: string, killAfter: number): Promise<number> {
+  const child = spawn(process.execPath, ["--import", "tsx", childScript, mode, dataDir, "5000"], {
     stdio: ["ignore", "pipe", "pipe"],
   });
   const timer = setTimeout(() => child.kill("SIGKILL"), childTimeoutMs);
@@ -127,21 +137,29 @@ async function saveUntilKilled(dataDir: string, killAfter: number): Promise<numb
   return reported;
 }
 
-test("a process killed with SIGKILL right after saves resolved loses none of them", async (t) => {
-  const dataDir = temporaryDirectory(t);
-  const reported = await saveUntilKilled(dataDir, 30);
-  assert.ok(reported >= 30);
+const killedStorages = [
+  { mode: "storage", name: "LmdbStorage", killAfter: 30, open: (dataDir: string) => LmdbStorage.open(dataDir, 1) },
+  // Past a few starts of the log file over and many checkpoints (childWalLimits).
+  { mode: "wal", name: "WalStorage", killAfter: 1000, open: (dataDir: string) => WalStorage.open(dataDir, 1, childWalLimits) },
+] as const;
 
-  const storage = await LmdbStorage.open(dataDir, 1);
-  t.after(() => storage.close());
-  const { hardState, entries } = await storage.load();
-  // Saves that resolved are all there; the kill may have caught later ones too, each whole or not at all.
-  assert.ok(entries.length >= reported, `reported ${reported} saves, found ${entries.length} entries`);
-  assert.deepEqual(hardState, { currentTerm: entries.length, votedFor: 1, commitIndex: entries.length - 1 });
-  entries.forEach((entry, i) => {
-    const k = i + 1;
-    assert.deepEqual(entry, { index: k, term: k, type: "command", data: childEntryData(k) });
+for (const { mode, name, killAfter, open } of killedStorages) {
+  test(`${name}: a process killed with SIGKILL right after saves resolved loses none of them`, async (t) => {
+    const dataDir = temporaryDirectory(t);
+    const reported = await saveUntilKilled(mode, dataDir, killAfter);
+    assert.ok(reported >= killAfter);
+
+    const storage = await open(dataDir);
+    t.after(() => storage.close());
+    const { hardState, entries } = await storage.load();
+    // Saves that resolved are all there; the kill may have caught later ones too, each whole or not at all.
+    assert.ok(entries.length >= reported, `reported ${reported} saves, found ${entries.length} entries`);
+    assert.deepEqual(hardState, { currentTerm: entries.length, votedFor: 1, commitIndex: entries.length - 1 });
+    entries.forEach((entry, i) => {
+      const k = i + 1;
+      assert.deepEqual(entry, { index: k, term: k, type: "command", data: childEntryData(k) });
+    });
+    // The killed writer left nothing that blocks the next one.
+    await storage.save(null, [{ index: entries.length + 1, term: entries.length, type: "noop", data: new Uint8Array() }]);
   });
-  // The killed writer left nothing that blocks the next one.
-  await storage.save(null, [{ index: entries.length + 1, term: entries.length, type: "noop", data: new Uint8Array() }]);
-});
+}
