@@ -71,8 +71,9 @@ function combine(records: readonly WalRecord[]): WalRecord {
  * Written records are copied to LMDB in the background (a checkpoint), as one
  * LMDB save of all of them, once they pass `checkpointBytes`; until that
  * resolves their entries are read from memory. When a batch no longer fits in
- * the file, everything written and the batch go to LMDB, and the file starts a
- * new generation from its start (wal-records.ts): it never grows. The rare
+ * the file, everything written goes to LMDB and the file starts a new
+ * generation from its start (wal-records.ts), which the batch begins: the
+ * file never grows (a batch larger than the whole file goes to LMDB). The rare
  * writes that do more than append (a truncating save, a received snapshot,
  * saveSnapshot, compact) first bring LMDB up to date and start a new
  * generation, then run on LMDB alone; the saves called after one wait for it.
@@ -305,16 +306,21 @@ export class WalStorage implements RaftStorage, LogStorage {
         this.checkNotFailed();
         let bytes = 0;
         for (const { payload } of batch) bytes += walRecordHeaderBytes + payload.length;
+        if (!this.wal.fits(bytes)) {
+          // The file is full: LMDB takes what it holds, and it starts over. The batch is not in LMDB
+          // before the new generation starts: a replay of the old one would cut it off again.
+          await this.checkpoint();
+          await this.wal.reset();
+        }
         if (this.wal.fits(bytes)) {
           await this.wal.append(batch.map((save) => save.payload));
           this.unchecked.push(...records);
           this.uncheckedBytes += bytes;
           if (this.uncheckedBytes >= this.limits.checkpointBytes) void this.checkpoint().catch(() => undefined);
         } else {
-          // The file is full: LMDB takes everything, this batch too, and the file starts over.
+          // Larger than the whole file: straight to LMDB, which then holds the new generation's start.
           this.unchecked.push(...records);
           await this.checkpoint();
-          await this.wal.reset();
         }
       } catch (error) {
         this.failure ??= error;

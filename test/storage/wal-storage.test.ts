@@ -16,6 +16,7 @@ import { test } from "node:test";
 import type { Entry } from "../../src/raft/index.ts";
 import { StorageError } from "../../src/storage/storage-error.ts";
 import { encodeWalPayload, walHeaderBytes, walRecordHeader, decodeWalHeader } from "../../src/storage/wal-records.ts";
+import { WalFile } from "../../src/storage/wal-file.ts";
 import { WalStorage, walFileName } from "../../src/storage/wal-storage.ts";
 
 /** Nothing reaches LMDB before close(): an image holds the saves in the log file only. */
@@ -150,4 +151,22 @@ test("a directory written before the log file existed opens with its log, and ge
   fs.rmSync(walPath(dataDir));
   assert.deepEqual(await loadLog(dataDir), { indexes: [1, 2], commitIndex: 1 });
   assert.ok(fs.existsSync(walPath(dataDir)));
+});
+
+test("a crash just as the full log file starts over leaves a directory that opens with every acknowledged save", async (t) => {
+  const dataDir = temporaryDirectory(t);
+  // Seven records without a hard state fill the file; the eighth save starts it over.
+  const storage = await WalStorage.open(dataDir, 1, { capacityBytes: 400, checkpointBytes: Number.POSITIVE_INFINITY });
+  const reset = WalFile.prototype.reset;
+  t.after(() => {
+    WalFile.prototype.reset = reset;
+  });
+  // The power fails after LMDB took the file's records, before the new generation's header is written.
+  WalFile.prototype.reset = () => Promise.reject(new Error("the power failed"));
+  for (let index = 1; index <= 7; index++) await storage.save(null, [entry(index, 1)]);
+  await assert.rejects(storage.save({ currentTerm: 1, votedFor: 1, commitIndex: 8 }, [entry(8, 1)]), /the power failed/);
+  const image = crashImage(t, dataDir);
+  WalFile.prototype.reset = reset;
+  await storage.close();
+  assert.deepEqual(await loadLog(image), { indexes: [1, 2, 3, 4, 5, 6, 7], commitIndex: 0 });
 });
