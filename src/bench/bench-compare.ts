@@ -8,6 +8,13 @@ import { formatTable, verificationJson } from "./bench-report.ts";
 import type { StepResult } from "./workload.ts";
 import type { Verification } from "./write-ledger.ts";
 
+/** What the side-by-side reads of a step: one run's StepResult, or the medians of several (medianSteps). */
+export interface ComparedStep {
+  readonly clients: number;
+  readonly opsPerSecond: number;
+  readonly latencyMs: { readonly p50: number; readonly p99: number } | null;
+}
+
 /** zraft/etcd for one step; null where a figure is missing or etcd's is 0. */
 export interface StepRatio {
   readonly clients: number;
@@ -20,7 +27,7 @@ const ratioOf = (zraft: number | undefined, etcd: number | undefined): number | 
   zraft === undefined || etcd === undefined || etcd === 0 ? null : zraft / etcd;
 
 /** zraft/etcd of one step that both ran. */
-function stepRatio(ours: StepResult, theirs: StepResult): StepRatio {
+function stepRatio(ours: ComparedStep, theirs: ComparedStep): StepRatio {
   return {
     clients: ours.clients,
     opsPerSecond: ratioOf(ours.opsPerSecond, theirs.opsPerSecond),
@@ -30,22 +37,45 @@ function stepRatio(ours: StepResult, theirs: StepResult): StepRatio {
 }
 
 /** The steps both runs share, paired by position (both ran the same --clients list). */
-function pairs(zraft: readonly StepResult[], etcd: readonly StepResult[]): [StepResult, StepResult][] {
-  return zraft.flatMap((ours, index): [StepResult, StepResult][] => {
+function pairs(zraft: readonly ComparedStep[], etcd: readonly ComparedStep[]): [ComparedStep, ComparedStep][] {
+  return zraft.flatMap((ours, index): [ComparedStep, ComparedStep][] => {
     const theirs = etcd[index];
     return theirs !== undefined && theirs.clients === ours.clients ? [[ours, theirs]] : [];
   });
 }
 
-export function stepRatios(zraft: readonly StepResult[], etcd: readonly StepResult[]): StepRatio[] {
+export function stepRatios(zraft: readonly ComparedStep[], etcd: readonly ComparedStep[]): StepRatio[] {
   return pairs(zraft, etcd).map(([ours, theirs]) => stepRatio(ours, theirs));
 }
 
 const times = (ratio: number | null): string => (ratio === null ? "n/a" : `${ratio.toFixed(2)}x`);
 const ms = (value: number | undefined): string => (value === undefined ? "n/a" : formatMs(value));
 
+/** The median of each step's ops/s, p50 and p99 over runs of the same steps (a step some run lacks is left out). */
+export function medianSteps(runs: readonly (readonly ComparedStep[])[]): ComparedStep[] {
+  const first = runs[0] ?? [];
+  return first.flatMap((step, index): ComparedStep[] => {
+    const same = runs.map((run) => run[index]).filter((other): other is ComparedStep => other?.clients === step.clients);
+    if (same.length < runs.length) return [];
+    const latencies = same.flatMap((other) => (other.latencyMs === null ? [] : [other.latencyMs]));
+    return [
+      {
+        clients: step.clients,
+        opsPerSecond: median(same.map((other) => other.opsPerSecond)),
+        latencyMs: latencies.length === 0 ? null : { p50: median(latencies.map((l) => l.p50)), p99: median(latencies.map((l) => l.p99)) },
+      },
+    ];
+  });
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
 /** One row per step: ops/s, p50 and p99 of both systems with the ratio after each pair. */
-export function formatComparison(zraft: readonly StepResult[], etcd: readonly StepResult[]): string[] {
+export function formatComparison(zraft: readonly ComparedStep[], etcd: readonly ComparedStep[], of = "zraft vs etcd"): string[] {
   const rows = [["clients", "zraft ops/s", "etcd ops/s", "ratio", "zraft p50", "etcd p50", "ratio", "zraft p99", "etcd p99", "ratio"]];
   for (const [ours, theirs] of pairs(zraft, etcd)) {
     const ratio = stepRatio(ours, theirs);
@@ -62,7 +92,7 @@ export function formatComparison(zraft: readonly StepResult[], etcd: readonly St
       times(ratio.p99),
     ]);
   }
-  return ["zraft vs etcd (ratio = zraft/etcd; ops/s higher is better, latency lower is better):", ...formatTable(rows)];
+  return [`${of} (ratio = zraft/etcd; ops/s higher is better, latency lower is better):`, ...formatTable(rows)];
 }
 
 /** What `--json` adds for --vs-etcd: etcd's figures beside zraft's (which stay at the top level), and the ratios. */

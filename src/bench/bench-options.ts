@@ -20,9 +20,11 @@ export interface BenchOptions {
   readonly jsonFile: string | undefined;
   /** Then run the same steps against a local five-member etcd cluster, when `etcd` is on PATH. */
   readonly vsEtcd: boolean;
+  /** The whole run this many times; with vsEtcd, in alternating order, then the medians compared. */
+  readonly rounds: number;
 }
 
-export const benchUsage = `usage: npm run bench -- [--clients LIST] [--seconds N] [--mix put|get|mixed|cas] [--keys N] [--value-size B] [--stale] [--config FILE] [--json FILE] [--vs-etcd]
+export const benchUsage = `usage: npm run bench -- [--clients LIST] [--seconds N] [--mix put|get|mixed|cas] [--keys N] [--value-size B] [--stale] [--config FILE] [--json FILE] [--vs-etcd] [--rounds N]
   --clients LIST    concurrency of each step, comma-separated closed-loop clients (default 1,8,32,128);
                     the overload check is --clients 128,1000 (1000 clients need about 10,300 open files: ulimit -n)
   --seconds N       length of each step in seconds (default 10)
@@ -35,6 +37,8 @@ export const benchUsage = `usage: npm run bench -- [--clients LIST] [--seconds N
   --json FILE       also write every step's figures as JSON to FILE (default: none)
   --vs-etcd         then run the same steps against a local five-member etcd cluster (fsync on, loopback; the etcd
                     binary on PATH, Debian: apt-get install etcd-server) through the etcd3 package, and compare
+  --rounds N        the whole run N times, each on fresh clusters; with --vs-etcd zraft goes first in odd rounds and
+                    etcd in even ones, and a last table compares each system's medians over the rounds (default 1)
 Ctrl-C ends the running step early: it is reported and every acknowledged write read back (exit 130).`;
 
 /** Parses "1,8,32": positive integers, each at most 10,000. */
@@ -50,7 +54,7 @@ function parseClientList(text: string): number[] {
 
 /** Parses argv (without node and script); "help" for --help. Throws UsageError. */
 export function parseBenchOptions(argv: readonly string[]): BenchOptions | "help" {
-  const args = parseCommandLine(argv, { flags: ["help", "stale", "vs-etcd"], values: ["clients", "seconds", "mix", "keys", "value-size", "config", "json"] });
+  const args = parseCommandLine(argv, { flags: ["help", "stale", "vs-etcd"], values: ["clients", "seconds", "mix", "keys", "value-size", "config", "json", "rounds"] });
   if (args.flags.has("help")) return "help";
   if (args.positionals.length > 0) throw new UsageError(`unexpected argument "${args.positionals[0]}"`);
   const clients = parseClientList(args.values.get("clients") ?? "1,8,32,128");
@@ -70,5 +74,6 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions | "help
     configPath: args.values.get("config"),
     jsonFile: args.values.get("json"),
     vsEtcd: args.flags.has("vs-etcd"),
+    rounds: integerOptionWithin(args, "rounds", 1, [1, 20]),
   };
 }

@@ -5,7 +5,8 @@
  * every acknowledged write back, and reports. With --vs-etcd and an `etcd`
  * binary on PATH, it then does the same against a fresh five-member etcd
  * cluster (zraft's stopped first, so the two never share the machine) and
- * prints the two side by side. Resolves to the exit code: 0; 1 when a
+ * prints the two side by side. With --rounds N all of it N times, etcd
+ * first in even rounds, then the medians side by side. Resolves to the exit code: 0; 1 when a
  * write was lost (that cluster's folder is then kept); 2 when the --config
  * file is bad, or the open-files limit is too low for the clients; 130 when
  * `stopEarly` ended the run before its last step's end (etcd's run, if any
@@ -13,10 +14,11 @@
  */
 import { writeFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
+import { assert } from "../base/assert.ts";
 import { reportCommandLineError } from "../cli/args.ts";
 import { benchUsage, type BenchOptions } from "./bench-options.ts";
-import { comparisonJson, formatComparison } from "./bench-compare.ts";
-import { benchJson, formatStep, formatSummary, formatVerification } from "./bench-report.ts";
+import { comparisonJson, formatComparison, medianSteps, stepRatios, type ComparedStep } from "./bench-compare.ts";
+import { benchJson, formatStep, formatSummary, formatVerification, verificationJson } from "./bench-report.ts";
 import { findEtcdBinary } from "./etcd-cluster.ts";
 import { EtcdSystem } from "./etcd-system.ts";
 import type { KvSystem } from "./kv-target.ts";
@@ -56,22 +58,87 @@ export async function runBench(options: BenchOptions, say: (line: string) => voi
     if (exitCode === undefined) throw error;
     return exitCode;
   }
-  const ours = await measureAndStop(zraft, options, say, stopEarly);
-  let theirs: Measured | undefined;
-  if (etcdBinary !== undefined && !stopEarly.aborted) {
+  const rounds: Round[] = [];
+  for (let round = 1; round <= options.rounds && !stopEarly.aborted; round++) {
+    if (options.rounds > 1) say(`${round === 1 ? "" : "\n"}round ${round} of ${options.rounds}`);
+    // Round 1 measures the system opened above; each later round starts its own cluster when its turn comes.
+    const openZraft = async (): Promise<ZraftSystem> => (round === 1 ? zraft : ZraftSystem.open(options.configPath));
+    rounds.push(await runRound(round, openZraft, etcdBinary, options, say, stopEarly));
+  }
+  const compared = rounds.flatMap(({ zraft: ours, etcd: theirs }) => (ours !== undefined && theirs !== undefined ? [{ ours, theirs }] : []));
+  const medians =
+    compared.length > 1
+      ? { zraft: medianSteps(compared.map(({ ours }) => ours.steps)), etcd: medianSteps(compared.map(({ theirs }) => theirs.steps)) }
+      : undefined;
+  if (medians !== undefined) {
     say("");
-    theirs = await measureAndStop(await EtcdSystem.start(etcdBinary), options, say, stopEarly);
-    say("");
-    for (const line of formatComparison(ours.steps, theirs.steps)) say(line);
+    for (const line of formatComparison(medians.zraft, medians.etcd, `medians over ${compared.length} rounds, zraft vs etcd`)) say(line);
   }
   if (options.jsonFile !== undefined) {
-    const machine = { cpus: availableParallelism(), node: process.version, platform: `${process.platform} ${process.arch}` };
-    const json = { ...benchJson(ours.system, startedAt, machine, options, ours.steps, ours.verification), ...(theirs === undefined ? {} : comparisonJson(ours.steps, theirs)) };
-    writeFileSync(options.jsonFile, `${JSON.stringify(json, null, 2)}\n`);
+    writeFileSync(options.jsonFile, `${JSON.stringify(runJson(startedAt, options, rounds, medians), null, 2)}\n`);
     say(`figures written to ${options.jsonFile}`);
   }
-  if ([ours, theirs].some((run) => run !== undefined && run.verification.lost.length > 0)) return 1;
+  if (rounds.some((round) => [round.zraft, round.etcd].some((run) => run !== undefined && run.verification.lost.length > 0))) return 1;
   return stopEarly.aborted ? 130 : 0;
+}
+
+/** One pass over every step: zraft's, and etcd's when it is compared (either may be missing after Ctrl-C). */
+interface Round {
+  readonly zraft?: Measured;
+  readonly etcd?: Measured;
+}
+
+/**
+ * zraft's steps and etcd's, each system on a cluster of its own that is
+ * stopped before the other starts, then the two side by side. zraft goes
+ * first in odd rounds and etcd in even ones, so that a machine whose speed
+ * drifts over a run favours neither.
+ */
+async function runRound(
+  round: number,
+  openZraft: () => Promise<ZraftSystem>,
+  etcdBinary: string | undefined,
+  options: BenchOptions,
+  say: (line: string) => void,
+  stopEarly: AbortSignal,
+): Promise<Round> {
+  const zraftRun = async (): Promise<Round> => ({ zraft: await measureAndStop(await openZraft(), options, say, stopEarly) });
+  if (etcdBinary === undefined) return zraftRun();
+  const etcdRun = async (): Promise<Round> => ({ etcd: await measureAndStop(await EtcdSystem.start(etcdBinary), options, say, stopEarly) });
+  const [first, second] = round % 2 === 1 ? [zraftRun, etcdRun] : [etcdRun, zraftRun];
+  const measured = await first();
+  if (stopEarly.aborted) return measured;
+  say("");
+  const both: Round = { ...measured, ...(await second()) };
+  if (both.zraft !== undefined && both.etcd !== undefined) {
+    say("");
+    for (const line of formatComparison(both.zraft.steps, both.etcd.steps)) say(line);
+  }
+  return both;
+}
+
+/**
+ * What --json writes: the first round as a single run writes it (zraft's
+ * figures at the top, etcd's and the ratios beside them), and with several
+ * rounds every round and the medians too.
+ */
+function runJson(startedAt: Date, options: BenchOptions, rounds: readonly Round[], medians: { readonly zraft: ComparedStep[]; readonly etcd: ComparedStep[] } | undefined): object {
+  const machine = { cpus: availableParallelism(), node: process.version, platform: `${process.platform} ${process.arch}` };
+  const [first] = rounds;
+  const ours = first?.zraft;
+  assert(ours !== undefined, "round 1 measures zraft first");
+  const json = { ...benchJson(ours.system, startedAt, machine, options, ours.steps, ours.verification), ...(first?.etcd === undefined ? {} : comparisonJson(ours.steps, first.etcd)) };
+  if (rounds.length === 1) return json;
+  const runJsonOf = (run: Measured | undefined): object | null => (run === undefined ? null : { steps: run.steps, verification: verificationJson(run.verification) });
+  return {
+    ...json,
+    rounds: rounds.map((round) => ({
+      zraft: runJsonOf(round.zraft),
+      etcd: runJsonOf(round.etcd),
+      ratio: round.zraft !== undefined && round.etcd !== undefined ? stepRatios(round.zraft.steps, round.etcd.steps) : null,
+    })),
+    ...(medians === undefined ? {} : { medians: { ...medians, ratio: stepRatios(medians.zraft, medians.etcd) } }),
+  };
 }
 
 /** Measures `system`, then stops it: its folder is kept when a write was lost or the run failed. */

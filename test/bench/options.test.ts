@@ -19,13 +19,14 @@ test("defaults", () => {
     configPath: undefined,
     jsonFile: undefined,
     vsEtcd: false,
+    rounds: 1,
   });
   assert.equal(parseBenchOptions(["--help"]), "help");
   assert.equal(parseBenchOptions(["-h"]), "help");
 });
 
 test("every option", () => {
-  const argv = ["--clients", "2,4", "--seconds=3", "--mix", "cas", "--keys", "50", "--value-size", "256", "--stale", "--config", "c.json", "--json", "out.json", "--vs-etcd"];
+  const argv = ["--clients", "2,4", "--seconds=3", "--mix", "cas", "--keys", "50", "--value-size", "256", "--stale", "--config", "c.json", "--json", "out.json", "--vs-etcd", "--rounds", "3"];
   assert.deepEqual(parseBenchOptions(argv), {
     clients: [2, 4],
     seconds: 3,
@@ -36,6 +37,7 @@ test("every option", () => {
     configPath: "c.json",
     jsonFile: "out.json",
     vsEtcd: true,
+    rounds: 3,
   });
   for (const mix of ["put", "get", "mixed", "cas"]) assert.equal((parseBenchOptions(["--mix", mix]) as { mix: string }).mix, mix);
 });
@@ -63,16 +65,19 @@ test("mistakes are usage errors", () => {
     ["--vs-etcd=yes"],
     ["--vs-etcd", "--vs-etcd"],
     ["--clients", "1", "--clients", "2"],
+    ["--rounds", "0"],
+    ["--rounds", "21"],
+    ["--rounds", "two"],
     ["extra"],
   ];
   for (const argv of bad) assert.throws(() => parseBenchOptions(argv), UsageError, argv.join(" "));
 });
 
 test("the usage names every option with its default", () => {
-  for (const option of ["--clients", "--seconds", "--mix", "--keys", "--value-size", "--stale", "--config", "--json", "--vs-etcd"]) {
+  for (const option of ["--clients", "--seconds", "--mix", "--keys", "--value-size", "--stale", "--config", "--json", "--vs-etcd", "--rounds"]) {
     assert.ok(benchUsage.includes(`  ${option} `), `${option} is described`);
   }
-  for (const fallback of ["default 1,8,32,128", "default 10", "default put", "default 1000", "default 100", "default linearizable", "default: none"]) {
+  for (const fallback of ["default 1,8,32,128", "default 10", "default put", "default 1000", "default 100", "default linearizable", "default: none", "default 1)"]) {
     assert.ok(benchUsage.includes(fallback), fallback);
   }
 });

@@ -1,9 +1,10 @@
 /**
- * `npm run bench -- --vs-etcd` as a user runs it, briefly: one one-second
- * step against zraft, then against a local five-member etcd. It must exit
- * 0, print both runs, the side-by-side table and both read-backs, write
- * both systems' figures and the ratios as JSON, and leave no etcd member
- * or folder behind. Skipped, saying why, where `etcd` is not on PATH.
+ * `npm run bench -- --vs-etcd --rounds 2` as a user runs it, briefly: one
+ * one-second step against zraft, then against a local five-member etcd,
+ * then again with etcd first. It must exit 0, print every run, each
+ * round's side-by-side table, the medians' and every read-back, write both
+ * systems' figures, each round's and the ratios as JSON, and leave no etcd
+ * member or folder behind. Skipped, saying why, where `etcd` is not on PATH.
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -13,7 +14,7 @@ import assert from "node:assert/strict";
 import { findEtcdBinary } from "../../src/bench/etcd-cluster.ts";
 import { liveProcessesMentioning, runCommand } from "../e2e/harness.ts";
 
-test("--vs-etcd: the same step against zraft and etcd, both verified, the ratio, nothing left running", async (t) => {
+test("--vs-etcd --rounds 2: the same step against zraft and etcd in both orders, all verified, the ratios and medians, nothing left running", async (t) => {
   if (findEtcdBinary() === undefined) {
     t.skip("etcd not on PATH: install it (Debian: apt-get install etcd-server) or put `etcd` on PATH to run this test");
     return;
@@ -21,13 +22,20 @@ test("--vs-etcd: the same step against zraft and etcd, both verified, the ratio,
   const dir = mkdtempSync(join(tmpdir(), "zraft-bench-etcd-test-"));
   try {
     const jsonFile = join(dir, "bench.json");
-    const result = await runCommand(["src/bench/bench-main.ts", "--vs-etcd", "--clients", "1", "--seconds", "1", "--keys", "10", "--json", jsonFile], { timeoutMs: 90_000 });
+    const result = await runCommand(
+      ["src/bench/bench-main.ts", "--vs-etcd", "--rounds", "2", "--clients", "1", "--seconds", "1", "--keys", "10", "--json", jsonFile],
+      { timeoutMs: 180_000 },
+    );
     const output = `${result.stdout}\n${result.stderr}`;
     assert.equal(result.code, 0, output);
     assert.match(result.stdout, /^bench: etcd, etcd \S+: five members .*fsync on/m, output);
-    assert.equal([...result.stdout.matchAll(/^1 client, put: \d+ ops\/s/gm)].length, 2, output);
-    assert.equal([...result.stdout.matchAll(/^verified: all \d+ keys hold their last acknowledged write; lost=0$/gm)].length, 2, output);
-    assert.match(result.stdout, /^clients\s+zraft ops\/s\s+etcd ops\/s\s+ratio/m, output);
+    // zraft first in round 1, etcd first in round 2.
+    const systems = [...result.stdout.matchAll(/^(round \d of 2|bench: (?:zraft|etcd))\b/gm)].map((match) => match[1]);
+    assert.deepEqual(systems, ["round 1 of 2", "bench: zraft", "bench: etcd", "round 2 of 2", "bench: etcd", "bench: zraft"], output);
+    assert.equal([...result.stdout.matchAll(/^1 client, put: \d+ ops\/s/gm)].length, 4, output);
+    assert.equal([...result.stdout.matchAll(/^verified: all \d+ keys hold their last acknowledged write; lost=0$/gm)].length, 4, output);
+    assert.equal([...result.stdout.matchAll(/^clients\s+zraft ops\/s\s+etcd ops\/s\s+ratio/gm)].length, 3, output);
+    assert.match(result.stdout, /^medians over 2 rounds, zraft vs etcd \(ratio = zraft\/etcd/m, output);
     assert.match(result.stdout, /^1\s+\d+\s+\d+\s+\d+\.\d\dx/m, output);
 
     const json = JSON.parse(readFileSync(jsonFile, "utf8"));
@@ -44,11 +52,22 @@ test("--vs-etcd: the same step against zraft and etcd, both verified, the ratio,
     assert.equal(json.ratio.length, 1);
     assert.equal(json.ratio[0].clients, 1);
     for (const figure of ["opsPerSecond", "p50", "p99"]) assert.ok(json.ratio[0][figure] > 0, JSON.stringify(json.ratio));
+    assert.equal(json.rounds.length, 2);
+    for (const round of json.rounds) {
+      assert.equal(round.zraft.verification.lost, 0);
+      assert.equal(round.etcd.verification.lost, 0);
+      assert.equal(round.ratio[0].clients, 1);
+    }
+    assert.deepEqual(json.rounds[0].zraft.steps, json.steps, "round 1 is what a single run writes");
+    assert.equal(json.medians.zraft[0].clients, 1);
+    assert.ok(json.medians.ratio[0].opsPerSecond > 0, JSON.stringify(json.medians));
 
-    const etcdDir = /five members \(\S+, fsync on, loopback\) in (\/\S+zraft-bench-etcd-\S+);/.exec(result.stdout)?.[1];
-    assert.ok(etcdDir !== undefined, output);
-    assert.deepEqual(liveProcessesMentioning(etcdDir), [], "no etcd member of the run is still alive");
-    assert.equal(existsSync(etcdDir), false, "the etcd data folder is removed");
+    const etcdDirs = [...result.stdout.matchAll(/five members \(\S+, fsync on, loopback\) in (\/\S+zraft-bench-etcd-\S+);/g)].map((match) => match[1]!);
+    assert.equal(etcdDirs.length, 2, output);
+    for (const etcdDir of etcdDirs) {
+      assert.deepEqual(liveProcessesMentioning(etcdDir), [], "no etcd member of the run is still alive");
+      assert.equal(existsSync(etcdDir), false, "the etcd data folder is removed");
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
