@@ -14,7 +14,6 @@
  */
 import { writeFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
-import { assert } from "../base/assert.ts";
 import { reportCommandLineError } from "../cli/args.ts";
 import { benchUsage, type BenchOptions } from "./bench-options.ts";
 import { comparisonJson, formatComparison, medianSteps, stepRatios, type ComparedStep } from "./bench-compare.ts";
@@ -74,8 +73,10 @@ export async function runBench(options: BenchOptions, say: (line: string) => voi
     say("");
     for (const line of formatComparison(medians.zraft, medians.etcd, `medians over ${compared.length} rounds, zraft vs etcd`)) say(line);
   }
-  if (options.jsonFile !== undefined) {
-    writeFileSync(options.jsonFile, `${JSON.stringify(runJson(startedAt, options, rounds, medians), null, 2)}\n`);
+  // Round 1 measures zraft first, so it is there even when Ctrl-C ended the run.
+  const first = rounds[0]?.zraft;
+  if (options.jsonFile !== undefined && first !== undefined) {
+    writeFileSync(options.jsonFile, `${JSON.stringify(runJson(startedAt, options, first, rounds, medians), null, 2)}\n`);
     say(`figures written to ${options.jsonFile}`);
   }
   if (rounds.some((round) => [round.zraft, round.etcd].some((run) => run !== undefined && run.verification.lost.length > 0))) return 1;
@@ -122,12 +123,16 @@ async function runRound(
  * figures at the top, etcd's and the ratios beside them), and with several
  * rounds every round and the medians too.
  */
-function runJson(startedAt: Date, options: BenchOptions, rounds: readonly Round[], medians: { readonly zraft: ComparedStep[]; readonly etcd: ComparedStep[] } | undefined): object {
+function runJson(
+  startedAt: Date,
+  options: BenchOptions,
+  ours: Measured,
+  rounds: readonly Round[],
+  medians: { readonly zraft: ComparedStep[]; readonly etcd: ComparedStep[] } | undefined,
+): object {
   const machine = { cpus: availableParallelism(), node: process.version, platform: `${process.platform} ${process.arch}` };
-  const [first] = rounds;
-  const ours = first?.zraft;
-  assert(ours !== undefined, "round 1 measures zraft first");
-  const json = { ...benchJson(ours.system, startedAt, machine, options, ours.steps, ours.verification), ...(first?.etcd === undefined ? {} : comparisonJson(ours.steps, first.etcd)) };
+  const theirs = rounds[0]?.etcd;
+  const json = { ...benchJson(ours.system, startedAt, machine, options, ours.steps, ours.verification), ...(theirs === undefined ? {} : comparisonJson(ours.steps, theirs)) };
   if (rounds.length === 1) return json;
   const runJsonOf = (run: Measured | undefined): object | null => (run === undefined ? null : { steps: run.steps, verification: verificationJson(run.verification) });
   return {
