@@ -289,46 +289,53 @@ export class WalStorage implements RaftStorage, LogStorage {
     const saved = new Promise<void>((resolve, reject) => {
       this.queued.push({ record: { hardState, entries }, payload: encodeWalPayload(hardState, entries), resolve, reject });
     });
-    this.writing ??= this.writeQueued().finally(() => {
-      this.writing = null;
-    });
+    // Started a microtask later, so that every save of this turn's synchronous run goes in its first write.
+    this.writing ??= Promise.resolve().then(() => this.writeQueued());
     return saved;
   }
 
-  /** Writes the queued saves, all those queued meanwhile in one write, until none is left. */
+  /**
+   * Writes the queued saves, all those queued meanwhile in one write, until
+   * none is left. It lets go of `writing` in the same step as it finds the
+   * queue empty, so that a save queued after that starts the next loop.
+   */
   private async writeQueued(): Promise<void> {
-    while (this.queued.length > 0) {
-      const batch = this.queued;
-      this.queued = [];
-      const records = batch.map((save) => save.record);
-      try {
-        // A checkpoint in the background failed: nothing more is written.
-        this.checkNotFailed();
-        let bytes = 0;
-        for (const { payload } of batch) bytes += walRecordHeaderBytes + payload.length;
-        if (!this.wal.fits(bytes)) {
-          // The file is full: LMDB takes what it holds, and it starts over. The batch is not in LMDB
-          // before the new generation starts: a replay of the old one would cut it off again.
-          await this.checkpoint();
-          await this.wal.reset();
-        }
-        if (this.wal.fits(bytes)) {
-          await this.wal.append(batch.map((save) => save.payload));
-          this.unchecked.push(...records);
-          this.uncheckedBytes += bytes;
-          if (this.uncheckedBytes >= this.limits.checkpointBytes) void this.checkpoint().catch(() => undefined);
-        } else {
-          // Larger than the whole file: straight to LMDB, which then holds the new generation's start.
-          this.unchecked.push(...records);
-          await this.checkpoint();
-        }
-      } catch (error) {
-        this.failure ??= error;
-        for (const save of [...batch, ...this.queued]) save.reject(error);
+    try {
+      while (this.queued.length > 0) {
+        const batch = this.queued;
         this.queued = [];
-        return;
+        const records = batch.map((save) => save.record);
+        try {
+          // A checkpoint in the background failed: nothing more is written.
+          this.checkNotFailed();
+          let bytes = 0;
+          for (const { payload } of batch) bytes += walRecordHeaderBytes + payload.length;
+          if (!this.wal.fits(bytes)) {
+            // The file is full: LMDB takes what it holds, and it starts over. The batch is not in LMDB
+            // before the new generation starts: a replay of the old one would cut it off again.
+            await this.checkpoint();
+            await this.wal.reset();
+          }
+          if (this.wal.fits(bytes)) {
+            await this.wal.append(batch.map((save) => save.payload));
+            this.unchecked.push(...records);
+            this.uncheckedBytes += bytes;
+            if (this.uncheckedBytes >= this.limits.checkpointBytes) void this.checkpoint().catch(() => undefined);
+          } else {
+            // Larger than the whole file: straight to LMDB, which then holds the new generation's start.
+            this.unchecked.push(...records);
+            await this.checkpoint();
+          }
+        } catch (error) {
+          this.failure ??= error;
+          for (const save of [...batch, ...this.queued]) save.reject(error);
+          this.queued = [];
+          return;
+        }
+        for (const save of batch) save.resolve();
       }
-      for (const save of batch) save.resolve();
+    } finally {
+      this.writing = null;
     }
   }
 
