@@ -148,6 +148,13 @@ async function main(argv: readonly string[]): Promise<number> {
       return 1;
     }
   }
+  // Before the line that says it is up: a SIGINT sent as soon as that line is read must stop it cleanly.
+  const stopRequested = new Promise<string>((resolve) => {
+    // `on`, not `once`: a second Ctrl-C while stopping must not kill the process with the default action.
+    process.on("SIGINT", () => resolve("SIGINT"));
+    process.on("SIGTERM", () => resolve("SIGTERM"));
+    watchParentProcess(() => resolve("the launcher that started it is gone"));
+  });
   logger.info(`pid ${process.pid}: publishers connect to ${endpoints.pub} (XSUB), subscribers to ${endpoints.sub} (XPUB)`);
 
   if (controlEndpoint !== undefined) logger.warn(`fault injection is on (testing only): control socket on ${controlEndpoint}`);
@@ -158,12 +165,6 @@ async function main(argv: readonly string[]): Promise<number> {
     for (const line of report.next(performance.now(), relay.counters, relay.subscribedServers)) logger.log(line.level, line.text);
   }, reportIntervalMs);
 
-  const stopRequested = new Promise<string>((resolve) => {
-    // `on`, not `once`: a second Ctrl-C while stopping must not kill the process with the default action.
-    process.on("SIGINT", () => resolve("SIGINT"));
-    process.on("SIGTERM", () => resolve("SIGTERM"));
-    watchParentProcess(() => resolve("the launcher that started it is gone"));
-  });
   const running = relay.run();
   const controlling = control?.run(logger) ?? Promise.resolve();
   // A failed ZAP handler would admit no one: bus.failed rejects, and the forwarder stops with the error.
