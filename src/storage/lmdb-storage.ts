@@ -36,6 +36,7 @@ import { probeLmdbEnvironment } from "./lmdb-probe.ts";
 import { findAppendProblem, findHardStateProblem } from "./raft-state-check.ts";
 import { StorageError, StorageWriteError } from "./storage-error.ts";
 import type { RaftState, RaftStorage, StoredSnapshot } from "./storage.ts";
+import { WriteOrder } from "./write-order.ts";
 
 // One database holds everything. The log is one record per save (lmdb-records.ts), keyed by the index of
 // its first entry (numbers), which LMDB's ordered-binary key encoding sorts numerically and before every
@@ -144,10 +145,8 @@ async function writeFailureOf(error: unknown): Promise<string> {
  * and the storage refuses every later write, as after a failed write.
  */
 export class LmdbStorage implements RaftStorage, LogStorage {
-  // Settles when the last queued save has; close() and load() wait for it.
-  private lastSave: Promise<unknown> = Promise.resolve();
-  // While a write that reads the log waits for the saves before it: every later save waits behind it.
-  private waiting: Promise<unknown> | null = null;
+  // The order of the writes; close() and load() wait for those queued.
+  private readonly writes = new WriteOrder();
   private failure: unknown = null;
   private closed = false;
 
@@ -198,7 +197,7 @@ export class LmdbStorage implements RaftStorage, LogStorage {
    * the snapshot ends, after any write already called has settled.
    */
   async load(tailBytesMax = Number.POSITIVE_INFINITY): Promise<RaftState> {
-    await this.lastSave;
+    await this.writes.settled;
     return this.read(() => {
       const start = readRecord(this.db, this.path, logStartKey, decodeLogStart) ?? logStart;
       const tail = takeWithin(this.entriesNewestFirst(start.index), tailBytesMax).reverse();
@@ -297,7 +296,7 @@ export class LmdbStorage implements RaftStorage, LogStorage {
    * the pages read from then on.
    */
   async remap(): Promise<void> {
-    await this.lastSave;
+    await this.writes.settled;
     this.checkUsable();
     await this.db.close();
     this.db = openEnvironment(this.path);
@@ -307,7 +306,7 @@ export class LmdbStorage implements RaftStorage, LogStorage {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.lastSave;
+    await this.writes.settled;
     await this.db.close();
   }
 
@@ -325,9 +324,8 @@ export class LmdbStorage implements RaftStorage, LogStorage {
   }
 
   /**
-   * Queues a write: at once when it neither reads the log nor comes after
-   * one that waits, else once every earlier write has settled, with every
-   * later one waiting for it. Maps its failure as save() says.
+   * Queues a write (WriteOrder): at once when it neither reads the log nor
+   * comes after one that waits. Maps its failure as save() says.
    */
   private queue(readsLog: boolean, write: () => Promise<unknown>): Promise<void> {
     try {
@@ -335,37 +333,13 @@ export class LmdbStorage implements RaftStorage, LogStorage {
     } catch (error) {
       return Promise.reject(error);
     }
-    let written: Promise<unknown>;
-    if (this.waiting === null && !readsLog) {
-      try {
-        written = write();
-      } catch (error) {
-        // Refused in call order too: a later write that waits for lastSave must not overtake the saves still in flight.
-        written = this.lastSave.then(() => Promise.reject(error));
-      }
-    } else {
-      // Called before close(), so it is written although close() may have begun meanwhile.
-      const waited = this.lastSave.then(() => {
-        this.checkNotFailed();
-        return write();
-      });
-      this.waiting = waited;
-      void waited.finally(() => {
-        if (this.waiting === waited) this.waiting = null;
-      }).catch(() => undefined);
-      written = waited;
-    }
-    const saved = written.then(
-      () => undefined,
-      async (error: unknown) => {
-        // A refused write aborted its transaction cleanly; any other failure leaves the disk in doubt.
-        if (error instanceof AssertionError) throw error;
-        this.failure ??= error;
-        throw new StorageWriteError(this.path, `writing to disk failed (${await writeFailureOf(error)})`, { cause: error });
-      },
-    );
-    this.lastSave = saved.catch(() => undefined);
-    return saved;
+    // A write that waited was called before close(), so it is written although close() may have begun meanwhile.
+    return this.writes.queue(readsLog, write, () => this.checkNotFailed(), async (error: unknown) => {
+      // A refused write aborted its transaction cleanly; any other failure leaves the disk in doubt.
+      if (error instanceof AssertionError) throw error;
+      this.failure ??= error;
+      throw new StorageWriteError(this.path, `writing to disk failed (${await writeFailureOf(error)})`, { cause: error });
+    });
   }
 
   /**

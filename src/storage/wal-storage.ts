@@ -18,6 +18,7 @@ import { findAppendProblem, findHardStateProblem } from "./raft-state-check.ts";
 import { StorageError, StorageWriteError } from "./storage-error.ts";
 import type { RaftState, RaftStorage, StoredSnapshot } from "./storage.ts";
 import { WalFile } from "./wal-file.ts";
+import { WriteOrder } from "./write-order.ts";
 import { encodeWalPayload, walRecordHeaderBytes } from "./wal-records.ts";
 import type { WalRecord } from "./wal-records.ts";
 
@@ -101,10 +102,8 @@ export class WalStorage implements RaftStorage, LogStorage {
   private writing: Promise<void> | null = null;
   /** Settles when the last checkpoint handed to LMDB has. */
   private checkpointed: Promise<void> = Promise.resolve();
-  /** Settles when the last write called has; close(), load() and the writes that wait, wait for it. */
-  private lastCall: Promise<unknown> = Promise.resolve();
-  /** While a write that runs on LMDB alone waits for the ones before it: every later write waits behind it. */
-  private waiting: Promise<unknown> | null = null;
+  /** The order of the writes: one that runs on LMDB alone waits for those before it, and those after it for it. */
+  private readonly writes = new WriteOrder();
   /** The last entry and the hard state, as the writes called so far leave them. */
   private last: LogPosition;
   private hardState: HardState;
@@ -218,7 +217,7 @@ export class WalStorage implements RaftStorage, LogStorage {
 
   /** Once every write called so far has settled and LMDB holds them all. */
   private async settled(): Promise<void> {
-    await this.lastCall;
+    await this.writes.settled;
     await this.writing;
     this.checkNotFailed();
     await this.checkpoint();
@@ -233,9 +232,8 @@ export class WalStorage implements RaftStorage, LogStorage {
   }
 
   /**
-   * Queues a write: at once when it runs on the log file and none waits
-   * before it, else once every earlier write has settled, with every later
-   * one waiting for it. Maps its failure as save() says.
+   * Queues a write (WriteOrder): at once when it runs on the log file and
+   * none waits before it. Maps its failure as save() says.
    */
   private queue(onLmdb: boolean, write: () => Promise<void>): Promise<void> {
     if (this.closed) return Promise.reject(new StorageError(this.lmdb.path, "storage is closed"));
@@ -244,35 +242,12 @@ export class WalStorage implements RaftStorage, LogStorage {
     } catch (error) {
       return Promise.reject(error);
     }
-    let written: Promise<void>;
-    if (this.waiting === null && !onLmdb) {
-      try {
-        written = write();
-      } catch (error) {
-        // Refused in call order: a later write that waits for lastCall must not overtake the saves in flight.
-        written = this.lastCall.then(() => Promise.reject(error));
-      }
-    } else {
-      const waited = this.lastCall.then(() => {
-        this.checkNotFailed();
-        return write();
-      });
-      this.waiting = waited;
-      void waited
-        .finally(() => {
-          if (this.waiting === waited) this.waiting = null;
-        })
-        .catch(() => undefined);
-      written = waited;
-    }
-    const saved = written.catch((error: unknown) => {
+    return this.writes.queue(onLmdb, write, () => this.checkNotFailed(), async (error: unknown) => {
       if (error instanceof AssertionError || error instanceof StorageError) throw error;
       this.failure ??= error;
       const code = (error as { code?: unknown } | null)?.code;
       throw new StorageWriteError(this.lmdb.path, `writing to disk failed (${describe(error)}${code === undefined ? "" : `, code ${String(code)}`})`, { cause: error });
     });
-    this.lastCall = saved.catch(() => undefined);
-    return saved;
   }
 
   /** Checks an append against the state the earlier writes leave, and queues its record. */
