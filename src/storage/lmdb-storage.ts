@@ -34,7 +34,7 @@ import {
 import type { SnapshotRecord } from "./lmdb-records.ts";
 import { probeLmdbEnvironment } from "./lmdb-probe.ts";
 import { findAppendProblem, findHardStateProblem } from "./raft-state-check.ts";
-import { StorageError, StorageWriteError } from "./storage-error.ts";
+import { StorageError, StorageWriteError, describeError } from "./storage-error.ts";
 import type { RaftState, RaftStorage, StoredSnapshot } from "./storage.ts";
 import { WriteOrder } from "./write-order.ts";
 
@@ -88,10 +88,6 @@ function openEntries(entries: readonly Entry[], record: Uint8Array): readonly En
   return record.length < sealedRecordBytes ? entries : null;
 }
 
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
 /**
  * What made a write fail. lmdb-js rejects a failed commit with "Commit
  * failed" and hands the system's error (ENOSPC, EIO …) over separately, as
@@ -99,13 +95,13 @@ function describe(error: unknown): string {
  */
 async function writeFailureOf(error: unknown): Promise<string> {
   const commitError: unknown = (error as { commitError?: unknown } | null)?.commitError;
-  if (!(commitError instanceof Promise)) return describe(error);
+  if (!(commitError instanceof Promise)) return describeError(error);
   const cause: unknown = await commitError.then(
     () => error,
     (reason: unknown) => reason,
   );
   const code = (cause as { code?: unknown } | null)?.code;
-  return `${describe(cause)}${code === undefined ? "" : `, code ${String(code)}`}`;
+  return `${describeError(cause)}${code === undefined ? "" : `, code ${String(code)}`}`;
 }
 
 /**
@@ -188,7 +184,7 @@ export class LmdbStorage implements RaftStorage, LogStorage {
       await db.close();
       throw error instanceof StorageError
         ? error
-        : new StorageError(directory, `cannot read the LMDB environment (${describe(error)})`, { cause: error });
+        : new StorageError(directory, `cannot read the LMDB environment (${describeError(error)})`, { cause: error });
     }
   }
 
@@ -317,7 +313,7 @@ export class LmdbStorage implements RaftStorage, LogStorage {
 
   private checkNotFailed(): void {
     if (this.failure !== null) {
-      throw new StorageError(this.path, `an earlier read or write failed (${describe(this.failure)}); refusing to write more`, {
+      throw new StorageError(this.path, `an earlier read or write failed (${describeError(this.failure)}); refusing to write more`, {
         cause: this.failure,
       });
     }
@@ -578,7 +574,7 @@ export class LmdbStorage implements RaftStorage, LogStorage {
       // A bug in the caller (a read of a compacted entry) says nothing about the disk.
       if (error instanceof AssertionError) throw error;
       const failure =
-        error instanceof StorageError ? error : new StorageError(this.path, `cannot read the LMDB environment (${describe(error)})`, { cause: error });
+        error instanceof StorageError ? error : new StorageError(this.path, `cannot read the LMDB environment (${describeError(error)})`, { cause: error });
       this.failure ??= failure;
       throw failure;
     }
@@ -606,7 +602,7 @@ function openEnvironment(directory: string): Database {
       eventTurnBatching: false,
     });
   } catch (cause) {
-    throw new StorageError(directory, `cannot open the LMDB environment (${describe(cause)})`, { cause });
+    throw new StorageError(directory, `cannot open the LMDB environment (${describeError(cause)})`, { cause });
   }
 }
 
@@ -617,13 +613,13 @@ function checkDirectory(directory: string): "missing" | "existing" {
     stats = fs.statSync(directory);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return "missing";
-    throw new StorageError(directory, `cannot inspect the data directory (${describe(error)})`, { cause: error });
+    throw new StorageError(directory, `cannot inspect the data directory (${describeError(error)})`, { cause: error });
   }
   if (!stats.isDirectory()) throw new StorageError(directory, "exists but is not a directory");
   try {
     fs.accessSync(directory, fs.constants.R_OK | fs.constants.W_OK | fs.constants.X_OK);
   } catch (error) {
-    throw new StorageError(directory, `data directory is not readable and writable (${describe(error)})`, {
+    throw new StorageError(directory, `data directory is not readable and writable (${describeError(error)})`, {
       cause: error,
     });
   }
@@ -636,7 +632,7 @@ function dataFileBytes(directory: string): number {
     return fs.statSync(dataFile).size;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return 0;
-    throw new StorageError(directory, `cannot inspect ${dataFile} (${describe(error)})`, { cause: error });
+    throw new StorageError(directory, `cannot inspect ${dataFile} (${describeError(error)})`, { cause: error });
   }
 }
 

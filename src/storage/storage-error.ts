@@ -27,3 +27,8 @@ export class StorageError extends Error {
 export class StorageWriteError extends StorageError {
   override readonly name = "StorageWriteError";
 }
+
+/** What an error says, for a StorageError's problem: its message, or the value thrown. */
+export function describeError(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -2,13 +2,9 @@ import { randomBytes } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { assert } from "../base/assert.ts";
-import { StorageError } from "./storage-error.ts";
+import { StorageError, describeError } from "./storage-error.ts";
 import { decodeWalHeader, encodeWalHeader, readWalRecords, walHeaderBytes, walRecordHeader, walRecordHeaderBytes } from "./wal-records.ts";
 import type { WalRecord } from "./wal-records.ts";
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
 
 function writeAt(fd: number, data: Uint8Array, position: number): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -58,7 +54,7 @@ export class WalFile {
       const fd = fs.openSync(file, fs.constants.O_RDWR | fs.constants.O_DSYNC);
       return { wal: new WalFile(file, fd, salt, read.end, bytes.length), records: read.records };
     } catch (error) {
-      throw error instanceof StorageError ? error : new StorageError(file, `cannot use the write-ahead log (${describe(error)})`, { cause: error });
+      throw error instanceof StorageError ? error : new StorageError(file, `cannot use the write-ahead log (${describeError(error)})`, { cause: error });
     }
   }
 

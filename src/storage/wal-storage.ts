@@ -15,7 +15,7 @@ import type {
 } from "../raft/index.ts";
 import { LmdbStorage } from "./lmdb-storage.ts";
 import { findAppendProblem, findHardStateProblem } from "./raft-state-check.ts";
-import { StorageError, StorageWriteError } from "./storage-error.ts";
+import { StorageError, StorageWriteError, describeError } from "./storage-error.ts";
 import type { RaftState, RaftStorage, StoredSnapshot } from "./storage.ts";
 import { WalFile } from "./wal-file.ts";
 import { WriteOrder } from "./write-order.ts";
@@ -40,10 +40,6 @@ interface QueuedSave {
   readonly payload: Uint8Array;
   readonly resolve: () => void;
   readonly reject: (error: unknown) => void;
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
 
 /** The saves of `records` as one: their entries in order, and the last hard state among them. */
@@ -140,7 +136,7 @@ export class WalStorage implements RaftStorage, LogStorage {
       return new WalStorage(lmdb, wal, limits);
     } catch (error) {
       await lmdb.close();
-      throw error instanceof StorageError ? error : new StorageError(lmdb.path, `cannot use the write-ahead log (${describe(error)})`, { cause: error });
+      throw error instanceof StorageError ? error : new StorageError(lmdb.path, `cannot use the write-ahead log (${describeError(error)})`, { cause: error });
     }
   }
 
@@ -227,7 +223,7 @@ export class WalStorage implements RaftStorage, LogStorage {
     // A checkpoint that failed in the background: the next write reports it as it was.
     if (this.failure instanceof StorageWriteError) throw this.failure;
     if (this.failure !== null) {
-      throw new StorageError(this.lmdb.path, `an earlier read or write failed (${describe(this.failure)}); refusing to write more`, { cause: this.failure });
+      throw new StorageError(this.lmdb.path, `an earlier read or write failed (${describeError(this.failure)}); refusing to write more`, { cause: this.failure });
     }
   }
 
@@ -246,7 +242,7 @@ export class WalStorage implements RaftStorage, LogStorage {
       if (error instanceof AssertionError || error instanceof StorageError) throw error;
       this.failure ??= error;
       const code = (error as { code?: unknown } | null)?.code;
-      throw new StorageWriteError(this.lmdb.path, `writing to disk failed (${describe(error)}${code === undefined ? "" : `, code ${String(code)}`})`, { cause: error });
+      throw new StorageWriteError(this.lmdb.path, `writing to disk failed (${describeError(error)}${code === undefined ? "" : `, code ${String(code)}`})`, { cause: error });
     });
   }
 
