@@ -58,15 +58,14 @@ export class WalFile {
     }
   }
 
-  /** Whether a record with this payload fits after the last one. */
-  fits(payloadBytes: number): boolean {
-    return this.end + recordBytes(payloadBytes) <= this.capacity;
+  /** Whether records with these payloads fit after the last one. */
+  fits(payloads: readonly Uint8Array[]): boolean {
+    return this.end + recordsBytes(payloads) <= this.capacity;
   }
 
   /** Writes records (their payloads, framed here) after the last one, where they fit; on disk when it resolves. */
   async append(payloads: readonly Uint8Array[]): Promise<void> {
-    let bytes = 0;
-    for (const payload of payloads) bytes += recordBytes(payload.length);
+    const bytes = recordsBytes(payloads);
     assert(this.end + bytes <= this.capacity, `write-ahead log: ${bytes} bytes do not fit after offset ${this.end} of ${this.capacity}`);
     const data = new Uint8Array(bytes);
     let at = 0;
@@ -98,6 +97,13 @@ export class WalFile {
 
 function recordBytes(payloadBytes: number): number {
   return walRecordHeaderBytes + payloadBytes;
+}
+
+/** What records with these payloads take in the file, headers included. */
+export function recordsBytes(payloads: readonly Uint8Array[]): number {
+  let bytes = 0;
+  for (const payload of payloads) bytes += recordBytes(payload.length);
+  return bytes;
 }
 
 /** Writes a new log beside `file` and renames it into place, so that `file` is either whole or missing. */

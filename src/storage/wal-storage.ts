@@ -17,9 +17,9 @@ import { LmdbStorage } from "./lmdb-storage.ts";
 import { findAppendProblem, findHardStateProblem } from "./raft-state-check.ts";
 import { StorageError, StorageWriteError, describeError } from "./storage-error.ts";
 import type { RaftState, RaftStorage, StoredSnapshot } from "./storage.ts";
-import { WalFile } from "./wal-file.ts";
+import { WalFile, recordsBytes } from "./wal-file.ts";
 import { WriteOrder } from "./write-order.ts";
-import { encodeWalPayload, walRecordHeaderBytes } from "./wal-records.ts";
+import { encodeWalPayload } from "./wal-records.ts";
 import type { WalRecord } from "./wal-records.ts";
 
 /** The write-ahead log's file, in the server's LMDB directory. */
@@ -279,18 +279,17 @@ export class WalStorage implements RaftStorage, LogStorage {
         try {
           // A checkpoint in the background failed: nothing more is written.
           this.checkNotFailed();
-          let bytes = 0;
-          for (const { payload } of batch) bytes += walRecordHeaderBytes + payload.length;
-          if (!this.wal.fits(bytes)) {
+          const payloads = batch.map((save) => save.payload);
+          if (!this.wal.fits(payloads)) {
             // The file is full: LMDB takes what it holds, and it starts over. The batch is not in LMDB
             // before the new generation starts: a replay of the old one would cut it off again.
             await this.checkpoint();
             await this.wal.reset();
           }
-          if (this.wal.fits(bytes)) {
-            await this.wal.append(batch.map((save) => save.payload));
+          if (this.wal.fits(payloads)) {
+            await this.wal.append(payloads);
             this.unchecked.push(...records);
-            this.uncheckedBytes += bytes;
+            this.uncheckedBytes += recordsBytes(payloads);
             if (this.uncheckedBytes >= this.limits.checkpointBytes) void this.checkpoint().catch(() => undefined);
           } else {
             // Larger than the whole file: straight to LMDB, which then holds the new generation's start.
