@@ -50,7 +50,7 @@ export function decodeWalHeader(bytes: Uint8Array): Uint8Array | string {
   return bytes.slice(12, 20);
 }
 
-/** The payload of one save, framed later (frameWalRecord) with the salt of the generation it is written in. */
+/** The payload of one save, framed later (walRecordHeader) with the salt of the generation it is written in. */
 export function encodeWalPayload(hardState: HardState | null, entries: readonly Entry[]): Uint8Array {
   const log = entries.length === 0 ? null : encodeEntries(entries);
   const payload = new Uint8Array(1 + (hardState === null ? 0 : hardStateBytes) + (log?.length ?? 0));
