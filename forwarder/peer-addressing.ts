@@ -1,8 +1,8 @@
 /**
  * Who a Raft message on the bus is from and to, as the forwarder's fault
- * rules need it (docs/protocol.md §11). A message is two frames: the topic
- * `raft/<to>/` and a MessagePack map whose `from` field names the sender
- * (the peer codec's format, src/protocol/peer-codec.ts).
+ * rules need it (docs/protocol.md §11). A message's first two frames are
+ * the topic `raft/<to>/` and a MessagePack map whose `from` field names the
+ * sender (the peer codec's format, src/protocol/peer-codec.ts).
  *
  * The forwarder does not decode messages: it stays a pass-through. Only
  * while a rule needs the sender is the body looked at, and then only up to

@@ -11,7 +11,8 @@ import { termMax, type Entry, type EntryType, type LogIndex, type Message, type 
  *   frame 1: the topic `raft/<to>/`, so that a SUB socket receives only what
  *            is addressed to it; the trailing `/` stops prefix matching
  *            (server 1's subscription `raft/1/` does not match `raft/10/`);
- *   frame 2: the message as one MessagePack map, Figure 2 field names.
+ *   frame 2: the message as one MessagePack map, Figure 2 field names;
+ *   frame 3: the stamp (peer-stamp.ts), which the transport adds and checks.
  *
  * Anything arriving on the bus is untrusted: decodePeerMessage() checks every
  * byte's meaning before the Raft core sees it, and never throws.

@@ -1,6 +1,7 @@
 import type { Event, Publisher, Subscriber } from "zeromq";
 import type { ForwarderConfig } from "../config/cluster-config.ts";
 import { decodePeerMessage, encodePeerMessage, peerTopicText } from "../protocol/peer-codec.ts";
+import { decodePeerStamp, PeerStamper } from "../protocol/peer-stamp.ts";
 import { assert } from "../base/assert.ts";
 import type { Logger } from "../base/logger.ts";
 import type { Message, NodeId } from "../raft/index.ts";
@@ -10,6 +11,7 @@ import { SocketOutbox } from "../net/socket-outbox.ts";
 import type { CurveClientKeys, CurveClientSecurity } from "../net/curve-security.ts";
 import { describeHandshakeFailure, handshakeFailureKind } from "../net/handshake-failure.ts";
 import { createPeerPublisher, createPeerSubscriber, watchSocketEvents } from "../net/sockets.ts";
+import { FirstCopyFilter } from "./first-copy-filter.ts";
 
 export interface PeerTransportOptions {
   readonly selfId: NodeId;
@@ -38,6 +40,8 @@ export interface PeerTransportCounters {
   received: number;
   /** Frames that did not decode to a valid message for this server. */
   receivedInvalid: number;
+  /** Further copies of messages already received (one per forwarder after the first), dropped. */
+  receivedCopies: number;
 }
 
 const sendQueueMessagesMaxDefault = 10_000;
@@ -54,11 +58,13 @@ const anyServer: Pick<ReadonlySet<NodeId>, "has"> = { has: () => true };
  * Delivery is best effort and that is what Raft expects: a message may be
  * lost (a forwarder is down, a queue is full, or it was sent before the
  * subscription reached the forwarder, the "slow joiner"), or arrive twice
- * (once per forwarder). Raft repairs losses by retrying and tolerates
- * duplicates, so there is no waiting for connections here.
+ * (once per forwarder). Raft repairs losses by retrying, so there is no
+ * waiting for connections here. Each message carries a stamp
+ * (peer-stamp.ts), with which only its first copy is handed on
+ * (first-copy-filter.ts).
  */
 export class PeerTransport {
-  readonly counters: PeerTransportCounters = { sent: 0, sendDropped: 0, received: 0, receivedInvalid: 0 };
+  readonly counters: PeerTransportCounters = { sent: 0, sendDropped: 0, received: 0, receivedInvalid: 0, receivedCopies: 0 };
 
   private readonly selfId: NodeId;
   /** The config file's servers and every member of a configuration this server has been in (followMembers). */
@@ -72,6 +78,8 @@ export class PeerTransport {
   private readonly subscriber: Subscriber;
   private readonly eventWatches: Promise<void>[];
   private readonly outbox: SocketOutbox;
+  private readonly stamper: PeerStamper;
+  private readonly firstCopies = new FirstCopyFilter();
   private listening = false;
   private closed = false;
 
@@ -89,6 +97,7 @@ export class PeerTransport {
     this.logger = options.logger;
     this.throttle = new LogThrottle(options.logger);
     this.sendQueueMessagesMax = options.sendQueueMessagesMax ?? sendQueueMessagesMaxDefault;
+    this.stamper = new PeerStamper(options.selfId);
     const security: CurveClientSecurity | undefined = options.curve === undefined ? undefined : { role: "client", ...options.curve };
     this.publisher = createPeerPublisher(security);
     try {
@@ -156,7 +165,8 @@ export class PeerTransport {
         this.throttle.warn("unknown receiver", `dropped a ${message.type} to server ${message.to}, which is in no configuration this server has had in force`);
         continue;
       }
-      if (!this.outbox.push([...encodePeerMessage(message)])) {
+      // Stamped in the order queued, which is the order sent: the outbox keeps it.
+      if (!this.outbox.push([...encodePeerMessage(message), this.stamper.next()])) {
         this.counters.sendDropped++;
         this.throttle.warn("send queue full", `peer send queue full (${this.sendQueueMessagesMax} messages): dropping`, {
           type: message.type,
@@ -180,16 +190,32 @@ export class PeerTransport {
       () => this.subscriber.receive(),
       () => this.closed,
       (frames) => {
-        const result = decodePeerMessage(frames, this.selfId, this.joining ? anyServer : this.serverIds);
-        if (!result.ok) {
-          this.counters.receivedInvalid++;
-          this.throttle.warn("invalid peer message", `dropped an invalid peer message: ${result.reason}`);
-          return;
-        }
-        this.counters.received++;
-        handler(result.message);
+        const message = this.accept(frames);
+        if (message !== null) handler(message);
       },
     );
+  }
+
+  /** The message in `frames` if it is valid and its first copy; null (counted, invalid ones warned about) if not. */
+  private accept(frames: readonly Uint8Array[]): Message | null {
+    const invalid = (reason: string): null => {
+      this.counters.receivedInvalid++;
+      this.throttle.warn("invalid peer message", `dropped an invalid peer message: ${reason}`);
+      return null;
+    };
+    if (frames.length !== 3) return invalid(`expected 3 frames (topic, body, stamp), got ${frames.length}`);
+    const stamp = decodePeerStamp(frames[2]!);
+    if (typeof stamp === "string") return invalid(stamp);
+    if (this.firstCopies.isLaterCopy(stamp)) {
+      this.counters.receivedCopies++;
+      return null;
+    }
+    const result = decodePeerMessage(frames.slice(0, 2), this.selfId, this.joining ? anyServer : this.serverIds);
+    if (!result.ok) return invalid(result.reason);
+    if (result.message.from !== stamp.from) return invalid(`the stamp names server ${stamp.from}, the message server ${result.message.from}`);
+    this.firstCopies.record(stamp);
+    this.counters.received++;
+    return result.message;
   }
 
   /** Stops both loops and closes the sockets; unsent messages are dropped. */

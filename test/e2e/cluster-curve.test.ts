@@ -26,6 +26,7 @@ import type { CurveKeyPair } from "../../src/config/curve-keys.ts";
 import { encodeCommand } from "../../src/kv/commands.ts";
 import { createPeerPublisher } from "../../src/net/sockets.ts";
 import { encodePeerMessage } from "../../src/protocol/peer-codec.ts";
+import { ForgedStamps } from "./forged-stamps.ts";
 import type { Message } from "../../src/raft/index.ts";
 import { ManagedProcess, TestCluster, runCommand, waitFor } from "./harness.ts";
 
@@ -146,6 +147,9 @@ function forgeries(targets: readonly StatusReply[], from: number, term: number, 
   ]);
 }
 
+const forgedStamps = new ForgedStamps();
+const stamped = (message: Message): Uint8Array[] => [...encodePeerMessage(message), forgedStamps.next(message.from)];
+
 async function startWrongKeyServer(t: TestContext, cluster: TestCluster, id: number, wrongKeys: CurveKeyPair): Promise<ManagedProcess> {
   const configPath = join(cluster.dir, "wrong-key.json");
   writeJson(configPath, { ...cluster.config, curve: wrongKeys });
@@ -209,8 +213,8 @@ test("with CURVE, neither a forged publisher nor a server with another cluster k
   const deadline = performance.now() + 4_000;
   while (performance.now() < deadline) {
     for (const message of messages) {
-      await plaintext.send([...encodePeerMessage(message)]);
-      await outsider.send([...encodePeerMessage(message)]);
+      await plaintext.send(stamped(message));
+      await outsider.send(stamped(message));
     }
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
@@ -235,7 +239,7 @@ test("with CURVE, neither a forged publisher nor a server with another cluster k
   t.after(() => insider.close());
   await waitFor(
     async () => {
-      for (const message of messages) await insider.send([...encodePeerMessage(message)]);
+      for (const message of messages) await insider.send(stamped(message));
       const statuses = await statusesOf(cluster, members);
       return statuses.some((status) => status.term >= forgedTerm);
     },

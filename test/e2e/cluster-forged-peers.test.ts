@@ -13,6 +13,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { pack } from "msgpackr";
 import { Publisher } from "zeromq";
+import { ForgedStamps } from "./forged-stamps.ts";
 import { TestCluster, waitFor } from "./harness.ts";
 
 test("forged AppendEntries neither crash a server nor lose an acknowledged write", async (t) => {
@@ -30,6 +31,7 @@ test("forged AppendEntries neither crash a server nor lose an acknowledged write
   t.after(() => publisher.close());
   publisher.connect(cluster.config.forwarders[0]?.pub as string);
 
+  const stamps = new ForgedStamps();
   const forgeries = (id: number): Uint8Array[][] => {
     const status = statuses.get(id);
     assert.ok(status !== undefined);
@@ -60,8 +62,8 @@ test("forged AppendEntries neither crash a server nor lose an acknowledged write
       readRound: 0,
     };
     return [
-      [topic, pack(rewrite)],
-      [topic, pack(garbage)],
+      [topic, pack(rewrite), stamps.next(from)],
+      [topic, pack(garbage), stamps.next(from)],
     ];
   };
 

@@ -4,15 +4,18 @@
  * never reaches server 1 (the `raft/<id>/` topic with its trailing delimiter
  * is filtered before decoding); garbage published on a server's topic is
  * dropped with a warning while the receive loop goes on; with two
- * forwarders, one of them down, messages still arrive. Delivery is lossy by
+ * forwarders, one of them down, messages still arrive, and with both up each
+ * is handed on once, in the order sent. Delivery is lossy by
  * design (slow joiner), so senders repeat until the receiver has what it
  * needs, as Raft's retries do.
  */
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
+import { setTimeout as sleep } from "node:timers/promises";
 import type { XPublisher, XSubscriber } from "zeromq";
 import type { ForwarderConfig } from "../../src/config/cluster-config.ts";
 import { encodePeerMessage, peerTopic } from "../../src/protocol/peer-codec.ts";
+import { PeerStamper, peerStampBytes } from "../../src/protocol/peer-stamp.ts";
 import type { Message, RequestVote } from "../../src/raft/index.ts";
 import { PeerTransport } from "../../src/transport/peer-transport.ts";
 import { createForwarderXPublisher, createForwarderXSubscriber, createPeerPublisher } from "../../src/net/sockets.ts";
@@ -29,16 +32,18 @@ class TestForwarder {
     private readonly publishers: XSubscriber,
     private readonly subscribers: XPublisher,
     readonly endpoints: ForwarderConfig,
+    delayMs: number,
   ) {
-    this.relays = [relay(publishers, subscribers), relay(subscribers, publishers)];
+    this.relays = [relay(publishers, subscribers, delayMs), relay(subscribers, publishers, 0)];
   }
 
-  static async start(): Promise<TestForwarder> {
+  /** `delayMs`: how long it holds each message before passing it on, in order (a slower forwarder). */
+  static async start(delayMs: number): Promise<TestForwarder> {
     const publishers = createForwarderXSubscriber();
     const subscribers = createForwarderXPublisher();
     await publishers.bind("tcp://127.0.0.1:0");
     await subscribers.bind("tcp://127.0.0.1:0");
-    return new TestForwarder(publishers, subscribers, { pub: publishers.lastEndpoint!, sub: subscribers.lastEndpoint! });
+    return new TestForwarder(publishers, subscribers, { pub: publishers.lastEndpoint!, sub: subscribers.lastEndpoint! }, delayMs);
   }
 
   async close(): Promise<void> {
@@ -48,9 +53,12 @@ class TestForwarder {
   }
 }
 
-async function relay(from: XSubscriber | XPublisher, to: XSubscriber | XPublisher): Promise<void> {
+async function relay(from: XSubscriber | XPublisher, to: XSubscriber | XPublisher, delayMs: number): Promise<void> {
   try {
-    for await (const frames of from) await to.send(frames);
+    for await (const frames of from) {
+      if (delayMs > 0) await sleep(delayMs);
+      await to.send(frames);
+    }
   } catch (error) {
     if (!from.closed && !to.closed) throw error;
   }
@@ -61,8 +69,8 @@ after(async () => {
   for (const closable of toClose.reverse()) await closable.close();
 });
 
-async function startForwarder(): Promise<TestForwarder> {
-  const forwarder = await TestForwarder.start();
+async function startForwarder(options: { readonly delayMs?: number } = {}): Promise<TestForwarder> {
+  const forwarder = await TestForwarder.start(options.delayMs ?? 0);
   toClose.push(forwarder);
   return forwarder;
 }
@@ -131,16 +139,20 @@ test("garbage on a server's topic is dropped with a warning and the loop goes on
   rogue.connect(forwarder.endpoints.pub);
 
   const [topic, body] = encodePeerMessage(vote(2, 1));
-  const garbage: Uint8Array[][] = [
-    [peerTopic(1), new Uint8Array([0xc1, 0xff, 0x00])],
+  const asTwo = new PeerStamper(2);
+  const garbage = (): Uint8Array[][] => [
+    [peerTopic(1), new Uint8Array([0xc1, 0xff, 0x00]), asTwo.next()],
     [peerTopic(1)],
-    [peerTopic(1), body, body],
-    [topic, encodePeerMessage({ ...vote(2, 1), term: 2 ** 53 - 1 })[1]],
-    [peerTopic(1), encodePeerMessage({ ...vote(2, 1), from: 9 } as RequestVote)[1]],
+    [topic, body],
+    [topic, body, new Uint8Array(peerStampBytes - 1)],
+    [topic, body, new Uint8Array(peerStampBytes)],
+    [topic, body, new PeerStamper(9).next()],
+    [topic, encodePeerMessage({ ...vote(2, 1), term: 2 ** 53 - 1 })[1], asTwo.next()],
+    [peerTopic(1), encodePeerMessage({ ...vote(2, 1), from: 9 } as RequestVote)[1], new PeerStamper(9).next()],
   ];
-  await eventually("server 1 has seen every kind of garbage", () => one.transport.counters.receivedInvalid >= garbage.length, {
+  await eventually("server 1 has seen every kind of garbage", () => one.transport.counters.receivedInvalid >= garbage().length, {
     action: async () => {
-      for (const frames of garbage) await rogue.send(frames);
+      for (const frames of garbage()) await rogue.send(frames);
     },
   });
   assert.ok(one.logger.has("warn", "dropped an invalid peer message"));
@@ -163,6 +175,27 @@ test("with two forwarders, one of them down, messages still arrive", async () =>
     action: () => two.transport.send([vote(2, 1)]),
   });
   assert.deepEqual(one.inbox[0], vote(2, 1));
+});
+
+test("with two forwarders, one of them slower, each message is handed on once and in the order sent", async () => {
+  const fast = await startForwarder();
+  const slow = await startForwarder({ delayMs: 2 });
+  const forwarders = [fast.endpoints, slow.endpoints];
+  const one = openTransport(1, forwarders);
+  const two = openTransport(2, forwarders);
+  // Until both forwarders carry server 2's messages to server 1, some go one way only (the slow joiner).
+  await eventually("server 1 receives through both forwarders", () => one.transport.counters.receivedCopies > 0, {
+    action: () => two.transport.send([vote(2, 1, 1)]),
+  });
+  const copiesBefore = one.transport.counters.receivedCopies;
+  const terms = Array.from({ length: 200 }, (_, i) => i + 2);
+  two.transport.send(terms.map((term) => vote(2, 1, term)));
+  await eventually("every message has come through both forwarders", () => one.transport.counters.receivedCopies >= copiesBefore + terms.length);
+  assert.deepEqual(
+    one.inbox.map((message) => message.term).filter((term) => term > 1),
+    terms,
+  );
+  assert.equal(one.transport.counters.receivedInvalid, 0);
 });
 
 test("close() ends listen(); a throwing handler rejects it; bad endpoints are refused", async () => {
