@@ -14,8 +14,9 @@ import type { NodeId } from "../raft/index.ts";
  */
 export interface PeerStamp {
   readonly from: NodeId;
-  /** Tells one run of the sender from the next: its sequence numbers start again at 1. */
-  readonly run: bigint;
+  /** Tells one run of the sender from the next: its sequence numbers start again at 1. Two 32-bit halves. */
+  readonly runHigh: number;
+  readonly runLow: number;
   readonly seq: number;
 }
 
@@ -23,24 +24,23 @@ export const peerStampBytes = 20;
 
 /** Numbers the messages of one run of a server, in the order they are queued for sending. */
 export class PeerStamper {
-  readonly #from: NodeId;
-  readonly #run: Uint8Array = randomBytes(8);
+  /** The stamp with the sequence number left out: each message's stamp is a copy with its own number. */
+  readonly #template = Buffer.alloc(peerStampBytes);
   #seq = 0;
 
   constructor(from: NodeId) {
-    this.#from = from;
+    this.#template.writeUInt32BE(from, 0);
+    randomBytes(8).copy(this.#template, 4);
   }
 
   /** The stamp frame for the next message. */
   next(): Uint8Array {
     this.#seq += 1;
-    const frame = new Uint8Array(peerStampBytes);
-    const view = new DataView(frame.buffer);
-    view.setUint32(0, this.#from);
-    frame.set(this.#run, 4);
+    const frame = Buffer.allocUnsafe(peerStampBytes);
+    this.#template.copy(frame, 0, 0, 12);
     // A double holds every count below 2^53: a server would need millennia at any real rate to reach it.
-    view.setUint32(12, Math.floor(this.#seq / 2 ** 32));
-    view.setUint32(16, this.#seq % 2 ** 32);
+    frame.writeUInt32BE(Math.floor(this.#seq / 2 ** 32), 12);
+    frame.writeUInt32BE(this.#seq % 2 ** 32, 16);
     return frame;
   }
 }
@@ -48,11 +48,11 @@ export class PeerStamper {
 /** The stamp in `frame`, or why it is not one. Never throws: the frame comes off the bus. */
 export function decodePeerStamp(frame: Uint8Array): PeerStamp | string {
   if (frame.length !== peerStampBytes) return `stamp is ${frame.length} bytes, not ${peerStampBytes}`;
-  const view = new DataView(frame.buffer, frame.byteOffset, frame.length);
-  const from = view.getUint32(0);
+  const bytes = Buffer.isBuffer(frame) ? frame : Buffer.from(frame.buffer, frame.byteOffset, frame.length);
+  const from = bytes.readUInt32BE(0);
   if (from === 0) return "stamp names server 0";
-  const high = view.getUint32(12);
-  const seq = high * 2 ** 32 + view.getUint32(16);
+  const high = bytes.readUInt32BE(12);
+  const seq = high * 2 ** 32 + bytes.readUInt32BE(16);
   if (seq === 0 || high >= 2 ** 21) return "stamp's sequence number is 0 or beyond 2^53";
-  return { from, run: view.getBigUint64(4), seq };
+  return { from, runHigh: bytes.readUInt32BE(4), runLow: bytes.readUInt32BE(8), seq };
 }

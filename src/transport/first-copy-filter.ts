@@ -20,18 +20,20 @@ import type { NodeId } from "../raft/index.ts";
  * frame cannot make a server's real messages look like copies.
  */
 export class FirstCopyFilter {
-  readonly #highest = new Map<NodeId, { readonly run: bigint; seq: number }>();
+  readonly #highest = new Map<NodeId, { readonly runHigh: number; readonly runLow: number; seq: number }>();
 
   /** Whether a message with `stamp` is a copy of one already handed on (or an earlier one, late). */
   isLaterCopy(stamp: PeerStamp): boolean {
     const seen = this.#highest.get(stamp.from);
-    return seen !== undefined && seen.run === stamp.run && stamp.seq <= seen.seq;
+    return seen !== undefined && sameRun(seen, stamp) && stamp.seq <= seen.seq;
   }
 
   /** Notes a message handed on. A new run of the sender (it restarted) starts over. */
   record(stamp: PeerStamp): void {
     const seen = this.#highest.get(stamp.from);
-    if (seen !== undefined && seen.run === stamp.run) seen.seq = Math.max(seen.seq, stamp.seq);
-    else this.#highest.set(stamp.from, { run: stamp.run, seq: stamp.seq });
+    if (seen !== undefined && sameRun(seen, stamp)) seen.seq = Math.max(seen.seq, stamp.seq);
+    else this.#highest.set(stamp.from, { runHigh: stamp.runHigh, runLow: stamp.runLow, seq: stamp.seq });
   }
 }
+
+const sameRun = (a: Pick<PeerStamp, "runHigh" | "runLow">, b: Pick<PeerStamp, "runHigh" | "runLow">): boolean => a.runHigh === b.runHigh && a.runLow === b.runLow;
