@@ -22,9 +22,11 @@ export interface BenchOptions {
   readonly vsEtcd: boolean;
   /** The whole run this many times; with vsEtcd, in alternating order, then the medians compared. */
   readonly rounds: number;
+  /** Unmeasured load before the first step, at its concurrency, on each system; 0: none. */
+  readonly warmupSeconds: number;
 }
 
-export const benchUsage = `usage: npm run bench -- [--clients LIST] [--seconds N] [--mix put|get|mixed|cas] [--keys N] [--value-size B] [--stale] [--config FILE] [--json FILE] [--vs-etcd] [--rounds N]
+export const benchUsage = `usage: npm run bench -- [--clients LIST] [--seconds N] [--mix put|get|mixed|cas] [--keys N] [--value-size B] [--stale] [--config FILE] [--json FILE] [--vs-etcd] [--rounds N] [--warmup N]
   --clients LIST    concurrency of each step, comma-separated closed-loop clients (default 1,8,32,128);
                     the overload check is --clients 128,1000 (1000 clients need about 10,300 open files: ulimit -n)
   --seconds N       length of each step in seconds (default 10)
@@ -39,6 +41,8 @@ export const benchUsage = `usage: npm run bench -- [--clients LIST] [--seconds N
                     binary on PATH, Debian: apt-get install etcd-server) through the etcd3 package, and compare
   --rounds N        the whole run N times, each on fresh clusters; with --vs-etcd zraft goes first in odd rounds and
                     etcd in even ones, and a last table compares each system's medians over the rounds (default 1)
+  --warmup N        before the first step, N seconds of the same load at its concurrency, not measured, on each system:
+                    the steps measure servers and clients whose code is compiled and warm, as in a long run (default 10; 0: none)
 Ctrl-C ends the running step early: it is reported and every acknowledged write read back (exit 130).`;
 
 /** Parses "1,8,32": positive integers, each at most 10,000. */
@@ -54,7 +58,7 @@ function parseClientList(text: string): number[] {
 
 /** Parses argv (without node and script); "help" for --help. Throws UsageError. */
 export function parseBenchOptions(argv: readonly string[]): BenchOptions | "help" {
-  const args = parseCommandLine(argv, { flags: ["help", "stale", "vs-etcd"], values: ["clients", "seconds", "mix", "keys", "value-size", "config", "json", "rounds"] });
+  const args = parseCommandLine(argv, { flags: ["help", "stale", "vs-etcd"], values: ["clients", "seconds", "mix", "keys", "value-size", "config", "json", "rounds", "warmup"] });
   if (args.flags.has("help")) return "help";
   if (args.positionals.length > 0) throw new UsageError(`unexpected argument "${args.positionals[0]}"`);
   const clients = parseClientList(args.values.get("clients") ?? "1,8,32,128");
@@ -75,5 +79,6 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions | "help
     jsonFile: args.values.get("json"),
     vsEtcd: args.flags.has("vs-etcd"),
     rounds: integerOptionWithin(args, "rounds", 1, [1, 20]),
+    warmupSeconds: integerOptionWithin(args, "warmup", 10, [0, 3_600]),
   };
 }

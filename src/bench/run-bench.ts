@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: opens the system (a fresh local zraft cluster, or the
- * running one of --config), preloads the keys when the mix reads, runs one
- * step per concurrency level (settling the cluster between steps), reads
+ * running one of --config), preloads the keys when the mix reads, runs the
+ * first step's load unmeasured for --warmup seconds, runs one step per
+ * concurrency level (settling the cluster between steps), reads
  * every acknowledged write back, and reports. With --vs-etcd and an `etcd`
  * binary on PATH, it then does the same against a fresh five-member etcd
  * cluster (zraft's stopped first, so the two never share the machine) and
@@ -174,19 +175,32 @@ async function measure(system: KvSystem, options: BenchOptions, say: (line: stri
     await preload(system, ledger, values, keys);
     await system.settle();
   }
+  const run = async (step: { readonly clients: number; readonly seconds: number }): Promise<StepResult> => {
+    const progress = { ops: 0, errors: 0 };
+    const hide = showProgress(process.stdout, step.seconds, progress);
+    try {
+      return await runStep(system, ledger, values, shape, step, progress, stopEarly);
+    } finally {
+      hide();
+    }
+  };
+  const clientsText = (clients: number): string => `${clients} client${clients === 1 ? "" : "s"}`;
+  const firstClients = options.clients[0] as number;
+  if (options.warmupSeconds > 0 && !stopEarly.aborted) {
+    // Servers and clients in Node.js run their code cold at first (interpreted, then compiled as it gets hot):
+    // a first step without this measured that, at up to half the rate of the same step run again.
+    say("");
+    say(`warm-up: ${clientsText(firstClients)} for ${options.warmupSeconds} s, not measured`);
+    const warmup = await run({ clients: firstClients, seconds: options.warmupSeconds });
+    say(`warm-up: ${warmup.ops} ops, ${Object.values(warmup.errors).reduce((sum, count) => sum + count, 0)} errors`);
+    await system.settle();
+  }
   const steps: StepResult[] = [];
   for (const [index, clients] of options.clients.entries()) {
     if (stopEarly.aborted) break;
     say("");
-    say(`step ${index + 1}/${options.clients.length}: ${clients} client${clients === 1 ? "" : "s"} for ${options.seconds} s`);
-    const progress = { ops: 0, errors: 0 };
-    const hide = showProgress(process.stdout, options.seconds, progress);
-    let step: StepResult;
-    try {
-      step = await runStep(system, ledger, values, shape, { clients, seconds: options.seconds }, progress, stopEarly);
-    } finally {
-      hide();
-    }
+    say(`step ${index + 1}/${options.clients.length}: ${clientsText(clients)} for ${options.seconds} s`);
+    const step = await run({ clients, seconds: options.seconds });
     steps.push(step);
     for (const line of formatStep(step, mix)) say(line);
     await system.settle();

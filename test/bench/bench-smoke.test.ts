@@ -13,13 +13,16 @@ import assert from "node:assert/strict";
 import { setTimeout as sleep } from "node:timers/promises";
 import { ManagedProcess, liveProcessesMentioning, runCommand } from "../e2e/harness.ts";
 
-test("two short steps against a fresh cluster: figures for every step and process, nothing lost", async () => {
+test("a warm-up, then two short steps against a fresh cluster: figures for every step and process, nothing lost", async () => {
   const dir = mkdtempSync(join(tmpdir(), "zraft-bench-test-"));
   try {
     const jsonFile = join(dir, "bench.json");
-    const result = await runCommand(["src/bench/bench-main.ts", "--clients", "1,2", "--seconds", "1", "--keys", "10", "--json", jsonFile], { timeoutMs: 30_000 });
+    const result = await runCommand(["src/bench/bench-main.ts", "--clients", "1,2", "--seconds", "1", "--warmup", "1", "--keys", "10", "--json", jsonFile], {
+      timeoutMs: 30_000,
+    });
     const output = `${result.stdout}\n${result.stderr}`;
     assert.equal(result.code, 0, output);
+    assert.match(result.stdout, /^warm-up: 1 client for 1 s, not measured\nwarm-up: [1-9]\d* ops, 0 errors$/m, output);
     assert.match(result.stdout, /^1 client, put: \d+ ops\/s/m, output);
     assert.match(result.stdout, /^2 clients, put: \d+ ops\/s/m, output);
     assert.match(result.stdout, /^verified: all \d+ keys hold their last acknowledged write; lost=0$/m, output);
@@ -28,6 +31,7 @@ test("two short steps against a fresh cluster: figures for every step and proces
     const json = JSON.parse(readFileSync(jsonFile, "utf8"));
     assert.equal(json.system, "zraft");
     assert.deepEqual(json.options.clients, [1, 2]);
+    assert.equal(json.options.warmupSeconds, 1);
     assert.equal(json.verification.lost, 0);
     assert.ok(json.verification.checked > 0);
     assert.equal(json.steps.length, 2);
@@ -67,7 +71,7 @@ test("a bad option exits 2 with one line and the usage; a bad --config file with
 
 test("Ctrl-C ends the running step: it is reported, every acknowledged write read back, exit 130, nothing left running", async (t) => {
   const dir = mkdtempSync(join(tmpdir(), "zraft-bench-test-"));
-  const bench = ManagedProcess.spawn("bench", ["src/bench/bench-main.ts", "--clients", "2,4", "--seconds", "300", "--keys", "10"], {
+  const bench = ManagedProcess.spawn("bench", ["src/bench/bench-main.ts", "--clients", "2,4", "--seconds", "300", "--warmup", "0", "--keys", "10"], {
     logFile: join(dir, "bench.log"),
     ownProcessGroup: true,
   });

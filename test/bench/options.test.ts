@@ -1,6 +1,6 @@
 /**
  * The command line of `npm run bench` (src/bench/bench-options.ts):
- * defaults, every option (--vs-etcd among them), and the mistakes refused
+ * defaults, every option (--vs-etcd and --warmup among them), and the mistakes refused
  * with a usage error.
  */
 import { test } from "node:test";
@@ -20,13 +20,14 @@ test("defaults", () => {
     jsonFile: undefined,
     vsEtcd: false,
     rounds: 1,
+    warmupSeconds: 10,
   });
   assert.equal(parseBenchOptions(["--help"]), "help");
   assert.equal(parseBenchOptions(["-h"]), "help");
 });
 
 test("every option", () => {
-  const argv = ["--clients", "2,4", "--seconds=3", "--mix", "cas", "--keys", "50", "--value-size", "256", "--stale", "--config", "c.json", "--json", "out.json", "--vs-etcd", "--rounds", "3"];
+  const argv = ["--clients", "2,4", "--seconds=3", "--mix", "cas", "--keys", "50", "--value-size", "256", "--stale", "--config", "c.json", "--json", "out.json", "--vs-etcd", "--rounds", "3", "--warmup", "0"];
   assert.deepEqual(parseBenchOptions(argv), {
     clients: [2, 4],
     seconds: 3,
@@ -38,6 +39,7 @@ test("every option", () => {
     jsonFile: "out.json",
     vsEtcd: true,
     rounds: 3,
+    warmupSeconds: 0,
   });
   for (const mix of ["put", "get", "mixed", "cas"]) assert.equal((parseBenchOptions(["--mix", mix]) as { mix: string }).mix, mix);
 });
@@ -68,16 +70,19 @@ test("mistakes are usage errors", () => {
     ["--rounds", "0"],
     ["--rounds", "21"],
     ["--rounds", "two"],
+    ["--warmup", "-1"],
+    ["--warmup", "3601"],
+    ["--warmup", "soon"],
     ["extra"],
   ];
   for (const argv of bad) assert.throws(() => parseBenchOptions(argv), UsageError, argv.join(" "));
 });
 
 test("the usage names every option with its default", () => {
-  for (const option of ["--clients", "--seconds", "--mix", "--keys", "--value-size", "--stale", "--config", "--json", "--vs-etcd", "--rounds"]) {
+  for (const option of ["--clients", "--seconds", "--mix", "--keys", "--value-size", "--stale", "--config", "--json", "--vs-etcd", "--rounds", "--warmup"]) {
     assert.ok(benchUsage.includes(`  ${option} `), `${option} is described`);
   }
-  for (const fallback of ["default 1,8,32,128", "default 10", "default put", "default 1000", "default 100", "default linearizable", "default: none", "default 1)"]) {
+  for (const fallback of ["default 1,8,32,128", "default 10", "default put", "default 1000", "default 100", "default linearizable", "default: none", "default 1)", "default 10; 0: none"]) {
     assert.ok(benchUsage.includes(fallback), fallback);
   }
 });

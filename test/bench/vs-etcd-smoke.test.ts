@@ -23,7 +23,7 @@ test("--vs-etcd --rounds 2: the same step against zraft and etcd in both orders,
   try {
     const jsonFile = join(dir, "bench.json");
     const result = await runCommand(
-      ["src/bench/bench-main.ts", "--vs-etcd", "--rounds", "2", "--clients", "1", "--seconds", "1", "--keys", "10", "--json", jsonFile],
+      ["src/bench/bench-main.ts", "--vs-etcd", "--rounds", "2", "--clients", "1", "--seconds", "1", "--warmup", "1", "--keys", "10", "--json", jsonFile],
       { timeoutMs: 180_000 },
     );
     const output = `${result.stdout}\n${result.stderr}`;
@@ -33,6 +33,7 @@ test("--vs-etcd --rounds 2: the same step against zraft and etcd in both orders,
     const systems = [...result.stdout.matchAll(/^(round \d of 2|bench: (?:zraft|etcd))\b/gm)].map((match) => match[1]);
     assert.deepEqual(systems, ["round 1 of 2", "bench: zraft", "bench: etcd", "round 2 of 2", "bench: etcd", "bench: zraft"], output);
     assert.equal([...result.stdout.matchAll(/^1 client, put: \d+ ops\/s/gm)].length, 4, output);
+    assert.equal([...result.stdout.matchAll(/^warm-up: [1-9]\d* ops, 0 errors$/gm)].length, 4, "each system warmed up in each round");
     assert.equal([...result.stdout.matchAll(/^verified: all \d+ keys hold their last acknowledged write; lost=0$/gm)].length, 4, output);
     assert.equal([...result.stdout.matchAll(/^clients\s+zraft ops\/s\s+etcd ops\/s\s+ratio/gm)].length, 3, output);
     assert.match(result.stdout, /^medians over 2 rounds, zraft vs etcd \(ratio = zraft\/etcd/m, output);
