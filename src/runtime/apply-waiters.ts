@@ -38,9 +38,11 @@ export class ApplyWaiters {
   }
 
   #end(ends: (waiter: ApplyWaiter) => boolean): void {
-    const ended = this.#waiting.filter(ends);
+    const ended: ApplyWaiter[] = [];
+    const kept: ApplyWaiter[] = [];
+    for (const waiter of this.#waiting) (ends(waiter) ? ended : kept).push(waiter);
     if (ended.length === 0) return;
-    this.#waiting = this.#waiting.filter((waiter) => !ends(waiter));
+    this.#waiting = kept;
     for (const waiter of ended) waiter.check(true);
   }
 }
