@@ -2,12 +2,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { decodePeerStamp, PeerStamper, peerStampBytes, type PeerStamp } from "../../src/protocol/peer-stamp.ts";
-
-const decoded = (frame: Uint8Array): PeerStamp => {
-  const stamp = decodePeerStamp(frame);
-  assert.ok(typeof stamp !== "string", String(stamp));
-  return stamp;
-};
+import { decodedStamp as decoded } from "./decoded-stamp.ts";
 
 test("a stamper numbers its messages from 1 under one run; another stamper has another run", () => {
   const stamper = new PeerStamper(7);

@@ -1,14 +1,9 @@
 /** The filter that keeps each peer message's first copy (src/transport/first-copy-filter.ts). */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { decodePeerStamp, PeerStamper, type PeerStamp } from "../../src/protocol/peer-stamp.ts";
+import { PeerStamper, type PeerStamp } from "../../src/protocol/peer-stamp.ts";
 import { FirstCopyFilter } from "../../src/transport/first-copy-filter.ts";
-
-const decoded = (frame: Uint8Array): PeerStamp => {
-  const stamp = decodePeerStamp(frame);
-  assert.ok(typeof stamp !== "string", String(stamp));
-  return stamp;
-};
+import { decodedStamp as decoded } from "../protocol/decoded-stamp.ts";
 
 test("the filter passes each message's first copy only; a sender's new run starts over", () => {
   const filter = new FirstCopyFilter();
