@@ -12,12 +12,13 @@ import {
   type NodeStatus,
   type RaftNode,
   type Ready,
+  type Role,
   type SnapshotMeta,
   snapshotImage,
   stateChunksOf,
 } from "../raft/index.ts";
 import type { StateMachine } from "../state-machine/state-machine.ts";
-import type { RaftStorage, StoredSnapshot } from "../storage/storage.ts";
+import type { RaftStorage, StoredSnapshot, WriteMode } from "../storage/storage.ts";
 import { ApplyWaiters } from "./apply-waiters.ts";
 import { LeaderWatch, type LeaderWatchTiming } from "./leader-watch.ts";
 import { PeerContacts } from "./peer-contacts.ts";
@@ -168,6 +169,7 @@ export class RaftServer<Query, Answer, Result> {
     const { term, votedFor, commitIndex } = options.node.status();
     this.savedHardState = { currentTerm: term, votedFor, commitIndex };
     this.leaderWatch = options.leaderWatch === undefined ? null : new LeaderWatch(options.leaderWatch, this.limits.pendingRequestsMax, this.contacts);
+    options.storage.setWriteMode(writeModeFor(options.node.status().role));
   }
 
   /** Whether stop() was called or a save failed: nothing new is taken on. */
@@ -434,6 +436,7 @@ export class RaftServer<Query, Answer, Result> {
     const { node, storage, peers } = this.options;
     while (node.hasReady()) {
       const ready = node.ready();
+      if (ready.softState !== null) storage.setWriteMode(writeModeFor(ready.softState.role));
       // A leader's AppendEntries leave before the save, and its disk write runs alongside its followers' (splitAtSave).
       const { beforeSave, afterSave } = splitAtSave(ready, this.savedHardState);
       if (beforeSave.length > 0) peers.send(beforeSave);
@@ -628,4 +631,13 @@ export class RaftServer<Query, Answer, Result> {
 function sameMembership(a: Membership, b: Membership): boolean {
   const sameIds = (x: readonly NodeId[], y: readonly NodeId[]): boolean => x.length === y.length && x.every((id, i) => id === y[i]);
   return sameIds(a.voters, b.voters) && sameIds(a.learners, b.learners) && a.context === b.context;
+}
+
+/**
+ * A leader's thread has work while its disk writes (the next proposals, its
+ * followers' answers); anyone else's next step waits for the save, so a
+ * small write costs least on its own thread (docs/architecture.md §4).
+ */
+function writeModeFor(role: Role): WriteMode {
+  return role === "leader" ? "pooled" : "inline";
 }

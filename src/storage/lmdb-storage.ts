@@ -236,6 +236,9 @@ export class LmdbStorage implements RaftStorage, LogStorage {
     });
   }
 
+  /** lmdb-js writes on a thread of its own in either case. */
+  setWriteMode(): void {}
+
   /** The stored snapshot; its chunks are read one at a time as they are iterated. */
   readSnapshot(): StoredSnapshot | null {
     const stored = this.read(() => readRecord(this.db, this.path, snapshotKey, decodeSnapshotRecord));

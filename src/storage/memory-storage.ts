@@ -70,6 +70,9 @@ export class MemoryStorage implements RaftStorage, LogStorage {
     return data === undefined ? undefined : { data: data.slice(), last: chunk === held.chunks.length - 1 };
   }
 
+  /** Nothing waits for a disk here. */
+  setWriteMode(): void {}
+
   readSnapshot(): StoredSnapshot | null {
     const held = this.snapshot;
     if (held === null) return null;

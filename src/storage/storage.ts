@@ -27,6 +27,16 @@ export interface StoredSnapshot {
 }
 
 /**
+ * How a save waits for the disk. "pooled": the write runs on libuv's thread
+ * pool and the thread goes on meanwhile, which a busy server needs (a leader
+ * decodes, appends and sends while its disk works). "inline": a small write
+ * runs on the calling thread, which waits for it; that saves two thread
+ * hand-offs per save, the cheaper choice for a follower, whose next step
+ * waits for the save anyway (docs/architecture.md §4).
+ */
+export type WriteMode = "pooled" | "inline";
+
+/**
  * Durable Raft state for one server (hashicorp/raft's LogStore + StableStore
  * in one). Errors are fatal: a server that cannot persist must stop. The
  * implementations are also the core's LogStorage, its synchronous reads of
@@ -63,6 +73,8 @@ export interface RaftStorage {
    * `through` are never read again.
    */
   compact(through: LogIndex): Promise<void>;
+  /** How later saves wait for the disk; an implementation without the choice ignores it. */
+  setWriteMode(mode: WriteMode): void;
   /** The stored snapshot, or null when there is none (a restart restores the state machine from it). */
   readSnapshot(): StoredSnapshot | null;
   close(): Promise<void>;

@@ -10,10 +10,20 @@ function writeAt(fd: number, data: Uint8Array, position: number): Promise<void> 
   return new Promise((resolve, reject) => {
     fs.write(fd, data, 0, data.length, position, (error, written) => {
       if (error !== null) reject(error);
-      else if (written !== data.length) reject(new Error(`wrote ${written} of ${data.length} bytes`));
+      else if (written !== data.length) reject(shortWrite(written, data));
       else resolve();
     });
   });
+}
+
+/** writeAt on the calling thread, which waits for the disk (O_DSYNC) meanwhile. */
+function writeAtInline(fd: number, data: Uint8Array, position: number): void {
+  const written = fs.writeSync(fd, data, 0, data.length, position);
+  if (written !== data.length) throw shortWrite(written, data);
+}
+
+function shortWrite(written: number, data: Uint8Array): Error {
+  return new Error(`wrote ${written} of ${data.length} bytes`);
 }
 
 /**
@@ -63,8 +73,12 @@ export class WalFile {
     return this.end + recordsBytes(payloads) <= this.capacity;
   }
 
-  /** Writes records (their payloads, framed here) after the last one, where they fit; on disk when it resolves. */
-  async append(payloads: readonly Uint8Array[]): Promise<void> {
+  /**
+   * Writes records (their payloads, framed here) after the last one, where
+   * they fit; on disk when it resolves. `inline`: on the calling thread,
+   * which waits for the disk, instead of libuv's pool.
+   */
+  async append(payloads: readonly Uint8Array[], inline: boolean): Promise<void> {
     const bytes = recordsBytes(payloads);
     assert(this.end + bytes <= this.capacity, `write-ahead log: ${bytes} bytes do not fit after offset ${this.end} of ${this.capacity}`);
     const data = new Uint8Array(bytes);
@@ -74,7 +88,8 @@ export class WalFile {
       data.set(payload, at + walRecordHeaderBytes);
       at += recordBytes(payload.length);
     }
-    await writeAt(this.fd, data, this.end);
+    if (inline) writeAtInline(this.fd, data, this.end);
+    else await writeAt(this.fd, data, this.end);
     this.end += bytes;
   }
 

@@ -16,7 +16,7 @@ import type {
 import { LmdbStorage } from "./lmdb-storage.ts";
 import { findAppendProblem, findHardStateProblem } from "./raft-state-check.ts";
 import { StorageError, StorageWriteError, describeError } from "./storage-error.ts";
-import type { RaftState, RaftStorage, StoredSnapshot } from "./storage.ts";
+import type { RaftState, RaftStorage, StoredSnapshot, WriteMode } from "./storage.ts";
 import { WalFile, recordsBytes } from "./wal-file.ts";
 import { WriteOrder } from "./write-order.ts";
 import { encodeWalPayload } from "./wal-records.ts";
@@ -30,9 +30,16 @@ export interface WalLimits {
   readonly capacityBytes: number;
   /** Records written to the log file and not yet to LMDB, past which they are copied there in the background. */
   readonly checkpointBytes: number;
+  /**
+   * In the "inline" write mode, the largest write that runs on the calling
+   * thread; larger ones go to the pool still, since the thread has work to
+   * do while a large batch is written (docs/architecture.md §4).
+   */
+  readonly inlineWriteBytesMax: number;
 }
 
-export const walLimitsDefaults: WalLimits = { capacityBytes: 8 << 20, checkpointBytes: 256 << 10 };
+/** About the bytes of a save of one or a few small entries: what one client's writes make. */
+export const walLimitsDefaults: WalLimits = { capacityBytes: 8 << 20, checkpointBytes: 256 << 10, inlineWriteBytesMax: 2048 };
 
 /** A save waiting for its write to the log file. */
 interface QueuedSave {
@@ -103,6 +110,7 @@ export class WalStorage implements RaftStorage, LogStorage {
   /** The last entry and the hard state, as the writes called so far leave them. */
   private last: LogPosition;
   private hardState: HardState;
+  private writeMode: WriteMode = "pooled";
   private failure: unknown = null;
   private closed = false;
 
@@ -183,6 +191,11 @@ export class WalStorage implements RaftStorage, LogStorage {
     // Whether it appends is known only once the writes before it have run.
     const appends = (): boolean => snapshot === undefined && (entries[0]?.index ?? Number.POSITIVE_INFINITY) > this.last.index;
     return this.queue(!appends(), () => (appends() ? this.append(hardState, entries) : this.onLmdb(() => this.lmdb.save(hardState, entries, snapshot))));
+  }
+
+  /** Applies to the log file's writes; LMDB's (checkpoints, the writes on LMDB alone) run on its own thread. */
+  setWriteMode(mode: WriteMode): void {
+    this.writeMode = mode;
   }
 
   saveSnapshot(meta: SnapshotMeta, chunks: Iterable<Uint8Array>): Promise<void> {
@@ -287,7 +300,8 @@ export class WalStorage implements RaftStorage, LogStorage {
             await this.wal.reset();
           }
           if (this.wal.fits(payloads)) {
-            await this.wal.append(payloads);
+            const inline = this.writeMode === "inline" && recordsBytes(payloads) <= this.limits.inlineWriteBytesMax;
+            await this.wal.append(payloads, inline);
             this.unchecked.push(...records);
             this.uncheckedBytes += recordsBytes(payloads);
             if (this.uncheckedBytes >= this.limits.checkpointBytes) void this.checkpoint().catch(() => undefined);

@@ -117,3 +117,27 @@ test("a committed write is answered while the leader saves later entries: the an
   await turns();
   assert.deepEqual(h.violations, []);
 });
+
+test("a follower's and a candidate's saves are written inline, a leader's on the pool, and the mode follows the role", async () => {
+  const h = harness();
+  h.server.receivePeerMessage({ type: "RequestVote", term: 1, from: 2, to: 1, lastLogIndex: 0, lastLogTerm: 0 });
+  await turns();
+  h.storage.releaseAll();
+  await turns();
+  assert.deepEqual(h.storage.savedModes, ["inline"], "a follower's vote");
+  h.storage.savedModes.length = 0;
+  h.advanceTime(raftConfigDefaults.electionTimeoutMsMax + 1);
+  await turns();
+  h.storage.releaseAll();
+  await turns();
+  assert.equal(h.node.status().role, "candidate");
+  assert.deepEqual(h.storage.savedModes, ["inline"], "a candidate's vote for itself");
+  h.storage.savedModes.length = 0;
+  for (const from of [2, 3]) h.server.receivePeerMessage({ type: "RequestVoteResponse", term: 2, from, to: 1, voteGranted: true });
+  await turns();
+  h.storage.releaseAll();
+  await turns();
+  assert.equal(h.node.status().role, "leader");
+  assert.deepEqual(h.storage.savedModes, ["pooled"], "the leader's no-op");
+  assert.deepEqual(h.violations, []);
+});

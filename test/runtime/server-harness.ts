@@ -24,7 +24,7 @@ import {
 import { RaftServer } from "../../src/runtime/raft-server.ts";
 import type { LeaderWatchTiming } from "../../src/runtime/leader-watch.ts";
 import { KvService } from "../../src/service/kv-service.ts";
-import type { RaftState, RaftStorage, StoredSnapshot } from "../../src/storage/storage.ts";
+import type { RaftState, RaftStorage, StoredSnapshot, WriteMode } from "../../src/storage/storage.ts";
 
 /** PreVote, CheckQuorum and the first-tick timer off: a harness elects by ticking, then granting the RequestVote. */
 export const plainElections = { preVote: false, checkQuorum: false, electionTimerFromFirstTick: false } as const;
@@ -41,6 +41,9 @@ export const plainElections = { preVote: false, checkQuorum: false, electionTime
  */
 export class GatedStorage implements RaftStorage {
   readonly saved: { hardState: HardState | null; entries: readonly Entry[] }[] = [];
+  /** The write mode the runtime asked for, as it was at each save. */
+  readonly savedModes: WriteMode[] = [];
+  private writeMode: WriteMode = "pooled";
   private gates: { readonly critical: boolean; readonly termOrVote: boolean; readonly open: () => void }[] = [];
   private lastHardState: HardState = emptyHardState;
   private nextFailure: Error | null = null;
@@ -83,6 +86,7 @@ export class GatedStorage implements RaftStorage {
     const critical = entries.length > 0 || termOrVote || snapshot !== undefined;
     const failure = this.nextFailure;
     this.nextFailure = null;
+    this.savedModes.push(this.writeMode);
     return new Promise((resolve, reject) => {
       this.gates.push({
         critical,
@@ -94,6 +98,10 @@ export class GatedStorage implements RaftStorage {
         },
       });
     });
+  }
+
+  setWriteMode(mode: WriteMode): void {
+    this.writeMode = mode;
   }
 
   async saveSnapshot(): Promise<void> {}

@@ -80,14 +80,16 @@ test("save() resolves only after the data file was written and fsync'd (strace)"
   assert.equal(traceOneSave("storage", temporaryDirectory(t)), null);
 });
 
-test("WalStorage: save() resolves only after the log file was written through its O_DSYNC descriptor (strace)", (t) => {
-  const reason = straceUnavailable();
-  if (reason !== null) {
-    t.skip(reason);
-    return;
-  }
-  assert.equal(traceOneSave("wal", temporaryDirectory(t), walFileName), null);
-});
+for (const [mode, how] of [["wal", "on libuv's pool"], ["wal-inline", "on the calling thread"]] as const) {
+  test(`WalStorage, writes ${how}: save() resolves only after the log file was written through its O_DSYNC descriptor (strace)`, (t) => {
+    const reason = straceUnavailable();
+    if (reason !== null) {
+      t.skip(reason);
+      return;
+    }
+    assert.equal(traceOneSave(mode, temporaryDirectory(t), walFileName), null);
+  });
+}
 
 for (const mode of ["snapshot", "compact", "install", "wal-snapshot", "wal-compact", "wal-install"] as const) {
   test(`${mode}: the write resolves only after the data file was written and fsync'd (strace)`, (t) => {
@@ -110,7 +112,7 @@ test("the syscall checker flags a save that was never fsync'd (lmdb-js with noSy
 });
 
 /** Starts save-child.ts, kills it with SIGKILL once it reported `killAfter` saves, returns the last save it reported. */
-async function saveUntilKilled(mode: "storage" | "wal", dataDir: string, killAfter: number): Promise<number> {
+async function saveUntilKilled(mode: "storage" | "wal" | "wal-inline", dataDir: string, killAfter: number): Promise<number> {
   const child = spawn(process.execPath, ["--import", "tsx", childScript, mode, dataDir, "5000"], {
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -141,6 +143,7 @@ const killedStorages = [
   { mode: "storage", name: "LmdbStorage", killAfter: 30, open: (dataDir: string) => LmdbStorage.open(dataDir, 1) },
   // Past a few starts of the log file over and many checkpoints (childWalLimits).
   { mode: "wal", name: "WalStorage", killAfter: 1000, open: (dataDir: string) => WalStorage.open(dataDir, 1, childWalLimits) },
+  { mode: "wal-inline", name: "WalStorage, inline writes", killAfter: 1000, open: (dataDir: string) => WalStorage.open(dataDir, 1, childWalLimits) },
 ] as const;
 
 for (const { mode, name, killAfter, open } of killedStorages) {

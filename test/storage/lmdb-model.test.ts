@@ -22,7 +22,7 @@ import { SeededRandom } from "../../src/raft/index.ts";
 import { LmdbStorage } from "../../src/storage/lmdb-storage.ts";
 import { MemoryStorage } from "../../src/storage/memory-storage.ts";
 import type { RaftStorage } from "../../src/storage/storage.ts";
-import { WalStorage } from "../../src/storage/wal-storage.ts";
+import { WalStorage, walLimitsDefaults } from "../../src/storage/wal-storage.ts";
 
 type Storage = LmdbStorage | WalStorage;
 
@@ -165,7 +165,7 @@ function logRead(storage: LogStorage, model: MemoryStorage): unknown {
 
 const implementations: readonly { readonly name: string; readonly open: (dir: string) => Promise<Storage> }[] = [
   { name: "LmdbStorage", open: (dir) => LmdbStorage.open(dir, 1) },
-  { name: "WalStorage", open: (dir) => WalStorage.open(dir, 1, { capacityBytes: 16_384, checkpointBytes: 2048 }) },
+  { name: "WalStorage", open: (dir) => WalStorage.open(dir, 1, { ...walLimitsDefaults, capacityBytes: 16_384, checkpointBytes: 2048 }) },
 ];
 
 for (const { name, open } of implementations) {

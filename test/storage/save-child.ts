@@ -9,7 +9,8 @@
  *
  * mode `storage` uses LmdbStorage (server id 1), mode `wal` WalStorage with a
  * log file small enough to start over every few hundred saves and
- * checkpoints every hundred or so. Modes `snapshot`, `compact` and `install`
+ * checkpoints every hundred or so; mode `wal-inline` the same with its
+ * writes on the calling thread, as a follower's. Modes `snapshot`, `compact` and `install`
  * make one write of that kind instead (`saves` must be 1), after the saves it
  * needs, which come before OPENED; with a `wal-` prefix, through WalStorage.
  * Mode `unsynced-lmdb`
@@ -21,11 +22,11 @@ import * as path from "node:path";
 import { pathToFileURL } from "node:url";
 import { open } from "lmdb";
 import { LmdbStorage } from "../../src/storage/lmdb-storage.ts";
-import type { RaftStorage } from "../../src/storage/storage.ts";
-import { WalStorage } from "../../src/storage/wal-storage.ts";
+import type { RaftStorage, WriteMode } from "../../src/storage/storage.ts";
+import { WalStorage, walLimitsDefaults } from "../../src/storage/wal-storage.ts";
 
 /** A log file of 16 KiB, checkpointed every 4 KiB. */
-export const childWalLimits = { capacityBytes: 16_384, checkpointBytes: 4096 };
+export const childWalLimits = { ...walLimitsDefaults, capacityBytes: 16_384, checkpointBytes: 4096 };
 
 function openStorage(wal: boolean, dataDir: string): Promise<RaftStorage> {
   return wal ? WalStorage.open(dataDir, 1, childWalLimits) : LmdbStorage.open(dataDir, 1);
@@ -36,8 +37,9 @@ export function childEntryData(k: number): Uint8Array {
   return new TextEncoder().encode(`entry-${k}`);
 }
 
-async function runStorage(wal: boolean, dataDir: string, saves: number): Promise<void> {
+async function runStorage(wal: boolean, writeMode: WriteMode, dataDir: string, saves: number): Promise<void> {
   const storage = await openStorage(wal, dataDir);
+  storage.setWriteMode(writeMode);
   writeSync(1, "OPENED\n");
   for (let k = 1; k <= saves; k += 1) {
     await storage.save({ currentTerm: k, votedFor: 1, commitIndex: k - 1 }, [
@@ -103,11 +105,11 @@ async function main(args: readonly string[]): Promise<void> {
   const [mode, dataDir, savesText] = args;
   const saves = Number(savesText);
   if (dataDir === undefined || !Number.isSafeInteger(saves) || saves < 1) {
-    throw new Error("usage: save-child.ts <storage|wal|[wal-]snapshot|[wal-]compact|[wal-]install|unsynced-lmdb> <dataDir> <saves>");
+    throw new Error("usage: save-child.ts <storage|wal|wal-inline|[wal-]snapshot|[wal-]compact|[wal-]install|unsynced-lmdb> <dataDir> <saves>");
   }
   const wal = mode?.startsWith("wal") === true;
   const write = mode?.replace(/^wal-/, "");
-  if (mode === "storage" || mode === "wal") await runStorage(wal, dataDir, saves);
+  if (mode === "storage" || mode === "wal" || mode === "wal-inline") await runStorage(wal, mode === "wal-inline" ? "inline" : "pooled", dataDir, saves);
   else if (write !== undefined && Object.hasOwn(snapshotWrites, write) && saves === 1) await runSnapshotWrite(wal, write as SnapshotWriteMode, dataDir);
   else if (mode === "unsynced-lmdb") await runUnsyncedLmdb(dataDir, saves);
   else throw new Error(`unknown mode ${String(mode)}`);

@@ -21,7 +21,7 @@ import { emptyHardState, logStart } from "../../src/raft/index.ts";
 import type { Entry, EntryType, HardState, LogIndex, LogPosition, LogStorage, ReceivedSnapshot, SnapshotMeta } from "../../src/raft/index.ts";
 import { LmdbStorage } from "../../src/storage/lmdb-storage.ts";
 import { MemoryStorage } from "../../src/storage/memory-storage.ts";
-import { WalStorage } from "../../src/storage/wal-storage.ts";
+import { type WalLimits, WalStorage, walLimitsDefaults } from "../../src/storage/wal-storage.ts";
 import type { RaftState, RaftStorage } from "../../src/storage/storage.ts";
 
 function entry(index: number, term: number, data: readonly number[] = [index % 256], type: EntryType = "command"): Entry {
@@ -324,11 +324,24 @@ const implementations: readonly Implementation[] = [
   { name: "MemoryStorage", open: async () => new MemoryStorage(), reopens: false },
   { name: "LmdbStorage", open: (directory) => LmdbStorage.open(directory, 1), reopens: true },
   { name: "WalStorage", open: (directory) => WalStorage.open(directory, 1), reopens: true },
+  // Small saves written on the calling thread, as a follower writes them; larger ones still on the pool.
+  { name: "WalStorage, inline writes", open: (directory) => openInline(directory, walLimitsDefaults), reopens: true },
   // Every save past the first few starts the log file over, and every save is copied to LMDB in the background.
-  { name: "WalStorage, a tiny log file", open: (directory) => WalStorage.open(directory, 1, { capacityBytes: 200, checkpointBytes: 1 }), reopens: true },
+  { name: "WalStorage, a tiny log file", open: (directory) => WalStorage.open(directory, 1, { ...walLimitsDefaults, capacityBytes: 200, checkpointBytes: 1 }), reopens: true },
+  {
+    name: "WalStorage, a tiny log file, inline writes",
+    open: (directory) => openInline(directory, { ...walLimitsDefaults, capacityBytes: 200, checkpointBytes: 1 }),
+    reopens: true,
+  },
   // Nothing is copied to LMDB before close(): the reopened storage finds it all in the log file.
-  { name: "WalStorage, no checkpoints", open: (directory) => WalStorage.open(directory, 1, { capacityBytes: 1 << 20, checkpointBytes: Infinity }), reopens: true },
+  { name: "WalStorage, no checkpoints", open: (directory) => WalStorage.open(directory, 1, { ...walLimitsDefaults, capacityBytes: 1 << 20, checkpointBytes: Infinity }), reopens: true },
 ];
+
+async function openInline(directory: string, limits: WalLimits): Promise<WalStorage> {
+  const storage = await WalStorage.open(directory, 1, limits);
+  storage.setWriteMode("inline");
+  return storage;
+}
 
 /** The chunks handed over one at a time, as a state machine's snapshot produces them. */
 function* oneByOne(chunks: readonly Uint8Array[]): Generator<Uint8Array> {

@@ -17,10 +17,10 @@ import type { Entry } from "../../src/raft/index.ts";
 import { StorageError } from "../../src/storage/storage-error.ts";
 import { encodeWalPayload, walHeaderBytes, walRecordHeader, decodeWalHeader } from "../../src/storage/wal-records.ts";
 import { WalFile } from "../../src/storage/wal-file.ts";
-import { WalStorage, walFileName } from "../../src/storage/wal-storage.ts";
+import { WalStorage, walFileName, walLimitsDefaults } from "../../src/storage/wal-storage.ts";
 
 /** Nothing reaches LMDB before close(): an image holds the saves in the log file only. */
-const logOnly = { capacityBytes: 1 << 16, checkpointBytes: Number.POSITIVE_INFINITY };
+const logOnly = { ...walLimitsDefaults, capacityBytes: 1 << 16, checkpointBytes: Number.POSITIVE_INFINITY };
 
 function entry(index: number, term: number): Entry {
   return { index, term, type: "command", data: new Uint8Array(16).fill(index) };
@@ -156,7 +156,7 @@ test("a directory written before the log file existed opens with its log, and ge
 test("a crash just as the full log file starts over leaves a directory that opens with every acknowledged save", async (t) => {
   const dataDir = temporaryDirectory(t);
   // Seven records without a hard state fill the file; the eighth save starts it over.
-  const storage = await WalStorage.open(dataDir, 1, { capacityBytes: 400, checkpointBytes: Number.POSITIVE_INFINITY });
+  const storage = await WalStorage.open(dataDir, 1, { ...walLimitsDefaults, capacityBytes: 400, checkpointBytes: Number.POSITIVE_INFINITY });
   const reset = WalFile.prototype.reset;
   t.after(() => {
     WalFile.prototype.reset = reset;
