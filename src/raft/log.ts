@@ -10,8 +10,9 @@ import type { SnapshotChunk } from "./log-storage.ts";
  * Only a tail is held in memory (docs/architecture.md §2): entries after
  * `offset`. Those at or below it are durable, and read back from `storage`
  * when asked for: they were older than the tail loaded at start-up, or left
- * memory once durable and applied. Entries leave, oldest first, while the
- * entries held count for more than `tailBytesMax` (entryBytes), so memory
+ * memory once durable and applied. Entries leave, oldest first, once the
+ * entries held count for more than `tailBytesMax` (entryBytes), down to
+ * three quarters of it (releaseOld), so memory
  * holds what is not yet durable or applied plus a bounded tail of recent
  * entries, which is all a follower that keeps up ever needs. An applied
  * entry is committed, and no truncation reaches a committed entry (§5.3), so
@@ -298,16 +299,19 @@ export class RaftLog {
   }
 
   /**
-   * Lets the oldest durable, applied entries go (storage has them) while the
-   * entries held count for more than the tail's bound. The last entry stays,
-   * so that appends and lastTerm never read storage.
+   * Once the entries held count for more than the tail's bound, lets the
+   * oldest durable, applied entries go (storage has them) down to three
+   * quarters of it: dropping them shifts the whole tail in memory, so it
+   * happens once per quarter of a tail, not on every save past the bound. The
+   * last entry stays, so that appends and lastTerm never read storage.
    */
   private releaseOld(): void {
-    if (this.storage === null) return;
+    if (this.storage === null || this.bytesHeld <= this.tailBytesMax) return;
     const releasable = Math.min(this.stableIndex, this.lastApplied, this.lastIndex() - 1) - this.offset;
+    const keepBytes = this.tailBytesMax * 0.75;
     let count = 0;
     let bytes = this.bytesHeld;
-    while (count < releasable && bytes > this.tailBytesMax) bytes -= entryBytes(this.entries[count++]!);
+    while (count < releasable && bytes > keepBytes) bytes -= entryBytes(this.entries[count++]!);
     if (count > 0) this.dropHeld(count);
   }
 

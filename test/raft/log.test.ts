@@ -113,8 +113,20 @@ test("entries leave memory only once durable and applied, and the tail stays wit
   assert.equal(log.slice(4, 100, Number.POSITIVE_INFINITY).length, 47, "not yet durable: all in memory (storage lacks them)");
   storage.saveSync(null, log.unstableEntries());
   log.stableTo(entry(50, 5));
-  assert.deepEqual(log.slice(46, 10, Number.POSITIVE_INFINITY).map((e) => e.index), [46], "entry 46 left memory");
-  assert.deepEqual(log.slice(47, 10, Number.POSITIVE_INFINITY).map((e) => e.index), [47, 48, 49, 50], "four entries stay");
+  assert.deepEqual(log.slice(47, 10, Number.POSITIVE_INFINITY).map((e) => e.index), [47], "entry 47 left memory");
+  assert.deepEqual(log.slice(48, 10, Number.POSITIVE_INFINITY).map((e) => e.index), [48, 49, 50], "released down to three quarters of the bound: three entries stay");
+  const saveOne = (index: number): void => {
+    log.append(entry(index, 5));
+    storage.saveSync(null, log.unstableEntries());
+    log.stableTo(entry(index, 5));
+    log.commitTo(index);
+    log.appliedTo(index);
+  };
+  saveOne(51);
+  assert.deepEqual(log.slice(48, 10, Number.POSITIVE_INFINITY).map((e) => e.index), [48, 49, 50, 51], "at the bound, nothing leaves");
+  saveOne(52);
+  assert.deepEqual(log.slice(49, 10, Number.POSITIVE_INFINITY).map((e) => e.index), [49], "past it, down to three quarters again");
+  assert.deepEqual(log.slice(50, 10, Number.POSITIVE_INFINITY).map((e) => e.index), [50, 51, 52]);
   assert.deepEqual(log.all(), storage.loadSync().entries);
 });
 
