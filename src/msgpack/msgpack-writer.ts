@@ -7,6 +7,8 @@
  * written here, field by field.
  */
 
+import { Buffer } from "node:buffer";
+
 const utf8 = new TextEncoder();
 
 /** The fixext codes by payload size. */
@@ -24,12 +26,17 @@ const canonicalNaNBits = 0x7ff8_0000_0000_0000n;
 /** Appends MessagePack values to a growing buffer; `finish()` returns the bytes. */
 export class MsgpackWriter {
   #buffer: Uint8Array;
-  #view: DataView;
+  /** Over #buffer, made when a value first needs it: most replies write none of the values that do. */
+  #dataView: DataView | null = null;
   #length = 0;
 
+  /**
+   * The buffer comes from Node's pool of small buffers (Buffer.allocUnsafe),
+   * which spares a reply an ArrayBuffer of its own to allocate and collect;
+   * only written bytes are ever read or returned.
+   */
   constructor(initialBytes = 256) {
-    this.#buffer = new Uint8Array(initialBytes);
-    this.#view = new DataView(this.#buffer.buffer);
+    this.#buffer = Buffer.allocUnsafe(initialBytes);
   }
 
   nil(): this {
@@ -51,8 +58,8 @@ export class MsgpackWriter {
     if (Number.isSafeInteger(value)) return this.#integer(value);
     this.#reserve(9);
     this.#buffer[this.#length] = 0xcb;
-    if (Number.isNaN(value)) this.#view.setBigUint64(this.#length + 1, canonicalNaNBits);
-    else this.#view.setFloat64(this.#length + 1, value);
+    if (Number.isNaN(value)) this.#view().setBigUint64(this.#length + 1, canonicalNaNBits);
+    else this.#view().setFloat64(this.#length + 1, value);
     this.#length += 9;
     return this;
   }
@@ -65,11 +72,11 @@ export class MsgpackWriter {
     if (value > 0n && value < 1n << 64n) {
       this.#reserve(9);
       this.#buffer[this.#length] = 0xcf;
-      this.#view.setBigUint64(this.#length + 1, value);
+      this.#view().setBigUint64(this.#length + 1, value);
     } else if (value < 0n && value >= -(1n << 63n)) {
       this.#reserve(9);
       this.#buffer[this.#length] = 0xd3;
-      this.#view.setBigInt64(this.#length + 1, value);
+      this.#view().setBigInt64(this.#length + 1, value);
     } else {
       throw new RangeError(`${value} does not fit in 64 bits`);
     }
@@ -79,8 +86,30 @@ export class MsgpackWriter {
 
   /** Writes a string as UTF-8 (str8/16/32 or fixstr). */
   str(value: string): this {
+    if (value.length < 32 && this.#shortAscii(value)) return this;
     const bytes = utf8.encode(value);
     return this.strHeader(bytes.length).raw(bytes);
+  }
+
+  /**
+   * Writes a string of fewer than 32 characters as a fixstr when all of them
+   * are ASCII (one byte each in UTF-8), as a reply's field names and most
+   * keys are: encoding them through TextEncoder cost about 1 µs each, an
+   * allocation and a call into C++. Writes nothing and returns false otherwise.
+   */
+  #shortAscii(value: string): boolean {
+    const length = value.length;
+    this.#reserve(1 + length);
+    const buffer = this.#buffer;
+    const at = this.#length + 1;
+    for (let i = 0; i < length; i++) {
+      const code = value.charCodeAt(i);
+      if (code >= 0x80) return false;
+      buffer[at + i] = code;
+    }
+    buffer[at - 1] = 0xa0 | length;
+    this.#length = at + length;
+    return true;
   }
 
   /** Writes the header of a string whose `length` bytes of UTF-8 the caller writes next with `raw`. */
@@ -102,7 +131,7 @@ export class MsgpackWriter {
     if (fixed !== undefined) this.#byte(fixed);
     else this.#header(length, 0xc7, 0xc8, 0xc9);
     this.#reserve(1);
-    this.#view.setInt8(this.#length++, type);
+    this.#view().setInt8(this.#length++, type);
     return this;
   }
 
@@ -133,14 +162,16 @@ export class MsgpackWriter {
 
   /** The bytes written so far (a view; the writer must not be used afterwards). */
   finish(): Uint8Array {
-    return this.#buffer.subarray(0, this.#length);
+    // A plain Uint8Array, as documented, even while the bytes sit in a pooled Buffer.
+    const buffer = this.#buffer;
+    return new Uint8Array(buffer.buffer, buffer.byteOffset, this.#length);
   }
 
   #integer(value: number): this {
     if (value >= 0 && value < 0x80) return this.#byte(value);
     if (value < 0 && value >= -32) return this.#byte(value & 0xff);
     this.#reserve(9);
-    const view = this.#view;
+    const view = this.#view();
     const at = this.#length + 1;
     let code: number;
     let size: number;
@@ -171,11 +202,11 @@ export class MsgpackWriter {
       this.#length += 2;
     } else if (length <= 0xffff) {
       this.#buffer[at] = code16;
-      this.#view.setUint16(at + 1, length);
+      this.#view().setUint16(at + 1, length);
       this.#length += 3;
     } else {
       this.#buffer[at] = code32;
-      this.#view.setUint32(at + 1, length);
+      this.#view().setUint32(at + 1, length);
       this.#length += 5;
     }
   }
@@ -192,6 +223,11 @@ export class MsgpackWriter {
     const grown = new Uint8Array(Math.max(needed, this.#buffer.length * 2));
     grown.set(this.#buffer.subarray(0, this.#length));
     this.#buffer = grown;
-    this.#view = new DataView(grown.buffer);
+    this.#dataView = null;
+  }
+
+  #view(): DataView {
+    const buffer = this.#buffer;
+    return (this.#dataView ??= new DataView(buffer.buffer, buffer.byteOffset, buffer.byteLength));
   }
 }

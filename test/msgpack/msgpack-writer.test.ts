@@ -54,6 +54,25 @@ describe("MsgpackWriter", () => {
     }
   });
 
+  it("writes short strings, ASCII or not, and a non-ASCII character after ASCII ones leaves no trace of them", () => {
+    for (const text of ["", "ok", "a".repeat(31), "a".repeat(32), "key-é", "ab\u007f", "日本", "a".repeat(30) + "é", "😀"]) {
+      const bytes = written((writer) => writer.nil().str(text).nil());
+      assert.deepEqual(unpackr.unpack(Uint8Array.from([0x93, ...bytes])), [null, text, null], JSON.stringify(text));
+      assert.equal(bytes.length, 2 + new TextEncoder().encode(text).length + (new TextEncoder().encode(text).length < 32 ? 1 : 2));
+    }
+  });
+
+  it("returns a plain Uint8Array of exactly the bytes written, each writer its own", () => {
+    const first = new MsgpackWriter();
+    const second = new MsgpackWriter();
+    first.str("first");
+    second.str("second");
+    const bytes = first.finish();
+    assert.equal(Object.getPrototypeOf(bytes), Uint8Array.prototype);
+    assert.equal(unpackr.unpack(bytes), "first");
+    assert.equal(unpackr.unpack(second.finish()), "second");
+  });
+
   it("writes arrays, maps, binary and extension headers", () => {
     const array = written((writer) => {
       writer.arrayHeader(17);
