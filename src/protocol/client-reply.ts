@@ -29,8 +29,13 @@ export type OkReply = ReplyContext & { readonly ok: true } & OkFields;
 export type ErrorReply = ReplyContext & { readonly ok: false; readonly error: ErrorCode; readonly message: string; readonly oldest?: number };
 export type Reply = OkReply | ErrorReply;
 
+/**
+ * Object.assign, not a literal with two spreads: V8 copies the second
+ * spread's properties one runtime call at a time, which made building a get's
+ * reply cost 3.5 µs against 0.15 µs (one is built per request).
+ */
 export function okReply(fields: OkFields, context: ReplyContext): OkReply {
-  return { ...context, ...fields, ok: true };
+  return Object.assign({ ok: true as const }, context, fields);
 }
 
 /** The failures that carry a sentence and nothing more; COMPACTED, which carries `oldest`, is made by compactedReply. */

@@ -354,7 +354,7 @@ export class KvService<Handle> {
   private context(rid: Uint8Array | null): ReplyContext {
     const { term, leaderId } = this.options.runtime.status();
     const leader = leaderId === null ? undefined : this.view().endpoints.get(leaderId);
-    return { term, leaderId, rid, ...(leader === undefined ? {} : { leader }) };
+    return leader === undefined ? { term, leaderId, rid } : { term, leaderId, rid, leader };
   }
 
   private send(handle: Handle, reply: Reply): void {
