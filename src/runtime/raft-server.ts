@@ -166,10 +166,10 @@ export class RaftServer<Query, Answer, Result> {
     this.pending = new PendingRequests(this.limits.pendingRequestsMax);
     this.changes = new PendingRequests(this.limits.pendingRequestsMax);
     this.snapshotPolicy = options.snapshots ?? snapshotPolicyDefaults;
-    const { term, votedFor, commitIndex } = options.node.status();
+    const { term, votedFor, commitIndex, role } = options.node.status();
     this.savedHardState = { currentTerm: term, votedFor, commitIndex };
     this.leaderWatch = options.leaderWatch === undefined ? null : new LeaderWatch(options.leaderWatch, this.limits.pendingRequestsMax, this.contacts);
-    options.storage.setWriteMode(writeModeFor(options.node.status().role));
+    options.storage.setWriteMode(writeModeFor(role));
   }
 
   /** Whether stop() was called or a save failed: nothing new is taken on. */

@@ -75,10 +75,11 @@ export class WalFile {
 
   /**
    * Writes records (their payloads, framed here) after the last one, where
-   * they fit; on disk when it resolves. `inline`: on the calling thread,
-   * which waits for the disk, instead of libuv's pool.
+   * they fit; on disk when it resolves. A write of at most `inlineBytesMax`
+   * bytes runs on the calling thread, which waits for the disk, instead of
+   * libuv's pool.
    */
-  async append(payloads: readonly Uint8Array[], inline: boolean): Promise<void> {
+  async append(payloads: readonly Uint8Array[], inlineBytesMax: number): Promise<void> {
     const bytes = recordsBytes(payloads);
     assert(this.end + bytes <= this.capacity, `write-ahead log: ${bytes} bytes do not fit after offset ${this.end} of ${this.capacity}`);
     const data = new Uint8Array(bytes);
@@ -88,7 +89,7 @@ export class WalFile {
       data.set(payload, at + walRecordHeaderBytes);
       at += recordBytes(payload.length);
     }
-    if (inline) writeAtInline(this.fd, data, this.end);
+    if (bytes <= inlineBytesMax) writeAtInline(this.fd, data, this.end);
     else await writeAt(this.fd, data, this.end);
     this.end += bytes;
   }

@@ -300,8 +300,7 @@ export class WalStorage implements RaftStorage, LogStorage {
             await this.wal.reset();
           }
           if (this.wal.fits(payloads)) {
-            const inline = this.writeMode === "inline" && recordsBytes(payloads) <= this.limits.inlineWriteBytesMax;
-            await this.wal.append(payloads, inline);
+            await this.wal.append(payloads, this.writeMode === "inline" ? this.limits.inlineWriteBytesMax : 0);
             this.unchecked.push(...records);
             this.uncheckedBytes += recordsBytes(payloads);
             if (this.uncheckedBytes >= this.limits.checkpointBytes) void this.checkpoint().catch(() => undefined);
