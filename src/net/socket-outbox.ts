@@ -1,50 +1,50 @@
 /**
  * Messages waiting to go out on one ZeroMQ socket. ZeroMQ allows a single
- * send in progress per socket, so one loop drains the queue while callers
- * return at once. The queue is bounded: past `capacity`, push() refuses.
+ * send in progress per socket, so messages queue here while one is in
+ * flight, and callers return at once. The queue is bounded: past
+ * `capacity`, push() refuses.
+ *
+ * An idle outbox starts sending inside push(): zeromq hands a message to
+ * libzmq synchronously when the socket can take it, so it is on its way
+ * before the caller's next step. A leader queues its AppendEntries and then
+ * starts its own disk write; sent from a later microtask, they waited behind
+ * the write's start and the thread it wakes, on the critical path of every
+ * write (docs/architecture.md §4).
  */
 export class SocketOutbox {
   private queue: Uint8Array[][] = [];
-  private wake: (() => void) | null = null;
+  /** The sends in progress, until the queue is empty; null when idle. */
+  private draining: Promise<void> | null = null;
   private closing = false;
-  private readonly done: Promise<void>;
 
   constructor(
     private readonly send: (frames: Uint8Array[]) => Promise<void>,
     private readonly onSendError: (error: unknown) => void,
     private readonly capacity = Number.POSITIVE_INFINITY,
-  ) {
-    this.done = this.loop();
-  }
+  ) {}
 
   get size(): number {
     return this.queue.length;
   }
 
-  /** Queues one message; false (and nothing queued) when full or closed. */
+  /** Queues one message, sending it at once when nothing is in flight; false (and nothing queued) when full or closed. */
   push(frames: Uint8Array[]): boolean {
     if (this.closing || this.queue.length >= this.capacity) return false;
     this.queue.push(frames);
-    this.wake?.();
+    this.draining ??= this.drain();
     return true;
   }
 
-  /** Stops the loop once it has sent what is queued (`flush`) or at once, dropping it. */
+  /** Stops taking messages, and resolves once what is queued is sent (`flush`) or dropped at once. */
   async close(flush: boolean): Promise<void> {
     this.closing = true;
     if (!flush) this.queue = [];
-    this.wake?.();
-    await this.done;
+    await this.draining;
   }
 
-  private async loop(): Promise<void> {
-    for (;;) {
-      if (this.queue.length === 0) {
-        if (this.closing) return;
-        await new Promise<void>((resolve) => (this.wake = resolve));
-        this.wake = null;
-        continue;
-      }
+  /** Sends until the queue is empty. It always awaits a send before it ends, so `draining` is set before it is cleared. */
+  private async drain(): Promise<void> {
+    while (this.queue.length > 0) {
       const batch = this.queue;
       this.queue = [];
       for (const frames of batch) {
@@ -55,5 +55,6 @@ export class SocketOutbox {
         }
       }
     }
+    this.draining = null;
   }
 }
