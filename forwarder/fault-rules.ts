@@ -18,7 +18,7 @@
  * (Raft paper §5.1, §8); safety must hold, and liveness returns once the
  * rules are cleared.
  */
-import { receiverOf, senderOf } from "./peer-addressing.ts";
+import { multicastSenderOf, receiverOf, receiverTopic, receiversOf, senderOf } from "./peer-addressing.ts";
 
 /** One rule that drops messages; loss and delay are settings of the set, not rules. */
 export type DropRule =
@@ -36,8 +36,23 @@ export interface DelaySetting {
   readonly jitterMs: number;
 }
 
-/** What the relay does with one message. */
+/** What the relay does with one message, or with one copy of a multicast. */
 export type RelayVerdict = { readonly kind: "pass" } | { readonly kind: "drop" } | { readonly kind: "delay"; readonly ms: number };
+
+/** A multicast's copy for one receiver: its frames (the receiver's topic, then the original's body and stamp) and its verdict. */
+export interface RelayCopy {
+  /** Not a readonly array only because a socket's send takes a plain one. */
+  readonly frames: Uint8Array[];
+  readonly verdict: RelayVerdict;
+}
+
+/**
+ * What the relay does with a published message: a verdict on it as it is,
+ * or, for a multicast while rules are in force, the copies to send in its
+ * place, one per receiver, so that a rule between two servers catches
+ * only the copy that crosses it.
+ */
+export type RelayDecision = RelayVerdict | { readonly kind: "copies"; readonly copies: readonly RelayCopy[] };
 
 const pass: RelayVerdict = { kind: "pass" };
 const drop: RelayVerdict = { kind: "drop" };
@@ -118,9 +133,9 @@ export class FaultRules {
   }
 
   /**
-   * What to do with a message to `to` (null when its topic names no
-   * server). `sender` reads the message's `from` and is called only when a
-   * rule needs it; a message whose sender cannot be read is judged by its
+   * What to do with a message to `to` (null when no receiver can be read
+   * from it). `sender` reads the message's sender and is called only when
+   * a rule needs it; a message whose sender cannot be read is judged by its
    * receiver alone.
    */
   verdict(to: number | null, sender: () => number | null): RelayVerdict {
@@ -149,9 +164,27 @@ export class FaultRules {
 /**
  * The relay's filter for `rules` (see MessageRelay): while no rule is in
  * force it returns at once without reading the message, so the forwarder
- * stays a plain pass-through; otherwise it reads the receiver from the
- * topic and, only if a rule needs it, the sender from the body.
+ * stays a plain pass-through.
  */
-export function faultFilter(rules: FaultRules): (frames: readonly Uint8Array[]) => RelayVerdict {
-  return (frames) => (rules.active ? rules.verdict(receiverOf(frames[0]), () => senderOf(frames[1])) : pass);
+export function faultFilter(rules: FaultRules): (frames: readonly Uint8Array[]) => RelayDecision {
+  return (frames) => (rules.active ? decide(rules, frames) : pass);
+}
+
+/**
+ * A message to one server is judged on the receiver its topic names and,
+ * only if a rule needs it, the sender its body names. A multicast is split
+ * into one copy per receiver, each judged on its own (its own loss draw and
+ * delay). Its sender is taken from its topic, already read: a body naming
+ * another is refused by every receiver anyway. A multicast whose receivers
+ * cannot be read is judged whole, like a message on an unknown topic.
+ */
+function decide(rules: FaultRules, frames: readonly Uint8Array[]): RelayDecision {
+  const [topic, body] = frames;
+  const multicastSender = multicastSenderOf(topic);
+  if (multicastSender === null) return rules.verdict(receiverOf(topic), () => senderOf(body));
+  const receivers = receiversOf(body);
+  if (receivers === null) return rules.verdict(null, () => multicastSender);
+  const rest = frames.slice(1);
+  const copies = receivers.map((receiver) => ({ frames: [receiverTopic(receiver), ...rest], verdict: rules.verdict(receiver, () => multicastSender) }));
+  return { kind: "copies", copies };
 }

@@ -1,14 +1,21 @@
 import type { XPublisher, XSubscriber } from "zeromq";
-import type { RelayVerdict } from "./fault-rules.ts";
+import type { RelayDecision, RelayVerdict } from "./fault-rules.ts";
 import { receiverOf } from "./peer-addressing.ts";
 
 /**
  * Decides what happens to each published message (fault injection,
- * docs/protocol.md §11). Without one, the relay passes everything.
+ * docs/protocol.md §11): pass, drop or delay it, or send copies of it in
+ * its place, each with its own verdict. Without one, the relay passes
+ * everything.
  */
-export type MessageFilter = (frames: readonly Buffer[]) => RelayVerdict;
+export type MessageFilter = (frames: readonly Buffer[]) => RelayDecision;
 
-/** What has passed through a relay since it started. Only grows. */
+/**
+ * What has passed through a relay since it started. Only grows. A message
+ * the filter replaces by copies counts as one message per copy, each
+ * dropped, delayed or sent on its own: every message counted got one
+ * verdict, and `dropped` and `delayed` never exceed `messages`.
+ */
 export interface RelayCounters {
   /** Messages from publishers to subscribers. */
   readonly messages: number;
@@ -26,7 +33,8 @@ export interface RelayCounters {
  * The forwarder's core, the XSUB/XPUB proxy of the ZeroMQ Guide (chapter 2)
  * written as two loops instead of zeromq's Proxy so that every message passes
  * through one method, `relay`, where the optional filter (the fault rules of
- * docs/protocol.md §11, testing only) can drop or delay it.
+ * docs/protocol.md §11, testing only) can drop or delay it, or replace a
+ * multicast by one copy per receiver so that each can be judged alone.
  *
  * `publishers` is the XSUB socket (servers' PUB sockets connect to it);
  * `subscribers` is the XPUB socket (servers' SUB sockets connect to it).
@@ -39,7 +47,11 @@ export class MessageRelay {
   #subscriptionChanges = 0;
   #dropped = 0;
   #delayed = 0;
-  /** The servers whose topic `raft/<id>/` is subscribed: who is on the bus through this forwarder. */
+  /**
+   * The servers whose topic `raft/<id>/` is subscribed: who is on the bus
+   * through this forwarder. A multicast topic `raft/from/<id>/` is
+   * subscribed by every server that knows `id`, so it says nothing of `id`.
+   */
   readonly #subscribed = new Set<number>();
   #stopping = false;
   /** Delayed messages not yet sent: their timers, and how many sends are waiting or in flight. */
@@ -92,9 +104,15 @@ export class MessageRelay {
 
   /** The one place every published message passes on its way to the subscribers. */
   async relay(frames: Buffer[]): Promise<void> {
+    const decision = this.filter?.(frames);
+    if (decision?.kind !== "copies") await this.#actOn(frames, decision);
+    else for (const copy of decision.copies) await this.#actOn(copy.frames, copy.verdict);
+  }
+
+  /** Counts one message and sends, drops or delays it as `verdict` says; with no verdict, sends it. */
+  async #actOn(frames: Uint8Array[], verdict: RelayVerdict | undefined): Promise<void> {
     this.#messages += 1;
     for (const frame of frames) this.#bytes += frame.length;
-    const verdict = this.filter?.(frames);
     if (verdict?.kind === "drop") {
       this.#dropped += 1;
       return;
@@ -109,7 +127,7 @@ export class MessageRelay {
     else await this.#sendInOrder(frames);
   }
 
-  #sendLater(frames: Buffer[], ms: number): void {
+  #sendLater(frames: Uint8Array[], ms: number): void {
     this.#delayedPending += 1;
     const timer = setTimeout(() => {
       this.#delayTimers.delete(timer);
@@ -121,7 +139,7 @@ export class MessageRelay {
     this.#delayTimers.add(timer);
   }
 
-  #sendInOrder(frames: Buffer[]): Promise<void> {
+  #sendInOrder(frames: Uint8Array[]): Promise<void> {
     const sent = this.#sendQueue.then(() => this.subscribers.send(frames));
     this.#sendQueue = sent.catch(() => undefined);
     return sent;

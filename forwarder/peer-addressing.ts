@@ -1,24 +1,55 @@
 /**
  * Who a Raft message on the bus is from and to, as the forwarder's fault
- * rules need it (docs/protocol.md §11). A message's first two frames are
- * the topic `raft/<to>/` and a MessagePack map whose `from` field names the
- * sender (the peer codec's format, src/protocol/peer-codec.ts).
+ * rules need it (docs/protocol.md §11). A message's first two frames are a
+ * topic and a MessagePack map (the peer codec's format,
+ * src/protocol/peer-codec.ts). The topic is `raft/<to>/` for a message to
+ * one server, or `raft/from/<from>/` for a multicast, whose body's `to` is
+ * an array of its receivers; the body's `from` field names the sender.
  *
  * The forwarder does not decode messages: it stays a pass-through. Only
- * while a rule needs the sender is the body looked at, and then only up to
- * its `from` field, which the servers write third, after `type` and `term`;
- * an AppendEntries carrying megabytes of entries costs a few byte reads.
+ * while a rule is in force is the body looked at, and then only up to the
+ * field needed, `from` or `to`, which the servers write third and fourth,
+ * after `type` and `term`; an AppendEntries carrying megabytes of entries
+ * costs a few byte reads.
  *
  * Nothing here trusts the bytes: a malformed topic or body gives null
  * ("unknown"), never an exception.
  */
 
-const topicPattern = /^raft\/([1-9]\d{0,8})\/$/;
+const receiverTopicPattern = /^raft\/([1-9]\d{0,8})\/$/;
+const multicastTopicPattern = /^raft\/from\/([1-9]\d{0,8})\/$/;
 
-/** The receiver named by the topic frame `raft/<to>/`, or null when the frame is not such a topic. */
+/** The longest topic either pattern matches: a longer frame is not worth decoding to find that out. */
+const topicBytesMax = "raft/from/".length + 9 + 1;
+
+/**
+ * More receivers than any cluster has. A body naming more is not one a
+ * server wrote, and must not make the forwarder send that many copies.
+ */
+const receiversMax = 64;
+
+/**
+ * The receiver named by the topic frame `raft/<to>/`, or null when the
+ * frame is not such a topic; a multicast's `raft/from/<from>/` names no
+ * receiver.
+ */
 export function receiverOf(topic: Uint8Array | undefined): number | null {
-  if (topic === undefined || topic.length > 16) return null;
-  const match = topicPattern.exec(Buffer.from(topic.buffer, topic.byteOffset, topic.length).toString("latin1"));
+  return idInTopic(topic, receiverTopicPattern);
+}
+
+/** The sender named by a multicast's topic frame `raft/from/<from>/`, or null when the frame is not such a topic. */
+export function multicastSenderOf(topic: Uint8Array | undefined): number | null {
+  return idInTopic(topic, multicastTopicPattern);
+}
+
+/** The topic frame `raft/<to>/` of a message to `to`: where a copy of a multicast for `to` goes. */
+export function receiverTopic(to: number): Buffer {
+  return Buffer.from(`raft/${to}/`, "latin1");
+}
+
+function idInTopic(topic: Uint8Array | undefined, pattern: RegExp): number | null {
+  if (topic === undefined || topic.length > topicBytesMax) return null;
+  const match = pattern.exec(Buffer.from(topic.buffer, topic.byteOffset, topic.length).toString("latin1"));
   return match === null ? null : Number(match[1]);
 }
 
@@ -28,17 +59,20 @@ export function receiverOf(topic: Uint8Array | undefined): number | null {
  * field, or the field is not a positive integer.
  */
 export function senderOf(body: Uint8Array | undefined): number | null {
-  if (body === undefined) return null;
-  const reader = new SkimReader(body);
-  const entries = reader.mapHeader();
-  if (entries === null) return null;
-  for (let i = 0; i < entries; i++) {
-    const key = reader.shortString();
-    if (key === undefined) return null; // not a key we can read: give up rather than guess
-    if (key === "from") return reader.positiveInteger();
-    if (!reader.skipValue(0)) return null;
-  }
-  return null;
+  return SkimReader.atField(body, "from")?.positiveInteger() ?? null;
+}
+
+/**
+ * The `to` field of a multicast body: an array of 1 to 64 distinct positive
+ * integers of up to 32 bits. Null when the body is not a map, has no such
+ * field, or the field is anything else. A receiver named twice is refused
+ * rather than deduplicated: no server writes such a list, and taking it as
+ * written would have the forwarder deliver one message twice to a server.
+ * Whether the list is one its sender may send (two or more receivers, not
+ * the sender) is for the receivers to judge, as they do on any path.
+ */
+export function receiversOf(body: Uint8Array | undefined): readonly number[] | null {
+  return SkimReader.atField(body, "to")?.distinctPositiveIntegers(receiversMax) ?? null;
 }
 
 /** Deeper than this, a body is not one the servers wrote; stop rather than recurse. */
@@ -49,6 +83,24 @@ class SkimReader {
   #pos = 0;
 
   constructor(private readonly bytes: Uint8Array) {}
+
+  /**
+   * A reader at the value of the top-level map field `key` of `body`, or
+   * null when the body is not a map or has no such field.
+   */
+  static atField(body: Uint8Array | undefined, key: string): SkimReader | null {
+    if (body === undefined) return null;
+    const reader = new SkimReader(body);
+    const entries = reader.mapHeader();
+    if (entries === null) return null;
+    for (let i = 0; i < entries; i++) {
+      const name = reader.shortString();
+      if (name === undefined) return null; // not a key we can read: give up rather than guess
+      if (name === key) return reader;
+      if (!reader.skipValue(0)) return null;
+    }
+    return null;
+  }
 
   /** The entry count of a map at the current position, or null when none starts there. */
   mapHeader(): number | null {
@@ -83,6 +135,19 @@ class SkimReader {
     else if (tag === 0xcd) value = this.#unsigned(2);
     else if (tag === 0xce) value = this.#unsigned(4);
     return value !== undefined && value > 0 ? value : null;
+  }
+
+  /** An array of 1 to `max` distinct positive integers of up to 32 bits, or null. */
+  distinctPositiveIntegers(max: number): number[] | null {
+    const count = this.#arrayHeader();
+    if (count === null || count === 0 || count > max) return null;
+    const values: number[] = [];
+    for (let i = 0; i < count; i++) {
+      const value = this.positiveInteger();
+      if (value === null || values.includes(value)) return null;
+      values.push(value);
+    }
+    return values;
   }
 
   /** Moves past one value of any type; false when the bytes end early or are not MessagePack. */
@@ -160,6 +225,16 @@ class SkimReader {
     if (count > this.bytes.length - this.#pos) return false;
     for (let i = 0; i < count; i++) if (!this.skipValue(depth + 1)) return false;
     return true;
+  }
+
+  /** The item count of an array at the current position, or null when none starts there. */
+  #arrayHeader(): number | null {
+    const tag = this.#byte();
+    if (tag === undefined) return null;
+    if (tag >= 0x90 && tag <= 0x9f) return tag & 0x0f;
+    if (tag === 0xdc) return this.#unsigned(2) ?? null;
+    if (tag === 0xdd) return this.#unsigned(4) ?? null;
+    return null;
   }
 
   #skipSized(sizeBytes: number, extraBytes: number): boolean {

@@ -14,6 +14,13 @@ import { termMax, type Entry, type EntryType, type LogIndex, type Message, type 
  *   frame 2: the message as one MessagePack map, Figure 2 field names;
  *   frame 3: the stamp (peer-stamp.ts), which the transport adds and checks.
  *
+ * A message the same for several receivers (a leader's AppendEntries to
+ * followers at the same point of its log) may travel once, as a multicast:
+ * topic `raft/from/<from>/`, which every server that knows the sender
+ * subscribes to, and `to` an array of the receivers. A forwarder that must
+ * judge each receiver's copy (fault rules, docs/protocol.md §11) sends each
+ * receiver its own copy on its own topic, the body unchanged.
+ *
  * Anything arriving on the bus is untrusted: decodePeerMessage() checks every
  * byte's meaning before the Raft core sees it, and never throws.
  */
@@ -55,7 +62,9 @@ export type PeerFrames = readonly [topic: Uint8Array, body: Uint8Array];
 
 export type PeerDecodeResult =
   | { readonly ok: true; readonly message: Message }
-  | { readonly ok: false; readonly reason: string };
+  /** A well-formed multicast whose receivers do not include this server: nothing wrong, only not for it. */
+  | { readonly ok: false; readonly forOthers: true; readonly reason: string }
+  | { readonly ok: false; readonly forOthers: false; readonly reason: string };
 
 // Standard MessagePack only (no msgpackr records), so that the bytes mean the
 // same to any decoder; one instance of each, reused for every message.
@@ -78,10 +87,26 @@ export function peerTopicText(id: NodeId): string {
 
 /** The topic frame for messages to `id` (cached: every message needs one). */
 export function peerTopic(id: NodeId): Uint8Array {
-  let topic = topics.get(id);
+  return cachedTopic(topics, id, peerTopicText);
+}
+
+/** The topic string of multicasts from `from`: every server that knows `from` subscribes to it. */
+export function peerMulticastTopicText(from: NodeId): string {
+  return `raft/from/${from}/`;
+}
+
+/** The topic frame of multicasts from `from` (cached). */
+export function peerMulticastTopic(from: NodeId): Uint8Array {
+  return cachedTopic(multicastTopics, from, peerMulticastTopicText);
+}
+
+const multicastTopics = new Map<NodeId, Uint8Array>();
+
+function cachedTopic(cache: Map<NodeId, Uint8Array>, id: NodeId, text: (id: NodeId) => string): Uint8Array {
+  let topic = cache.get(id);
   if (topic === undefined) {
-    topic = textEncoder.encode(peerTopicText(id));
-    topics.set(id, topic);
+    topic = textEncoder.encode(text(id));
+    cache.set(id, topic);
   }
   return topic;
 }
@@ -91,11 +116,20 @@ export function peerTopic(id: NodeId): Uint8Array {
  * are written, so nothing else an object may carry leaks onto the wire.
  */
 export function encodePeerMessage(message: Message): PeerFrames {
-  return [peerTopic(message.to), packTransient(packr, wireBody(message))];
+  return [peerTopic(message.to), packTransient(packr, wireBody(message, message.to))];
 }
 
-function wireBody(message: Message): Record<string, unknown> {
-  const { type, term, from, to } = message;
+/**
+ * Encodes `message` once for every server of `receivers` (two or more, not
+ * its sender): the caller vouches that the message to each would differ
+ * only in `to`.
+ */
+export function encodePeerMulticast(message: Message, receivers: readonly NodeId[]): PeerFrames {
+  return [peerMulticastTopic(message.from), packTransient(packr, wireBody(message, receivers))];
+}
+
+function wireBody(message: Message, to: NodeId | readonly NodeId[]): Record<string, unknown> {
+  const { type, term, from } = message;
   switch (type) {
     case "RequestVote":
       return {
@@ -165,14 +199,20 @@ export function decodePeerMessage(
   try {
     return { ok: true, message: decodeOrReject(frames, selfId, knownIds) };
   } catch (error) {
-    if (error instanceof Rejection) return { ok: false, reason: error.message };
+    if (error instanceof NotForThisServer) return { ok: false, forOthers: true, reason: error.message };
+    if (error instanceof Rejection) return { ok: false, forOthers: false, reason: error.message };
     throw error;
   }
 }
 
 /** Thrown inside this module only, to leave the validation at the first problem. */
 class Rejection extends Error {
-  override readonly name = "Rejection";
+  override readonly name: string = "Rejection";
+}
+
+/** A valid multicast to other servers: not a fault, so the transport drops it without a warning. */
+class NotForThisServer extends Rejection {
+  override readonly name = "NotForThisServer";
 }
 
 function reject(reason: string): never {
@@ -195,7 +235,8 @@ const entryTypes: ReadonlySet<string> = new Set<EntryType>(["noop", "command", "
 function decodeOrReject(frames: readonly Uint8Array[], selfId: NodeId, knownIds: Pick<ReadonlySet<NodeId>, "has">): Message {
   if (frames.length !== 2) reject(`expected 2 frames (topic, body), got ${frames.length}`);
   const [topic, bodyBytes] = frames as readonly [Uint8Array, Uint8Array];
-  if (!bytesEqual(topic, peerTopic(selfId))) reject(`topic ${describeTopic(topic)} is not ${peerTopicText(selfId)}`);
+  const multicastFrom = bytesEqual(topic, peerTopic(selfId)) ? null : multicastSender(topic);
+  if (multicastFrom === undefined) reject(`topic ${describeTopic(topic)} is neither ${peerTopicText(selfId)} nor a multicast's raft/from/<id>/`);
 
   if (bodyBytes.length > peerBodyBytesMax) reject(`body is ${bodyBytes.length} bytes, more than the ${peerBodyBytesMax} any message needs`);
   checkShape(bodyBytes);
@@ -211,14 +252,15 @@ function decodeOrReject(frames: readonly Uint8Array[], selfId: NodeId, knownIds:
   const type = body.type;
   if (typeof type !== "string" || !messageTypes.has(type)) reject(`type ${preview(type)} is not a Raft message type`);
   const messageType = type as MessageType;
-  const field = (name: string): FieldReader => new FieldReader(body, `${messageType}.${name}`, name);
+  const field = (name: string): FieldReader => FieldReader.of(body, `${messageType}.${name}`, name);
 
   const term = field("term").term();
   const from = field("from").count();
   if (from === selfId) reject(`${messageType}.from is this server's own id ${selfId}`);
   if (!knownIds.has(from)) reject(`${messageType}.from ${from} is not a server of this cluster`);
-  const to = field("to").count();
-  if (to !== selfId) reject(`${messageType}.to ${to} is not this server (${selfId})`);
+  if (multicastFrom !== null && multicastFrom !== from) reject(`${messageType}.from ${from} is not the sender ${multicastFrom} its topic names`);
+  checkAddressedTo(Object.hasOwn(body, "to") ? body.to : undefined, selfId, from, multicastFrom !== null, messageType);
+  const to = selfId;
 
   switch (messageType) {
     case "RequestVote": {
@@ -276,6 +318,50 @@ function decodeOrReject(frames: readonly Uint8Array[], selfId: NodeId, knownIds:
   }
 }
 
+/**
+ * The sender a multicast topic `raft/from/<id>/` names (the digits as
+ * peerTopicText writes them: no sign, no leading zero), or undefined when
+ * the frame is no such topic.
+ */
+function multicastSender(topic: Uint8Array): NodeId | undefined {
+  const prefix = "raft/from/";
+  if (topic.length <= prefix.length + 1 || topic.length > prefix.length + 17 || topic[topic.length - 1] !== slash) return undefined;
+  for (let i = 0; i < prefix.length; i++) if (topic[i] !== prefix.charCodeAt(i)) return undefined;
+  const digits = Buffer.from(topic.buffer, topic.byteOffset + prefix.length, topic.length - prefix.length - 1).toString("latin1");
+  if (!/^[1-9]\d*$/.test(digits)) return undefined;
+  const id = Number(digits);
+  return Number.isSafeInteger(id) ? id : undefined;
+}
+
+const slash = 0x2f;
+
+/**
+ * `to` is this server's id, or, in a multicast, a list of distinct servers
+ * other than the sender. A multicast may also arrive on this server's own
+ * topic: a forwarder applying fault rules sends each receiver its copy
+ * there. A multicast that leaves this server out is valid but for others.
+ */
+function checkAddressedTo(to: unknown, selfId: NodeId, from: NodeId, onMulticastTopic: boolean, messageType: MessageType): void {
+  if (!Array.isArray(to)) {
+    if (onMulticastTopic) reject(`${messageType}.to is ${preview(to)}, not the list of receivers a multicast carries`);
+    const receiver = new FieldReader(to, `${messageType}.to`).count();
+    if (receiver !== selfId) reject(`${messageType}.to ${receiver} is not this server (${selfId})`);
+    return;
+  }
+  if (to.length === 0) reject(`${messageType}.to is an empty list of receivers`);
+  const receivers = new Set<NodeId>();
+  for (let i = 0; i < to.length; i++) {
+    const receiver = new FieldReader(to[i], `${messageType}.to[${i}]`).count();
+    if (receiver === 0 || receiver === from) reject(`${messageType}.to[${i}] ${receiver} cannot receive a message from ${from}`);
+    if (receivers.has(receiver)) reject(`${messageType}.to names server ${receiver} twice`);
+    receivers.add(receiver);
+  }
+  if (receivers.has(selfId)) return;
+  const notListed = `a multicast to servers ${[...receivers].join(",")}, not this server (${selfId})`;
+  if (onMulticastTopic) throw new NotForThisServer(notListed);
+  reject(`${notListed}, on this server's own topic`);
+}
+
 /** A candidate's last log position (§5.4.1): never above the message term, and term 0 for an empty log only. */
 function lastLogPosition(field: (name: string) => FieldReader, messageType: MessageType, term: Term): { lastLogIndex: LogIndex; lastLogTerm: Term } {
   const lastLogIndex = field("lastLogIndex").count();
@@ -293,9 +379,9 @@ function lastLogPosition(field: (name: string) => FieldReader, messageType: Mess
 function snapshotPosition(body: Readonly<Record<string, unknown>>, messageType: MessageType, term: Term): SnapshotMeta {
   const what = `${messageType}.snapshot`;
   const snapshot = plainMap(body.snapshot, what);
-  const index = new FieldReader(snapshot, `${what}.index`, "index").count();
+  const index = FieldReader.of(snapshot, `${what}.index`, "index").count();
   if (index === 0) reject(`${what}.index is 0; a snapshot includes at least entry 1`);
-  const snapshotTerm = new FieldReader(snapshot, `${what}.term`, "term").termAtMost(term, "the message term");
+  const snapshotTerm = FieldReader.of(snapshot, `${what}.term`, "term").termAtMost(term, "the message term");
   if (snapshotTerm === 0) reject(`${what}.term is 0; entries are created in terms >= 1`);
   return { index, term: snapshotTerm };
 }
@@ -338,15 +424,15 @@ function decodeEntries(value: unknown, prevLogIndex: LogIndex, prevLogTerm: Term
   for (let i = 0; i < value.length; i++) {
     const what = `AppendEntries.entries[${i}]`;
     const item = plainMap(value[i], what);
-    const index = new FieldReader(item, `${what}.index`, "index").count();
+    const index = FieldReader.of(item, `${what}.index`, "index").count();
     if (index !== prevLogIndex + 1 + i) reject(`${what}.index ${index} should be ${prevLogIndex + 1 + i}`);
-    const term = new FieldReader(item, `${what}.term`, "term").termAtMost(messageTerm, "the message term");
+    const term = FieldReader.of(item, `${what}.term`, "term").termAtMost(messageTerm, "the message term");
     if (term < previousTerm) reject(`${what}.term ${term} is below the term ${previousTerm} before it`);
     if (term === 0) reject(`${what}.term is 0; entries are created in terms >= 1`);
     previousTerm = term;
     const type = item.type;
     if (typeof type !== "string" || !entryTypes.has(type)) reject(`${what}.type ${preview(type)} is not "noop", "command" or "config"`);
-    const data = new FieldReader(item, `${what}.data`, "data").binaryCopy();
+    const data = FieldReader.of(item, `${what}.data`, "data").binaryCopy();
     if (type === "noop" && data.length !== 0) reject(`${what} is a noop with ${data.length} bytes of data`);
     entries[i] = { index, term, type: type as EntryType, data };
   }
@@ -355,14 +441,14 @@ function decodeEntries(value: unknown, prevLogIndex: LogIndex, prevLogTerm: Term
 
 /** Reads one field of an untrusted map, naming it in every rejection. */
 class FieldReader {
-  private readonly value: unknown;
   constructor(
-    map: Readonly<Record<string, unknown>>,
+    private readonly value: unknown,
     private readonly what: string,
-    key: string,
-  ) {
-    // Own properties only: nothing inherited can stand in for a missing field.
-    this.value = Object.hasOwn(map, key) ? map[key] : undefined;
+  ) {}
+
+  /** The field `key` of `map`: own properties only, so that nothing inherited can stand in for a missing field. */
+  static of(map: Readonly<Record<string, unknown>>, what: string, key: string): FieldReader {
+    return new FieldReader(Object.hasOwn(map, key) ? map[key] : undefined, what);
   }
 
   /** A non-negative safe integer: an index, an id, a round. */

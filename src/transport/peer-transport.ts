@@ -1,6 +1,6 @@
 import type { Event, Publisher, Subscriber } from "zeromq";
 import type { ForwarderConfig } from "../config/cluster-config.ts";
-import { decodePeerMessage, encodePeerMessage, peerTopicText } from "../protocol/peer-codec.ts";
+import { decodePeerMessage, encodePeerMessage, encodePeerMulticast, peerMulticastTopicText, peerTopicText, type PeerFrames } from "../protocol/peer-codec.ts";
 import { decodePeerStamp, PeerStamper } from "../protocol/peer-stamp.ts";
 import { assert } from "../base/assert.ts";
 import type { Logger } from "../base/logger.ts";
@@ -12,6 +12,7 @@ import type { CurveClientKeys, CurveClientSecurity } from "../net/curve-security
 import { describeHandshakeFailure, handshakeFailureKind } from "../net/handshake-failure.ts";
 import { createPeerPublisher, createPeerSubscriber, watchSocketEvents } from "../net/sockets.ts";
 import { FirstCopyFilter } from "./first-copy-filter.ts";
+import { planSends } from "./multicast-plan.ts";
 
 export interface PeerTransportOptions {
   readonly selfId: NodeId;
@@ -34,6 +35,7 @@ export interface PeerTransportOptions {
 
 /** What went through the transport since it opened, for status and tests. */
 export interface PeerTransportCounters {
+  /** Messages published: a multicast counts once. */
   sent: number;
   /** Dropped before reaching ZeroMQ: the send queue was full, or sending failed. */
   sendDropped: number;
@@ -42,6 +44,8 @@ export interface PeerTransportCounters {
   receivedInvalid: number;
   /** Further copies of messages already received (one per forwarder after the first), dropped. */
   receivedCopies: number;
+  /** Multicasts of a server this one knows to servers that do not include it, dropped. */
+  receivedForOthers: number;
 }
 
 const sendQueueMessagesMaxDefault = 10_000;
@@ -64,13 +68,17 @@ const anyServer: Pick<ReadonlySet<NodeId>, "has"> = { has: () => true };
  * (first-copy-filter.ts).
  */
 export class PeerTransport {
-  readonly counters: PeerTransportCounters = { sent: 0, sendDropped: 0, received: 0, receivedInvalid: 0, receivedCopies: 0 };
+  readonly counters: PeerTransportCounters = { sent: 0, sendDropped: 0, received: 0, receivedInvalid: 0, receivedCopies: 0, receivedForOthers: 0 };
 
   private readonly selfId: NodeId;
   /** The config file's servers and every member of a configuration this server has been in (followMembers). */
   private readonly serverIds: Set<NodeId>;
   /** This server knows no configuration yet: it is joining a cluster (followMembers). */
   private joining = false;
+  /** The other members of the configuration in force (the config file's servers until followMembers): whom a multicast must reach. */
+  private peers: ReadonlySet<NodeId>;
+  /** The servers whose multicast topic the subscriber has subscribed to. */
+  private readonly multicastSenders = new Set<NodeId>();
   private readonly logger: Logger;
   private readonly throttle: LogThrottle;
   private readonly sendQueueMessagesMax: number;
@@ -94,6 +102,7 @@ export class PeerTransport {
     assert(options.forwarders.length > 0, "a peer transport needs at least one forwarder");
     this.selfId = options.selfId;
     this.serverIds = new Set(options.serverIds);
+    this.peers = othersThan(options.selfId, options.serverIds);
     this.logger = options.logger;
     this.throttle = new LogThrottle(options.logger);
     this.sendQueueMessagesMax = options.sendQueueMessagesMax ?? sendQueueMessagesMaxDefault;
@@ -112,6 +121,7 @@ export class PeerTransport {
     ];
     try {
       this.subscriber.subscribe(peerTopicText(this.selfId));
+      this.hearMulticastsOf(options.serverIds);
       options.forwarders.forEach((forwarder, i) => {
         connect(this.publisher, forwarder.pub, `forwarders[${i}].pub`);
         connect(this.subscriber, forwarder.sub, `forwarders[${i}].sub`);
@@ -148,32 +158,52 @@ export class PeerTransport {
   followMembers(members: readonly NodeId[]): void {
     this.joining = members.length === 0;
     for (const id of members) this.serverIds.add(id);
+    this.peers = othersThan(this.selfId, members);
+    this.hearMulticastsOf(members);
+  }
+
+  /** Subscribes to the multicast topic of each of `ids` not yet subscribed to (ZeroMQ filters by topic prefix, so one per sender). */
+  private hearMulticastsOf(ids: Iterable<NodeId>): void {
+    for (const id of ids) {
+      if (id === this.selfId || this.multicastSenders.has(id)) continue;
+      this.multicastSenders.add(id);
+      this.subscriber.subscribe(peerMulticastTopicText(id));
+    }
   }
 
   /**
    * Queues messages for sending and returns at once. Messages beyond the
-   * queue bound are dropped with a warning: Raft sends them again.
+   * queue bound are dropped with a warning: Raft sends them again. The same
+   * AppendEntries to every peer goes out once (multicast-plan.ts).
    */
   send(messages: readonly Message[]): void {
     if (this.closed) return;
     for (const message of messages) {
       assert(message.from === this.selfId && message.to !== this.selfId, `server ${this.selfId} asked to send a message from ${message.from} to ${message.to}`);
-      if (!this.joining && !this.serverIds.has(message.to)) {
+    }
+    for (const planned of planSends(messages, this.peers)) {
+      const { message } = planned;
+      if (planned.kind === "multicast") {
+        this.queue(message, encodePeerMulticast(message, planned.receivers));
+      } else if (!this.joining && !this.serverIds.has(message.to)) {
         // Only a leader that took its configuration from the log in one batch with a later one can name a
         // server it never had in force: a removed one it informs (dissertation §4.2.2). Its removal stands.
         this.counters.sendDropped++;
         this.throttle.warn("unknown receiver", `dropped a ${message.type} to server ${message.to}, which is in no configuration this server has had in force`);
-        continue;
-      }
-      // Stamped in the order queued, which is the order sent: the outbox keeps it.
-      if (!this.outbox.push([...encodePeerMessage(message), this.stamper.next()])) {
-        this.counters.sendDropped++;
-        this.throttle.warn("send queue full", `peer send queue full (${this.sendQueueMessagesMax} messages): dropping`, {
-          type: message.type,
-          to: message.to,
-        });
+      } else {
+        this.queue(message, encodePeerMessage(message));
       }
     }
+  }
+
+  private queue(message: Message, frames: PeerFrames): void {
+    // Stamped in the order queued, which is the order sent: the outbox keeps it.
+    if (this.outbox.push([...frames, this.stamper.next()])) return;
+    this.counters.sendDropped++;
+    this.throttle.warn("send queue full", `peer send queue full (${this.sendQueueMessagesMax} messages): dropping`, {
+      type: message.type,
+      to: message.to,
+    });
   }
 
   /**
@@ -211,6 +241,10 @@ export class PeerTransport {
       return null;
     }
     const result = decodePeerMessage(frames.slice(0, 2), this.selfId, this.joining ? anyServer : this.serverIds);
+    if (!result.ok && result.forOthers) {
+      this.counters.receivedForOthers++;
+      return null;
+    }
     if (!result.ok) return invalid(result.reason);
     if (result.message.from !== stamp.from) return invalid(`the stamp names server ${stamp.from}, the message server ${result.message.from}`);
     this.firstCopies.record(stamp);
@@ -261,4 +295,8 @@ function connect(socket: Publisher | Subscriber, endpoint: string, field: string
   } catch (error) {
     throw new Error(`cannot connect to ${endpoint} (${field}): ${error instanceof Error ? error.message : String(error)}`, { cause: error });
   }
+}
+
+function othersThan(selfId: NodeId, ids: readonly NodeId[]): ReadonlySet<NodeId> {
+  return new Set(ids.filter((id) => id !== selfId));
 }

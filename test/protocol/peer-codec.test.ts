@@ -20,6 +20,7 @@ import { keyBytesMax, valueBytesMax } from "../../src/protocol/limits.ts";
 import {
   decodePeerMessage,
   encodePeerMessage,
+  encodePeerMulticast,
   peerBodyBytesMax,
   peerSnapshotChunkMax,
   peerTermMax,
@@ -193,8 +194,46 @@ test("decoded entry data does not share memory with the received frame", () => {
 
 test("server 1 does not accept a message addressed to server 10 (no prefix match)", () => {
   const toTen = encodePeerMessage({ ...requestVote, to: 10 });
-  assertRejected(decodeAs1(toTen), 'topic "raft/10/" is not raft/1/');
+  assertRejected(decodeAs1(toTen), 'topic "raft/10/" is neither raft/1/ nor');
   assertRejected(decodeAs1([peerTopic(1), toTen[1]]), "to 10 is not this server");
+});
+
+test("a multicast reaches each server it lists, on the sender's topic or its own, and no other", () => {
+  const fromTwo: AppendEntries = { ...appendEntries, from: 2 };
+  const frames = encodePeerMulticast(fromTwo, [1, 3, 10]);
+  assert.equal(new TextDecoder().decode(frames[0]), "raft/from/2/");
+  for (const receiver of [1, 3, 10]) {
+    const result = decodePeerMessage(frames, receiver, known);
+    assert.ok(result.ok, result.ok ? "" : result.reason);
+    assert.deepEqual(plain(result.message), plain({ ...fromTwo, to: receiver }));
+  }
+  // A forwarder judging each receiver's copy (docs/protocol.md §11) sends it on the receiver's own topic.
+  const copy = decodeAs1([peerTopic(1), frames[1]]);
+  assert.ok(copy.ok && copy.message.to === 1);
+  const notListed = decodePeerMessage(frames, 4, known);
+  assert.ok(!notListed.ok && notListed.forOthers, "a multicast to others is not invalid");
+  assertRejected(decodePeerMessage([peerTopic(4), frames[1]], 4, known), "not this server (4), on this server's own topic");
+  const invalid = decodeAs1([bytes("raft/from/3/"), frames[1]]);
+  assert.ok(!invalid.ok && !invalid.forOthers);
+});
+
+test("a multicast's topic and receivers are checked", () => {
+  const fromTwo = { ...appendEntries, from: 2 };
+  const multicast = (body: unknown, topic = "raft/from/2/"): PeerDecodeResult => decodeAs1([bytes(topic), packr.pack(body)]);
+  assertRejected(multicast({ ...fromTwo, to: [1, 3] }, "raft/from/3/"), "AppendEntries.from 2 is not the sender 3 its topic names");
+  for (const topic of ["raft/from/02/", "raft/from/x/", "raft/from//", "raft/from/2", "raft/from/2/3/", "raft/fro/2/", "raft/from/99999999999999999/"]) {
+    assertRejected(multicast({ ...fromTwo, to: [1, 3] }, topic), "is neither raft/1/ nor");
+  }
+  assertRejected(multicast({ ...fromTwo, to: 1 }), "AppendEntries.to is 1, not the list of receivers a multicast carries");
+  assertRejected(multicast({ ...fromTwo, to: [] }), "AppendEntries.to is an empty list");
+  assertRejected(multicast({ ...fromTwo, to: [1, 3, 1] }), "AppendEntries.to names server 1 twice");
+  assertRejected(multicast({ ...fromTwo, to: [1, 2] }), "AppendEntries.to[1] 2 cannot receive a message from 2");
+  assertRejected(multicast({ ...fromTwo, to: [0, 1] }), "AppendEntries.to[0] 0 cannot receive");
+  assertRejected(multicast({ ...fromTwo, to: [1, "3"] }), 'AppendEntries.to[1] is "3", not a non-negative integer');
+  assertRejected(multicast({ ...fromTwo, to: [1, -3] }), "AppendEntries.to[1] is -3");
+  const { to: _to, ...withoutTo } = fromTwo;
+  assertRejected(multicast(withoutTo), "AppendEntries.to is missing");
+  assertRejected(decodeAs1(framesWithBody({ ...fromTwo, to: [3, 4] })), "not this server (1), on this server's own topic");
 });
 
 test("frames: wrong count, wrong topic, bad body bytes", () => {

@@ -16,7 +16,7 @@ import type { XPublisher, XSubscriber } from "zeromq";
 import type { ForwarderConfig } from "../../src/config/cluster-config.ts";
 import { encodePeerMessage, peerTopic } from "../../src/protocol/peer-codec.ts";
 import { PeerStamper, peerStampBytes } from "../../src/protocol/peer-stamp.ts";
-import type { Message, RequestVote } from "../../src/raft/index.ts";
+import type { AppendEntries, Message, RequestVote } from "../../src/raft/index.ts";
 import { PeerTransport } from "../../src/transport/peer-transport.ts";
 import { createForwarderXPublisher, createForwarderXSubscriber, createPeerPublisher } from "../../src/net/sockets.ts";
 import { eventually } from "./eventually.ts";
@@ -102,6 +102,45 @@ test("a message from server 2 reaches server 1, and one to server 10 never does"
   // Nothing for server 10 was even handed to server 1's decoder: the topic filter stopped it.
   assert.equal(one.transport.counters.receivedInvalid, 0);
   assert.ok(two.transport.counters.sent > 0);
+});
+
+test("the same AppendEntries to every peer is published once and reaches each of them", async () => {
+  const forwarder = await startForwarder();
+  const one = openTransport(1, [forwarder.endpoints]);
+  const two = openTransport(2, [forwarder.endpoints]);
+  const ten = openTransport(10, [forwarder.endpoints]);
+  const heartbeat = (to: number, readRound: number): AppendEntries => ({
+    type: "AppendEntries",
+    term: 3,
+    from: 1,
+    to,
+    prevLogIndex: 0,
+    prevLogTerm: 0,
+    entries: [],
+    leaderCommit: 0,
+    readRound,
+  });
+  let round = 0;
+  await eventually("servers 2 and 10 each receive a multicast heartbeat", () => two.inbox.length > 0 && ten.inbox.length > 0, {
+    action: () => {
+      round++;
+      one.transport.send([heartbeat(2, round), heartbeat(10, round)]);
+    },
+  });
+  assert.equal(one.transport.counters.sent, round, "one publish per batch, not one per follower");
+  for (const [to, inbox] of [[2, two.inbox], [10, ten.inbox]] as const) {
+    for (const message of inbox) assert.deepEqual(message, heartbeat(to, (message as AppendEntries).readRound));
+  }
+
+  // A server that is not a peer of the sender's configuration still knows it, and drops what is not for it.
+  one.transport.followMembers([1, 2, 10]);
+  const seven = openTransport(7, [forwarder.endpoints], [1, 7]);
+  await eventually("server 7 sees a multicast that is not for it", () => seven.transport.counters.receivedForOthers > 0, {
+    action: () => one.transport.send([heartbeat(2, ++round), heartbeat(10, round)]),
+  });
+  assert.equal(seven.inbox.length, 0);
+  assert.equal(seven.transport.counters.receivedInvalid, 0);
+  assert.ok(!seven.logger.has("warn", "dropped an invalid peer message"));
 });
 
 test("members of a configuration pass besides the config's servers, and stay known; a server of no configuration hears from any", async () => {
