@@ -161,6 +161,23 @@ export class Raft {
     return this.voters.includes(this.id);
   }
 
+  /**
+   * Whether this server stands for election when its timer runs out. A
+   * learner, or a server the configuration left out, does not (dissertation
+   * §4.2.1), with one exception: a voter whose removal is in its log but not
+   * committed. It may hold entries no remaining voter has (it led while it
+   * removed itself, §4.2.2); it then refuses the others its vote (§5.4.1),
+   * and without it they may have no majority: nobody could ever win. It
+   * stands in the latest configuration, as a leader that removed itself
+   * manages it: only that configuration's voters count (its own vote does
+   * not), and once it leads and the configuration commits, it steps down
+   * (afterCommit).
+   */
+  private standsForElection(): boolean {
+    if (this.isVoter()) return true;
+    return this.log.commitIndex < this.memberships.currentIndex() && this.memberships.previous().voters.includes(this.id);
+  }
+
   /** Records a configuration entry the log now holds (it was checked where it entered). */
   private noteConfigEntry(entry: Entry): void {
     if (entry.type !== "config") return;
@@ -240,8 +257,7 @@ export class Raft {
         this.broadcastHeartbeat(this.state.progress, this.state.reads.currentRound(), true);
       }
     } else if (nowMs >= this.electionDeadlineMs) {
-      // Dissertation §4.2.1: a learner, or a server the configuration left out, never stands.
-      if (!this.isVoter()) {
+      if (!this.standsForElection()) {
         this.resetElectionDeadline();
         return;
       }

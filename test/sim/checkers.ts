@@ -199,6 +199,12 @@ export class SafetyChecker {
     return index === 0 ? null : this.positions[index]?.get(term)?.config;
   }
 
+  /** The configuration entry in force just before configuration entry `entry`, as configEntryAt says. */
+  configEntryBefore(entry: Entry): Entry | null | undefined {
+    const previousTerm = this.positions[entry.index]?.get(entry.term)?.previousTerm;
+    return previousTerm === undefined ? undefined : this.configEntryAt(entry.index - 1, previousTerm);
+  }
+
   /** Every term that has had a leader, and who. */
   leaders(): ReadonlyMap<Term, NodeId> {
     return this.leaderOfTerm;

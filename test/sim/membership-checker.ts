@@ -24,7 +24,10 @@ const describeMembership = ({ voters, learners }: Membership): string =>
  *   majority of the voters of the latest configuration in its log store it;
  *   learners count for nothing.
  * - Only voters campaign (§4.2.1): a server asks for no vote, nor pre-vote,
- *   unless the latest configuration in its log makes it a voter.
+ *   unless the latest configuration in its log makes it a voter, or that
+ *   configuration removed it as a voter and is not committed in its log
+ *   (src/raft/raft.ts, standsForElection: it may hold entries the others
+ *   lack, and then nobody else can win).
  */
 export class MembershipChecker {
   private readonly decoded = new WeakMap<Entry, Membership>();
@@ -116,16 +119,29 @@ export class MembershipChecker {
     }
   }
 
-  /** `messages` leave server `status.id`: any vote it asks for, it asks as a voter of the configuration in its log. */
+  /**
+   * `messages` leave server `status.id`: any vote it asks for, it asks as a
+   * voter of the latest configuration in its log, or as a voter of the one
+   * before whose removal is not committed.
+   */
   checkSent(status: NodeStatus, messages: readonly Message[]): void {
     const request = messages.find((message) => message.type === "RequestVote" || message.type === "PreVote");
     if (request === undefined) return;
-    const configuration = this.configurationAt(status.lastLogIndex, status.lastLogTerm);
-    if (configuration === undefined || configuration.voters.includes(status.id)) return;
+    const entry = this.history.configEntryAt(status.lastLogIndex, status.lastLogTerm);
+    if (entry === undefined) return;
+    const configuration = entry === null ? this.seed : this.membershipOf(entry);
+    if (configuration.voters.includes(status.id) || (entry !== null && entry.index > status.commitIndex && this.wasVoterBefore(entry, status.id))) return;
     this.report(
       "election rules",
       `node ${status.id} sent ${request.type} for term ${request.term}, but the latest configuration in its log (${describeMembership(configuration)}) ` +
-        `makes it no voter: only voters stand for election (§4.2.1)`,
+        `makes it no voter: only voters stand for election (§4.2.1), and a voter whose removal is not committed`,
     );
+  }
+
+  /** Whether `id` is a voter of the configuration configuration entry `entry` replaced (true where the history cannot tell). */
+  private wasVoterBefore(entry: Entry, id: NodeId): boolean {
+    const before = this.history.configEntryBefore(entry);
+    if (before === undefined) return true;
+    return (before === null ? this.seed : this.membershipOf(before)).voters.includes(id);
   }
 }

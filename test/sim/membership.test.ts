@@ -92,6 +92,29 @@ test("a leader that removes itself steps down once the change commits, and the o
   expectConverged(cluster, others);
 });
 
+// §4.2.2 with a leader deposed before its removal committed: of two voters, the leader cut off from the other removes
+// itself and steps down (it hears from no majority). Its log now ends past the other's, so it refuses the other its
+// vote (§5.4.1), and the other cannot win without it. It stands in the configuration that removed it, whose one voter
+// elects it; it commits its removal there, steps down, and the voter left leads alone. Found by the fuzzer (seed 661 of
+// 4,000): before, the removed leader never stood, and nobody could ever win.
+test("a leader cut off after it removed itself stands again to commit its removal, and the voter left then leads", () => {
+  const cluster = new SimCluster({ seed: 44, size: 2 });
+  const leader = awaitLeader(cluster);
+  const other = cluster.ids.find((id) => id !== leader)!;
+  writeApplied(cluster, leader, 5, cluster.ids);
+  cluster.network.partition([[leader], [other]]);
+  const index = changeAt(cluster, leader, { kind: "remove", id: leader, context: "" });
+  awaitThat(cluster, "cut off, it steps down before its removal commits", () => cluster.status(leader)!.role !== "leader");
+  expectThat(cluster, cluster.status(other)!.lastLogIndex < index, "the other voter never got the change");
+  cluster.network.heal();
+  awaitThat(cluster, "the removed server leads once more, in the configuration that removed it", () => cluster.status(leader)!.role === "leader");
+  awaitCommitted(cluster, [other], index);
+  const next = awaitLeader(cluster, [other]);
+  expectThat(cluster, sameIds(membershipOf(cluster, next).voters, [other]), "the voter left leads alone");
+  writeApplied(cluster, next, 5, [other]);
+  expectConverged(cluster, [other]);
+});
+
 // §4.2.3: a server removed while it was down still takes itself for a voter when it comes back; the leader goes on
 // replicating to it until it holds the entry that removed it, so it learns of its removal and never stands.
 test("a follower removed while down learns of its removal when back, and raises no term", () => {
