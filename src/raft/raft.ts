@@ -428,9 +428,36 @@ export class Raft {
   /** Starts the heartbeat round that confirms the reads waiting for one (ReadIndex, §8). */
   flushReadRound(): void {
     if (this.state.role !== "leader" || !this.state.reads.needsRound(this.readRoundAcknowledged)) return;
+    const previousRound = this.state.reads.currentRound();
     this.state.reads.startRound();
-    this.broadcastHeartbeat(this.state.progress, this.state.reads.currentRound(), false);
+    this.broadcastHeartbeat(this.state.progress, this.state.reads.currentRound(), false, this.readRoundSpared(this.state.progress, previousRound));
     this.releaseReads();
+  }
+
+  /**
+   * The members a read round spares its empty heartbeat: all
+   * but as many voters as make a majority with the leader, taken from the
+   * replicating ones that acknowledged the last round. A round needs no
+   * more (§8), and the others are not woken for it: on one machine they
+   * would compete for the cores the round's answers need. A spared member
+   * still gets entries it is due, and one that probes or takes a snapshot
+   * gets what a round always sends it. When too few acknowledged the last
+   * round (one is down or slow), none is spared, so that a round never
+   * waits on a server that did not answer the one before. A chosen voter
+   * that fails to answer delays the round by at most a heartbeat interval:
+   * the periodic heartbeat goes to every member and carries the round too.
+   */
+  private readRoundSpared(progress: ReadonlyMap<NodeId, Progress>, previousRound: number): ReadonlySet<NodeId> {
+    if (previousRound === 0) return noneSpared;
+    const needed = majority(this.voters.length) - (this.voters.includes(this.id) ? 1 : 0);
+    const chosen = new Set<NodeId>();
+    for (const voter of this.voters) {
+      if (chosen.size === needed) break;
+      const pr = progress.get(voter);
+      if (voter !== this.id && pr !== undefined && pr.state === "replicate" && pr.ackedReadRound >= previousRound) chosen.add(voter);
+    }
+    if (chosen.size < needed) return noneSpared;
+    return new Set([...progress.keys()].filter((id) => !chosen.has(id)));
   }
 
   hasPendingFlush(): boolean {
@@ -903,7 +930,7 @@ export class Raft {
    * whose pipeline made no progress for two heartbeats is probed again: an
    * AppendEntries was lost.
    */
-  private broadcastHeartbeat(progress: Map<NodeId, Progress>, readRound: number, fromTimer: boolean): void {
+  private broadcastHeartbeat(progress: ReadonlyMap<NodeId, Progress>, readRound: number, fromTimer: boolean, spared: ReadonlySet<NodeId> = noneSpared): void {
     for (const [peer, pr] of progress) {
       if (fromTimer && pr.state === "replicate" && pr.hasInflight() && ++pr.stalledHeartbeats >= 2) {
         pr.probeFrom(pr.matchIndex + 1);
@@ -916,7 +943,7 @@ export class Raft {
         pr.probeSent = false;
         this.sendAppend(peer, pr, true);
       } else {
-        this.sendAppendEntries(peer, pr, Math.max(pr.matchIndex, this.log.start.index), [], readRound);
+        if (!spared.has(peer)) this.sendAppendEntries(peer, pr, Math.max(pr.matchIndex, this.log.start.index), [], readRound);
         if (pr.canSend()) this.sendAppend(peer, pr, false);
       }
     }
@@ -1047,3 +1074,5 @@ export class Raft {
     }
   }
 }
+
+const noneSpared: ReadonlySet<NodeId> = new Set();

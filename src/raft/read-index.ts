@@ -15,12 +15,14 @@ interface PendingRead {
  * index covers every write completed before the read).
  *
  * Reads arriving in one event-loop turn share one round: one heartbeat to each
- * follower confirms them all. One round is in flight at a time: the reads
- * that arrive meanwhile wait for it to be acknowledged and then share the
- * next, so under load the rounds grow rather than multiply (each costs the
- * leader a message to every follower and an answer from each). Periodic
- * heartbeats carry the current round too, so a lost message delays the next
- * round by at most a heartbeat interval.
+ * follower it goes to confirms them all (the leader sends it to no more than
+ * a majority needs, Raft.readRoundReceivers). One round is in flight at a
+ * time: the reads that arrive meanwhile wait for it to be acknowledged and
+ * then share the next, so under load the rounds grow rather than multiply
+ * (each costs the leader a message to each follower it goes to and an
+ * answer from each). Periodic heartbeats carry the current round to every
+ * member, so a lost message delays the next round by at most a heartbeat
+ * interval.
  */
 export class ReadIndexQueue {
   private pending: PendingRead[] = [];

@@ -1,0 +1,114 @@
+/**
+ * Who a ReadIndex round goes to (§8): as many voters as make a majority with
+ * the leader, chosen among the replicating ones that acknowledged the last
+ * round; every member when too few did (the first round), so that a round
+ * never waits on a server that did not answer the one before.
+ * A chosen voter that does not answer delays the round by at most a
+ * heartbeat interval: the periodic heartbeat goes to every member with the
+ * round.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { RaftNode, SeededRandom, emptyHardState, raftConfigDefaults, type AppendEntries, type NodeId } from "../../src/raft/index.ts";
+import { drain } from "./election-helpers.ts";
+
+const followers: readonly NodeId[] = [2, 3, 4, 5];
+
+/** Node 1, leader of term 1 of five voters, its no-op acknowledged by every follower. */
+function leaderOfFive(): RaftNode {
+  const node = new RaftNode({ config: { ...raftConfigDefaults, id: 1, peers: [1, ...followers] }, hardState: emptyHardState, entries: [], nowMs: 0, random: new SeededRandom(3) });
+  node.tick(0);
+  node.campaign();
+  drain(node);
+  for (const from of [2, 3]) node.step({ type: "RequestVoteResponse", term: 1, from, to: 1, voteGranted: true });
+  drain(node);
+  assert.equal(node.status().role, "leader");
+  for (const from of followers) acknowledge(node, from, 0);
+  drain(node);
+  return node;
+}
+
+function acknowledge(node: RaftNode, from: NodeId, readRound: number): void {
+  node.step({ type: "AppendEntriesResponse", term: 1, from, to: 1, success: true, matchIndex: 1, rejectedIndex: 0, conflictTerm: 0, conflictIndex: 0, readRound });
+}
+
+/** Starts a read and returns the round it waits for and who that round went to. */
+function read(node: RaftNode, context: number): { round: number; to: NodeId[] } {
+  assert.ok(node.readIndex(context));
+  const sent = drain(node).filter((message): message is AppendEntries => message.type === "AppendEntries" && message.readRound > 0);
+  const round = Math.max(...sent.map((message) => message.readRound));
+  return { round, to: sent.filter((message) => message.readRound === round).map((message) => message.to) };
+}
+
+/** Whether the Readys the node has now release read `context`. */
+function released(node: RaftNode, context: number): boolean {
+  let found = false;
+  while (node.hasReady()) {
+    const ready = node.ready();
+    if (ready.readStates.some((state) => state.context === context)) found = true;
+    node.advance(ready);
+  }
+  return found;
+}
+
+test("the first round goes to every follower, later ones to the two that make a majority with the leader", () => {
+  const node = leaderOfFive();
+  const first = read(node, 1);
+  assert.deepEqual(first.to, followers, "no round was acknowledged yet");
+  for (const from of followers) acknowledge(node, from, first.round);
+  assert.ok(released(node, 1));
+  const second = read(node, 2);
+  assert.deepEqual(second.to, [2, 3]);
+  acknowledge(node, 2, second.round);
+  assert.ok(!released(node, 2), "the leader and one follower are no majority of five");
+  acknowledge(node, 3, second.round);
+  assert.ok(released(node, 2));
+  node.checkInvariants();
+});
+
+test("a chosen follower that does not answer holds the round for one heartbeat, and is not chosen again until it answers", () => {
+  const node = leaderOfFive();
+  const first = read(node, 1);
+  for (const from of followers) acknowledge(node, from, first.round);
+  assert.ok(released(node, 1));
+  const second = read(node, 2);
+  assert.deepEqual(second.to, [2, 3]);
+  acknowledge(node, 2, second.round);
+  // Server 3 is down. The periodic heartbeat carries the round to every member.
+  node.tick(raftConfigDefaults.heartbeatMs + 1);
+  const heartbeat = drain(node).filter((message): message is AppendEntries => message.type === "AppendEntries");
+  assert.deepEqual(
+    heartbeat.map((message) => [message.to, message.readRound]),
+    followers.map((id) => [id, second.round]),
+  );
+  acknowledge(node, 4, second.round);
+  assert.ok(released(node, 2), "servers 2 and 4 and the leader make the majority");
+  const third = read(node, 3);
+  assert.deepEqual(third.to, [2, 4], "server 3 did not acknowledge the last round");
+  node.checkInvariants();
+});
+
+test("each round goes to the first voters, in configuration order, that acknowledged the one before", () => {
+  const node = leaderOfFive();
+  const first = read(node, 1);
+  for (const from of [2, 3]) acknowledge(node, from, first.round);
+  assert.ok(released(node, 1));
+  const second = read(node, 2);
+  assert.deepEqual(second.to, [2, 3]);
+  acknowledge(node, 2, second.round);
+  node.tick(raftConfigDefaults.heartbeatMs + 1);
+  drain(node);
+  acknowledge(node, 5, second.round);
+  assert.ok(released(node, 2));
+  // Only 2 and 5 acknowledged round 2: enough. Now only 2 acknowledges round 3, and the heartbeat brings 4.
+  const third = read(node, 3);
+  assert.deepEqual(third.to, [2, 5]);
+  acknowledge(node, 2, third.round);
+  node.tick(2 * raftConfigDefaults.heartbeatMs + 2);
+  drain(node);
+  acknowledge(node, 4, third.round);
+  assert.ok(released(node, 3));
+  const fourth = read(node, 4);
+  assert.deepEqual(fourth.to, [2, 4]);
+  node.checkInvariants();
+});
