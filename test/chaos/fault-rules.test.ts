@@ -9,7 +9,7 @@
  * everything else with a sentence; and the relay, given the rules' filter,
  * drops and delays real messages, multicasts copy by copy.
  */
-import { test } from "node:test";
+import { test, type TestContext } from "node:test";
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { pack } from "msgpackr";
@@ -351,7 +351,11 @@ test("the control protocol refuses anything else with a sentence", () => {
   assert.equal(proto.ok, false);
 });
 
-test("the relay, given the rules' filter, drops and delays real messages and passes the rest in order", async (t) => {
+/**
+ * A relay on loopback with the rules' filter and a publisher connected to it;
+ * `subscribers` connect to it. Everything closes after the test.
+ */
+async function startRelay(t: TestContext, subscribers: readonly Subscriber[]): Promise<{ rules: FaultRules; relay: MessageRelay; publisher: Publisher }> {
   const xsub = createForwarderXSubscriber();
   const xpub = createForwarderXPublisher();
   await xsub.bind("tcp://127.0.0.1:*");
@@ -360,15 +364,20 @@ test("the relay, given the rules' filter, drops and delays real messages and pas
   const relay = new MessageRelay(xsub, xpub, faultFilter(rules));
   const running = relay.run();
   const publisher = new Publisher({ linger: 0 });
-  const subscriber = new Subscriber({ linger: 0, receiveTimeout: 2000 });
   t.after(async () => {
     publisher.close();
-    subscriber.close();
+    for (const subscriber of subscribers) subscriber.close();
     relay.stop();
     await running;
   });
   publisher.connect(xsub.lastEndpoint as string);
-  subscriber.connect(xpub.lastEndpoint as string);
+  for (const subscriber of subscribers) subscriber.connect(xpub.lastEndpoint as string);
+  return { rules, relay, publisher };
+}
+
+test("the relay, given the rules' filter, drops and delays real messages and passes the rest in order", async (t) => {
+  const subscriber = new Subscriber({ linger: 0, receiveTimeout: 2000 });
+  const { rules, relay, publisher } = await startRelay(t, [subscriber]);
   subscriber.subscribe("raft/2/");
   subscriber.subscribe("raft/3/");
   // The slow joiner: publish until both subscriptions have reached the publisher, then drain.
@@ -406,25 +415,10 @@ test("the relay, given the rules' filter, drops and delays real messages and pas
 });
 
 test("the relay passes a multicast as is with no rule, sends each receiver its own copy under rules, and passes it as is again after clear", async (t) => {
-  const xsub = createForwarderXSubscriber();
-  const xpub = createForwarderXPublisher();
-  await xsub.bind("tcp://127.0.0.1:*");
-  await xpub.bind("tcp://127.0.0.1:*");
-  const rules = new FaultRules();
-  const relay = new MessageRelay(xsub, xpub, faultFilter(rules));
-  const running = relay.run();
-  const publisher = new Publisher({ linger: 0 });
   // Servers 2, 3 and 4, each subscribed as a server is: to its own topic and to the multicasts of server 1.
   const receivers = new Map([2, 3, 4].map((id) => [id, new Subscriber({ linger: 0, receiveTimeout: 50 })]));
-  t.after(async () => {
-    publisher.close();
-    for (const subscriber of receivers.values()) subscriber.close();
-    relay.stop();
-    await running;
-  });
-  publisher.connect(xsub.lastEndpoint as string);
+  const { rules, relay, publisher } = await startRelay(t, [...receivers.values()]);
   for (const [id, subscriber] of receivers) {
-    subscriber.connect(xpub.lastEndpoint as string);
     subscriber.subscribe(`raft/${id}/`);
     subscriber.subscribe("raft/from/1/");
   }
