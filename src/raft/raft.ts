@@ -449,7 +449,7 @@ export class Raft {
    */
   private readRoundSpared(progress: ReadonlyMap<NodeId, Progress>, previousRound: number): ReadonlySet<NodeId> {
     if (previousRound === 0) return noneSpared;
-    const needed = majority(this.voters.length) - (this.voters.includes(this.id) ? 1 : 0);
+    const needed = majority(this.voters.length) - (this.isVoter() ? 1 : 0);
     const chosen = new Set<NodeId>();
     for (const voter of this.voters) {
       if (chosen.size === needed) break;

@@ -16,7 +16,7 @@ interface PendingRead {
  *
  * Reads arriving in one event-loop turn share one round: one heartbeat to each
  * follower it goes to confirms them all (the leader sends it to no more than
- * a majority needs, Raft.readRoundReceivers). One round is in flight at a
+ * a majority needs, Raft.readRoundSpared). One round is in flight at a
  * time: the reads that arrive meanwhile wait for it to be acknowledged and
  * then share the next, so under load the rounds grow rather than multiply
  * (each costs the leader a message to each follower it goes to and an
