@@ -54,6 +54,15 @@ export interface RaftConfig {
    * server gets a full election timeout to hear from the leader.
    */
   readonly electionTimerFromFirstTick: boolean;
+  /**
+   * At light load, new entries go at once only to as many voters as make a
+   * majority with the leader; the other voters that keep up (trailing
+   * followers) get them at the leader's next tick, in one AppendEntries, or
+   * at once when a full AppendEntries waits for them (docs/architecture.md
+   * §5). On a machine whose cores the servers share, their work then does
+   * not compete with the commit's.
+   */
+  readonly trailingFollowers: boolean;
 }
 
 export const raftConfigDefaults = {
@@ -69,6 +78,7 @@ export const raftConfigDefaults = {
   preVote: true,
   checkQuorum: true,
   electionTimerFromFirstTick: true,
+  trailingFollowers: true,
 } as const;
 
 /** Throws an Error naming the first field that is out of range. */
@@ -95,7 +105,7 @@ export function validateRaftConfig(config: RaftConfig): void {
   positiveInteger("entriesPerReadyMax", config.entriesPerReadyMax);
   positiveInteger("logTailBytesMax", config.logTailBytesMax);
   positiveInteger("snapshotBytesMax", config.snapshotBytesMax);
-  for (const name of ["preVote", "checkQuorum", "electionTimerFromFirstTick"] as const) {
+  for (const name of ["preVote", "checkQuorum", "electionTimerFromFirstTick", "trailingFollowers"] as const) {
     if (typeof config[name] !== "boolean") throw new Error(`raft config: ${name} must be a boolean, got ${String(config[name])}`);
   }
 }

@@ -57,6 +57,8 @@ type RoleState =
       readonly reads: ReadIndexQueue;
       readonly activity: QuorumActivity;
       transfer: LeaderTransfer | null;
+      /** The trailing followers of the last flush (RaftConfig.trailingFollowers): what they are due waits for a tick. */
+      trailing: ReadonlySet<NodeId>;
     };
 
 /**
@@ -256,6 +258,7 @@ export class Raft {
         this.heartbeatDeadlineMs = nowMs + this.config.heartbeatMs;
         this.broadcastHeartbeat(this.state.progress, this.state.reads.currentRound(), true);
       }
+      this.sendToTrailing(this.state);
     } else if (nowMs >= this.electionDeadlineMs) {
       if (!this.standsForElection()) {
         this.resetElectionDeadline();
@@ -374,7 +377,7 @@ export class Raft {
     const progress = new Map<NodeId, Progress>();
     for (const peer of [...this.others, ...this.leavers()]) progress.set(peer, new Progress(this.log.lastIndex() + 1, this.config.inflightAppendsMax));
     const activity = new QuorumActivity(this.nowMs + this.config.electionTimeoutMsMax);
-    this.state = { role: "leader", progress, reads: new ReadIndexQueue(), activity, transfer: null };
+    this.state = { role: "leader", progress, reads: new ReadIndexQueue(), activity, transfer: null, trailing: noneSpared };
     this.leaderId = this.id;
     this.logger.info(`elected leader for term ${this.currentTerm} with ${votes} of ${this.voters.length} votes`);
     // §5.4.2 and §8: a no-op of the new term lets the leader commit what earlier terms left uncommitted.
@@ -420,7 +423,8 @@ export class Raft {
     const { progress } = this.state;
     if (this.appendWanted) {
       this.appendWanted = false;
-      for (const [peer, pr] of progress) if (pr.canSend()) this.sendAppend(peer, pr, false);
+      this.state.trailing = this.trailingFollowers(progress);
+      for (const [peer, pr] of progress) if (pr.canSend() && !this.waitsForTick(peer, pr)) this.sendAppend(peer, pr, false);
     }
     this.flushReadRound();
   }
@@ -435,29 +439,75 @@ export class Raft {
   }
 
   /**
-   * The members a read round spares its empty heartbeat: all
-   * but as many voters as make a majority with the leader, taken from the
-   * replicating ones that acknowledged the last round. A round needs no
-   * more (§8), and the others are not woken for it: on one machine they
-   * would compete for the cores the round's answers need. A spared member
-   * still gets entries it is due, and one that probes or takes a snapshot
-   * gets what a round always sends it. When too few acknowledged the last
-   * round (one is down or slow), none is spared, so that a round never
-   * waits on a server that did not answer the one before. A chosen voter
-   * that fails to answer delays the round by at most a heartbeat interval:
-   * the periodic heartbeat goes to every member and carries the round too.
+   * The members a read round spares its empty heartbeat: all but the
+   * majority partners (majorityPartners) among the replicating voters that
+   * acknowledged the last round. A round needs no more (§8), and the others
+   * are not woken for it: on one machine they would compete for the cores
+   * the round's answers need. A spared member still gets entries it is due,
+   * and one that probes or takes a snapshot gets what a round always sends
+   * it. When too few acknowledged the last round (one is down or slow),
+   * none is spared, so that a round never waits on a server that did not
+   * answer the one before. A chosen voter that fails to answer delays the
+   * round by at most a heartbeat interval: the periodic heartbeat goes to
+   * every member and carries the round too.
    */
   private readRoundSpared(progress: ReadonlyMap<NodeId, Progress>, previousRound: number): ReadonlySet<NodeId> {
     if (previousRound === 0) return noneSpared;
+    const partners = this.majorityPartners(progress, (pr) => pr.state === "replicate" && pr.ackedReadRound >= previousRound);
+    if (partners === null) return noneSpared;
+    return new Set([...progress.keys()].filter((id) => !partners.has(id)));
+  }
+
+  /**
+   * The trailing followers of a flush (RaftConfig.trailingFollowers, docs/
+   * architecture.md §5): the replicating voters other than the majority
+   * partners (majorityPartners) among the idle ones, those in replicate
+   * with nothing in flight that hold everything committed. Under load every
+   * follower has AppendEntries in flight, so none trails: the commit then
+   * waits for the fastest majority, not for two chosen followers. A partner
+   * that stops answering keeps its AppendEntries in flight, so the next
+   * flush takes another.
+   */
+  private trailingFollowers(progress: ReadonlyMap<NodeId, Progress>): ReadonlySet<NodeId> {
+    if (!this.config.trailingFollowers) return noneSpared;
+    const commitIndex = this.log.commitIndex;
+    const partners = this.majorityPartners(progress, (pr) => pr.state === "replicate" && !pr.hasInflight() && pr.matchIndex >= commitIndex);
+    if (partners === null) return noneSpared;
+    return new Set(this.voters.filter((id) => id !== this.id && !partners.has(id) && progress.get(id)?.state === "replicate"));
+  }
+
+  /**
+   * The first voters in configuration order, this server aside, whose
+   * progress `qualifies`, as many as make a majority with the leader (all
+   * of a majority when the leader is no voter); null when fewer qualify.
+   */
+  private majorityPartners(progress: ReadonlyMap<NodeId, Progress>, qualifies: (pr: Progress) => boolean): ReadonlySet<NodeId> | null {
     const needed = majority(this.voters.length) - (this.isVoter() ? 1 : 0);
     const chosen = new Set<NodeId>();
     for (const voter of this.voters) {
       if (chosen.size === needed) break;
       const pr = progress.get(voter);
-      if (voter !== this.id && pr !== undefined && pr.state === "replicate" && pr.ackedReadRound >= previousRound) chosen.add(voter);
+      if (voter !== this.id && pr !== undefined && qualifies(pr)) chosen.add(voter);
     }
-    if (chosen.size < needed) return noneSpared;
-    return new Set([...progress.keys()].filter((id) => !chosen.has(id)));
+    return chosen.size < needed ? null : chosen;
+  }
+
+  /**
+   * Whether what `peer` is due waits for the next tick: it trails, and less
+   * than a full AppendEntries waits for it. A full one goes at once: waiting
+   * would only make the next one wait too, and a trailing follower that is
+   * far behind catches up as fast as any.
+   */
+  private waitsForTick(peer: NodeId, pr: Progress): boolean {
+    return this.state.role === "leader" && this.state.trailing.has(peer) && this.log.lastIndex() - pr.nextIndex + 1 < this.config.entriesPerAppendMax;
+  }
+
+  /** A leader's tick sends the trailing followers what they are due since the last one. */
+  private sendToTrailing(leader: Extract<RoleState, { role: "leader" }>): void {
+    for (const peer of leader.trailing) {
+      const pr = leader.progress.get(peer);
+      while (pr !== undefined && pr.canSend() && pr.nextIndex <= this.log.lastIndex()) this.sendAppend(peer, pr, false);
+    }
   }
 
   hasPendingFlush(): boolean {
@@ -517,6 +567,8 @@ export class Raft {
     if (!this.voters.includes(target)) return { ok: false, reason: `server ${target} is a learner, which cannot lead` };
     const pr = this.state.progress.get(target)!;
     this.state.transfer = new LeaderTransfer(target, this.nowMs + this.config.electionTimeoutMsMax);
+    // The target must catch up (§3.10), so none trails; no proposal comes while the transfer lasts, so no flush chooses any.
+    this.state.trailing = noneSpared;
     this.logger.info(`handing leadership of term ${this.currentTerm} to server ${target}`);
     if (pr.canSend() && pr.nextIndex <= this.log.lastIndex()) this.sendAppend(target, pr, false);
     this.maybeSendTimeoutNow(target, pr);
@@ -848,7 +900,7 @@ export class Raft {
         // A leader whose removal just committed has stepped down (afterCommit); a released leaver gets nothing more.
         if (this.state.role !== "leader" || !this.state.progress.has(message.from)) return;
       }
-      if (pr.canSend() && pr.nextIndex <= this.log.lastIndex()) this.sendAppend(message.from, pr, false);
+      if (pr.canSend() && pr.nextIndex <= this.log.lastIndex() && !this.waitsForTick(message.from, pr)) this.sendAppend(message.from, pr, false);
       this.maybeSendTimeoutNow(message.from, pr);
       return;
     }

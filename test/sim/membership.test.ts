@@ -216,6 +216,8 @@ test("a new server catches up from a snapshot whose first chunk carries the conf
   expectThat(cluster, typeof carried !== "string" && sameIds(carried.voters, kept.voters) && carried.learners.length === 0, `its first chunk carries voters ${kept.voters.join(",")}`);
   expectThat(cluster, sameIds(inForce.voters, kept.voters), "that configuration is in force on the newcomer at once");
   awaitPromoted(cluster, newcomer);
+  // Committed on a majority; the newcomer itself may get the entry a tick later (a trailing follower, docs/architecture.md §5).
+  awaitThat(cluster, "the newcomer holds its promotion", () => membershipOf(cluster, newcomer).voters.includes(newcomer));
   cluster.crash(newcomer);
   const restoredBefore = cluster.snapshotStats.restoredAtStart;
   cluster.restart(newcomer);

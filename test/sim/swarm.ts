@@ -82,6 +82,9 @@ export function drawSwarmOptions(seed: number): SwarmOptions {
   // Membership changes in half the seeds, from a stream of their own as well.
   const changes = new SeededRandom(seed ^ 0x4b4b4b4b);
   const membership = changes.next() < 0.5 ? { everyMs: logUniform(changes, 200, 2000), joinsMax: changes.intBetween(1, 3) } : null;
+  // Trailing followers (docs/architecture.md §5) in most seeds, from a stream of its own: replication as it
+  // runs, and the eager kind it falls back to, both under every fault.
+  const trailingFollowers = new SeededRandom(seed ^ 0x69696969).next() < 0.75;
   return {
     clusterSize: pick(random, [1, 2, 3, 3, 3, 4, 5, 5, 5, 5, 7]),
     raft: {
@@ -93,6 +96,7 @@ export function drawSwarmOptions(seed: number): SwarmOptions {
       inflightAppendsMax: pick(random, [1, 2, 16]),
       entriesPerReadyMax: pick(random, [1, 7, 4096]),
       logTailBytesMax,
+      trailingFollowers,
       ...electionGuards,
     },
     faults: {
@@ -136,7 +140,7 @@ export function describeSwarm(options: SwarmOptions): string {
     `${options.client.pauseMsMin}-${options.client.pauseMsMax}ms, ${percent(options.client.readProbability)} reads; ` +
     `heartbeat ${raft.heartbeatMs}ms, election ${raft.electionTimeoutMsMin}-${raft.electionTimeoutMsMax}ms, ` +
     `${raft.entriesPerAppendMax} entries/append, ${raft.inflightAppendsMax} in flight, ${raft.entriesPerReadyMax} entries/ready, log tail ${raft.logTailBytesMax} B; ` +
-    `pre-vote ${onOff(raft.preVote)}, check-quorum ${onOff(raft.checkQuorum)}, timer from first tick ${onOff(raft.electionTimerFromFirstTick)}; ` +
+    `pre-vote ${onOff(raft.preVote)}, check-quorum ${onOff(raft.checkQuorum)}, timer from first tick ${onOff(raft.electionTimerFromFirstTick)}, trailing followers ${onOff(raft.trailingFollowers)}; ` +
     `controller ${every(options.controllerEveryMs)}; ` +
     (options.snapshots === null
       ? "no snapshots"

@@ -1,0 +1,167 @@
+/**
+ * Trailing followers (RaftConfig.trailingFollowers, docs/architecture.md
+ * §5): new entries go at once to as many voters as make a majority with the
+ * leader, the first in configuration order that are idle (replicating,
+ * nothing in flight, everything committed held); the other voters get them
+ * at the leader's next tick, all in one AppendEntries, or at once when a
+ * full AppendEntries waits for them. With too few idle, everyone gets them
+ * at once.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { RaftNode, SeededRandom, emptyHardState, raftConfigDefaults, type AppendEntries, type Message, type NodeId, type RaftConfig } from "../../src/raft/index.ts";
+import { drain } from "./election-helpers.ts";
+
+const followers: readonly NodeId[] = [2, 3, 4, 5];
+
+/** Node 1, leader of term 1 of five voters at time 0, its no-op (entry 1) acknowledged by every follower and committed. */
+function leaderOfFive(config: Partial<RaftConfig> = {}): RaftNode {
+  const node = new RaftNode({
+    config: { ...raftConfigDefaults, id: 1, peers: [1, ...followers], ...config },
+    hardState: emptyHardState,
+    entries: [],
+    nowMs: 0,
+    random: new SeededRandom(3),
+  });
+  node.tick(0);
+  node.campaign();
+  drain(node);
+  for (const from of [2, 3]) node.step({ type: "RequestVoteResponse", term: 1, from, to: 1, voteGranted: true });
+  drain(node);
+  assert.equal(node.status().role, "leader");
+  for (const from of followers) acknowledge(node, from, 1);
+  drain(node);
+  assert.equal(node.status().commitIndex, 1);
+  return node;
+}
+
+function acknowledge(node: RaftNode, from: NodeId, matchIndex: number): void {
+  node.step({ type: "AppendEntriesResponse", term: 1, from, to: 1, success: true, matchIndex, rejectedIndex: 0, conflictTerm: 0, conflictIndex: 0, readRound: 0 });
+}
+
+/** Who got entries, and the indexes each AppendEntries carried. */
+function entriesSent(messages: readonly Message[]): [NodeId, number[]][] {
+  return messages
+    .filter((message): message is AppendEntries => message.type === "AppendEntries" && message.entries.length > 0)
+    .map((message) => [message.to, message.entries.map((entry) => entry.index)]);
+}
+
+/** Proposes `count` commands in one turn; returns entriesSent of the Readys that follow. */
+function propose(node: RaftNode, count: number): [NodeId, number[]][] {
+  for (let i = 0; i < count; i++) assert.ok(node.propose(new Uint8Array([i])).ok);
+  return entriesSent(drain(node));
+}
+
+/** A tick before the first heartbeat is due; returns entriesSent of the Readys that follow. */
+function tick(node: RaftNode, nowMs: number): [NodeId, number[]][] {
+  assert.ok(nowMs < raftConfigDefaults.heartbeatMs);
+  node.tick(nowMs);
+  return entriesSent(drain(node));
+}
+
+test("new entries go at once to the two followers that make a majority with the leader, to the other two at the next tick", () => {
+  const node = leaderOfFive();
+  assert.deepEqual(propose(node, 1), [
+    [2, [2]],
+    [3, [2]],
+  ]);
+  for (const from of [2, 3]) acknowledge(node, from, 2);
+  drain(node);
+  assert.equal(node.status().commitIndex, 2, "the leader and servers 2 and 3 are a majority of five");
+  assert.deepEqual(propose(node, 2), [
+    [2, [3, 4]],
+    [3, [3, 4]],
+  ]);
+  assert.deepEqual(tick(node, 5), [
+    [4, [2, 3, 4]],
+    [5, [2, 3, 4]],
+  ]);
+  assert.deepEqual(tick(node, 10), [], "nothing new since the last tick");
+  node.checkInvariants();
+});
+
+test("a follower with entries in flight trails, and an idle one takes its place", () => {
+  const node = leaderOfFive();
+  propose(node, 1);
+  assert.deepEqual(propose(node, 1), [
+    [4, [2, 3]],
+    [5, [2, 3]],
+  ]);
+  acknowledge(node, 2, 2);
+  assert.deepEqual(entriesSent(drain(node)), [], "server 2 trails now: entry 3 waits for the tick");
+  assert.deepEqual(tick(node, 5), [
+    [2, [3]],
+    [3, [3]],
+  ]);
+  node.checkInvariants();
+});
+
+test("a partner that stops answering holds the commit until the tick, and the next flush takes another", () => {
+  const node = leaderOfFive();
+  propose(node, 1);
+  acknowledge(node, 2, 2);
+  drain(node);
+  assert.equal(node.status().commitIndex, 1, "server 3 is down: the leader and server 2 are no majority of five");
+  tick(node, 5);
+  acknowledge(node, 4, 2);
+  drain(node);
+  assert.equal(node.status().commitIndex, 2, "server 4, a trailing follower, carried the commit");
+  assert.deepEqual(propose(node, 1), [
+    [2, [3]],
+    [4, [3]],
+  ]);
+  node.checkInvariants();
+});
+
+test("a full AppendEntries goes to a trailing follower at once, on a flush or on its answer", () => {
+  const node = leaderOfFive({ entriesPerAppendMax: 2, inflightAppendsMax: 1 });
+  assert.deepEqual(propose(node, 1), [
+    [2, [2]],
+    [3, [2]],
+  ]);
+  for (const from of [2, 3]) acknowledge(node, from, 2);
+  drain(node);
+  assert.deepEqual(propose(node, 1), [
+    [2, [3]],
+    [3, [3]],
+    [4, [2, 3]],
+    [5, [2, 3]],
+  ]);
+  assert.deepEqual(propose(node, 2), [], "every follower has an AppendEntries in flight");
+  acknowledge(node, 4, 3);
+  assert.deepEqual(entriesSent(drain(node)), [[4, [4, 5]]]);
+  node.checkInvariants();
+});
+
+test("with too few idle followers, or the option off, every follower gets new entries at once", () => {
+  const node = leaderOfFive();
+  propose(node, 1);
+  tick(node, 5);
+  acknowledge(node, 2, 2);
+  drain(node);
+  // Entry 2 is in flight to servers 3, 4 and 5: server 2 alone is idle.
+  assert.deepEqual(
+    propose(node, 1),
+    followers.map((id) => [id, [3]]),
+  );
+  const off = leaderOfFive({ trailingFollowers: false });
+  assert.deepEqual(
+    propose(off, 1),
+    followers.map((id) => [id, [2]]),
+  );
+});
+
+test("the target of a transfer trails no more: it gets what it lacks at once, and TimeoutNow once it holds it", () => {
+  const node = leaderOfFive();
+  propose(node, 1);
+  assert.ok(node.transferLeadership(5).ok);
+  assert.deepEqual(entriesSent(drain(node)), [[5, [2]]]);
+  acknowledge(node, 5, 2);
+  assert.deepEqual(
+    drain(node)
+      .filter((message) => message.type === "TimeoutNow")
+      .map((message) => message.to),
+    [5],
+  );
+  node.checkInvariants();
+});
