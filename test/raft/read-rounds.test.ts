@@ -9,24 +9,9 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { RaftNode, SeededRandom, emptyHardState, raftConfigDefaults, type AppendEntries, type NodeId } from "../../src/raft/index.ts";
+import { raftConfigDefaults, type AppendEntries, type NodeId, type RaftNode } from "../../src/raft/index.ts";
+import { followersOfFive as followers, leaderOfFive } from "./five-voters.ts";
 import { drain } from "./election-helpers.ts";
-
-const followers: readonly NodeId[] = [2, 3, 4, 5];
-
-/** Node 1, leader of term 1 of five voters, its no-op acknowledged by every follower. */
-function leaderOfFive(): RaftNode {
-  const node = new RaftNode({ config: { ...raftConfigDefaults, id: 1, peers: [1, ...followers] }, hardState: emptyHardState, entries: [], nowMs: 0, random: new SeededRandom(3) });
-  node.tick(0);
-  node.campaign();
-  drain(node);
-  for (const from of [2, 3]) node.step({ type: "RequestVoteResponse", term: 1, from, to: 1, voteGranted: true });
-  drain(node);
-  assert.equal(node.status().role, "leader");
-  for (const from of followers) acknowledge(node, from, 0);
-  drain(node);
-  return node;
-}
 
 function acknowledge(node: RaftNode, from: NodeId, readRound: number): void {
   node.step({ type: "AppendEntriesResponse", term: 1, from, to: 1, success: true, matchIndex: 1, rejectedIndex: 0, conflictTerm: 0, conflictIndex: 0, readRound });
