@@ -34,6 +34,8 @@ export class Progress {
   sentIndexMax = 0;
   /** The tick time of the last message from this follower in the leader's term; null before the first. */
   lastHeardMs: number | null = null;
+  /** In replicate: where the pipeline last went back to fill a gap (refillFrom); 0 when it never did since it started. */
+  gapRefilledFrom: LogIndex = 0;
 
   constructor(
     nextIndex: LogIndex,
@@ -87,6 +89,7 @@ export class Progress {
     this.probeSent = false;
     this.inflight.length = 0;
     this.stalledHeartbeats = 0;
+    this.gapRefilledFrom = 0;
     this.noteSent(meta.index);
   }
 
@@ -98,6 +101,18 @@ export class Progress {
     this.probeFrom(this.matchIndex + 1);
   }
 
+  /**
+   * In replicate: the pipeline goes on from `nextIndex`, a gap in the
+   * follower's log the entries in flight beyond it cannot fill.
+   */
+  refillFrom(nextIndex: LogIndex): void {
+    assert(this.state === "replicate", `a gap refilled in state ${this.state}`);
+    assert(nextIndex > this.matchIndex && nextIndex <= this.nextIndex, `refill from ${nextIndex} outside (${this.matchIndex}, ${this.nextIndex}]`);
+    this.nextIndex = nextIndex;
+    this.inflight.length = 0;
+    this.gapRefilledFrom = nextIndex;
+  }
+
   /** Back to probing from `nextIndex` after a rejection or a stall. */
   probeFrom(nextIndex: LogIndex): void {
     assert(nextIndex > this.matchIndex, `probe from ${nextIndex} at or below match ${this.matchIndex}`);
@@ -107,6 +122,7 @@ export class Progress {
     this.nextIndex = nextIndex;
     this.inflight.length = 0;
     this.stalledHeartbeats = 0;
+    this.gapRefilledFrom = 0;
   }
 
   checkInvariants(lastIndex: LogIndex): void {

@@ -906,11 +906,34 @@ export class Raft {
     }
     // A rejection of an index at or below what is known to match is a late duplicate.
     if (message.rejectedIndex <= pr.matchIndex || message.rejectedIndex >= pr.nextIndex) return;
+    if (this.refillsGap(message.from, pr, message)) return;
     pr.probeFrom(nextIndexAfterRejection(message, pr.matchIndex, this.log));
     this.sendAppend(message.from, pr, true);
   }
 
   // ---- leader internals ---------------------------------------------------
+
+  /**
+   * A replicating follower whose log merely ends before a rejected
+   * AppendEntries (a gap: conflictTerm 0, its log's end before the rejected
+   * index) lacks entries that were lost or overtaken on the way (two
+   * forwarders, or a network that reorders). The pipeline goes back to the
+   * gap and goes on from there, still replicating, once per gap
+   * (Progress.gapRefilledFrom): the rejections of the AppendEntries that
+   * were in flight behind the gap point no further, and change nothing.
+   * Probing instead would send one AppendEntries a round trip until the
+   * follower caught up, and every overtaken message would start that over.
+   * A refill that is lost too stalls the pipeline, and the heartbeat probes
+   * (broadcastHeartbeat). Returns whether it dealt with the rejection.
+   */
+  private refillsGap(peer: NodeId, pr: Progress, message: AppendEntriesResponse): boolean {
+    const from = message.conflictIndex;
+    if (pr.state !== "replicate" || message.conflictTerm !== 0 || from <= pr.matchIndex || from > message.rejectedIndex || from <= this.log.start.index) return false;
+    if (from <= pr.gapRefilledFrom) return true;
+    pr.refillFrom(from);
+    while (pr.canSend() && pr.nextIndex <= this.log.lastIndex()) this.sendAppend(peer, pr, false);
+    return true;
+  }
 
   /**
    * Sends entries from the follower's nextIndex (at most the configured
