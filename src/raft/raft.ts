@@ -916,8 +916,8 @@ export class Raft {
   /**
    * A replicating follower whose log merely ends before a rejected
    * AppendEntries (a gap: conflictTerm 0, its log's end before the rejected
-   * index) lacks entries that were lost or overtaken on the way (two
-   * forwarders, or a network that reorders). The pipeline goes back to the
+   * index) lacks entries that were lost on the way (a full queue), or
+   * overtaken where messages can reorder. The pipeline goes back to the
    * gap and goes on from there, still replicating, once per gap
    * (Progress.gapRefilledFrom): the rejections of the AppendEntries that
    * were in flight behind the gap point no further, and change nothing.
