@@ -462,8 +462,9 @@ export class Raft {
    * The trailing followers of a flush (RaftConfig.trailingFollowers, docs/
    * architecture.md §5): the replicating voters other than the majority
    * partners (majorityPartners) among the idle ones, those in replicate
-   * with nothing in flight that hold everything committed. Under load every
-   * follower has AppendEntries in flight, so none trails: the commit then
+   * with nothing in flight that hold everything committed. A follower with
+   * AppendEntries in flight trails while an idle one takes its place; under
+   * load every follower has some in flight, so none trails, and the commit
    * waits for the fastest majority, not for two chosen followers. A partner
    * that stops answering keeps its AppendEntries in flight, so the next
    * flush takes another.
@@ -506,8 +507,13 @@ export class Raft {
   private sendToTrailing(leader: Extract<RoleState, { role: "leader" }>): void {
     for (const peer of leader.trailing) {
       const pr = leader.progress.get(peer);
-      while (pr !== undefined && pr.canSend() && pr.nextIndex <= this.log.lastIndex()) this.sendAppend(peer, pr, false);
+      if (pr !== undefined) this.fillPipeline(peer, pr);
     }
+  }
+
+  /** Sends `peer` what it is due, in as many AppendEntries as its pipeline takes. */
+  private fillPipeline(peer: NodeId, pr: Progress): void {
+    while (pr.canSend() && pr.nextIndex <= this.log.lastIndex()) this.sendAppend(peer, pr, false);
   }
 
   hasPendingFlush(): boolean {
@@ -931,7 +937,7 @@ export class Raft {
     if (pr.state !== "replicate" || message.conflictTerm !== 0 || from <= pr.matchIndex || from > message.rejectedIndex || from <= this.log.start.index) return false;
     if (from <= pr.gapRefilledFrom) return true;
     pr.refillFrom(from);
-    while (pr.canSend() && pr.nextIndex <= this.log.lastIndex()) this.sendAppend(peer, pr, false);
+    this.fillPipeline(peer, pr);
     return true;
   }
 
