@@ -72,6 +72,7 @@ test("a follower further behind than the leader's tail catches up from the leade
   // Its volatile log may run ahead of its disk, so what it lacks after the restart starts at or below this.
   const missingFrom = cluster.status(follower)!.lastLogIndex + 1;
   cluster.crash(follower);
+  reads(leader).lowestFrom = Number.POSITIVE_INFINITY;
   const last = proposeMany(cluster, leader, commands);
   const up = cluster.ids.filter((id) => id !== follower);
   awaitCommitted(cluster, up, last);
@@ -79,7 +80,7 @@ test("a follower further behind than the leader's tail catches up from the leade
   cluster.restart(follower);
   awaitCommitted(cluster, cluster.ids, last, 10_000);
   awaitThat(cluster, "every node applies the whole log", () => cluster.ids.every((id) => cluster.lastApplied(id) === last));
-  // Whether before the restart (a probe still on its way) or after: what the follower missed came from storage.
+  // Since the crash, whether before the restart (a probe still on its way) or after: what the follower missed came from storage.
   expectThat(cluster, reads(leader).lowestFrom <= missingFrom, "the leader read the entries it sent from storage");
   expectSameLogs(cluster, cluster.ids);
   cluster.checkStateMachinesAgree();
