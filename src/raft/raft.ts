@@ -377,7 +377,7 @@ export class Raft {
     const progress = new Map<NodeId, Progress>();
     for (const peer of [...this.others, ...this.leavers()]) progress.set(peer, new Progress(this.log.lastIndex() + 1, this.config.inflightAppendsMax));
     const activity = new QuorumActivity(this.nowMs + this.config.electionTimeoutMsMax);
-    this.state = { role: "leader", progress, reads: new ReadIndexQueue(), activity, transfer: null, trailing: noneSpared };
+    this.state = { role: "leader", progress, reads: new ReadIndexQueue(), activity, transfer: null, trailing: noPeers };
     this.leaderId = this.id;
     this.logger.info(`elected leader for term ${this.currentTerm} with ${votes} of ${this.voters.length} votes`);
     // §5.4.2 and §8: a no-op of the new term lets the leader commit what earlier terms left uncommitted.
@@ -452,9 +452,9 @@ export class Raft {
    * every member and carries the round too.
    */
   private readRoundSpared(progress: ReadonlyMap<NodeId, Progress>, previousRound: number): ReadonlySet<NodeId> {
-    if (previousRound === 0) return noneSpared;
+    if (previousRound === 0) return noPeers;
     const partners = this.majorityPartners(progress, (pr) => pr.state === "replicate" && pr.ackedReadRound >= previousRound);
-    if (partners === null) return noneSpared;
+    if (partners === null) return noPeers;
     return new Set([...progress.keys()].filter((id) => !partners.has(id)));
   }
 
@@ -470,10 +470,10 @@ export class Raft {
    * flush takes another.
    */
   private trailingFollowers(progress: ReadonlyMap<NodeId, Progress>): ReadonlySet<NodeId> {
-    if (!this.config.trailingFollowers) return noneSpared;
+    if (!this.config.trailingFollowers) return noPeers;
     const commitIndex = this.log.commitIndex;
     const partners = this.majorityPartners(progress, (pr) => pr.state === "replicate" && !pr.hasInflight() && pr.matchIndex >= commitIndex);
-    if (partners === null) return noneSpared;
+    if (partners === null) return noPeers;
     return new Set(this.voters.filter((id) => id !== this.id && !partners.has(id) && progress.get(id)?.state === "replicate"));
   }
 
@@ -574,7 +574,7 @@ export class Raft {
     const pr = this.state.progress.get(target)!;
     this.state.transfer = new LeaderTransfer(target, this.nowMs + this.config.electionTimeoutMsMax);
     // The target must catch up (§3.10), so none trails; no proposal comes while the transfer lasts, so no flush chooses any.
-    this.state.trailing = noneSpared;
+    this.state.trailing = noPeers;
     this.logger.info(`handing leadership of term ${this.currentTerm} to server ${target}`);
     if (pr.canSend() && pr.nextIndex <= this.log.lastIndex()) this.sendAppend(target, pr, false);
     this.maybeSendTimeoutNow(target, pr);
@@ -1011,7 +1011,7 @@ export class Raft {
    * whose pipeline made no progress for two heartbeats is probed again: an
    * AppendEntries was lost.
    */
-  private broadcastHeartbeat(progress: ReadonlyMap<NodeId, Progress>, readRound: number, fromTimer: boolean, spared: ReadonlySet<NodeId> = noneSpared): void {
+  private broadcastHeartbeat(progress: ReadonlyMap<NodeId, Progress>, readRound: number, fromTimer: boolean, spared: ReadonlySet<NodeId> = noPeers): void {
     for (const [peer, pr] of progress) {
       if (fromTimer && pr.state === "replicate" && pr.hasInflight() && ++pr.stalledHeartbeats >= 2) {
         pr.probeFrom(pr.matchIndex + 1);
@@ -1156,4 +1156,4 @@ export class Raft {
   }
 }
 
-const noneSpared: ReadonlySet<NodeId> = new Set();
+const noPeers: ReadonlySet<NodeId> = new Set();
