@@ -671,15 +671,18 @@ export class Raft {
     if (message.type === "RequestVote") {
       this.send<RequestVoteResponse>({ type: "RequestVoteResponse", to: message.from, voteGranted: false });
     } else if (message.type === "AppendEntries") {
+      // The answer carries this server's term and nothing of the stale message: its sender may lead that term by
+      // the time a late copy is answered, and would take an echoed read round as this server confirming a round of
+      // its new term, sent after a read that arrived since (§8), or an echoed index as a rejection of its own.
       this.send<AppendEntriesResponse>({
         type: "AppendEntriesResponse",
         to: message.from,
         success: false,
         matchIndex: 0,
-        rejectedIndex: message.prevLogIndex,
+        rejectedIndex: 0,
         conflictTerm: 0,
         conflictIndex: 0,
-        readRound: message.readRound,
+        readRound: 0,
       });
     } else if (message.type === "InstallSnapshot") {
       this.send<InstallSnapshotResponse>({ type: "InstallSnapshotResponse", to: message.from, snapshot: message.snapshot, nextChunk: 0, done: false });

@@ -9,7 +9,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { raftConfigDefaults, type AppendEntries, type NodeId, type RaftNode } from "../../src/raft/index.ts";
+import { RaftNode, SeededRandom, raftConfigDefaults, type AppendEntries, type AppendEntriesResponse, type NodeId } from "../../src/raft/index.ts";
 import { followersOfFive as followers, leaderOfFive } from "./five-voters.ts";
 import { drain } from "./election-helpers.ts";
 
@@ -96,4 +96,23 @@ test("each round goes to the first voters, in configuration order, that acknowle
   const fourth = read(node, 4);
   assert.deepEqual(fourth.to, [2, 4]);
   node.checkInvariants();
+});
+
+test("an answer to a late copy of an earlier term's AppendEntries confirms no read round: its sender may lead a later term by then", () => {
+  // Server 2 is in term 3. A copy of server 1's AppendEntries of term 1, round 9, arrives late: server 1 may lead
+  // term 3 now, with reads waiting for its own round 9, which this answer must not seem to acknowledge.
+  const node = new RaftNode({
+    config: { ...raftConfigDefaults, id: 2, peers: [1, 2, 3] },
+    hardState: { currentTerm: 3, votedFor: null, commitIndex: 0 },
+    entries: [],
+    nowMs: 0,
+    random: new SeededRandom(5),
+  });
+  node.step({ type: "AppendEntries", term: 1, from: 1, to: 2, prevLogIndex: 4, prevLogTerm: 1, entries: [], leaderCommit: 0, readRound: 9 });
+  const answers = drain(node).filter((message): message is AppendEntriesResponse => message.type === "AppendEntriesResponse");
+  assert.deepEqual(
+    answers.map(({ term, success, readRound, rejectedIndex }) => ({ term, success, readRound, rejectedIndex })),
+    [{ term: 3, success: false, readRound: 0, rejectedIndex: 0 }],
+    "the term, to make a stale leader step down, and nothing of the stale message",
+  );
 });
