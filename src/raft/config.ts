@@ -57,9 +57,9 @@ export interface RaftConfig {
   /**
    * At light load, new entries go at once only to as many voters as make a
    * majority with the leader; the other voters that keep up (trailing
-   * followers) get them at the leader's next tick, in one AppendEntries, or
-   * at once when a full AppendEntries waits for them (docs/architecture.md
-   * §5). On a machine whose cores the servers share, their work then does
+   * followers) get them with the leader's next heartbeat, in one
+   * AppendEntries, or at once when a full AppendEntries waits for them
+   * (docs/architecture.md §5). On a machine whose cores the servers share, their work then does
    * not compete with the commit's.
    */
   readonly trailingFollowers: boolean;

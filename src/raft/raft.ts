@@ -57,7 +57,7 @@ type RoleState =
       readonly reads: ReadIndexQueue;
       readonly activity: QuorumActivity;
       transfer: LeaderTransfer | null;
-      /** The trailing followers of the last flush (RaftConfig.trailingFollowers): what they are due waits for a tick. */
+      /** The trailing followers of the last flush (RaftConfig.trailingFollowers): what they are due waits for the next heartbeat. */
       trailing: ReadonlySet<NodeId>;
     };
 
@@ -257,8 +257,8 @@ export class Raft {
       if (nowMs >= this.heartbeatDeadlineMs) {
         this.heartbeatDeadlineMs = nowMs + this.config.heartbeatMs;
         this.broadcastHeartbeat(this.state.progress, this.state.reads.currentRound(), true);
+        this.sendToTrailing(this.state);
       }
-      this.sendToTrailing(this.state);
     } else if (nowMs >= this.electionDeadlineMs) {
       if (!this.standsForElection()) {
         this.resetElectionDeadline();
@@ -424,7 +424,7 @@ export class Raft {
     if (this.appendWanted) {
       this.appendWanted = false;
       this.state.trailing = this.trailingFollowers(progress);
-      for (const [peer, pr] of progress) if (pr.canSend() && !this.waitsForTick(peer, pr)) this.sendAppend(peer, pr, false);
+      for (const [peer, pr] of progress) if (pr.canSend() && !this.waitsForHeartbeat(peer, pr)) this.sendAppend(peer, pr, false);
     }
     this.flushReadRound();
   }
@@ -494,16 +494,16 @@ export class Raft {
   }
 
   /**
-   * Whether what `peer` is due waits for the next tick: it trails, and less
-   * than a full AppendEntries waits for it. A full one goes at once: waiting
-   * would only make the next one wait too, and a trailing follower that is
-   * far behind catches up as fast as any.
+   * Whether what `peer` is due waits for the next heartbeat: it trails, and
+   * less than a full AppendEntries waits for it. A full one goes at once:
+   * waiting would only make the next one wait too, and a trailing follower
+   * that is far behind catches up as fast as any.
    */
-  private waitsForTick(peer: NodeId, pr: Progress): boolean {
+  private waitsForHeartbeat(peer: NodeId, pr: Progress): boolean {
     return this.state.role === "leader" && this.state.trailing.has(peer) && this.log.lastIndex() - pr.nextIndex + 1 < this.config.entriesPerAppendMax;
   }
 
-  /** A leader's tick sends the trailing followers what they are due since the last one. */
+  /** A leader's heartbeat sends the trailing followers what they are due since the last one, as many AppendEntries as it takes. */
   private sendToTrailing(leader: Extract<RoleState, { role: "leader" }>): void {
     for (const peer of leader.trailing) {
       const pr = leader.progress.get(peer);
@@ -909,7 +909,7 @@ export class Raft {
         // A leader whose removal just committed has stepped down (afterCommit); a released leaver gets nothing more.
         if (this.state.role !== "leader" || !this.state.progress.has(message.from)) return;
       }
-      if (pr.canSend() && pr.nextIndex <= this.log.lastIndex() && !this.waitsForTick(message.from, pr)) this.sendAppend(message.from, pr, false);
+      if (pr.canSend() && pr.nextIndex <= this.log.lastIndex() && !this.waitsForHeartbeat(message.from, pr)) this.sendAppend(message.from, pr, false);
       this.maybeSendTimeoutNow(message.from, pr);
       return;
     }

@@ -3,8 +3,8 @@
  * §5): new entries go at once to as many voters as make a majority with the
  * leader, the first in configuration order that are idle (replicating,
  * nothing in flight, everything committed held); the other voters get them
- * at the leader's next tick, all in one AppendEntries, or at once when a
- * full AppendEntries waits for them. With too few idle, everyone gets them
+ * with the leader's next heartbeat, all in one AppendEntries, not at its
+ * every tick, or at once when a full AppendEntries waits for them. With too few idle, everyone gets them
  * at once.
  */
 import { test } from "node:test";
@@ -30,14 +30,18 @@ function propose(node: RaftNode, count: number): [NodeId, number[]][] {
   return entriesSent(drain(node));
 }
 
-/** A tick before the first heartbeat is due; returns entriesSent of the Readys that follow. */
+/** A tick at `nowMs`; returns entriesSent of the Readys that follow. */
 function tick(node: RaftNode, nowMs: number): [NodeId, number[]][] {
-  assert.ok(nowMs < raftConfigDefaults.heartbeatMs);
   node.tick(nowMs);
   return entriesSent(drain(node));
 }
 
-test("new entries go at once to the two followers that make a majority with the leader, to the other two at the next tick", () => {
+/** The leader's first heartbeat after its election (leaderOfFive leads from time 0). */
+function heartbeat(node: RaftNode): [NodeId, number[]][] {
+  return tick(node, raftConfigDefaults.heartbeatMs);
+}
+
+test("new entries go at once to the two followers that make a majority with the leader, to the other two with the next heartbeat", () => {
   const node = leaderOfFive();
   assert.deepEqual(propose(node, 1), [
     [2, [2]],
@@ -50,11 +54,12 @@ test("new entries go at once to the two followers that make a majority with the 
     [2, [3, 4]],
     [3, [3, 4]],
   ]);
-  assert.deepEqual(tick(node, 5), [
+  assert.deepEqual(tick(node, 5), [], "a tick between heartbeats sends the trailing followers nothing");
+  assert.deepEqual(heartbeat(node), [
     [4, [2, 3, 4]],
     [5, [2, 3, 4]],
   ]);
-  assert.deepEqual(tick(node, 10), [], "nothing new since the last tick");
+  assert.deepEqual(tick(node, raftConfigDefaults.heartbeatMs + 5), [], "nothing new since the heartbeat");
   node.checkInvariants();
 });
 
@@ -66,21 +71,21 @@ test("a follower with entries in flight trails, and an idle one takes its place"
     [5, [2, 3]],
   ]);
   acknowledge(node, 2, 2);
-  assert.deepEqual(entriesSent(drain(node)), [], "server 2 trails now: entry 3 waits for the tick");
-  assert.deepEqual(tick(node, 5), [
+  assert.deepEqual(entriesSent(drain(node)), [], "server 2 trails now: entry 3 waits for the heartbeat");
+  assert.deepEqual(heartbeat(node), [
     [2, [3]],
     [3, [3]],
   ]);
   node.checkInvariants();
 });
 
-test("a partner that stops answering holds the commit until the tick, and the next flush takes another", () => {
+test("a partner that stops answering holds the commit until the heartbeat, and the next flush takes another", () => {
   const node = leaderOfFive();
   propose(node, 1);
   acknowledge(node, 2, 2);
   drain(node);
   assert.equal(node.status().commitIndex, 1, "server 3 is down: the leader and server 2 are no majority of five");
-  tick(node, 5);
+  heartbeat(node);
   acknowledge(node, 4, 2);
   drain(node);
   assert.equal(node.status().commitIndex, 2, "server 4, a trailing follower, carried the commit");
@@ -114,7 +119,7 @@ test("a full AppendEntries goes to a trailing follower at once, on a flush or on
 test("with too few idle followers, or the option off, every follower gets new entries at once", () => {
   const node = leaderOfFive();
   propose(node, 1);
-  tick(node, 5);
+  heartbeat(node);
   acknowledge(node, 2, 2);
   drain(node);
   // Entry 2 is in flight to servers 3, 4 and 5: server 2 alone is idle.
