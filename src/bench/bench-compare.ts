@@ -68,6 +68,33 @@ export function medianSteps(runs: readonly (readonly ComparedStep[])[]): Compare
   });
 }
 
+/**
+ * The median over rounds of each round's own ratio, figure by figure: each
+ * round runs both systems minutes apart, where --rounds' medians pair
+ * figures from rounds that may lie far apart on a machine whose speed
+ * drifts. A step some round lacks is left out, and so is a figure some
+ * round has no ratio for.
+ */
+export function medianRatios(rounds: readonly (readonly StepRatio[])[]): StepRatio[] {
+  const first = rounds[0] ?? [];
+  return first.flatMap((ratio, index): StepRatio[] => {
+    const same = rounds.map((round) => round[index]).filter((other): other is StepRatio => other?.clients === ratio.clients);
+    if (same.length < rounds.length) return [];
+    const of = (figure: "opsPerSecond" | "p50" | "p99"): number | null => {
+      const values = same.map((other) => other[figure]);
+      return values.every((value): value is number => value !== null) ? median(values) : null;
+    };
+    return [{ clients: ratio.clients, opsPerSecond: of("opsPerSecond"), p50: of("p50"), p99: of("p99") }];
+  });
+}
+
+/** One row per step: the ratios alone (medianRatios). */
+export function formatRatios(ratios: readonly StepRatio[], of: string): string[] {
+  const rows = [["clients", "ops/s ratio", "p50 ratio", "p99 ratio"]];
+  for (const ratio of ratios) rows.push([String(ratio.clients), times(ratio.opsPerSecond), times(ratio.p50), times(ratio.p99)]);
+  return [`${of} (zraft/etcd):`, ...formatTable(rows)];
+}
+
 function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const middle = sorted.length >> 1;

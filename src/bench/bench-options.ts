@@ -40,7 +40,8 @@ export const benchUsage = `usage: npm run bench -- [--clients LIST] [--seconds N
   --vs-etcd         then run the same steps against a local five-member etcd cluster (fsync on, loopback; the etcd
                     binary on PATH, Debian: apt-get install etcd-server) through the etcd3 package, and compare
   --rounds N        the whole run N times, each on fresh clusters; with --vs-etcd zraft goes first in odd rounds and
-                    etcd in even ones, and a last table compares each system's medians over the rounds (default 1)
+                    etcd in even ones, and the last tables compare each system's medians over the rounds and give
+                    the median of each round's own ratio, which pairs figures measured minutes apart (default 1)
   --warmup N        before the first step, N seconds of the same load at its concurrency, not measured, on each system:
                     the steps measure servers and clients whose code is compiled and warm, as in a long run (default 10; 0: none)
 Ctrl-C ends the running step early: it is reported and every acknowledged write read back (exit 130).`;

@@ -7,7 +7,8 @@
  * binary on PATH, it then does the same against a fresh five-member etcd
  * cluster (zraft's stopped first, so the two never share the machine) and
  * prints the two side by side. With --rounds N all of it N times, etcd
- * first in even rounds, then the medians side by side. Resolves to the exit code: 0; 1 when a
+ * first in even rounds, then the medians side by side and the median of
+ * each round's own ratio. Resolves to the exit code: 0; 1 when a
  * write was lost (that cluster's folder is then kept); 2 when the --config
  * file is bad, or the open-files limit is too low for the clients; 130 when
  * `stopEarly` ended the run before its last step's end (etcd's run, if any
@@ -17,7 +18,7 @@ import { writeFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { reportCommandLineError } from "../cli/args.ts";
 import { benchUsage, type BenchOptions } from "./bench-options.ts";
-import { comparisonJson, formatComparison, medianSteps, stepRatios, type ComparedStep } from "./bench-compare.ts";
+import { comparisonJson, formatComparison, formatRatios, medianRatios, medianSteps, stepRatios, type ComparedStep, type StepRatio } from "./bench-compare.ts";
 import { benchJson, formatStep, formatSummary, formatVerification, verificationJson } from "./bench-report.ts";
 import { findEtcdBinary } from "./etcd-cluster.ts";
 import { EtcdSystem } from "./etcd-system.ts";
@@ -68,11 +69,17 @@ export async function runBench(options: BenchOptions, say: (line: string) => voi
   const compared = rounds.flatMap(({ zraft: ours, etcd: theirs }) => (ours !== undefined && theirs !== undefined ? [{ ours, theirs }] : []));
   const medians =
     compared.length > 1
-      ? { zraft: medianSteps(compared.map(({ ours }) => ours.steps)), etcd: medianSteps(compared.map(({ theirs }) => theirs.steps)) }
+      ? {
+          zraft: medianSteps(compared.map(({ ours }) => ours.steps)),
+          etcd: medianSteps(compared.map(({ theirs }) => theirs.steps)),
+          roundRatio: medianRatios(compared.map(({ ours, theirs }) => stepRatios(ours.steps, theirs.steps))),
+        }
       : undefined;
   if (medians !== undefined) {
     say("");
     for (const line of formatComparison(medians.zraft, medians.etcd, `medians over ${compared.length} rounds, zraft vs etcd`)) say(line);
+    say("");
+    for (const line of formatRatios(medians.roundRatio, `the median of the ${compared.length} rounds' own ratios`)) say(line);
   }
   // Round 1 measures zraft first, so it is there even when Ctrl-C ended the run.
   const first = rounds[0]?.zraft;
@@ -129,7 +136,7 @@ function runJson(
   options: BenchOptions,
   ours: Measured,
   rounds: readonly Round[],
-  medians: { readonly zraft: ComparedStep[]; readonly etcd: ComparedStep[] } | undefined,
+  medians: { readonly zraft: ComparedStep[]; readonly etcd: ComparedStep[]; readonly roundRatio: StepRatio[] } | undefined,
 ): object {
   const machine = { cpus: availableParallelism(), node: process.version, platform: `${process.platform} ${process.arch}` };
   const theirs = rounds[0]?.etcd;

@@ -2,7 +2,8 @@
  * `npm run bench -- --vs-etcd --rounds 2` as a user runs it, briefly: one
  * one-second step against zraft, then against a local five-member etcd,
  * then again with etcd first. It must exit 0, print every run, each
- * round's side-by-side table, the medians' and every read-back, write both
+ * round's side-by-side table, the medians', the median of the rounds' own
+ * ratios and every read-back, write both
  * systems' figures, each round's and the ratios as JSON, and leave no etcd
  * member or folder behind. Skipped, saying why, where `etcd` is not on PATH.
  */
@@ -37,6 +38,7 @@ test("--vs-etcd --rounds 2: the same step against zraft and etcd in both orders,
     assert.equal([...result.stdout.matchAll(/^verified: all \d+ keys hold their last acknowledged write; lost=0$/gm)].length, 4, output);
     assert.equal([...result.stdout.matchAll(/^clients\s+zraft ops\/s\s+etcd ops\/s\s+ratio/gm)].length, 3, output);
     assert.match(result.stdout, /^medians over 2 rounds, zraft vs etcd \(ratio = zraft\/etcd/m, output);
+    assert.match(result.stdout, /^the median of the 2 rounds' own ratios \(zraft\/etcd\):\nclients\s+ops\/s ratio\s+p50 ratio\s+p99 ratio\n1\s+\d+\.\d\dx/m, output);
     assert.match(result.stdout, /^1\s+\d+\s+\d+\s+\d+\.\d\dx/m, output);
 
     const json = JSON.parse(readFileSync(jsonFile, "utf8"));
@@ -62,6 +64,8 @@ test("--vs-etcd --rounds 2: the same step against zraft and etcd in both orders,
     assert.deepEqual(json.rounds[0].zraft.steps, json.steps, "round 1 is what a single run writes");
     assert.equal(json.medians.zraft[0].clients, 1);
     assert.ok(json.medians.ratio[0].opsPerSecond > 0, JSON.stringify(json.medians));
+    const roundRatios = json.rounds.map((round: { ratio: { opsPerSecond: number }[] }) => round.ratio[0]!.opsPerSecond);
+    assert.equal(json.medians.roundRatio[0].opsPerSecond, (roundRatios[0] + roundRatios[1]) / 2, "the median of the rounds' own ratios");
 
     const etcdDirs = [...result.stdout.matchAll(/five members \(\S+, fsync on, loopback\) in (\/\S+zraft-bench-etcd-\S+);/g)].map((match) => match[1]!);
     assert.equal(etcdDirs.length, 2, output);
