@@ -59,8 +59,8 @@ export interface RaftConfig {
    * majority with the leader; the other voters that keep up (trailing
    * followers) get them with the leader's next heartbeat, in one
    * AppendEntries, or at once when a full AppendEntries waits for them
-   * (docs/architecture.md §5). On a machine whose cores the servers share, their work then does
-   * not compete with the commit's.
+   * (docs/architecture.md §5). On a machine whose cores the servers share,
+   * their work then does not compete with the commit's.
    */
   readonly trailingFollowers: boolean;
 }

@@ -3,9 +3,9 @@
  * one-second step against zraft, then against a local five-member etcd,
  * then again with etcd first. It must exit 0, print every run, each
  * round's side-by-side table, the medians', the median of the rounds' own
- * ratios and every read-back, write both
- * systems' figures, each round's and the ratios as JSON, and leave no etcd
- * member or folder behind. Skipped, saying why, where `etcd` is not on PATH.
+ * ratios and every read-back, write both systems' figures, each round's
+ * and the ratios as JSON, and leave no etcd member or folder behind.
+ * Skipped, saying why, where `etcd` is not on PATH.
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
