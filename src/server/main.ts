@@ -25,6 +25,7 @@ import { PeerTransport } from "../transport/peer-transport.ts";
 import { RaftServer, raftServerLimitsDefaults } from "../runtime/raft-server.ts";
 import type { LeaderWatchTiming } from "../runtime/leader-watch.ts";
 import { snapshotPolicyDefaults } from "../runtime/snapshot-policy.ts";
+import { RunningClock } from "../runtime/running-clock.ts";
 import { KvService } from "../service/kv-service.ts";
 import { describeMembership } from "./describe-membership.ts";
 import { ReplicationLog, replicationCheckEveryMs } from "./replication-log.ts";
@@ -64,6 +65,15 @@ const help = helpText(
  */
 function tickIntervalFor(cluster: ClusterConfig): number {
   return Math.min(10, Math.max(2, Math.floor(cluster.heartbeatMs / 5)));
+}
+
+/**
+ * The server's timers run on a RunningClock: a freeze of the process longer
+ * than five ticks (a heartbeat interval at most) counts as five ticks, so
+ * that a stall of the whole machine expires no election timeout.
+ */
+function runningClockFor(cluster: ClusterConfig): RunningClock {
+  return new RunningClock(() => performance.now(), 5 * tickIntervalFor(cluster));
 }
 
 /**
@@ -143,6 +153,7 @@ async function main(argv: readonly string[]): Promise<void> {
   // Dissertation §5.1: a restart is the stored snapshot plus the log after it. The config file seeds the
   // first configuration only (docs/protocol.md §2); later ones are in the log and in the snapshot.
   const membership = restoreStoredSnapshot(storage, kv) ?? (args.flags.has("join") ? noConfiguration : seedMembership(cluster));
+  const clock = runningClockFor(cluster);
   const node = new RaftNode({
     config: raftConfig,
     hardState: state.hardState,
@@ -152,7 +163,7 @@ async function main(argv: readonly string[]): Promise<void> {
     snapshot: state.snapshot,
     snapshotProblem: kvSnapshotProblem,
     membership,
-    nowMs: performance.now(),
+    nowMs: clock.nowMs(),
     random: new SeededRandom(randomInt(2 ** 31)),
     logger: baseLogger,
   });
@@ -213,7 +224,7 @@ async function main(argv: readonly string[]): Promise<void> {
     peers: transport,
     leaderWatch,
     snapshots: { ...snapshotPolicyDefaults, ...cluster.snapshot },
-    nowMs: () => performance.now(),
+    nowMs: () => clock.nowMs(),
     onFatal: fatal,
     // Who the peers are follows the configuration in force, whatever the config file lists.
     onMembershipChange: (inForce) => {

@@ -46,6 +46,34 @@ test("a paused follower rejoins without disrupting; a paused leader is replaced 
   assert.equal(after.term, successor.term, "the resumed server raised no term");
 });
 
+// Measured from outside: under 128 clients every server's event loop froze for 80-350 ms every few seconds,
+// all at once (the machine's disk), and on resuming the followers' tickers expired their election timeouts before
+// they read the leader's heartbeat: a new leader about every ten seconds (src/runtime/running-clock.ts).
+test("a freeze of every server at once, as when the machine stalls, elects no one", async (t) => {
+  const cluster = await TestCluster.start(t, { electionTimeoutMs: [300, 600], heartbeatMs: 50 });
+  const leader = await cluster.findLeader();
+  await waitFor(async () => [...(await cluster.statuses()).values()].every((status) => status.leaderId === leader.id), {
+    timeoutMs: 15_000,
+    what: `every server to follow server ${leader.id}`,
+  });
+  const followers = cluster.serverIds.filter((id) => id !== leader.id);
+  for (let freeze = 0; freeze < 3; freeze++) {
+    for (const id of cluster.serverIds) cluster.signalServer(id, "SIGSTOP");
+    await sleep(1_000); // longer than any election timeout
+    // The leader last, 100 ms after its followers, as the servers came out of the measured stalls: without the
+    // running clock the followers' election timeouts have all expired by then. With it, the freeze counts as
+    // 50 ms, and 50 ms since the last heartbeat plus these 100 ms is well within the shortest timeout.
+    for (const id of followers) cluster.signalServer(id, "SIGCONT");
+    await sleep(100);
+    cluster.signalServer(leader.id, "SIGCONT");
+    await sleep(1_000);
+  }
+  for (const status of (await cluster.statuses()).values()) {
+    assert.equal(status.term, leader.term, `server ${status.id} kept term ${leader.term}`);
+    assert.equal(status.leaderId, leader.id, `server ${status.id} still follows server ${leader.id}`);
+  }
+});
+
 test("a leader that loses its majority steps down: a client hears NO_LEADER or NOT_LEADER at once, not TIMEOUT", async (t) => {
   const cluster = await TestCluster.start(t, { electionTimeoutMs: [300, 600], heartbeatMs: 50 });
   const leader = await cluster.findLeader();
