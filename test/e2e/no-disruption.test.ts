@@ -26,10 +26,7 @@ test("a paused follower rejoins without disrupting; a paused leader is replaced 
     what: `server ${follower} to follow server ${leader.id} again`,
   });
   await sleep(1_000);
-  for (const status of (await cluster.statuses()).values()) {
-    assert.equal(status.term, leader.term, `server ${status.id} kept term ${leader.term}`);
-    assert.equal(status.leaderId, leader.id);
-  }
+  await assertAllStillFollow(cluster, leader);
 
   cluster.signalServer(leader.id, "SIGSTOP");
   const successor = await waitFor(
@@ -47,15 +44,11 @@ test("a paused follower rejoins without disrupting; a paused leader is replaced 
 });
 
 // Measured from outside: under 128 clients every server's event loop froze for 80-350 ms every few seconds,
-// all at once (the machine's disk), and on resuming the followers' tickers expired their election timeouts before
+// all at once (the servers' snapshots, all at one index), and on resuming the followers' tickers expired their election timeouts before
 // they read the leader's heartbeat: a new leader about every ten seconds (src/runtime/running-clock.ts).
 test("a freeze of every server at once, as when the machine stalls, elects no one", async (t) => {
   const cluster = await TestCluster.start(t, { electionTimeoutMs: [300, 600], heartbeatMs: 50 });
-  const leader = await cluster.findLeader();
-  await waitFor(async () => [...(await cluster.statuses()).values()].every((status) => status.leaderId === leader.id), {
-    timeoutMs: 15_000,
-    what: `every server to follow server ${leader.id}`,
-  });
+  const leader = await leaderAllFollow(cluster);
   const followers = cluster.serverIds.filter((id) => id !== leader.id);
   for (let freeze = 0; freeze < 3; freeze++) {
     for (const id of cluster.serverIds) cluster.signalServer(id, "SIGSTOP");
@@ -68,10 +61,7 @@ test("a freeze of every server at once, as when the machine stalls, elects no on
     cluster.signalServer(leader.id, "SIGCONT");
     await sleep(1_000);
   }
-  for (const status of (await cluster.statuses()).values()) {
-    assert.equal(status.term, leader.term, `server ${status.id} kept term ${leader.term}`);
-    assert.equal(status.leaderId, leader.id, `server ${status.id} still follows server ${leader.id}`);
-  }
+  await assertAllStillFollow(cluster, leader);
 });
 
 test("a leader that loses its majority steps down: a client hears NO_LEADER or NOT_LEADER at once, not TIMEOUT", async (t) => {
@@ -114,18 +104,29 @@ test("a flood of pipelined requests at the leader deposes no one", async (t) => 
   // machine does to five servers and four flooding processes on two cores: with 300-600 ms a busy core beside the
   // test was enough for an election in one run of three, with or without the fault.
   const cluster = await TestCluster.start(t, { electionTimeoutMs: [1_000, 2_000], heartbeatMs: 50 });
-  const leader = await cluster.findLeader();
-  await waitFor(async () => [...(await cluster.statuses()).values()].every((status) => status.leaderId === leader.id), {
-    timeoutMs: 15_000,
-    what: `every server to follow server ${leader.id}`,
-  });
+  const leader = await leaderAllFollow(cluster);
   // Four processes, as measured: senders in this process, sharing its event loop, flood too slowly to stall it.
   const floods = [0, 1, 2, 3].map((client) =>
     runCommand(["test/e2e/flood-client.ts", clientEndpointOf(cluster, leader.id), "10000", `flood/${client}`], { timeoutMs: 120_000 }),
   );
   for (const flood of await Promise.all(floods)) assert.equal(flood.code, 0, flood.stderr);
+  await assertAllStillFollow(cluster, leader);
+});
+
+/** The leader, once every server follows it. */
+async function leaderAllFollow(cluster: TestCluster): Promise<Awaited<ReturnType<TestCluster["findLeader"]>>> {
+  const leader = await cluster.findLeader();
+  await waitFor(async () => [...(await cluster.statuses()).values()].every((status) => status.leaderId === leader.id), {
+    timeoutMs: 15_000,
+    what: `every server to follow server ${leader.id}`,
+  });
+  return leader;
+}
+
+/** Every server is still in `leader`'s term and follows it: no election happened. */
+async function assertAllStillFollow(cluster: TestCluster, leader: { readonly id: number; readonly term: number }): Promise<void> {
   for (const status of (await cluster.statuses()).values()) {
-    assert.equal(status.term, leader.term, `server ${status.id} is still in term ${leader.term}`);
+    assert.equal(status.term, leader.term, `server ${status.id} kept term ${leader.term}`);
     assert.equal(status.leaderId, leader.id, `server ${status.id} still follows server ${leader.id}`);
   }
-});
+}
