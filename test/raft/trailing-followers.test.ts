@@ -4,8 +4,8 @@
  * leader, the first in configuration order that are idle (replicating,
  * nothing in flight, everything committed held); the other voters get them
  * with the leader's next heartbeat, all in one AppendEntries, not at its
- * every tick, or at once when a full AppendEntries waits for them. With too few idle, everyone gets them
- * at once.
+ * every tick, or at once when a full AppendEntries waits for them. With too
+ * few idle, everyone gets them at once.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
