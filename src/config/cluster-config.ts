@@ -51,7 +51,7 @@ export interface ClusterConfig {
 
 /** The `snapshot` section: every field optional. */
 export interface SnapshotConfig {
-  /** Snapshot once this many entries were applied since the last snapshot. */
+  /** Snapshot every this many entries applied, each server at its own points. */
   readonly entries?: number;
   /** ... or once the commands applied since then carry this many bytes. */
   readonly logBytes?: number;

@@ -23,7 +23,7 @@ import { ApplyWaiters } from "./apply-waiters.ts";
 import { LeaderWatch, type LeaderWatchTiming } from "./leader-watch.ts";
 import { PeerContacts } from "./peer-contacts.ts";
 import { PendingRequests, type Waiter } from "./pending-requests.ts";
-import { snapshotDue, snapshotPolicyDefaults, type SnapshotPolicy } from "./snapshot-policy.ts";
+import { snapshotDue, snapshotPhase, snapshotPolicyDefaults, type SnapshotPolicy } from "./snapshot-policy.ts";
 
 /** Where Raft messages go: the peer transport. */
 export interface PeerSender {
@@ -154,6 +154,8 @@ export class RaftServer<Query, Answer, Result> {
   /** When each peer was last heard from: whether the leader is alive, and who answers. */
   readonly contacts = new PeerContacts();
   private readonly snapshotPolicy: SnapshotPolicy;
+  /** This server's offset of its snapshot points (snapshotPhase). */
+  private readonly snapshotPhase: number;
   /** The bytes of the commands applied since the last snapshot (SnapshotPolicy.logBytes). */
   private appliedBytesSinceSnapshot = 0;
   /** The snapshot being stored, and the ones asked for (snapshotNow) while none may start. */
@@ -166,6 +168,7 @@ export class RaftServer<Query, Answer, Result> {
     this.pending = new PendingRequests(this.limits.pendingRequestsMax);
     this.changes = new PendingRequests(this.limits.pendingRequestsMax);
     this.snapshotPolicy = options.snapshots ?? snapshotPolicyDefaults;
+    this.snapshotPhase = snapshotPhase(this.snapshotPolicy, options.node.id);
     const { term, votedFor, commitIndex, role } = options.node.status();
     this.savedHardState = { currentTerm: term, votedFor, commitIndex };
     this.leaderWatch = options.leaderWatch === undefined ? null : new LeaderWatch(options.leaderWatch, this.limits.pendingRequestsMax, this.contacts);
@@ -494,7 +497,7 @@ export class RaftServer<Query, Answer, Result> {
       if (asked) this.answerSnapshotWaiters(latest);
       return;
     }
-    if (!asked && !snapshotDue(this.snapshotPolicy, applied - latest.index, this.appliedBytesSinceSnapshot)) return;
+    if (!asked && !snapshotDue(this.snapshotPolicy, this.snapshotPhase, latest.index, applied, this.appliedBytesSinceSnapshot)) return;
     if (applied > node.stableIndex()) return;
     // A server joining a cluster knows no configuration before the leader's entries bring one, and a
     // snapshot must keep the configuration at its index (dissertation §5.1): one without voters restores nothing.

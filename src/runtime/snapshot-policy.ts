@@ -7,7 +7,7 @@
  * entries, not the whole image (dissertation §5.1.2, as etcd's catch-up entries).
  */
 export interface SnapshotPolicy {
-  /** Snapshot once this many entries were applied since the last snapshot. */
+  /** Snapshot every this many entries applied, each server at its own points (snapshotPhase). */
   readonly entries: number;
   /** ... or once the commands applied since the last snapshot carry this many bytes. */
   readonly logBytes: number;
@@ -22,7 +22,29 @@ export const snapshotPolicyDefaults: SnapshotPolicy = Object.freeze({
   keepEntries: 5_000,
 });
 
-/** Whether a snapshot is due after `applied` entries carrying `appliedBytes` since the last one. */
-export function snapshotDue(policy: SnapshotPolicy, applied: number, appliedBytes: number): boolean {
-  return applied >= policy.entries || appliedBytes >= policy.logBytes;
+/** The fractional part of the golden ratio: its multiples modulo 1 spread out evenly whatever their count. */
+const goldenFraction = (Math.sqrt(5) - 1) / 2;
+
+/**
+ * Where in each period of `policy.entries` server `id` snapshots. Every
+ * server applies the same entries, so with one phase they would all snapshot
+ * at the same index, at the same moment: under a large state every server
+ * pauses for the copy and the write together, and the leader finds no
+ * majority until they are done. Phases spread by the golden ratio keep any
+ * set of ids apart (ids 1 to 5: 0.09, 0.24, 0.47, 0.62 and 0.85 of a
+ * period) without a server knowing the others.
+ */
+export function snapshotPhase(policy: SnapshotPolicy, id: number): number {
+  return Math.floor(((id * goldenFraction) % 1) * policy.entries);
+}
+
+/**
+ * Whether a snapshot is due: the applied index passed one of this server's
+ * snapshot points (every `policy.entries` from `phase`) since the last
+ * snapshot, so a restart never replays more than `policy.entries` of log;
+ * or the commands applied since carry `appliedBytes` ≥ `policy.logBytes`.
+ */
+export function snapshotDue(policy: SnapshotPolicy, phase: number, lastSnapshotIndex: number, appliedIndex: number, appliedBytes: number): boolean {
+  const period = (index: number): number => Math.floor((index - phase) / policy.entries);
+  return period(appliedIndex) > period(lastSnapshotIndex) || appliedBytes >= policy.logBytes;
 }
