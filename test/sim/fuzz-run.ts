@@ -38,19 +38,37 @@ export interface SeedResult {
 export const defaultSafetyMs = 15_000;
 export const defaultLivenessBoundMs = 10_000;
 
+/** How fast the healed network replicates to one follower: what a round trip can carry, and how long one takes at most. */
+interface ReplicationCapacity {
+  readonly entriesPerRoundTrip: number;
+  readonly roundTripMsMax: number;
+}
+
 /**
  * With clients stopped, waits until every member of the configuration in
  * force has applied everything the leader committed (liveness held, so it
- * comes). A server a change removed need not.
+ * comes). A server a change removed need not. The wait allows
+ * quiescenceBoundMs, plus the round trips the world's own limits need to
+ * carry the longest lag there is now: a learner counts toward no commit, so
+ * clients can leave it hundreds of entries behind, and with three entries an
+ * AppendEntries and one in flight no correct leader closes that in 5 s.
  */
-function awaitQuiescence(cluster: SimCluster): void {
+function awaitQuiescence(cluster: SimCluster, capacity: ReplicationCapacity): void {
+  const leaderNow = cluster.leader();
+  const lagEntries = leaderNow === null ? 0 : Math.max(0, ...members(cluster).map((id) => cluster.status(leaderNow)!.lastLogIndex - cluster.lastApplied(id)));
+  const boundMs = quiescenceBoundMs + Math.ceil(lagEntries / capacity.entriesPerRoundTrip) * capacity.roundTripMsMax;
   const quiet = (): boolean => {
     const leader = cluster.leader();
     const target = leader === null ? -1 : cluster.status(leader)!.commitIndex;
     return members(cluster).every((id) => cluster.lastApplied(id) === target);
   };
-  if (!cluster.runUntil(quiet, quiescenceBoundMs)) {
-    cluster.fail("liveness", `the members did not all apply the leader's commits within ${quiescenceBoundMs}ms of the clients stopping\n${cluster.describeServers().join("\n")}`);
+  if (!cluster.runUntil(quiet, boundMs)) {
+    cluster.fail(
+      "liveness",
+      `the members did not all apply the leader's commits within ${boundMs}ms of the clients stopping ` +
+        `(${quiescenceBoundMs}ms, and ${capacity.roundTripMsMax}ms round trips of ${capacity.entriesPerRoundTrip} entries for a lag of ${lagEntries})\n` +
+        cluster.describeServers().join("\n"),
+    );
   }
 }
 
@@ -116,7 +134,7 @@ export function runSeed(seed: number, options: SeedRunOptions = {}): SeedResult 
   cluster.trace.note(cluster.nowMs, "liveness phase: network healed and reliable, every node up");
   const liveness = checkLiveness(cluster, options.livenessBoundMs ?? defaultLivenessBoundMs);
   for (const client of clients) client.stop();
-  awaitQuiescence(cluster);
+  awaitQuiescence(cluster, { entriesPerRoundTrip: cluster.settings.entriesPerAppendMax * cluster.settings.inflightAppendsMax, roundTripMsMax: 2 * liveDelayMsMax });
   cluster.checkStateMachinesAgree(members(cluster));
 
   return {
