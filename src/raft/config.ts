@@ -55,8 +55,8 @@ export interface RaftConfig {
    */
   readonly electionTimerFromFirstTick: boolean;
   /**
-   * At light load, new entries go at once only to as many voters as make a
-   * majority with the leader; the other voters that keep up (trailing
+   * New entries go at once only to as many voters as make a majority with
+   * the leader; the other voters that keep up (trailing
    * followers) get them with the leader's next heartbeat, in one
    * AppendEntries, or at once when a full AppendEntries waits for them
    * (docs/architecture.md §5). On a machine whose cores the servers share,

@@ -461,18 +461,21 @@ export class Raft {
   /**
    * The trailing followers of a flush (RaftConfig.trailingFollowers, docs/
    * architecture.md §5): the replicating voters other than the majority
-   * partners (majorityPartners) among the idle ones, those in replicate
-   * with nothing in flight that hold everything committed. A follower with
-   * AppendEntries in flight trails while an idle one takes its place; under
-   * load every follower has some in flight, so none trails, and the commit
-   * waits for the fastest majority, not for two chosen followers. A partner
-   * that stops answering keeps its AppendEntries in flight, so the next
-   * flush takes another.
+   * partners (majorityPartners). The partners are the first idle ones,
+   * those in replicate with nothing in flight that hold everything
+   * committed, so that a follower with AppendEntries in flight trails while
+   * an idle one takes its place. Under load none is idle: the partners are
+   * then the first that hold everything committed. A partner that stops
+   * answering falls behind the commit, which the trailing followers carry on
+   * from the next heartbeat, and the next flush takes another.
    */
   private trailingFollowers(progress: ReadonlyMap<NodeId, Progress>): ReadonlySet<NodeId> {
     if (!this.config.trailingFollowers) return noPeers;
     const commitIndex = this.log.commitIndex;
-    const partners = this.majorityPartners(progress, (pr) => pr.state === "replicate" && !pr.hasInflight() && pr.matchIndex >= commitIndex);
+    const holdsCommitted = (pr: Progress): boolean => pr.state === "replicate" && pr.matchIndex >= commitIndex;
+    const partners =
+      this.majorityPartners(progress, (pr) => holdsCommitted(pr) && !pr.hasInflight()) ??
+      this.majorityPartners(progress, holdsCommitted);
     if (partners === null) return noPeers;
     return new Set(this.voters.filter((id) => id !== this.id && !partners.has(id) && progress.get(id)?.state === "replicate"));
   }

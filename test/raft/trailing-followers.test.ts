@@ -5,7 +5,7 @@
  * nothing in flight, everything committed held); the other voters get them
  * with the leader's next heartbeat, all in one AppendEntries, not at its
  * every tick, or at once when a full AppendEntries waits for them. With too
- * few idle, everyone gets them at once.
+ * few idle, the partners are the first that hold everything committed.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -116,17 +116,28 @@ test("a full AppendEntries goes to a trailing follower at once, on a flush or on
   node.checkInvariants();
 });
 
-test("with too few idle followers, or the option off, every follower gets new entries at once", () => {
+test("with too few idle followers, the first that hold everything committed are the partners, and the others trail", () => {
   const node = leaderOfFive();
   propose(node, 1);
   heartbeat(node);
   acknowledge(node, 2, 2);
   drain(node);
-  // Entry 2 is in flight to servers 3, 4 and 5: server 2 alone is idle.
-  assert.deepEqual(
-    propose(node, 1),
-    followers.map((id) => [id, [3]]),
-  );
+  // Entry 2 is in flight to servers 3, 4 and 5: server 2 alone is idle, and all four hold entry 1, the last committed.
+  assert.deepEqual(propose(node, 1), [
+    [2, [3]],
+    [3, [3]],
+  ]);
+  assert.deepEqual(tick(node, raftConfigDefaults.heartbeatMs + 5), [], "servers 4 and 5 trail until the next heartbeat");
+  acknowledge(node, 3, 2);
+  drain(node);
+  assert.deepEqual(tick(node, 2 * raftConfigDefaults.heartbeatMs), [
+    [4, [3]],
+    [5, [3]],
+  ]);
+  node.checkInvariants();
+});
+
+test("with the option off every follower gets new entries at once", () => {
   const off = leaderOfFive({ trailingFollowers: false });
   assert.deepEqual(
     propose(off, 1),
