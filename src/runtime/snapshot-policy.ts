@@ -31,7 +31,7 @@ const goldenFraction = (Math.sqrt(5) - 1) / 2;
  * at the same index, at the same moment: under a large state every server
  * pauses for the copy and the write together, and the leader finds no
  * majority until they are done. Phases spread by the golden ratio keep any
- * set of ids apart (ids 1 to 5: 0.09, 0.24, 0.47, 0.62 and 0.85 of a
+ * set of ids apart (ids 1 to 5: 0.62, 0.24, 0.85, 0.47 and 0.09 of a
  * period) without a server knowing the others.
  */
 export function snapshotPhase(policy: SnapshotPolicy, id: number): number {
