@@ -55,7 +55,8 @@ interface ReplicationCapacity {
  */
 function awaitQuiescence(cluster: SimCluster, capacity: ReplicationCapacity): void {
   const leaderNow = cluster.leader();
-  const lagEntries = leaderNow === null ? 0 : Math.max(0, ...members(cluster).map((id) => cluster.status(leaderNow)!.lastLogIndex - cluster.lastApplied(id)));
+  const leaderLastIndex = leaderNow === null ? 0 : cluster.status(leaderNow)!.lastLogIndex;
+  const lagEntries = Math.max(0, ...members(cluster).map((id) => leaderLastIndex - cluster.lastApplied(id)));
   const boundMs = quiescenceBoundMs + Math.ceil(lagEntries / capacity.entriesPerRoundTrip) * capacity.roundTripMsMax;
   const quiet = (): boolean => {
     const leader = cluster.leader();
