@@ -43,9 +43,10 @@ test("a paused follower rejoins without disrupting; a paused leader is replaced 
   assert.equal(after.term, successor.term, "the resumed server raised no term");
 });
 
-// Measured from outside: under 128 clients every server's event loop froze for 80-350 ms every few seconds,
-// all at once (the servers' snapshots, all at one index), and on resuming the followers' tickers expired their election timeouts before
-// they read the leader's heartbeat: a new leader about every ten seconds (src/runtime/running-clock.ts).
+// Measured from outside: under 128 clients every server's event loop froze for 80-350 ms every few seconds, all
+// at once (the servers' snapshots, then all taken at one index), and on resuming the followers' tickers expired
+// their election timeouts before they read the leader's heartbeat: the leader changed every 15-40 s
+// (src/runtime/running-clock.ts).
 test("a freeze of every server at once, as when the machine stalls, elects no one", async (t) => {
   const cluster = await TestCluster.start(t, { electionTimeoutMs: [300, 600], heartbeatMs: 50 });
   const leader = await leaderAllFollow(cluster);
