@@ -1,10 +1,28 @@
 /**
  * The command line of `npm run bench` (see bench-main.ts).
  */
-import { UsageError, integerOptionWithin, parseCommandLine } from "../cli/args.ts";
+import { UsageError, integerOptionWithin, parseCommandLine, type ParsedArgs } from "../cli/args.ts";
 
 export const workloadMixes = ["put", "get", "mixed", "cas"] as const;
 export type WorkloadMix = (typeof workloadMixes)[number];
+
+/**
+ * The Raft timing both systems run with, so that neither is measured with
+ * more frequent heartbeats than the other: zraft's `heartbeatMs` and
+ * `electionTimeoutMs` [E, 2E], etcd's --heartbeat-interval and
+ * --election-timeout E (which etcd draws from [E, 2E) as zraft does).
+ */
+export interface RaftTiming {
+  readonly heartbeatMs: number;
+  readonly electionTimeoutMs: number;
+}
+
+/** etcd's own defaults: etcd runs as it ships, and zraft is given the same. */
+export const defaultRaftTiming: RaftTiming = { heartbeatMs: 100, electionTimeoutMs: 1000 };
+
+/** etcd refuses an election timeout under five heartbeats, or over 50 s. */
+const etcdHeartbeatsPerElectionMin = 5;
+const etcdElectionTimeoutMsMax = 50_000;
 
 export interface BenchOptions {
   /** The concurrency of each step, in order. */
@@ -24,9 +42,11 @@ export interface BenchOptions {
   readonly rounds: number;
   /** Unmeasured load before the first step, at its concurrency, on each system; 0: none. */
   readonly warmupSeconds: number;
+  /** Of a cluster the bench starts, zraft's and etcd's alike; an attached zraft cluster (configPath) keeps its own. */
+  readonly timing: RaftTiming;
 }
 
-export const benchUsage = `usage: npm run bench -- [--clients LIST] [--seconds N] [--mix put|get|mixed|cas] [--keys N] [--value-size B] [--stale] [--config FILE] [--json FILE] [--vs-etcd] [--rounds N] [--warmup N]
+export const benchUsage = `usage: npm run bench -- [--clients LIST] [--seconds N] [--mix put|get|mixed|cas] [--keys N] [--value-size B] [--stale] [--config FILE] [--json FILE] [--vs-etcd] [--rounds N] [--warmup N] [--heartbeat MS] [--election-timeout MS]
   --clients LIST    concurrency of each step, comma-separated closed-loop clients (default 1,8,32,128);
                     the overload check is --clients 128,1000 (1000 clients need about 10,300 open files: ulimit -n)
   --seconds N       length of each step in seconds (default 10)
@@ -44,6 +64,11 @@ export const benchUsage = `usage: npm run bench -- [--clients LIST] [--seconds N
                     the median of each round's own ratio, which pairs figures measured minutes apart (default 1)
   --warmup N        before the first step, N seconds of the same load at its concurrency, not measured, on each system:
                     the steps measure servers and clients whose code is compiled and warm, as in a long run (default 10; 0: none)
+  --heartbeat MS    the heartbeat interval of both systems: zraft's heartbeatMs, etcd's --heartbeat-interval (default 100)
+  --election-timeout MS
+                    the election timeout of both systems: zraft's electionTimeoutMs [MS, 2*MS], etcd's --election-timeout MS,
+                    which etcd draws from [MS, 2*MS) too; at least 5 heartbeats, as etcd requires (default 1000: etcd's
+                    defaults, so etcd runs as it ships; a cluster attached with --config keeps its own timing)
 Ctrl-C ends the running step early: it is reported and every acknowledged write read back (exit 130).`;
 
 /** Parses "1,8,32": positive integers, each at most 10,000. */
@@ -59,7 +84,7 @@ function parseClientList(text: string): number[] {
 
 /** Parses argv (without node and script); "help" for --help. Throws UsageError. */
 export function parseBenchOptions(argv: readonly string[]): BenchOptions | "help" {
-  const args = parseCommandLine(argv, { flags: ["help", "stale", "vs-etcd"], values: ["clients", "seconds", "mix", "keys", "value-size", "config", "json", "rounds", "warmup"] });
+  const args = parseCommandLine(argv, { flags: ["help", "stale", "vs-etcd"], values: ["clients", "seconds", "mix", "keys", "value-size", "config", "json", "rounds", "warmup", "heartbeat", "election-timeout"] });
   if (args.flags.has("help")) return "help";
   if (args.positionals.length > 0) throw new UsageError(`unexpected argument "${args.positionals[0]}"`);
   const clients = parseClientList(args.values.get("clients") ?? "1,8,32,128");
@@ -81,5 +106,17 @@ export function parseBenchOptions(argv: readonly string[]): BenchOptions | "help
     vsEtcd: args.flags.has("vs-etcd"),
     rounds: integerOptionWithin(args, "rounds", 1, [1, 20]),
     warmupSeconds: integerOptionWithin(args, "warmup", 10, [0, 3_600]),
+    timing: raftTimingOf(args),
   };
+}
+
+function raftTimingOf(args: ParsedArgs): RaftTiming {
+  const heartbeatMs = integerOptionWithin(args, "heartbeat", defaultRaftTiming.heartbeatMs, [1, etcdElectionTimeoutMsMax / etcdHeartbeatsPerElectionMin]);
+  const electionTimeoutMs = integerOptionWithin(args, "election-timeout", defaultRaftTiming.electionTimeoutMs, [1, etcdElectionTimeoutMsMax]);
+  if (electionTimeoutMs < etcdHeartbeatsPerElectionMin * heartbeatMs) {
+    throw new UsageError(
+      `--election-timeout (${electionTimeoutMs} ms) must be at least ${etcdHeartbeatsPerElectionMin} times --heartbeat (${heartbeatMs} ms): etcd refuses less, and both systems run with the same timing`,
+    );
+  }
+  return { heartbeatMs, electionTimeoutMs };
 }

@@ -1,7 +1,8 @@
 /**
  * A local five-member etcd cluster for `npm run bench -- --vs-etcd`: the
  * `etcd` binary on PATH, every member on loopback ports, its data and log
- * in a temporary folder, etcd's defaults otherwise (fsync on: no
+ * in a temporary folder, the Raft timing asked for (the bench gives both
+ * systems the same), etcd's defaults otherwise (fsync on: no
  * --unsafe-no-fsync). `start` waits until a linearizable read succeeds (a
  * leader is elected); `stop` ends the members (SIGTERM, then SIGKILL) and
  * removes the folder. A `process.on("exit")` hook SIGKILLs any member
@@ -15,6 +16,7 @@ import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import { Etcd3 } from "etcd3";
 import { freeLoopbackPorts, waitFor } from "../local-cluster/index.ts";
+import type { RaftTiming } from "./bench-options.ts";
 
 const memberCount = 5;
 const running = new Set<ChildProcess>();
@@ -57,12 +59,13 @@ export class EtcdCluster {
 
   private constructor(
     readonly binary: string,
+    readonly timing: RaftTiming,
     readonly dir: string,
     readonly members: readonly EtcdMember[],
   ) {}
 
   /** Starts five members of `binary` in a new temporary folder and waits for a leader. */
-  static async start(binary: string): Promise<EtcdCluster> {
+  static async start(binary: string, timing: RaftTiming): Promise<EtcdCluster> {
     const dir = mkdtempSync(join(tmpdir(), "zraft-bench-etcd-"));
     folders.add(dir);
     const ports = await freeLoopbackPorts(2 * memberCount);
@@ -84,6 +87,8 @@ export class EtcdCluster {
           ["--initial-cluster", initialCluster],
           ["--initial-cluster-state", "new"],
           ["--initial-cluster-token", `zraft-bench-${process.pid}`],
+          ["--heartbeat-interval", String(timing.heartbeatMs)],
+          ["--election-timeout", String(timing.electionTimeoutMs)],
         ].flat(),
         { stdio: ["ignore", log, log] },
       );
@@ -92,7 +97,7 @@ export class EtcdCluster {
       child.once("exit", () => running.delete(child));
       return { name, clientUrl, child };
     });
-    const cluster = new EtcdCluster(binary, dir, members);
+    const cluster = new EtcdCluster(binary, timing, dir, members);
     try {
       await cluster.waitForLeader();
     } catch (error) {

@@ -13,6 +13,7 @@ import { waitFor } from "../local-cluster/index.ts";
 import { EtcdCluster } from "./etcd-cluster.ts";
 import type { KvSystem, KvTarget } from "./kv-target.ts";
 import type { WatchedProcess } from "./process-sampler.ts";
+import type { RaftTiming } from "./bench-options.ts";
 
 /** As zraft's client deadline: a slow reply is a latency, not an error. */
 const requestDeadlineMs = 20_000;
@@ -52,13 +53,17 @@ export class EtcdSystem implements KvSystem {
     readonly version: string,
   ) {}
 
-  static async start(binary: string): Promise<EtcdSystem> {
+  static async start(binary: string, timing: RaftTiming): Promise<EtcdSystem> {
     const version = /etcd Version: (\S+)/.exec(execFileSync(binary, ["--version"], { encoding: "utf8" }))?.[1] ?? "unknown version";
-    return new EtcdSystem(await EtcdCluster.start(binary), version);
+    return new EtcdSystem(await EtcdCluster.start(binary, timing), version);
   }
 
   get description(): string {
-    return `etcd ${this.version}: five members (${this.cluster.binary}, fsync on, loopback) in ${this.cluster.dir}; client etcd3 (gRPC)`;
+    const { electionTimeoutMs, heartbeatMs } = this.cluster.timing;
+    return (
+      `etcd ${this.version}: five members (${this.cluster.binary}, fsync on, loopback) in ${this.cluster.dir}; ` +
+      `election timeout ${electionTimeoutMs}-${2 * electionTimeoutMs} ms, heartbeat ${heartbeatMs} ms; client etcd3 (gRPC)`
+    );
   }
 
   get clusterDir(): string {

@@ -52,7 +52,7 @@ export async function runBench(options: BenchOptions, say: (line: string) => voi
   if (options.vsEtcd && etcdBinary === undefined) say(noEtcdLine);
   let zraft: ZraftSystem;
   try {
-    zraft = await ZraftSystem.open(options.configPath);
+    zraft = await ZraftSystem.open(options.configPath, options.timing);
   } catch (error) {
     // A --config file that cannot be read or is not a valid config: one line, exit 2, as every zraft program.
     const exitCode = reportCommandLineError("bench", error, benchUsage);
@@ -63,7 +63,7 @@ export async function runBench(options: BenchOptions, say: (line: string) => voi
   for (let round = 1; round <= options.rounds && !stopEarly.aborted; round++) {
     if (options.rounds > 1) say(`${round === 1 ? "" : "\n"}round ${round} of ${options.rounds}`);
     // Round 1 measures the system opened above; each later round starts its own cluster when its turn comes.
-    const openZraft = async (): Promise<ZraftSystem> => (round === 1 ? zraft : ZraftSystem.open(options.configPath));
+    const openZraft = async (): Promise<ZraftSystem> => (round === 1 ? zraft : ZraftSystem.open(options.configPath, options.timing));
     rounds.push(await runRound(round, openZraft, etcdBinary, options, say, stopEarly));
   }
   const compared = rounds.flatMap(({ zraft: ours, etcd: theirs }) => (ours !== undefined && theirs !== undefined ? [{ ours, theirs }] : []));
@@ -113,7 +113,7 @@ async function runRound(
 ): Promise<Round> {
   const zraftRun = async (): Promise<Round> => ({ zraft: await measureAndStop(await openZraft(), options, say, stopEarly) });
   if (etcdBinary === undefined) return zraftRun();
-  const etcdRun = async (): Promise<Round> => ({ etcd: await measureAndStop(await EtcdSystem.start(etcdBinary), options, say, stopEarly) });
+  const etcdRun = async (): Promise<Round> => ({ etcd: await measureAndStop(await EtcdSystem.start(etcdBinary, options.timing), options, say, stopEarly) });
   const [first, second] = round % 2 === 1 ? [zraftRun, etcdRun] : [etcdRun, zraftRun];
   const measured = await first();
   if (stopEarly.aborted) return measured;

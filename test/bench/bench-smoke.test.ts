@@ -27,11 +27,13 @@ test("a warm-up, then two short steps against a fresh cluster: figures for every
     assert.match(result.stdout, /^2 clients, put: \d+ ops\/s/m, output);
     assert.match(result.stdout, /^verified: all \d+ keys hold their last acknowledged write; lost=0$/m, output);
     assert.doesNotMatch(result.stdout, /\r/, "no progress line when stdout is not a terminal");
+    assert.match(result.stdout, /^bench: zraft, .*; election timeout 1000-2000 ms, heartbeat 100 ms$/m, "etcd's default timing, which --vs-etcd gives etcd too");
 
     const json = JSON.parse(readFileSync(jsonFile, "utf8"));
     assert.equal(json.system, "zraft");
     assert.deepEqual(json.options.clients, [1, 2]);
     assert.equal(json.options.warmupSeconds, 1);
+    assert.deepEqual(json.options.timing, { heartbeatMs: 100, electionTimeoutMs: 1000 });
     assert.equal(json.verification.lost, 0);
     assert.ok(json.verification.checked > 0);
     assert.equal(json.steps.length, 2);

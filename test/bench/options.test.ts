@@ -21,13 +21,14 @@ test("defaults", () => {
     vsEtcd: false,
     rounds: 1,
     warmupSeconds: 10,
+    timing: { heartbeatMs: 100, electionTimeoutMs: 1000 },
   });
   assert.equal(parseBenchOptions(["--help"]), "help");
   assert.equal(parseBenchOptions(["-h"]), "help");
 });
 
 test("every option", () => {
-  const argv = ["--clients", "2,4", "--seconds=3", "--mix", "cas", "--keys", "50", "--value-size", "256", "--stale", "--config", "c.json", "--json", "out.json", "--vs-etcd", "--rounds", "3", "--warmup", "0"];
+  const argv = ["--clients", "2,4", "--seconds=3", "--mix", "cas", "--keys", "50", "--value-size", "256", "--stale", "--config", "c.json", "--json", "out.json", "--vs-etcd", "--rounds", "3", "--warmup", "0", "--heartbeat", "20", "--election-timeout", "150"];
   assert.deepEqual(parseBenchOptions(argv), {
     clients: [2, 4],
     seconds: 3,
@@ -40,6 +41,7 @@ test("every option", () => {
     vsEtcd: true,
     rounds: 3,
     warmupSeconds: 0,
+    timing: { heartbeatMs: 20, electionTimeoutMs: 150 },
   });
   for (const mix of ["put", "get", "mixed", "cas"]) assert.equal((parseBenchOptions(["--mix", mix]) as { mix: string }).mix, mix);
 });
@@ -48,6 +50,12 @@ test("--vs-etcd", () => {
   assert.equal((parseBenchOptions(["--vs-etcd"]) as { vsEtcd: boolean }).vsEtcd, true);
   assert.equal((parseBenchOptions(["--stale", "--mix", "get", "--vs-etcd", "--clients", "1,8"]) as { vsEtcd: boolean }).vsEtcd, true);
   assert.match(benchUsage, /--vs-etcd .*etcd-server/s);
+});
+
+test("both systems get the same Raft timing, and none that etcd would refuse", () => {
+  // etcd's defaults: etcd runs as it ships. etcd refuses 50 ms heartbeats with zraft's example 150 ms election timeout.
+  assert.deepEqual((parseBenchOptions(["--heartbeat", "50", "--election-timeout", "250"]) as { timing: object }).timing, { heartbeatMs: 50, electionTimeoutMs: 250 });
+  assert.throws(() => parseBenchOptions(["--heartbeat", "50", "--election-timeout", "150"]), /--election-timeout \(150 ms\) must be at least 5 times --heartbeat \(50 ms\): etcd refuses less/);
 });
 
 test("mistakes are usage errors", () => {
@@ -73,16 +81,21 @@ test("mistakes are usage errors", () => {
     ["--warmup", "-1"],
     ["--warmup", "3601"],
     ["--warmup", "soon"],
+    ["--heartbeat", "0"],
+    ["--heartbeat", "10001"],
+    ["--election-timeout", "499"],
+    ["--heartbeat", "50", "--election-timeout", "249"],
+    ["--heartbeat", "50", "--election-timeout", "50001"],
     ["extra"],
   ];
   for (const argv of bad) assert.throws(() => parseBenchOptions(argv), UsageError, argv.join(" "));
 });
 
 test("the usage names every option with its default", () => {
-  for (const option of ["--clients", "--seconds", "--mix", "--keys", "--value-size", "--stale", "--config", "--json", "--vs-etcd", "--rounds", "--warmup"]) {
+  for (const option of ["--clients", "--seconds", "--mix", "--keys", "--value-size", "--stale", "--config", "--json", "--vs-etcd", "--rounds", "--warmup", "--heartbeat", "--election-timeout"]) {
     assert.ok(benchUsage.includes(`  ${option} `), `${option} is described`);
   }
-  for (const fallback of ["default 1,8,32,128", "default 10", "default put", "default 1000", "default 100", "default linearizable", "default: none", "default 1)", "default 10; 0: none"]) {
+  for (const fallback of ["default 1,8,32,128", "default 10", "default put", "default 1000", "default 100", "default linearizable", "default: none", "default 1)", "default 10; 0: none", "(default 100)", "default 1000: etcd's"]) {
     assert.ok(benchUsage.includes(fallback), fallback);
   }
 });

@@ -15,7 +15,7 @@ import assert from "node:assert/strict";
 import { findEtcdBinary } from "../../src/bench/etcd-cluster.ts";
 import { liveProcessesMentioning, runCommand } from "../e2e/harness.ts";
 
-test("--vs-etcd --rounds 2: the same step against zraft and etcd in both orders, all verified, the ratios and medians, nothing left running", async (t) => {
+test("--vs-etcd --rounds 2: the same step against zraft and etcd in both orders with the same Raft timing, all verified, the ratios and medians, nothing left running", async (t) => {
   if (findEtcdBinary() === undefined) {
     t.skip("etcd not on PATH: install it (Debian: apt-get install etcd-server) or put `etcd` on PATH to run this test");
     return;
@@ -24,12 +24,13 @@ test("--vs-etcd --rounds 2: the same step against zraft and etcd in both orders,
   try {
     const jsonFile = join(dir, "bench.json");
     const result = await runCommand(
-      ["src/bench/bench-main.ts", "--vs-etcd", "--rounds", "2", "--clients", "1", "--seconds", "1", "--warmup", "1", "--keys", "10", "--json", jsonFile],
+      ["src/bench/bench-main.ts", "--vs-etcd", "--rounds", "2", "--clients", "1", "--seconds", "1", "--warmup", "1", "--keys", "10", "--heartbeat", "50", "--election-timeout", "250", "--json", jsonFile],
       { timeoutMs: 180_000 },
     );
     const output = `${result.stdout}\n${result.stderr}`;
     assert.equal(result.code, 0, output);
-    assert.match(result.stdout, /^bench: etcd, etcd \S+: five members .*fsync on/m, output);
+    assert.match(result.stdout, /^bench: etcd, etcd \S+: five members .*fsync on.*; election timeout 250-500 ms, heartbeat 50 ms; client etcd3/m, output);
+    assert.match(result.stdout, /^bench: zraft, .*; election timeout 250-500 ms, heartbeat 50 ms$/m, "the same timing for both");
     // zraft first in round 1, etcd first in round 2.
     const systems = [...result.stdout.matchAll(/^(round \d of 2|bench: (?:zraft|etcd))\b/gm)].map((match) => match[1]);
     assert.deepEqual(systems, ["round 1 of 2", "bench: zraft", "bench: etcd", "round 2 of 2", "bench: etcd", "bench: zraft"], output);
