@@ -68,7 +68,8 @@ export const benchUsage = `usage: npm run bench -- [--clients LIST] [--seconds N
   --election-timeout MS
                     the election timeout of both systems: zraft's electionTimeoutMs [MS, 2*MS], etcd's --election-timeout MS,
                     which etcd draws from [MS, 2*MS) too; at least 5 heartbeats, as etcd requires (default 1000: etcd's
-                    defaults, so etcd runs as it ships; a cluster attached with --config keeps its own timing)
+                    defaults, so etcd runs as it ships; a cluster attached with --config keeps its own timing,
+                    and a line says so when it differs from etcd's)
 Ctrl-C ends the running step early: it is reported and every acknowledged write read back (exit 130).`;
 
 /** Parses "1,8,32": positive integers, each at most 10,000. */
@@ -119,4 +120,19 @@ function raftTimingOf(args: ParsedArgs): RaftTiming {
     );
   }
   return { heartbeatMs, electionTimeoutMs };
+}
+
+/**
+ * A line saying how the attached cluster's timing (heartbeatMs,
+ * electionTimeoutMs) differs from the one etcd is given, or undefined when
+ * they match: the comparison is then of unequal configurations.
+ */
+export function timingMismatch(cluster: { readonly heartbeatMs: number; readonly electionTimeoutMs: readonly [number, number] }, timing: RaftTiming): string | undefined {
+  const [low, high] = cluster.electionTimeoutMs;
+  if (cluster.heartbeatMs === timing.heartbeatMs && low === timing.electionTimeoutMs && high === 2 * timing.electionTimeoutMs) return undefined;
+  return (
+    `--vs-etcd: the attached cluster runs with heartbeat ${cluster.heartbeatMs} ms and election timeout ${low}-${high} ms, etcd with ` +
+    `${timing.heartbeatMs} ms and ${timing.electionTimeoutMs}-${2 * timing.electionTimeoutMs} ms: the two are not compared at the same timing ` +
+    `(--heartbeat and --election-timeout set etcd's)`
+  );
 }

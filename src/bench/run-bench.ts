@@ -17,7 +17,7 @@
 import { writeFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { reportCommandLineError } from "../cli/args.ts";
-import { benchUsage, type BenchOptions } from "./bench-options.ts";
+import { benchUsage, timingMismatch, type BenchOptions } from "./bench-options.ts";
 import { comparisonJson, formatComparison, formatRatios, medianRatios, medianSteps, stepRatios, type ComparedStep, type StepRatio } from "./bench-compare.ts";
 import { benchJson, formatStep, formatSummary, formatVerification, verificationJson } from "./bench-report.ts";
 import { findEtcdBinary } from "./etcd-cluster.ts";
@@ -59,6 +59,8 @@ export async function runBench(options: BenchOptions, say: (line: string) => voi
     if (exitCode === undefined) throw error;
     return exitCode;
   }
+  const mismatch = etcdBinary === undefined || options.configPath === undefined ? undefined : timingMismatch(zraft.target.config, options.timing);
+  if (mismatch !== undefined) say(mismatch);
   const rounds: Round[] = [];
   for (let round = 1; round <= options.rounds && !stopEarly.aborted; round++) {
     if (options.rounds > 1) say(`${round === 1 ? "" : "\n"}round ${round} of ${options.rounds}`);

@@ -6,7 +6,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { UsageError } from "../../src/cli/args.ts";
-import { benchUsage, parseBenchOptions } from "../../src/bench/bench-options.ts";
+import { benchUsage, parseBenchOptions, timingMismatch } from "../../src/bench/bench-options.ts";
 
 test("defaults", () => {
   assert.deepEqual(parseBenchOptions([]), {
@@ -98,4 +98,15 @@ test("the usage names every option with its default", () => {
   for (const fallback of ["default 1,8,32,128", "default 10", "default put", "default 1000", "default 100", "default linearizable", "default: none", "default 1)", "default 10; 0: none", "(default 100)", "default 1000: etcd's"]) {
     assert.ok(benchUsage.includes(fallback), fallback);
   }
+});
+
+test("an attached cluster whose timing is not etcd's is named, since the comparison is then of unequal configurations", () => {
+  const timing = { heartbeatMs: 100, electionTimeoutMs: 1000 };
+  assert.equal(timingMismatch({ heartbeatMs: 100, electionTimeoutMs: [1000, 2000] }, timing), undefined);
+  assert.equal(
+    timingMismatch({ heartbeatMs: 50, electionTimeoutMs: [150, 300] }, timing),
+    "--vs-etcd: the attached cluster runs with heartbeat 50 ms and election timeout 150-300 ms, etcd with 100 ms and 1000-2000 ms: " +
+      "the two are not compared at the same timing (--heartbeat and --election-timeout set etcd's)",
+  );
+  assert.notEqual(timingMismatch({ heartbeatMs: 100, electionTimeoutMs: [1000, 1500] }, timing), undefined);
 });
