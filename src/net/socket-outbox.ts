@@ -6,10 +6,8 @@
  *
  * An idle outbox starts sending inside push(): zeromq hands a message to
  * libzmq synchronously when the socket can take it, so it is on its way
- * before the caller's next step. A leader queues its AppendEntries and then
- * starts its own disk write; sent from a later microtask, they waited behind
- * the write's start and the thread it wakes, on the critical path of every
- * write (docs/architecture.md §4).
+ * before the caller's next step. (The peer transport needs no outbox: its
+ * PUB socket never waits, so it sends every message inside the call.)
  */
 export class SocketOutbox {
   private queue: Uint8Array[][] = [];

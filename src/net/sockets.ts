@@ -111,6 +111,9 @@ export function createPeerPublisher(security?: CurveClientSecurity): Publisher {
     reconnectMaxInterval: reconnectIntervalMsMax,
     // Drop rather than block when a forwarder is slow: Raft retries.
     noDrop: false,
+    // So a PUB socket never waits to send, and with no time to wait zeromq hands each message to libzmq inside
+    // send() and never enters its one-send-in-flight state: a batch's messages can be sent back to back.
+    sendTimeout: 0,
   });
   return secured(socket, security);
 }

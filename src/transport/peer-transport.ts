@@ -7,7 +7,6 @@ import type { Logger } from "../base/logger.ts";
 import type { Message, NodeId } from "../raft/index.ts";
 import { LogThrottle } from "../logging/log-throttle.ts";
 import { receiveUntilClosed } from "../net/receive-loop.ts";
-import { SocketOutbox } from "../net/socket-outbox.ts";
 import type { CurveClientKeys, CurveClientSecurity } from "../net/curve-security.ts";
 import { describeHandshakeFailure, handshakeFailureKind } from "../net/handshake-failure.ts";
 import { createPeerPublisher, createPeerSubscriber, watchSocketEvents } from "../net/sockets.ts";
@@ -23,8 +22,6 @@ export interface PeerTransportOptions {
   readonly serverIds: readonly NodeId[];
   readonly forwarders: readonly ForwarderConfig[];
   readonly logger: Logger;
-  /** Encoded messages waiting for the send loop; past this, new ones are dropped (Raft retries). */
-  readonly sendQueueMessagesMax?: number;
   /**
    * CURVE towards the forwarders (docs/protocol.md §10): the forwarders'
    * public key and this server's own key pair (both the cluster's pair).
@@ -37,7 +34,7 @@ export interface PeerTransportOptions {
 export interface PeerTransportCounters {
   /** Messages published: a multicast counts once. */
   sent: number;
-  /** Dropped before reaching ZeroMQ: the send queue was full, or sending failed. */
+  /** Not taken by ZeroMQ: sending failed. (At its high-water mark the PUB socket drops messages itself, uncounted.) */
   sendDropped: number;
   received: number;
   /** Frames that did not decode to a valid message for this server. */
@@ -47,8 +44,6 @@ export interface PeerTransportCounters {
   /** Multicasts of a server this one knows to servers that do not include it, dropped. */
   receivedForOthers: number;
 }
-
-const sendQueueMessagesMaxDefault = 10_000;
 
 /** Who a server that knows no configuration hears from: anyone (see followMembers). */
 const anyServer: Pick<ReadonlySet<NodeId>, "has"> = { has: () => true };
@@ -81,11 +76,9 @@ export class PeerTransport {
   private readonly multicastSenders = new Set<NodeId>();
   private readonly logger: Logger;
   private readonly throttle: LogThrottle;
-  private readonly sendQueueMessagesMax: number;
   private readonly publisher: Publisher;
   private readonly subscriber: Subscriber;
   private readonly eventWatches: Promise<void>[];
-  private readonly outbox: SocketOutbox;
   private readonly stamper: PeerStamper;
   private readonly firstCopies = new FirstCopyFilter();
   private listening = false;
@@ -105,7 +98,6 @@ export class PeerTransport {
     this.peers = othersThan(options.selfId, options.serverIds);
     this.logger = options.logger;
     this.throttle = new LogThrottle(options.logger);
-    this.sendQueueMessagesMax = options.sendQueueMessagesMax ?? sendQueueMessagesMaxDefault;
     this.stamper = new PeerStamper(options.selfId);
     const security: CurveClientSecurity | undefined = options.curve === undefined ? undefined : { role: "client", ...options.curve };
     this.publisher = createPeerPublisher(security);
@@ -131,18 +123,6 @@ export class PeerTransport {
       this.subscriber.close();
       throw error;
     }
-    // A PUB socket never blocks: at its high-water mark it drops the message itself.
-    this.outbox = new SocketOutbox(
-      async (frames) => {
-        await this.publisher.send(frames);
-        this.counters.sent++;
-      },
-      (error) => {
-        this.counters.sendDropped++;
-        this.throttle.warn("send failed", `sending a peer message failed: ${String(error)}`);
-      },
-      this.sendQueueMessagesMax,
-    );
   }
 
   /**
@@ -172,9 +152,12 @@ export class PeerTransport {
   }
 
   /**
-   * Queues messages for sending and returns at once. Messages beyond the
-   * queue bound are dropped with a warning: Raft sends them again. The same
-   * AppendEntries to every peer goes out once (multicast-plan.ts).
+   * Hands every message to ZeroMQ before it returns, in order (the PUB
+   * socket never waits: src/net/sockets.ts). A leader's AppendEntries to
+   * its partners thus all leave before its own disk write starts; queued
+   * behind one another, the second waited for that start and the thread it
+   * wakes, on the critical path of every write (docs/architecture.md §2).
+   * The same AppendEntries to every peer goes out once (multicast-plan.ts).
    */
   send(messages: readonly Message[]): void {
     if (this.closed) return;
@@ -184,26 +167,33 @@ export class PeerTransport {
     for (const planned of planSends(messages, this.peers)) {
       const { message } = planned;
       if (planned.kind === "multicast") {
-        this.queue(message, encodePeerMulticast(message, planned.receivers));
+        this.publish(encodePeerMulticast(message, planned.receivers));
       } else if (!this.joining && !this.serverIds.has(message.to)) {
         // Only a leader that took its configuration from the log in one batch with a later one can name a
         // server it never had in force: a removed one it informs (dissertation §4.2.2). Its removal stands.
         this.counters.sendDropped++;
         this.throttle.warn("unknown receiver", `dropped a ${message.type} to server ${message.to}, which is in no configuration this server has had in force`);
       } else {
-        this.queue(message, encodePeerMessage(message));
+        this.publish(encodePeerMessage(message));
       }
     }
   }
 
-  private queue(message: Message, frames: PeerFrames): void {
-    // Stamped in the order queued, which is the order sent: the outbox keeps it.
-    if (this.outbox.push([...frames, this.stamper.next()])) return;
-    this.counters.sendDropped++;
-    this.throttle.warn("send queue full", `peer send queue full (${this.sendQueueMessagesMax} messages): dropping`, {
-      type: message.type,
-      to: message.to,
-    });
+  /** Stamped in the order sent. */
+  private publish(frames: PeerFrames): void {
+    let sent: Promise<void>;
+    try {
+      sent = this.publisher.send([...frames, this.stamper.next()]);
+    } catch (error) {
+      sent = Promise.reject(error);
+    }
+    sent.then(
+      () => void this.counters.sent++,
+      (error: unknown) => {
+        this.counters.sendDropped++;
+        this.throttle.warn("send failed", `sending a peer message failed: ${String(error)}`);
+      },
+    );
   }
 
   /**
@@ -256,7 +246,6 @@ export class PeerTransport {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.outbox.close(false);
     this.publisher.close();
     this.subscriber.close();
     await Promise.all(this.eventWatches);

@@ -143,6 +143,29 @@ test("the same AppendEntries to every peer is published once and reaches each of
   assert.ok(!seven.logger.has("warn", "dropped an invalid peer message"));
 });
 
+test("every message of one send() is handed to ZeroMQ inside the call, not one per later microtask", async () => {
+  const forwarder = await startForwarder();
+  const one = openTransport(1, [forwarder.endpoints]);
+  const append = (to: number): AppendEntries => ({
+    type: "AppendEntries",
+    term: 3,
+    from: 1,
+    to,
+    prevLogIndex: 0,
+    prevLogTerm: 0,
+    entries: [{ index: 1, term: 3, type: "command", data: new Uint8Array([1]) }],
+    leaderCommit: 0,
+    readRound: 0,
+  });
+  // Two partners and a vote: three publishes. Each send's promise is settled when it returns, so the
+  // counters' callbacks are the first microtasks queued; one await later all three have run. Before, an
+  // outbox sent them one per microtask after the first (a leader's second partner waited for its disk write).
+  one.transport.send([append(2), append(10), vote(1, 2)]);
+  await Promise.resolve();
+  assert.equal(one.transport.counters.sent, 3);
+  assert.equal(one.transport.counters.sendDropped, 0);
+});
+
 test("members of a configuration pass besides the config's servers, and stay known; a server of no configuration hears from any", async () => {
   const forwarder = await startForwarder();
   const one = openTransport(1, [forwarder.endpoints]);
