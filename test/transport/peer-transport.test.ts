@@ -87,6 +87,20 @@ function openTransport(selfId: number, forwarders: readonly ForwarderConfig[], i
 
 const vote = (from: number, to: number, term = 3): RequestVote => ({ type: "RequestVote", term, from, to, lastLogIndex: 0, lastLogTerm: 0 });
 
+/** Server 1's AppendEntries of term 3 to `to`, from the log's start: a heartbeat unless `fields` say otherwise. */
+const appendFrom1 = (to: number, fields: Partial<Pick<AppendEntries, "entries" | "readRound">>): AppendEntries => ({
+  type: "AppendEntries",
+  term: 3,
+  from: 1,
+  to,
+  prevLogIndex: 0,
+  prevLogTerm: 0,
+  entries: [],
+  leaderCommit: 0,
+  readRound: 0,
+  ...fields,
+});
+
 test("a message from server 2 reaches server 1, and one to server 10 never does", async () => {
   const forwarder = await startForwarder();
   const one = openTransport(1, [forwarder.endpoints]);
@@ -109,17 +123,7 @@ test("the same AppendEntries to every peer is published once and reaches each of
   const one = openTransport(1, [forwarder.endpoints]);
   const two = openTransport(2, [forwarder.endpoints]);
   const ten = openTransport(10, [forwarder.endpoints]);
-  const heartbeat = (to: number, readRound: number): AppendEntries => ({
-    type: "AppendEntries",
-    term: 3,
-    from: 1,
-    to,
-    prevLogIndex: 0,
-    prevLogTerm: 0,
-    entries: [],
-    leaderCommit: 0,
-    readRound,
-  });
+  const heartbeat = (to: number, readRound: number): AppendEntries => appendFrom1(to, { readRound });
   let round = 0;
   await eventually("servers 2 and 10 each receive a multicast heartbeat", () => two.inbox.length > 0 && ten.inbox.length > 0, {
     action: () => {
@@ -146,17 +150,7 @@ test("the same AppendEntries to every peer is published once and reaches each of
 test("every message of one send() is handed to ZeroMQ inside the call, not one per later microtask", async () => {
   const forwarder = await startForwarder();
   const one = openTransport(1, [forwarder.endpoints]);
-  const append = (to: number): AppendEntries => ({
-    type: "AppendEntries",
-    term: 3,
-    from: 1,
-    to,
-    prevLogIndex: 0,
-    prevLogTerm: 0,
-    entries: [{ index: 1, term: 3, type: "command", data: new Uint8Array([1]) }],
-    leaderCommit: 0,
-    readRound: 0,
-  });
+  const append = (to: number): AppendEntries => appendFrom1(to, { entries: [{ index: 1, term: 3, type: "command", data: new Uint8Array([1]) }] });
   // Two partners and a vote: three publishes. Each send's promise is settled when it returns, so the
   // counters' callbacks are the first microtasks queued; one await later all three have run. Before, an
   // outbox sent them one per microtask after the first (a leader's second partner waited for its disk write).
