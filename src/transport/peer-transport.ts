@@ -34,7 +34,7 @@ export interface PeerTransportOptions {
 export interface PeerTransportCounters {
   /** Messages published: a multicast counts once. */
   sent: number;
-  /** Not taken by ZeroMQ: sending failed. (At its high-water mark the PUB socket drops messages itself, uncounted.) */
+  /** Not sent: addressed to a server of no configuration, or refused by ZeroMQ. (At its high-water mark the PUB socket drops messages itself, uncounted.) */
   sendDropped: number;
   received: number;
   /** Frames that did not decode to a valid message for this server. */
