@@ -17,6 +17,11 @@ export interface RaftTiming {
   readonly electionTimeoutMs: number;
 }
 
+/** The range both systems draw an election timeout from: zraft's `electionTimeoutMs`. */
+export function electionTimeoutRange(timing: RaftTiming): readonly [number, number] {
+  return [timing.electionTimeoutMs, 2 * timing.electionTimeoutMs];
+}
+
 /** etcd's own defaults: etcd runs as it ships, and zraft is given the same. */
 export const defaultRaftTiming: RaftTiming = { heartbeatMs: 100, electionTimeoutMs: 1000 };
 
@@ -128,11 +133,12 @@ function raftTimingOf(args: ParsedArgs): RaftTiming {
  * they match: the comparison is then of unequal configurations.
  */
 export function timingMismatch(cluster: { readonly heartbeatMs: number; readonly electionTimeoutMs: readonly [number, number] }, timing: RaftTiming): string | undefined {
-  const [low, high] = cluster.electionTimeoutMs;
-  if (cluster.heartbeatMs === timing.heartbeatMs && low === timing.electionTimeoutMs && high === 2 * timing.electionTimeoutMs) return undefined;
+  const ours = cluster.electionTimeoutMs.join("-");
+  const theirs = electionTimeoutRange(timing).join("-");
+  if (cluster.heartbeatMs === timing.heartbeatMs && ours === theirs) return undefined;
   return (
-    `--vs-etcd: the attached cluster runs with heartbeat ${cluster.heartbeatMs} ms and election timeout ${low}-${high} ms, etcd with ` +
-    `${timing.heartbeatMs} ms and ${timing.electionTimeoutMs}-${2 * timing.electionTimeoutMs} ms: the two are not compared at the same timing ` +
+    `--vs-etcd: the attached cluster runs with heartbeat ${cluster.heartbeatMs} ms and election timeout ${ours} ms, etcd with ` +
+    `${timing.heartbeatMs} ms and ${theirs} ms: the two are not compared at the same timing ` +
     `(--heartbeat and --election-timeout set etcd's)`
   );
 }

@@ -13,7 +13,7 @@ import { waitFor } from "../local-cluster/index.ts";
 import { EtcdCluster } from "./etcd-cluster.ts";
 import type { KvSystem, KvTarget } from "./kv-target.ts";
 import type { WatchedProcess } from "./process-sampler.ts";
-import type { RaftTiming } from "./bench-options.ts";
+import { electionTimeoutRange, type RaftTiming } from "./bench-options.ts";
 
 /** As zraft's client deadline: a slow reply is a latency, not an error. */
 const requestDeadlineMs = 20_000;
@@ -59,10 +59,10 @@ export class EtcdSystem implements KvSystem {
   }
 
   get description(): string {
-    const { electionTimeoutMs, heartbeatMs } = this.cluster.timing;
+    const { timing } = this.cluster;
     return (
       `etcd ${this.version}: five members (${this.cluster.binary}, fsync on, loopback) in ${this.cluster.dir}; ` +
-      `election timeout ${electionTimeoutMs}-${2 * electionTimeoutMs} ms, heartbeat ${heartbeatMs} ms; client etcd3 (gRPC)`
+      `election timeout ${electionTimeoutRange(timing).join("-")} ms, heartbeat ${timing.heartbeatMs} ms; client etcd3 (gRPC)`
     );
   }
 

@@ -15,7 +15,7 @@ import { LocalTarget } from "../failover/local-target.ts";
 import type { ClusterTarget } from "../failover/cluster-target.ts";
 import type { KvSystem, KvTarget } from "./kv-target.ts";
 import type { WatchedProcess } from "./process-sampler.ts";
-import type { RaftTiming } from "./bench-options.ts";
+import { electionTimeoutRange, type RaftTiming } from "./bench-options.ts";
 
 /**
  * A server answers every write and linearizable read within 3 s, with
@@ -64,7 +64,7 @@ export class ZraftSystem implements KvSystem {
   /** Attaches to the cluster of `configPath`, which keeps its own timing, or starts a fresh local one with `timing`. */
   static async open(configPath: string | undefined, timing: RaftTiming): Promise<ZraftSystem> {
     if (configPath !== undefined) return new ZraftSystem(new AttachedTarget(configPath, process.env.ZRAFT_CLIENT_KEY));
-    return new ZraftSystem(await LocalTarget.start([timing.electionTimeoutMs, 2 * timing.electionTimeoutMs], timing.heartbeatMs));
+    return new ZraftSystem(await LocalTarget.start(electionTimeoutRange(timing), timing.heartbeatMs));
   }
 
   get description(): string {
