@@ -111,8 +111,8 @@ export function createPeerPublisher(security?: CurveClientSecurity): Publisher {
     reconnectMaxInterval: reconnectIntervalMsMax,
     // Drop rather than block when a forwarder is slow: Raft retries.
     noDrop: false,
-    // So a PUB socket never waits to send, and with no time to wait zeromq hands each message to libzmq inside
-    // send() and never enters its one-send-in-flight state: a batch's messages can be sent back to back.
+    // A PUB socket never has to wait (noDrop off); allowed no time to wait either, zeromq hands each message to
+    // libzmq inside send() and never enters its one-send-in-flight state, so a batch's messages go back to back.
     sendTimeout: 0,
   });
   return secured(socket, security);
