@@ -637,10 +637,11 @@ function sameMembership(a: Membership, b: Membership): boolean {
 }
 
 /**
- * A leader's thread has work while its disk writes (the next proposals, its
- * followers' answers); anyone else's next step waits for the save, so a
- * small write costs least on its own thread (docs/architecture.md §4).
+ * A busy leader's thread has work while its disk writes (the next proposals,
+ * its followers' answers), and a batch of several entries says it is busy;
+ * anyone else's next step waits for the save, so a small write costs least on
+ * its own thread (docs/architecture.md §4).
  */
 function writeModeFor(role: Role): WriteMode {
-  return role === "leader" ? "pooled" : "inline";
+  return role === "leader" ? "inline-single" : "inline";
 }

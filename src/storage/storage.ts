@@ -27,14 +27,20 @@ export interface StoredSnapshot {
 }
 
 /**
- * How a save waits for the disk. "pooled": the write runs on libuv's thread
- * pool and the thread goes on meanwhile, which a busy server needs (a leader
- * decodes, appends and sends while its disk works). "inline": a small write
- * runs on the calling thread, which waits for it; that saves two thread
- * hand-offs per save, the cheaper choice for a follower, whose next step
- * waits for the save anyway (docs/architecture.md §4).
+ * Which saves' writes run on the calling thread, which waits for the disk,
+ * instead of libuv's thread pool, which lets it go on meanwhile; either way
+ * only a small write does (WalLimits.inlineWriteBytesMax). On the calling
+ * thread a save costs two thread hand-offs less.
+ *
+ * - "inline": every small write. The choice for a follower or a candidate,
+ *   whose next step waits for the save anyway.
+ * - "inline-single": a small write of at most one entry; a batch of several
+ *   goes to the pool. The choice for a leader: several entries in one batch
+ *   mean several clients, whose proposals and acknowledgements its thread
+ *   handles while its disk works; a lone entry means nothing else is waiting
+ *   for it (docs/architecture.md §4).
  */
-export type WriteMode = "pooled" | "inline";
+export type WriteMode = "inline" | "inline-single";
 
 /**
  * Durable Raft state for one server (hashicorp/raft's LogStore + StableStore

@@ -31,9 +31,10 @@ export interface WalLimits {
   /** Records written to the log file and not yet to LMDB, past which they are copied there in the background. */
   readonly checkpointBytes: number;
   /**
-   * In the "inline" write mode, the largest write that runs on the calling
-   * thread; larger ones go to the pool still, since the thread has work to
-   * do while a large batch is written (docs/architecture.md §4).
+   * The largest write that runs on the calling thread (as the write mode
+   * says, storage.ts); larger ones go to the pool, since the thread has work
+   * to do while a large batch is written (docs/architecture.md §4). 0 sends
+   * every write to the pool.
    */
   readonly inlineWriteBytesMax: number;
 }
@@ -110,7 +111,7 @@ export class WalStorage implements RaftStorage, LogStorage {
   /** The last entry and the hard state, as the writes called so far leave them. */
   private last: LogPosition;
   private hardState: HardState;
-  private writeMode: WriteMode = "pooled";
+  private writeMode: WriteMode = "inline-single";
   private failure: unknown = null;
   private closed = false;
 
@@ -300,7 +301,7 @@ export class WalStorage implements RaftStorage, LogStorage {
             await this.wal.reset();
           }
           if (this.wal.fits(payloads)) {
-            await this.wal.append(payloads, this.writeMode === "inline" ? this.limits.inlineWriteBytesMax : 0);
+            await this.wal.append(payloads, this.inlineBytesMaxFor(records));
             this.unchecked.push(...records);
             this.uncheckedBytes += recordsBytes(payloads);
             if (this.uncheckedBytes >= this.limits.checkpointBytes) void this.checkpoint().catch(() => undefined);
@@ -320,6 +321,12 @@ export class WalStorage implements RaftStorage, LogStorage {
     } finally {
       this.writing = null;
     }
+  }
+
+  /** The largest write of these records to run on the calling thread, as the write mode says. */
+  private inlineBytesMaxFor(records: readonly WalRecord[]): number {
+    if (this.writeMode === "inline-single" && records.reduce((count, record) => count + record.entries.length, 0) > 1) return 0;
+    return this.limits.inlineWriteBytesMax;
   }
 
   /**

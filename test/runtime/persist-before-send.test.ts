@@ -118,7 +118,7 @@ test("a committed write is answered while the leader saves later entries: the an
   assert.deepEqual(h.violations, []);
 });
 
-test("a follower's and a candidate's saves are written inline, a leader's on the pool, and the mode follows the role", async () => {
+test("a follower's and a candidate's small saves are written inline, a leader's only when they hold one entry, and the mode follows the role", async () => {
   const h = harness();
   h.server.receivePeerMessage({ type: "RequestVote", term: 1, from: 2, to: 1, lastLogIndex: 0, lastLogTerm: 0 });
   await turns();
@@ -138,6 +138,6 @@ test("a follower's and a candidate's saves are written inline, a leader's on the
   h.storage.releaseAll();
   await turns();
   assert.equal(h.node.status().role, "leader");
-  assert.deepEqual(h.storage.savedModes, ["pooled"], "the leader's no-op");
+  assert.deepEqual(h.storage.savedModes, ["inline-single"], "the leader's no-op");
   assert.deepEqual(h.violations, []);
 });

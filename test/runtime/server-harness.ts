@@ -43,7 +43,7 @@ export class GatedStorage implements RaftStorage {
   readonly saved: { hardState: HardState | null; entries: readonly Entry[] }[] = [];
   /** The write mode the runtime asked for, as it was at each save. */
   readonly savedModes: WriteMode[] = [];
-  private writeMode: WriteMode = "pooled";
+  private writeMode: WriteMode = "inline-single";
   private gates: { readonly critical: boolean; readonly termOrVote: boolean; readonly open: () => void }[] = [];
   private lastHardState: HardState = emptyHardState;
   private nextFailure: Error | null = null;

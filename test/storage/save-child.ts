@@ -8,9 +8,10 @@
  *   node --import tsx test/storage/save-child.ts <mode> <dataDir> <saves>
  *
  * mode `storage` uses LmdbStorage (server id 1), mode `wal` WalStorage with a
- * log file small enough to start over every few hundred saves and
- * checkpoints every hundred or so; mode `wal-inline` the same with its
- * writes on the calling thread, as a follower's. Modes `snapshot`, `compact` and `install`
+ * log file small enough to start over every few hundred saves,
+ * checkpoints every hundred or so and every write on libuv's pool; mode
+ * `wal-inline` the same with its writes on the calling thread, as a
+ * follower's. Modes `snapshot`, `compact` and `install`
  * make one write of that kind instead (`saves` must be 1), after the saves it
  * needs, which come before OPENED; with a `wal-` prefix, through WalStorage.
  * Mode `unsynced-lmdb`
@@ -22,14 +23,14 @@ import * as path from "node:path";
 import { pathToFileURL } from "node:url";
 import { open } from "lmdb";
 import { LmdbStorage } from "../../src/storage/lmdb-storage.ts";
-import type { RaftStorage, WriteMode } from "../../src/storage/storage.ts";
-import { WalStorage, walLimitsDefaults } from "../../src/storage/wal-storage.ts";
+import type { RaftStorage } from "../../src/storage/storage.ts";
+import { WalStorage, walLimitsDefaults, type WalLimits } from "../../src/storage/wal-storage.ts";
 
 /** A log file of 16 KiB, checkpointed every 4 KiB. */
 export const childWalLimits = { ...walLimitsDefaults, capacityBytes: 16_384, checkpointBytes: 4096 };
 
-function openStorage(wal: boolean, dataDir: string): Promise<RaftStorage> {
-  return wal ? WalStorage.open(dataDir, 1, childWalLimits) : LmdbStorage.open(dataDir, 1);
+function openStorage(wal: boolean, dataDir: string, walLimits: WalLimits = childWalLimits): Promise<RaftStorage> {
+  return wal ? WalStorage.open(dataDir, 1, walLimits) : LmdbStorage.open(dataDir, 1);
 }
 
 /** The bytes saved as entry `k`, so that the parent can check what it reads back. */
@@ -37,9 +38,9 @@ export function childEntryData(k: number): Uint8Array {
   return new TextEncoder().encode(`entry-${k}`);
 }
 
-async function runStorage(wal: boolean, writeMode: WriteMode, dataDir: string, saves: number): Promise<void> {
-  const storage = await openStorage(wal, dataDir);
-  storage.setWriteMode(writeMode);
+async function runStorage(wal: boolean, inline: boolean, dataDir: string, saves: number): Promise<void> {
+  const storage = await openStorage(wal, dataDir, inline ? childWalLimits : { ...childWalLimits, inlineWriteBytesMax: 0 });
+  storage.setWriteMode("inline");
   writeSync(1, "OPENED\n");
   for (let k = 1; k <= saves; k += 1) {
     await storage.save({ currentTerm: k, votedFor: 1, commitIndex: k - 1 }, [
@@ -109,7 +110,7 @@ async function main(args: readonly string[]): Promise<void> {
   }
   const wal = mode?.startsWith("wal") === true;
   const write = mode?.replace(/^wal-/, "");
-  if (mode === "storage" || mode === "wal" || mode === "wal-inline") await runStorage(wal, mode === "wal-inline" ? "inline" : "pooled", dataDir, saves);
+  if (mode === "storage" || mode === "wal" || mode === "wal-inline") await runStorage(wal, mode === "wal-inline", dataDir, saves);
   else if (write !== undefined && Object.hasOwn(snapshotWrites, write) && saves === 1) await runSnapshotWrite(wal, write as SnapshotWriteMode, dataDir);
   else if (mode === "unsynced-lmdb") await runUnsyncedLmdb(dataDir, saves);
   else throw new Error(`unknown mode ${String(mode)}`);

@@ -323,7 +323,9 @@ interface Implementation {
 const implementations: readonly Implementation[] = [
   { name: "MemoryStorage", open: async () => new MemoryStorage(), reopens: false },
   { name: "LmdbStorage", open: (directory) => LmdbStorage.open(directory, 1), reopens: true },
+  // A leader's mode, the default: a save of one entry on the calling thread, larger ones on the pool.
   { name: "WalStorage", open: (directory) => WalStorage.open(directory, 1), reopens: true },
+  { name: "WalStorage, every write on the pool", open: (directory) => WalStorage.open(directory, 1, { ...walLimitsDefaults, inlineWriteBytesMax: 0 }), reopens: true },
   // Small saves written on the calling thread, as a follower writes them; larger ones still on the pool.
   { name: "WalStorage, inline writes", open: (directory) => openInline(directory, walLimitsDefaults), reopens: true },
   // Every save past the first few starts the log file over, and every save is copied to LMDB in the background.

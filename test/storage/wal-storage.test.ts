@@ -10,6 +10,8 @@
  */
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
+import fsFunctions from "node:fs";
+import { syncBuiltinESMExports } from "node:module";
 import * as os from "node:os";
 import * as path from "node:path";
 import { test } from "node:test";
@@ -169,4 +171,36 @@ test("a crash just as the full log file starts over leaves a directory that open
   WalFile.prototype.reset = reset;
   await storage.close();
   assert.deepEqual(await loadLog(image), { indexes: [1, 2, 3, 4, 5, 6, 7], commitIndex: 0 });
+});
+
+test("which writes wait on the calling thread: every small one when inline, only one of at most one entry when inline-single (a leader's)", async (t) => {
+  const dataDir = temporaryDirectory(t);
+  const storage = await WalStorage.open(dataDir, 1, logOnly);
+  t.after(() => storage.close());
+  // WalFile writes through node:fs's named exports; syncBuiltinESMExports makes them the mocks.
+  const onThread = t.mock.method(fsFunctions, "writeSync");
+  const onPool = t.mock.method(fsFunctions, "write");
+  syncBuiltinESMExports();
+  t.after(() => {
+    t.mock.restoreAll();
+    syncBuiltinESMExports();
+  });
+  const writes = (): readonly number[] => [onThread.mock.callCount(), onPool.mock.callCount()];
+  const large = (index: number): Entry => ({ index, term: 1, type: "command", data: new Uint8Array(logOnly.inlineWriteBytesMax) });
+
+  storage.setWriteMode("inline-single");
+  await storage.save({ currentTerm: 1, votedFor: 1, commitIndex: 0 }, [entry(1, 1)]);
+  assert.deepEqual(writes(), [1, 0], "one entry: on the calling thread");
+  await storage.save(null, [entry(2, 1), entry(3, 1)]);
+  assert.deepEqual(writes(), [1, 1], "two entries: on the pool");
+  await Promise.all([storage.save(null, [entry(4, 1)]), storage.save(null, [entry(5, 1)])]);
+  assert.deepEqual(writes(), [1, 2], "two saves of one entry, written together: on the pool");
+  await storage.save(null, [large(6)]);
+  assert.deepEqual(writes(), [1, 3], "one entry too large: on the pool");
+
+  storage.setWriteMode("inline");
+  await storage.save(null, [entry(7, 1), entry(8, 1)]);
+  assert.deepEqual(writes(), [2, 3], "two entries: on the calling thread");
+  await storage.save(null, [large(9)]);
+  assert.deepEqual(writes(), [2, 4], "too large: on the pool");
 });
