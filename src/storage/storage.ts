@@ -34,11 +34,13 @@ export interface StoredSnapshot {
  *
  * - "inline": every small write. The choice for a follower or a candidate,
  *   whose next step waits for the save anyway.
- * - "inline-single": a small write of at most one entry; a batch of several
- *   goes to the pool. The choice for a leader: several entries in one batch
- *   mean several clients, whose proposals and acknowledgements its thread
- *   handles while its disk works; a lone entry means nothing else is waiting
- *   for it (docs/architecture.md §4).
+ * - "inline-single": a small write of at most one entry, while writes are
+ *   fast; a batch of several, and every write after a slow one until one
+ *   is fast again, goes to the pool. The choice for a leader: several
+ *   entries in one batch mean several clients, whose proposals and
+ *   acknowledgements its thread handles while its disk works; a lone entry
+ *   means nothing else is waiting for it; and a slow disk must not hold up
+ *   its heartbeats for more than one write (docs/architecture.md §4).
  */
 export type WriteMode = "inline" | "inline-single";
 

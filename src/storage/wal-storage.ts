@@ -1,4 +1,5 @@
 import * as path from "node:path";
+import { performance } from "node:perf_hooks";
 import { AssertionError, assert } from "../base/assert.ts";
 import { takeWithin } from "../raft/index.ts";
 import type {
@@ -37,10 +38,17 @@ export interface WalLimits {
    * every write to the pool.
    */
   readonly inlineWriteBytesMax: number;
+  /**
+   * A write to the log file that took longer is slow: in the
+   * "inline-single" mode (a leader's) the writes after it go to the pool
+   * until one is not, so that a disk turning slow blocks a leader's thread,
+   * and with it its heartbeats, for one write at most (docs/architecture.md §4).
+   */
+  readonly slowWriteMs: number;
 }
 
 /** About the bytes of a save of one or a few small entries: what one client's writes make. */
-export const walLimitsDefaults: WalLimits = { capacityBytes: 8 << 20, checkpointBytes: 256 << 10, inlineWriteBytesMax: 2048 };
+export const walLimitsDefaults: WalLimits = { capacityBytes: 8 << 20, checkpointBytes: 256 << 10, inlineWriteBytesMax: 2048, slowWriteMs: 10 };
 
 /** A save waiting for its write to the log file. */
 interface QueuedSave {
@@ -112,6 +120,8 @@ export class WalStorage implements RaftStorage, LogStorage {
   private last: LogPosition;
   private hardState: HardState;
   private writeMode: WriteMode = "inline-single";
+  /** Whether the last write to the log file took longer than WalLimits.slowWriteMs. */
+  private lastWriteSlow = false;
   private failure: unknown = null;
   private closed = false;
 
@@ -301,7 +311,9 @@ export class WalStorage implements RaftStorage, LogStorage {
             await this.wal.reset();
           }
           if (this.wal.fits(payloads)) {
+            const started = performance.now();
             await this.wal.append(payloads, this.inlineBytesMaxFor(records));
+            this.lastWriteSlow = performance.now() - started > this.limits.slowWriteMs;
             this.unchecked.push(...records);
             this.uncheckedBytes += recordsBytes(payloads);
             if (this.uncheckedBytes >= this.limits.checkpointBytes) void this.checkpoint().catch(() => undefined);
@@ -325,7 +337,7 @@ export class WalStorage implements RaftStorage, LogStorage {
 
   /** The largest write of these records to run on the calling thread, as the write mode says. */
   private inlineBytesMaxFor(records: readonly WalRecord[]): number {
-    if (this.writeMode === "inline-single" && records.reduce((count, record) => count + record.entries.length, 0) > 1) return 0;
+    if (this.writeMode === "inline-single" && (this.lastWriteSlow || records.reduce((count, record) => count + record.entries.length, 0) > 1)) return 0;
     return this.limits.inlineWriteBytesMax;
   }
 

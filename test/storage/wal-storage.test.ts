@@ -204,3 +204,31 @@ test("which writes wait on the calling thread: every small one when inline, only
   await storage.save(null, [large(9)]);
   assert.deepEqual(writes(), [2, 4], "too large: on the pool");
 });
+
+test("in inline-single, a write slower than slowWriteMs sends the writes after it to the pool until one is fast again", async (t) => {
+  const dataDir = temporaryDirectory(t);
+  const storage = await WalStorage.open(dataDir, 1, { ...logOnly, slowWriteMs: 20 });
+  t.after(() => storage.close());
+  const writeSync = fsFunctions.writeSync;
+  const onThread = t.mock.method(fsFunctions, "writeSync");
+  const onPool = t.mock.method(fsFunctions, "write");
+  syncBuiltinESMExports();
+  t.after(() => {
+    t.mock.restoreAll();
+    syncBuiltinESMExports();
+  });
+  const writes = (): readonly number[] => [onThread.mock.callCount(), onPool.mock.callCount()];
+  storage.setWriteMode("inline-single");
+  // The disk stalls for 50 ms under the first write.
+  const stalledWrite = (fd: number, data: NodeJS.ArrayBufferView, offset?: number | null, length?: number | null, position?: number | null): number => {
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50);
+    return writeSync(fd, data, offset, length, position);
+  };
+  onThread.mock.mockImplementationOnce(stalledWrite as typeof writeSync);
+  await storage.save({ currentTerm: 1, votedFor: 1, commitIndex: 0 }, [entry(1, 1)]);
+  assert.deepEqual(writes(), [1, 0], "the stalled write, on the calling thread");
+  await storage.save(null, [entry(2, 1)]);
+  assert.deepEqual(writes(), [1, 1], "after it, one entry: on the pool");
+  await storage.save(null, [entry(3, 1)]);
+  assert.deepEqual(writes(), [2, 1], "after a fast write, one entry: on the calling thread again");
+});
