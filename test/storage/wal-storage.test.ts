@@ -14,12 +14,12 @@ import fsFunctions from "node:fs";
 import { syncBuiltinESMExports } from "node:module";
 import * as os from "node:os";
 import * as path from "node:path";
-import { test } from "node:test";
+import { test, type TestContext } from "node:test";
 import type { Entry } from "../../src/raft/index.ts";
 import { StorageError } from "../../src/storage/storage-error.ts";
 import { encodeWalPayload, walHeaderBytes, walRecordHeader, decodeWalHeader } from "../../src/storage/wal-records.ts";
 import { WalFile } from "../../src/storage/wal-file.ts";
-import { WalStorage, walFileName, walLimitsDefaults } from "../../src/storage/wal-storage.ts";
+import { WalStorage, walFileName, walLimitsDefaults, type WalLimits } from "../../src/storage/wal-storage.ts";
 
 /** Nothing reaches LMDB before close(): an image holds the saves in the log file only. */
 const logOnly = { ...walLimitsDefaults, capacityBytes: 1 << 16, checkpointBytes: Number.POSITIVE_INFINITY };
@@ -173,10 +173,15 @@ test("a crash just as the full log file starts over leaves a directory that open
   assert.deepEqual(await loadLog(image), { indexes: [1, 2, 3, 4, 5, 6, 7], commitIndex: 0 });
 });
 
-test("which writes wait on the calling thread: every small one when inline, only one of at most one entry when inline-single (a leader's)", async (t) => {
+/**
+ * A storage whose writes to its log file are counted: `writes()` is how many
+ * ran on the calling thread (fs.writeSync) and how many on the pool (fs.write).
+ */
+async function storageCountingWrites(t: TestContext, limits: WalLimits) {
   const dataDir = temporaryDirectory(t);
-  const storage = await WalStorage.open(dataDir, 1, logOnly);
+  const storage = await WalStorage.open(dataDir, 1, limits);
   t.after(() => storage.close());
+  const writeSync = fsFunctions.writeSync;
   // WalFile writes through node:fs's named exports; syncBuiltinESMExports makes them the mocks.
   const onThread = t.mock.method(fsFunctions, "writeSync");
   const onPool = t.mock.method(fsFunctions, "write");
@@ -186,6 +191,11 @@ test("which writes wait on the calling thread: every small one when inline, only
     syncBuiltinESMExports();
   });
   const writes = (): readonly number[] => [onThread.mock.callCount(), onPool.mock.callCount()];
+  return { storage, writes, onThread, writeSync };
+}
+
+test("which writes wait on the calling thread: every small one when inline, only one of at most one entry when inline-single (a leader's)", async (t) => {
+  const { storage, writes } = await storageCountingWrites(t, logOnly);
   const large = (index: number): Entry => ({ index, term: 1, type: "command", data: new Uint8Array(logOnly.inlineWriteBytesMax) });
 
   storage.setWriteMode("inline-single");
@@ -206,18 +216,7 @@ test("which writes wait on the calling thread: every small one when inline, only
 });
 
 test("in inline-single, a write slower than slowWriteMs sends the writes after it to the pool until one is fast again", async (t) => {
-  const dataDir = temporaryDirectory(t);
-  const storage = await WalStorage.open(dataDir, 1, { ...logOnly, slowWriteMs: 20 });
-  t.after(() => storage.close());
-  const writeSync = fsFunctions.writeSync;
-  const onThread = t.mock.method(fsFunctions, "writeSync");
-  const onPool = t.mock.method(fsFunctions, "write");
-  syncBuiltinESMExports();
-  t.after(() => {
-    t.mock.restoreAll();
-    syncBuiltinESMExports();
-  });
-  const writes = (): readonly number[] => [onThread.mock.callCount(), onPool.mock.callCount()];
+  const { storage, writes, onThread, writeSync } = await storageCountingWrites(t, { ...logOnly, slowWriteMs: 20 });
   storage.setWriteMode("inline-single");
   // The disk stalls for 50 ms under the first write.
   const stalledWrite = (fd: number, data: NodeJS.ArrayBufferView, offset?: number | null, length?: number | null, position?: number | null): number => {
